@@ -1,0 +1,157 @@
+"""The seven contacts operations on the wire: one handler per operationId of openapi.yaml.
+
+Handlers get a validated, authenticated ``Call`` and turn the service's domain results into
+the documented response bodies. They never parse JSON or check fields themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request
+
+from mockserver.contacts.model import Caller, Namespace
+from mockserver.contacts.service import BulkOutcome, ContactsService, SaveOutcome
+from mockserver.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
+from mockserver.settings import Limits
+from mockserver.validation import ValidRequest
+
+REJECTED_HEADER = "X-Mock-Rejected-Rows"
+IMPORT_PART = "result_file"
+
+
+@dataclass
+class Call:
+    ns: Namespace
+    caller: Caller
+    valid: ValidRequest
+    request: Request
+    service: ContactsService
+    limits: Limits
+    import_policy: Callable[[], str]
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int = 200
+    headers: dict[str, str] | None = None
+    report: list[dict[str, Any]] | None = None  # per-row report for the journal
+
+
+def import_contacts(call: Call) -> Reply:
+    data = _uploaded_csv(call.request)
+    outcome = call.service.import_csv(
+        call.ns,
+        call.caller,
+        data,
+        policy=call.import_policy(),
+        max_rows=call.limits.max_import_rows,
+    )
+    return _saved(outcome)
+
+
+def create_contacts(call: Call) -> Reply:
+    items = call.valid.body
+    _check_item_count(items, call.limits)
+    outcome = call.service.create(call.ns, call.caller, items, policy=call.import_policy())
+    return _saved(outcome)
+
+
+def list_contacts(call: Call) -> Reply:
+    query = call.valid.query
+    page = call.service.list(call.ns, skip=query.get("skip", 0), limit=query.get("limit", 10))
+    return Reply(page.to_wire())
+
+
+def update_contact(call: Call) -> Reply:
+    contact = call.service.update(
+        call.ns, call.caller, call.valid.path["contactId"], call.valid.body
+    )
+    return Reply(contact.to_wire())
+
+
+def bulk_update_contacts(call: Call) -> Reply:
+    items = call.valid.body
+    _check_item_count(items, call.limits)
+    outcome = call.service.bulk_update(call.ns, call.caller, items)
+    return _bulk(outcome, lambda c: {"id": c.id, "contact": c.to_raw()})
+
+
+def delete_contact(call: Call) -> Reply:
+    contact = call.service.delete(call.ns, call.caller, call.valid.path["contactId"])
+    return Reply(contact.to_wire())
+
+
+def bulk_delete_contacts(call: Call) -> Reply:
+    ids = call.valid.body["ids"]
+    _check_item_count(ids, call.limits)
+    outcome = call.service.bulk_delete(call.ns, call.caller, ids)
+    return _bulk(outcome, lambda c: {"id": c.id})
+
+
+HANDLERS: dict[str, Callable[[Call], Reply]] = {
+    "importContacts": import_contacts,
+    "createContacts": create_contacts,
+    "listContacts": list_contacts,
+    "updateContact": update_contact,
+    "bulkUpdateContacts": bulk_update_contacts,
+    "deleteContact": delete_contact,
+    "bulkDeleteContacts": bulk_delete_contacts,
+}
+
+
+def _saved(outcome: SaveOutcome) -> Reply:
+    return Reply(
+        [c.to_wire() for c in outcome.created],
+        headers={REJECTED_HEADER: str(len(outcome.rejected))},
+        report=[r.to_report() for r in outcome.rejected],
+    )
+
+
+def _bulk(outcome: BulkOutcome, success: Callable[[Any], dict[str, Any]]) -> Reply:
+    failed = [
+        {"id": r.id, "reason": r.reason, "msg": r.msg, **({"number": r.number} if r.number else {})}
+        for r in outcome.failed
+    ]
+    return Reply(
+        {
+            "totalRequested": outcome.requested,
+            "successful": len(outcome.succeeded),
+            "failed": len(outcome.failed),
+            "successfulRecords": [success(c) for c in outcome.succeeded],
+            "failedRecords": failed,
+        },
+        report=[r.to_report() for r in outcome.failed],
+    )
+
+
+def _check_item_count(items: list[Any], limits: Limits) -> None:
+    if len(items) > limits.max_json_items:
+        raise PayloadTooLarge(
+            f"The request has {len(items)} items; this server takes at most "
+            f"{limits.max_json_items} per call"
+        )
+
+
+def _uploaded_csv(request: Request) -> bytes:
+    """The bytes of the one ``result_file`` part of a multipart/form-data body."""
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType(
+            f"Content type {request.mimetype or 'none'!r} is not supported here; send "
+            f"multipart/form-data with the CSV file in the part {IMPORT_PART!r}"
+        )
+    if "boundary" not in request.mimetype_params:
+        raise ValidationError("The multipart/form-data content type has no boundary")
+    parts = request.files.getlist(IMPORT_PART)
+    if not parts:
+        found = sorted(set(request.files) | set(request.form))
+        hint = f" (found: {', '.join(found)})" if found else ""
+        raise ValidationError(f"The multipart body has no file part {IMPORT_PART!r}{hint}")
+    if len(parts) > 1:
+        raise ValidationError(
+            f"The multipart body has {len(parts)} {IMPORT_PART!r} parts; send one"
+        )
+    return parts[0].read()

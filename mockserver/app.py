@@ -1,0 +1,225 @@
+"""``create_app(settings)``: the Flask mock, its routes taken from openapi.yaml.
+
+A request flows one way: route (404/405) -> auth (401) -> validation against openapi.yaml
+(400/413/415) -> account/stream check (401) -> handler -> service -> store -> response.
+Every error on the way is an ``ApiError`` rendered once, in Kore's envelope.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from mockserver import api
+from mockserver.auth import Authenticator, authorize
+from mockserver.contacts.model import Caller, Namespace, now_iso
+from mockserver.contacts.rules import ItemRules
+from mockserver.contacts.service import ContactsService
+from mockserver.control.routes import control
+from mockserver.errors import (
+    ApiError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ValidationError,
+)
+from mockserver.runtime import Runtime
+from mockserver.settings import Settings
+from mockserver.spec import operations, schema_check
+from mockserver.store import open_store
+from mockserver.store.base import Store
+from mockserver.validation import RequestValidator
+
+log = logging.getLogger("kore_mock")
+
+JOURNAL_REPORT_CAP = 10_000  # per-row report entries kept per journal entry
+
+
+@dataclass
+class Mock:
+    """Everything one app instance works with (``app.extensions['kore_mock']``)."""
+
+    settings: Settings
+    store: Store
+    runtime: Runtime
+    service: ContactsService
+    validator: RequestValidator
+    authenticator: Authenticator
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
+    settings = settings or Settings()
+    store = store or open_store(settings.db)
+    runtime = Runtime(settings, store)
+    mock = Mock(
+        settings=settings,
+        store=store,
+        runtime=runtime,
+        service=ContactsService(store, ItemRules(schema_check("ContactInput"))),
+        validator=RequestValidator(),
+        authenticator=Authenticator(runtime.apps),
+    )
+    app = Flask("mockserver")
+    app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_upload_bytes
+    app.extensions["kore_mock"] = mock
+    _bind_operations(app, mock)
+    app.register_blueprint(control)
+    _register_errors(app)
+    app.before_request(_start_clock)
+    app.after_request(_journal)
+    return app
+
+
+def _bind_operations(app: Flask, mock: Mock) -> None:
+    for path, method, operation_id in operations():
+        rule = path.replace("{", "<").replace("}", ">")
+        app.add_url_rule(
+            rule,
+            endpoint=operation_id,
+            view_func=_view(mock, operation_id),
+            methods=[method],
+        )
+
+
+def _view(mock: Mock, operation_id: str) -> Any:
+    handler = api.HANDLERS[operation_id]
+
+    def view(**_path: str) -> Response:
+        g.operation = operation_id
+        app = mock.authenticator.app_for(request.headers.get("auth"))
+        g.caller = app.client_id
+        _check_json_size(operation_id, mock.settings)
+        valid = mock.validator.validate(operation_id, request)
+        account_id = valid.header["accountId"].lower()
+        stream_id = valid.path["streamId"]
+        g.namespace = (account_id, stream_id)
+        authorize(app, account_id, stream_id)
+        reply = handler(
+            api.Call(
+                ns=Namespace(account_id, stream_id),
+                caller=Caller.for_app(app.client_id),
+                valid=valid,
+                request=request,
+                service=mock.service,
+                limits=mock.settings.limits,
+                import_policy=mock.runtime.import_policy,
+            )
+        )
+        g.report = reply.report
+        return json_response(reply.body, reply.status, reply.headers)
+
+    view.__name__ = operation_id
+    return view
+
+
+def _check_json_size(operation_id: str, settings: Settings) -> None:
+    if operation_id == "importContacts":
+        return
+    length = request.content_length
+    if length is not None and length > settings.limits.max_json_bytes:
+        raise PayloadTooLarge(
+            f"The JSON body has {length} bytes; this server takes at most "
+            f"{settings.limits.max_json_bytes}"
+        )
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(payload, status=status, headers=headers, mimetype="application/json")
+
+
+def error_response(error: ApiError) -> Response:
+    g.error = error
+    return json_response(error.body(), error.status, error.headers)
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        return error_response(_from_werkzeug(error))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(ApiError("Internal server error; the server log has the details"))
+
+
+def _from_werkzeug(error: HTTPException) -> ApiError:
+    code = error.code or 500
+    if code == 404:
+        return NotFound(f"No such path: {request.method} {request.path}")
+    if code == 405:
+        allowed = getattr(error, "valid_methods", None) or []
+        headers = {"Allow": ", ".join(allowed)} if allowed else {}
+        return MethodNotAllowed(headers=headers)
+    if code == 413:
+        return PayloadTooLarge(
+            "The request body is over this server's limit of "
+            f"{_mock().settings.limits.max_upload_bytes} bytes"
+        )
+    if 400 <= code < 500:
+        result = ValidationError(error.description or "Bad request")
+        result.status = result.code = code
+        return result
+    return ApiError()
+
+
+def _mock() -> Mock:
+    from flask import current_app
+
+    return current_app.extensions["kore_mock"]
+
+
+def _start_clock() -> None:
+    g.started = time.perf_counter()
+
+
+def _journal(response: Response) -> Response:
+    if request.path.startswith("/__mock__"):
+        return response
+    mock = _mock()
+    error = g.get("error")
+    report = g.get("report") or getattr(error, "report", [])
+    entry: dict[str, Any] = {
+        "at": now_iso(),
+        "method": request.method,
+        "path": request.path,
+        "query": request.query_string.decode("latin-1"),
+        "operation": g.get("operation"),
+        "status": response.status_code,
+        "latencyMs": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
+        "caller": g.get("caller"),
+        "namespace": _ns_dict(g.get("namespace")),
+    }
+    if g.get("operation") in (
+        "importContacts",
+        "createContacts",
+        "bulkUpdateContacts",
+        "bulkDeleteContacts",
+    ):
+        entry["rejectedCount"] = len(report)
+        entry["report"] = report[:JOURNAL_REPORT_CAP]
+        entry["reportTruncated"] = len(report) > JOURNAL_REPORT_CAP
+    if error is not None:
+        entry["errors"] = error.body()["errors"][:JOURNAL_REPORT_CAP]
+    try:
+        entry_id = mock.store.journal_add(entry, keep=mock.settings.journal_size)
+    except Exception:  # the journal must never break the API
+        log.exception("could not write the journal entry")
+        return response
+    response.headers["X-Mock-Journal-Id"] = str(entry_id)
+    return response
+
+
+def _ns_dict(ns: tuple[str, str] | None) -> dict[str, str] | None:
+    return None if ns is None else {"accountId": ns[0], "streamId": ns[1]}

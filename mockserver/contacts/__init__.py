@@ -1,0 +1,1 @@
+"""The contacts domain: pure Python, no Flask, no SQL."""

@@ -1,0 +1,132 @@
+"""CSV bytes -> contact items in the JSON request shape (a pure function).
+
+File-level problems (encoding, header, structure, limits) raise ``CsvFileError``: they make the
+whole file unusable. Cell values are not judged here; ``rules`` does that, for CSV rows and JSON
+items alike.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from typing import Any, NamedTuple
+
+COLUMNS = (
+    "firstName",
+    "lastName",
+    "salutation",
+    "cellPhoneNumber",
+    "cellPhoneCountryCode",
+    "cellPhoneExtension",
+)
+
+# Item field (JSON path) -> CSV column, to name the column a rejected row got wrong.
+FIELD_TO_COLUMN = {
+    "firstName": "firstName",
+    "lastName": "lastName",
+    "salutation": "salutation",
+    "cellPhone.phoneNumber": "cellPhoneNumber",
+    "cellPhone.countryCode": "cellPhoneCountryCode",
+    "cellPhone.extension": "cellPhoneExtension",
+    "cellPhone": "cellPhoneNumber",
+}
+
+
+class CsvFileError(ValueError):
+    """The file as a whole cannot be read; ``too_large`` marks a limit (HTTP 413)."""
+
+    def __init__(self, msg: str, *, too_large: bool = False) -> None:
+        super().__init__(msg)
+        self.msg = msg
+        self.too_large = too_large
+
+
+class CsvRow(NamedTuple):
+    row: int  # data row number, the first data row is 1
+    line: int  # line of the file the row ends on
+    item: dict[str, Any]
+
+
+def read_contacts(data: bytes, *, max_rows: int) -> list[CsvRow]:
+    """Parse an import file into items shaped like a JSON create request."""
+    text = _decode(data)
+    if not text.strip():
+        raise CsvFileError("The CSV file is empty")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+        positions = _column_positions(header)
+        rows = _read_rows(reader, positions, len(header), max_rows)
+    except csv.Error as exc:
+        raise CsvFileError(f"The CSV file is malformed at line {reader.line_num}: {exc}") from None
+    if not rows:
+        raise CsvFileError("The CSV file has a header but no data rows")
+    return rows
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data:
+        raise CsvFileError("The CSV file contains NUL bytes; it must be UTF-8 text")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = data[exc.start : exc.start + 1]
+        raise CsvFileError(f"The CSV file is not valid UTF-8 (byte {exc.start}: {bad!r})") from None
+
+
+def _column_positions(header: list[str]) -> dict[str, int]:
+    names = [name.strip() for name in header]
+    positions: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in COLUMNS:
+            if name in positions:
+                raise CsvFileError(f"The CSV header names column {name!r} twice")
+            positions[name] = index
+    missing = [column for column in COLUMNS if column not in positions]
+    if missing:
+        raise CsvFileError(
+            "The CSV header is missing required column(s): "
+            + ", ".join(missing)
+            + " (expected: "
+            + ",".join(COLUMNS)
+            + ")"
+        )
+    return positions
+
+
+def _read_rows(reader: Any, positions: dict[str, int], width: int, max_rows: int) -> list[CsvRow]:
+    first, last, salutation, number, code, extension = (positions[c] for c in COLUMNS)
+    rows: list[CsvRow] = []
+    for fields in reader:
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue  # blank line
+        if len(fields) != width:
+            raise CsvFileError(
+                f"The CSV file is malformed at line {reader.line_num}: "
+                f"the row has {len(fields)} fields, the header has {width}"
+            )
+        if len(rows) >= max_rows:
+            raise CsvFileError(
+                f"The CSV file has more than {max_rows} data rows, the limit of this server",
+                too_large=True,
+            )
+        rows.append(
+            CsvRow(
+                len(rows) + 1,
+                reader.line_num,
+                {
+                    "firstName": fields[first].strip(),
+                    "lastName": fields[last].strip(),
+                    "salutation": fields[salutation].strip(),
+                    "cellPhone": {
+                        "phoneNumber": fields[number].strip(),
+                        "countryCode": fields[code].strip(),
+                        "extension": fields[extension].strip(),
+                    },
+                },
+            )
+        )
+    return rows

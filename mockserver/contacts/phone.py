@@ -1,0 +1,57 @@
+"""Phone normalisation: the request's country code and digits -> the contact's number key.
+
+The number key is the stored ``cellPhone.phoneNumber``: ``+`` + country-code digits + number
+digits (E.164). It is the only thing the duplicate-number rule compares.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_COUNTRY_CODE = re.compile(r"\+?([0-9]{1,3})")
+_DIGITS = re.compile(r"[0-9]+")
+
+E164_MIN_DIGITS = 8
+E164_MAX_DIGITS = 15
+
+
+class InvalidPhone(ValueError):
+    """A phone field breaks the rules; ``field`` names it (JSON path inside ``cellPhone``)."""
+
+    def __init__(self, field: str, msg: str) -> None:
+        super().__init__(msg)
+        self.field = field
+        self.msg = msg
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    number_key: str
+    country_code: str
+    extension: str
+
+
+def normalise_country_code(raw: str) -> str:
+    """``+91`` stays ``+91``; ``91`` becomes ``+91``; anything else is refused."""
+    match = _COUNTRY_CODE.fullmatch(raw)
+    if match is None:
+        raise InvalidPhone(
+            "countryCode", f"country code {raw!r} must be '+' followed by 1 to 3 digits"
+        )
+    return "+" + match.group(1)
+
+
+def normalise(number: str, country_code: str, extension: str = "") -> Phone:
+    """Check a request's phone fields and build the stored phone with its number key."""
+    code = normalise_country_code(country_code)
+    if _DIGITS.fullmatch(number) is None:
+        raise InvalidPhone("phoneNumber", f"phone number {number!r} must be digits only")
+    total = len(code) - 1 + len(number)
+    if not E164_MIN_DIGITS <= total <= E164_MAX_DIGITS:
+        raise InvalidPhone(
+            "phoneNumber",
+            f"phone number {code}{number} has {total} digits with its country code; "
+            f"E.164 allows {E164_MIN_DIGITS} to {E164_MAX_DIGITS}",
+        )
+    return Phone(number_key=code + number, country_code=code, extension=extension)

@@ -1,0 +1,396 @@
+"""One function per operation. The duplicate-number rule lives here and nowhere else.
+
+Within a namespace at most one ACTIVE contact holds a number key. Every save — import, create,
+update, bulk update, seed — asks the store who holds the numbers it is about to use, inside the
+same write transaction that then stores the result; the store's unique index is the backstop.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.contacts.csv_rows import FIELD_TO_COLUMN, CsvFileError, read_contacts
+from mockserver.contacts.model import (
+    ACTIVE,
+    INACTIVE,
+    Caller,
+    Contact,
+    Namespace,
+    new_ids,
+    now_iso,
+    org_id_for,
+)
+from mockserver.contacts.phone import Phone
+from mockserver.contacts.rules import (
+    DUPLICATE_EXISTING,
+    DUPLICATE_IN_FILE,
+    DUPLICATE_IN_REQUEST,
+    INVALID_FIELD,
+    NOT_FOUND,
+    Candidate,
+    InvalidItem,
+    ItemRules,
+    Rejection,
+)
+from mockserver.errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationError
+from mockserver.store.base import NumberTaken, Store, Transaction
+
+SKIP = "skip"
+REJECT = "reject"
+POLICIES = (SKIP, REJECT)
+
+PHONE_FIELD = "cellPhone.phoneNumber"
+
+
+@dataclass
+class SaveOutcome:
+    """What a create/import did: the contacts stored and the rows refused."""
+
+    created: list[Contact]
+    rejected: list[Rejection]
+
+
+@dataclass
+class BulkOutcome:
+    requested: int
+    succeeded: list[Contact] = field(default_factory=list)
+    failed: list[Rejection] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    contacts: list[Contact]
+    skip: int
+    limit: int
+    total: int
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "results": [c.to_wire() for c in self.contacts],
+            "skip": self.skip,
+            "limit": self.limit,
+            "hasMore": self.skip + len(self.contacts) < self.total,
+            "totalPages": math.ceil(self.total / self.limit),
+            "totalResults": self.total,
+        }
+
+
+class RowsRejected(ValidationError):
+    """``reject`` policy: one error entry per refused row, nothing stored."""
+
+    def __init__(self, rejected: list[Rejection]) -> None:
+        super().__init__(
+            f"{len(rejected)} row(s) rejected; nothing was created",
+            entries=[r.to_report() for r in rejected],
+        )
+        self.report = [r.to_report() for r in rejected]
+
+
+class ContactsService:
+    def __init__(self, store: Store, rules: ItemRules) -> None:
+        self.store = store
+        self.rules = rules
+
+    # -- create / import -------------------------------------------------------------------
+
+    def import_csv(
+        self, ns: Namespace, caller: Caller, data: bytes, *, policy: str, max_rows: int
+    ) -> SaveOutcome:
+        try:
+            rows = read_contacts(data, max_rows=max_rows)
+        except CsvFileError as exc:
+            raise (PayloadTooLarge if exc.too_large else ValidationError)(exc.msg) from None
+        numbered = ((r.row, r.item) for r in rows)
+        return self._save(ns, caller, numbered, policy=policy, field_name=FIELD_TO_COLUMN.get)
+
+    def create(
+        self, ns: Namespace, caller: Caller, items: list[Any], *, policy: str
+    ) -> SaveOutcome:
+        return self._save(ns, caller, enumerate(items, 1), policy=policy, field_name=_same)
+
+    def seed(
+        self, ns: Namespace, caller: Caller, items: list[Any], *, legacy_duplicates: bool
+    ) -> SaveOutcome:
+        """Control plane: store items; ``legacy_duplicates`` bypasses the rule (pre-rule data)."""
+        if not legacy_duplicates:
+            return self._save(ns, caller, enumerate(items, 1), policy=SKIP, field_name=_same)
+        candidates, rejected = self._candidates(enumerate(items, 1), _same, dedupe=False)
+        with self.store.write(ns) as tx:
+            created = self._new_contacts(ns, caller, candidates)
+            tx.insert(created, legacy=True)
+        return SaveOutcome(created, rejected)
+
+    def _save(
+        self,
+        ns: Namespace,
+        caller: Caller,
+        numbered_items: Iterable[tuple[int, Any]],
+        *,
+        policy: str,
+        field_name: Callable[[str], str | None],
+    ) -> SaveOutcome:
+        candidates, rejected = self._candidates(numbered_items, field_name, dedupe=True)
+        with self.store.write(ns) as tx:
+            holders = tx.holders(ns, [c.phone.number_key for c in candidates])
+            accepted = []
+            for candidate in candidates:
+                key = candidate.phone.number_key
+                holder = holders.get(key)
+                if holder is None:
+                    accepted.append(candidate)
+                    continue
+                rejected.append(
+                    Rejection(
+                        row=candidate.row,
+                        reason=DUPLICATE_EXISTING,
+                        msg=f"Row {candidate.row}: phone number {key} already belongs to "
+                        f"contact {holder}",
+                        field=field_name(PHONE_FIELD),
+                        number=key,
+                        holder_id=holder,
+                    )
+                )
+            rejected.sort(key=lambda r: r.row or 0)
+            if rejected and policy == REJECT:
+                raise RowsRejected(rejected)
+            created = self._new_contacts(ns, caller, accepted)
+            try:
+                tx.insert(created)
+            except NumberTaken as exc:  # only reachable if the namespace lock was bypassed
+                raise Conflict(f"Phone number {exc.number_key} is already taken") from None
+        return SaveOutcome(created, rejected)
+
+    def _candidates(
+        self,
+        numbered_items: Iterable[tuple[int, Any]],
+        field_name: Callable[[str], str | None],
+        *,
+        dedupe: bool,
+    ) -> tuple[list[Candidate], list[Rejection]]:
+        candidates: list[Candidate] = []
+        rejected: list[Rejection] = []
+        first_row: dict[str, int] = {}
+        for row, item in numbered_items:
+            try:
+                candidate = self.rules.candidate(row, item)
+            except InvalidItem as exc:
+                rejected.append(
+                    Rejection(
+                        row=row,
+                        reason=INVALID_FIELD,
+                        msg=f"Row {row}: {exc.msg}",
+                        field=field_name(exc.field) or exc.field,
+                    )
+                )
+                continue
+            key = candidate.phone.number_key
+            if dedupe and key in first_row:
+                rejected.append(
+                    Rejection(
+                        row=row,
+                        reason=DUPLICATE_IN_FILE,
+                        msg=f"Row {row}: phone number {key} repeats row {first_row[key]}",
+                        field=field_name(PHONE_FIELD),
+                        number=key,
+                    )
+                )
+                continue
+            first_row.setdefault(key, row)
+            candidates.append(candidate)
+        return candidates, rejected
+
+    def _new_contacts(
+        self, ns: Namespace, caller: Caller, candidates: list[Candidate]
+    ) -> list[Contact]:
+        stamp = now_iso()
+        org_id = org_id_for(ns.account_id)
+        return [
+            Contact(
+                id=contact_id,
+                account_id=ns.account_id,
+                stream_id=ns.stream_id,
+                status=ACTIVE,
+                first_name=c.first_name,
+                last_name=c.last_name,
+                salutation=c.salutation,
+                phone_number=c.phone.number_key,
+                country_code=c.phone.country_code,
+                extension=c.phone.extension,
+                org_id=org_id,
+                created_by=caller.user_id,
+                created_by_aid=caller.aid,
+                updated_by=None,
+                updated_by_aid=None,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+            for contact_id, c in zip(new_ids(len(candidates)), candidates, strict=True)
+        ]
+
+    # -- read ------------------------------------------------------------------------------
+
+    def list(self, ns: Namespace, *, skip: int, limit: int) -> Page:
+        with self.store.read() as tx:
+            contacts, total = tx.page(ns, skip=skip, limit=limit)
+        return Page(contacts, skip, limit, total)
+
+    # -- update ----------------------------------------------------------------------------
+
+    def update(
+        self, ns: Namespace, caller: Caller, contact_id: str, patch: dict[str, Any]
+    ) -> Contact:
+        with self.store.write(ns) as tx:
+            return self._apply_patch(tx, ns, caller, contact_id, patch, given=set())
+
+    def bulk_update(
+        self, ns: Namespace, caller: Caller, items: list[dict[str, Any]]
+    ) -> BulkOutcome:
+        """Each item on its own; the successful ones are stored together."""
+        outcome = BulkOutcome(requested=len(items))
+        given: set[str] = set()  # numbers this request gave to a contact
+        with self.store.write(ns) as tx:
+            for item in items:
+                patch = {k: v for k, v in item.items() if k != "id"}
+                try:
+                    updated = self._apply_patch(tx, ns, caller, item["id"], patch, given)
+                except ApiError as exc:
+                    outcome.failed.append(_failed_item(item["id"], exc))
+                    continue
+                outcome.succeeded.append(updated)
+        return outcome
+
+    def _apply_patch(
+        self,
+        tx: Transaction,
+        ns: Namespace,
+        caller: Caller,
+        contact_id: str,
+        patch: dict[str, Any],
+        given: set[str],
+    ) -> Contact:
+        """Change one contact; a new number must not be held by another ACTIVE contact."""
+        try:
+            phone = self._patch_phone(patch)
+        except InvalidItem as exc:
+            raise _refusal(ValidationError, INVALID_FIELD, f"{exc.field}: {exc.msg}") from None
+        current = tx.get_active(ns, contact_id)
+        if current is None:
+            raise _refusal(NotFound, NOT_FOUND, f"Contact {contact_id} not found")
+        if phone is not None and phone.number_key != current.phone_number:
+            key = phone.number_key
+            holder = tx.holders(ns, [key]).get(key)
+            if holder is not None:
+                raise _refusal(
+                    Conflict,
+                    DUPLICATE_IN_REQUEST if key in given else DUPLICATE_EXISTING,
+                    f"Phone number {key} already belongs to contact {holder}",
+                    number=key,
+                    holder_id=holder,
+                )
+        updated = _patched(current, patch, phone, caller)
+        try:
+            tx.update(updated, previous=current)
+        except NumberTaken as exc:  # only reachable if the namespace lock was bypassed
+            raise _refusal(
+                Conflict, DUPLICATE_EXISTING, f"Phone number {exc.number_key} is already taken"
+            ) from None
+        given.add(updated.phone_number)
+        return updated
+
+    def _patch_phone(self, patch: dict[str, Any]) -> Phone | None:
+        if "cellPhone" not in patch:
+            return None
+        return self.rules.phone(patch["cellPhone"])
+
+    # -- delete ----------------------------------------------------------------------------
+
+    def delete(self, ns: Namespace, caller: Caller, contact_id: str) -> Contact:
+        with self.store.write(ns) as tx:
+            current = tx.get_active(ns, contact_id)
+            if current is None:
+                raise NotFound(f"Contact {contact_id} not found")
+            deleted = _deleted(current, caller)
+            tx.update(deleted, previous=current)
+        return deleted
+
+    def bulk_delete(self, ns: Namespace, caller: Caller, ids: list[str]) -> BulkOutcome:
+        outcome = BulkOutcome(requested=len(ids))
+        with self.store.write(ns) as tx:
+            for contact_id in ids:
+                current = tx.get_active(ns, contact_id)
+                if current is None:
+                    outcome.failed.append(
+                        Rejection(
+                            row=None,
+                            id=contact_id,
+                            reason=NOT_FOUND,
+                            msg=f"Contact {contact_id} not found",
+                        )
+                    )
+                    continue
+                deleted = _deleted(current, caller)
+                tx.update(deleted, previous=current)
+                outcome.succeeded.append(deleted)
+        return outcome
+
+
+def _refusal(kind: type[ApiError], reason: str, msg: str, **details: str) -> ApiError:
+    """An ApiError of ``kind`` that also says why, for bulk operations' failedRecords."""
+    entry = {"msg": msg, "reason": reason, **details}
+    error = kind(msg, entries=[entry])
+    error.reason = reason  # type: ignore[attr-defined]
+    error.details = details  # type: ignore[attr-defined]
+    return error
+
+
+def _failed_item(contact_id: str, error: ApiError) -> Rejection:
+    details = getattr(error, "details", {})
+    return Rejection(
+        row=None,
+        id=contact_id,
+        reason=getattr(error, "reason", INVALID_FIELD),
+        msg=error.msg,
+        field=PHONE_FIELD if "number" in details else None,
+        number=details.get("number"),
+        holder_id=details.get("holder_id"),
+    )
+
+
+def _same(name: str) -> str:
+    return name
+
+
+def _patched(
+    current: Contact, patch: dict[str, Any], phone: Phone | None, caller: Caller
+) -> Contact:
+    fields: dict[str, Any] = {
+        "updated_by": caller.user_id,
+        "updated_by_aid": caller.aid,
+        "updated_at": now_iso(),
+    }
+    for wire, attr in (
+        ("firstName", "first_name"),
+        ("lastName", "last_name"),
+        ("salutation", "salutation"),
+    ):
+        if wire in patch:
+            fields[attr] = patch[wire]
+    if phone is not None:
+        fields.update(
+            phone_number=phone.number_key,
+            country_code=phone.country_code,
+            extension=phone.extension,
+        )
+    return current.changed(**fields)
+
+
+def _deleted(current: Contact, caller: Caller) -> Contact:
+    return current.changed(
+        status=INACTIVE,
+        updated_by=caller.user_id,
+        updated_by_aid=caller.aid,
+        updated_at=now_iso(),
+    )

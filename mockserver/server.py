@@ -1,0 +1,53 @@
+"""Run the app under gunicorn, a production WSGI server (threads, and worker processes)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from mockserver.settings import Settings
+from mockserver.store import open_store
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from mockserver.app import create_app
+
+        return create_app(self.settings)
+
+
+def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
+    open_store(settings.db).close()  # create / migrate the schema once, before any worker
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    options = {
+        "bind": f"{host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 300,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "when_ready": lambda server: banner(f"http://{host}:{_bound_port(server, settings)}"),
+    }
+    _Gunicorn(settings, options).run()
+
+
+def _bound_port(server: Any, settings: Settings) -> int:
+    try:
+        return server.LISTENERS[0].sock.getsockname()[1]
+    except (AttributeError, IndexError, OSError):
+        return settings.port

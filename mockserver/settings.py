@@ -1,0 +1,272 @@
+"""One settings object, from CLI flags, environment variables and a YAML file (in that order).
+
+YAML keys are camelCase like Kore's own fields::
+
+    apps:
+      - clientId: cs-test
+        clientSecret: a-secret-of-32-or-more-characters
+        accountId: 63c7ebae6a2aef36de8f0001
+        scopes: [Configuration]
+        streams: ["*"]
+    importPolicy: skip
+    db: kore-mock.db
+    limits: {maxUploadBytes: 33554432, maxImportRows: 200000, maxJsonItems: 1000}
+    rateLimit: {enabled: false, perMinute: 60}
+    journalSize: 10000
+    adminToken: null
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONFIGURATION_SCOPE = "Configuration"
+MIN_SECRET_CHARS = 32
+_ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{24}")
+_STREAM_ID = re.compile(r"st-[A-Za-z0-9-]{1,100}")
+
+DEV_CLIENT_ID = "cs-kore-mock-dev"
+DEV_CLIENT_SECRET = "kore-mock-development-secret-not-for-production"
+DEV_ACCOUNT_ID = "63c7ebae6a2aef36de8f0001"
+DEV_STREAM_ID = "st-7dc994f0-4436-5134-9fa8-a94262500001"
+
+
+class SettingsError(ValueError):
+    """The settings are unusable; the message says which key and why."""
+
+
+@dataclass(frozen=True)
+class App:
+    client_id: str
+    client_secret: str
+    account_id: str
+    scopes: tuple[str, ...] = (CONFIGURATION_SCOPE,)
+    streams: tuple[str, ...] = ("*",)
+    name: str = ""
+
+    def allows_stream(self, stream_id: str) -> bool:
+        return "*" in self.streams or stream_id in self.streams
+
+    def example_stream(self) -> str:
+        return next((s for s in self.streams if s != "*"), DEV_STREAM_ID)
+
+    def to_dict(self, *, with_secret: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "clientId": self.client_id,
+            "accountId": self.account_id,
+            "scopes": list(self.scopes),
+            "streams": list(self.streams),
+        }
+        if self.name:
+            data["name"] = self.name
+        if with_secret:
+            data["clientSecret"] = self.client_secret
+        return data
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str = "app") -> App:
+        if not isinstance(raw, dict):
+            raise SettingsError(
+                f"{where}: must be a mapping with clientId, clientSecret, accountId"
+            )
+        unknown = set(raw) - {"clientId", "clientSecret", "accountId", "scopes", "streams", "name"}
+        if unknown:
+            raise SettingsError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        for key in ("clientId", "clientSecret", "accountId"):
+            if not isinstance(raw.get(key), str) or not raw[key]:
+                raise SettingsError(f"{where}: {key} is required and must be a string")
+        if len(raw["clientSecret"]) < MIN_SECRET_CHARS:
+            raise SettingsError(
+                f"{where}: clientSecret must have at least {MIN_SECRET_CHARS} characters"
+            )
+        if not _ACCOUNT_ID.fullmatch(raw["accountId"]):
+            raise SettingsError(f"{where}: accountId must be 24 hex characters")
+        scopes = _strings(raw.get("scopes", [CONFIGURATION_SCOPE]), f"{where}.scopes")
+        streams = _strings(raw.get("streams", ["*"]), f"{where}.streams")
+        for stream in streams:
+            if stream != "*" and not _STREAM_ID.fullmatch(stream):
+                raise SettingsError(f"{where}.streams: {stream!r} is not a stream id (st-...)")
+        return cls(
+            client_id=raw["clientId"],
+            client_secret=raw["clientSecret"],
+            account_id=raw["accountId"],
+            scopes=tuple(scopes),
+            streams=tuple(streams),
+            name=str(raw.get("name", "")),
+        )
+
+
+DEV_APP = App(
+    client_id=DEV_CLIENT_ID,
+    client_secret=DEV_CLIENT_SECRET,
+    account_id=DEV_ACCOUNT_ID,
+    name="kore-mock development app",
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_upload_bytes: int = 32 * 1024 * 1024
+    max_import_rows: int = 200_000
+    max_json_items: int = 1000
+    max_json_bytes: int = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    enabled: bool = False
+    per_minute: int = 60
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = "kore-mock.db"
+    apps: tuple[App, ...] = (DEV_APP,)
+    import_policy: str = "skip"
+    limits: Limits = field(default_factory=Limits)
+    rate_limit: RateLimit = field(default_factory=RateLimit)
+    journal_size: int = 10_000
+    admin_token: str | None = None
+    workers: int = 1
+    config_file: str | None = None
+
+    @property
+    def using_dev_app(self) -> bool:
+        return self.apps == (DEV_APP,)
+
+    def app(self, client_id: str | None = None) -> App:
+        if client_id is None:
+            return self.apps[0]
+        for app in self.apps:
+            if app.client_id == client_id:
+                return app
+        known = ", ".join(a.client_id for a in self.apps)
+        raise SettingsError(f"no app with clientId {client_id!r} (known: {known})")
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Apply CLI/env values; ``None`` means 'not given'."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def load(path: str | None = None) -> Settings:
+    """Settings from a YAML file, or the defaults (with the development app) when None."""
+    if path is None:
+        return Settings()
+    file = Path(path)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"settings file {path} is not valid YAML: {exc}") from None
+    return from_dict(raw, where=str(path)).with_overrides(config_file=str(file))
+
+
+_TOP_KEYS = {
+    "apps",
+    "importPolicy",
+    "db",
+    "host",
+    "port",
+    "limits",
+    "rateLimit",
+    "journalSize",
+    "adminToken",
+    "workers",
+}
+
+
+def from_dict(raw: Any, where: str = "settings") -> Settings:
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where}: the top level must be a mapping")
+    unknown = set(raw) - _TOP_KEYS
+    if unknown:
+        raise SettingsError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: "
+            + ", ".join(sorted(_TOP_KEYS))
+        )
+    values: dict[str, Any] = {}
+    if "apps" in raw:
+        if not isinstance(raw["apps"], list) or not raw["apps"]:
+            raise SettingsError(f"{where}: apps must be a non-empty list")
+        apps = tuple(App.from_dict(a, f"{where}: apps[{i}]") for i, a in enumerate(raw["apps"]))
+        ids = [a.client_id for a in apps]
+        if len(set(ids)) != len(ids):
+            raise SettingsError(f"{where}: apps: clientId values must be unique")
+        values["apps"] = apps
+    if "importPolicy" in raw:
+        values["import_policy"] = check_policy(raw["importPolicy"], where)
+    for key, attr in (("db", "db"), ("host", "host"), ("adminToken", "admin_token")):
+        if raw.get(key) is not None:
+            values[attr] = _string(raw[key], f"{where}: {key}")
+    for key, attr in (("port", "port"), ("journalSize", "journal_size"), ("workers", "workers")):
+        if key in raw:
+            values[attr] = _positive(raw[key], f"{where}: {key}")
+    if "limits" in raw:
+        values["limits"] = _section(
+            raw["limits"],
+            Limits,
+            {
+                "maxUploadBytes": "max_upload_bytes",
+                "maxImportRows": "max_import_rows",
+                "maxJsonItems": "max_json_items",
+                "maxJsonBytes": "max_json_bytes",
+            },
+            f"{where}: limits",
+        )
+    if "rateLimit" in raw:
+        section = raw["rateLimit"]
+        if isinstance(section, dict) and not isinstance(section.get("enabled", False), bool):
+            raise SettingsError(f"{where}: rateLimit.enabled must be true or false")
+        values["rate_limit"] = _section(
+            section,
+            RateLimit,
+            {"enabled": "enabled", "perMinute": "per_minute"},
+            f"{where}: rateLimit",
+        )
+    return Settings(**values)
+
+
+def check_policy(value: Any, where: str = "importPolicy") -> str:
+    if value not in ("skip", "reject"):
+        raise SettingsError(f"{where}: importPolicy must be 'skip' or 'reject', not {value!r}")
+    return value
+
+
+def _section(raw: Any, cls: type, names: dict[str, str], where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where} must be a mapping")
+    unknown = set(raw) - set(names)
+    if unknown:
+        raise SettingsError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    values = {}
+    for key, attr in names.items():
+        if key in raw:
+            value = raw[key]
+            values[attr] = value if isinstance(value, bool) else _positive(value, f"{where}.{key}")
+    return cls(**values)
+
+
+def _positive(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SettingsError(f"{where} must be a positive integer, not {value!r}")
+    return value
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise SettingsError(f"{where} must be a non-empty string")
+    return value
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise SettingsError(f"{where} must be a list of strings")
+    return value

@@ -1,0 +1,107 @@
+"""The store interface: transactions over contacts, plus the journal and shared run-time state.
+
+Contracts every backend keeps:
+- ``write(ns)`` is one transaction, serialised against every other write of the namespace
+  (across threads, processes and machines sharing the store); leaving the block by an exception
+  rolls it back.
+- A unique index allows at most one ACTIVE contact per (namespace, number key, dup slot); normal
+  saves use slot 0, so a second ACTIVE holder of a number is impossible. Legacy duplicates
+  (seeded on purpose) take slots 1, 2, ...; when the slot-0 holder leaves the number, another
+  holder is promoted to slot 0, so a number held by anyone always blocks new saves.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any
+
+from mockserver.contacts.model import Contact, Namespace
+
+SCHEMA_VERSION = 1
+
+
+class NumberTaken(Exception):
+    """The unique index refused a second ACTIVE holder of a number."""
+
+    def __init__(self, number_key: str | None = None) -> None:
+        super().__init__(number_key)
+        self.number_key = number_key
+
+
+class Transaction(ABC):
+    @abstractmethod
+    def holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
+        """Number key -> id of the ACTIVE contact holding it, for the keys that are held."""
+
+    @abstractmethod
+    def insert(self, contacts: Sequence[Contact], *, legacy: bool = False) -> None:
+        """Store new ACTIVE contacts; ``legacy`` gives held numbers a further dup slot."""
+
+    @abstractmethod
+    def get_active(self, ns: Namespace, contact_id: str) -> Contact | None: ...
+
+    @abstractmethod
+    def update(self, contact: Contact, *, previous: Contact) -> None:
+        """Store a changed contact (new fields, new number, or INACTIVE)."""
+
+    @abstractmethod
+    def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
+        """ACTIVE contacts oldest first, and how many there are in all."""
+
+    @abstractmethod
+    def active(self, ns: Namespace) -> Iterator[Contact]:
+        """Every ACTIVE contact of the namespace, oldest first."""
+
+
+class Store(ABC):
+    url: str
+
+    @abstractmethod
+    def write(self, ns: Namespace) -> AbstractContextManager[Transaction]: ...
+
+    @abstractmethod
+    def read(self) -> AbstractContextManager[Transaction]: ...
+
+    # -- shared state for the control plane ----------------------------------------------
+
+    @abstractmethod
+    def namespaces(self) -> list[dict[str, Any]]:
+        """Every namespace with its ACTIVE and INACTIVE counts."""
+
+    @abstractmethod
+    def reset(self, ns: Namespace | None = None) -> int:
+        """Forget every contact (of one namespace); returns how many were removed."""
+
+    @abstractmethod
+    def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
+        """Append a journal entry, keep only the newest ``keep``; returns its id."""
+
+    @abstractmethod
+    def journal_query(
+        self,
+        *,
+        operation: str | None = None,
+        status: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """Newest first."""
+
+    @abstractmethod
+    def journal_get(self, entry_id: int) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def journal_clear(self) -> None: ...
+
+    @abstractmethod
+    def get_state(self, key: str) -> Any:
+        """A JSON value shared by every process on the store (run-time settings), or None."""
+
+    @abstractmethod
+    def set_state(self, key: str, value: Any) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...

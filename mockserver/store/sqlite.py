@@ -1,0 +1,390 @@
+"""SQLite backend: one file (WAL, busy timeout) shared safely by threads and worker processes.
+
+Writes take SQLite's write lock up front (``BEGIN IMMEDIATE``), so the read-check-insert of the
+duplicate-number rule is atomic across processes; the partial unique index is the backstop.
+``:memory:`` keeps one connection behind a lock (an in-memory database is per connection).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from mockserver.contacts.model import ACTIVE, Contact, Namespace
+from mockserver.store.base import SCHEMA_VERSION, NumberTaken, Store, Transaction
+
+COLUMNS = (
+    "id",
+    "account_id",
+    "stream_id",
+    "status",
+    "first_name",
+    "last_name",
+    "salutation",
+    "phone_number",
+    "country_code",
+    "extension",
+    "org_id",
+    "created_by",
+    "created_by_aid",
+    "updated_by",
+    "updated_by_aid",
+    "created_at",
+    "updated_at",
+)
+_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
+_INSERT = (
+    "INSERT INTO contacts ("
+    + ", ".join(COLUMNS)
+    + ", dup_slot) VALUES ("
+    + ", ".join("?" * (len(COLUMNS) + 1))
+    + ")"
+)
+_UPDATE = (
+    "UPDATE contacts SET "
+    + ", ".join(f"{c} = ?" for c in COLUMNS[3:])
+    + ", dup_slot = ? WHERE id = ?"
+)
+_IN_CHUNK = 500
+
+# Index i holds the statements that bring a store at version i to version i + 1.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE contacts (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            account_id TEXT NOT NULL,
+            stream_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            first_name TEXT NOT NULL,
+            last_name TEXT NOT NULL,
+            salutation TEXT NOT NULL,
+            phone_number TEXT NOT NULL,
+            country_code TEXT NOT NULL,
+            extension TEXT NOT NULL,
+            org_id TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_by_aid TEXT NOT NULL,
+            updated_by TEXT,
+            updated_by_aid TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            dup_slot INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE UNIQUE INDEX contacts_one_active_holder
+            ON contacts (account_id, stream_id, phone_number, dup_slot)
+            WHERE status = 'ACTIVE'""",
+        "CREATE INDEX contacts_listing ON contacts (account_id, stream_id, status, seq)",
+        """CREATE TABLE journal (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            operation TEXT,
+            status INTEGER NOT NULL,
+            entry TEXT NOT NULL
+        )""",
+        "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ],
+]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def _contact(row: Sequence[Any]) -> Contact:
+    return Contact(*row)
+
+
+class SqliteTransaction(Transaction):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            rows = self.conn.execute(
+                "SELECT phone_number, id FROM contacts WHERE account_id = ? AND stream_id = ?"
+                " AND status = 'ACTIVE' AND phone_number IN (" + ",".join("?" * len(chunk)) + ")"
+                " ORDER BY dup_slot DESC",
+                (ns.account_id, ns.stream_id, *chunk),
+            )
+            found.update(rows)  # slot 0 comes last and wins
+        return found
+
+    def insert(self, contacts: Sequence[Contact], *, legacy: bool = False) -> None:
+        try:
+            if not legacy:
+                self.conn.executemany(_INSERT, ((*_values(c), 0) for c in contacts))
+                return
+            for c in contacts:
+                slot = self._next_slot(c.namespace, c.phone_number)
+                self.conn.execute(_INSERT, (*_values(c), slot))
+        except sqlite3.IntegrityError:
+            raise NumberTaken() from None
+
+    def _next_slot(self, ns: Namespace, key: str) -> int:
+        (top,) = self.conn.execute(
+            "SELECT MAX(dup_slot) FROM contacts WHERE account_id = ? AND stream_id = ?"
+            " AND phone_number = ? AND status = 'ACTIVE'",
+            (ns.account_id, ns.stream_id, key),
+        ).fetchone()
+        return 0 if top is None else top + 1
+
+    def get_active(self, ns: Namespace, contact_id: str) -> Contact | None:
+        row = self.conn.execute(
+            _SELECT + " WHERE id = ? AND account_id = ? AND stream_id = ? AND status = 'ACTIVE'",
+            (contact_id, ns.account_id, ns.stream_id),
+        ).fetchone()
+        return None if row is None else _contact(row)
+
+    def update(self, contact: Contact, *, previous: Contact) -> None:
+        (slot,) = self.conn.execute(
+            "SELECT dup_slot FROM contacts WHERE id = ?", (contact.id,)
+        ).fetchone()
+        leaves_number = previous.status == ACTIVE and (
+            contact.status != ACTIVE or contact.phone_number != previous.phone_number
+        )
+        if contact.phone_number != previous.phone_number:
+            slot = 0
+        try:
+            self.conn.execute(_UPDATE, (*_values(contact)[3:], slot, contact.id))
+        except sqlite3.IntegrityError:
+            raise NumberTaken(contact.phone_number) from None
+        if leaves_number:
+            self._promote(previous.namespace, previous.phone_number)
+
+    def _promote(self, ns: Namespace, key: str) -> None:
+        """Keep a held number blocking: give slot 0 to a remaining legacy holder."""
+        self.conn.execute(
+            "UPDATE contacts SET dup_slot = 0 WHERE seq = ("
+            " SELECT seq FROM contacts WHERE account_id = ? AND stream_id = ?"
+            " AND phone_number = ? AND status = 'ACTIVE' ORDER BY dup_slot LIMIT 1)"
+            " AND NOT EXISTS (SELECT 1 FROM contacts WHERE account_id = ? AND stream_id = ?"
+            " AND phone_number = ? AND status = 'ACTIVE' AND dup_slot = 0)",
+            (*ns, key, *ns, key),
+        )
+
+    def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
+        where = " WHERE account_id = ? AND stream_id = ? AND status = 'ACTIVE'"
+        (total,) = self.conn.execute("SELECT COUNT(*) FROM contacts" + where, ns).fetchone()
+        rows = self.conn.execute(
+            _SELECT + where + " ORDER BY seq LIMIT ? OFFSET ?", (*ns, limit, skip)
+        ).fetchall()
+        return [_contact(r) for r in rows], total
+
+    def active(self, ns: Namespace) -> Iterator[Contact]:
+        rows = self.conn.execute(
+            _SELECT + " WHERE account_id = ? AND stream_id = ? AND status = 'ACTIVE' ORDER BY seq",
+            ns,
+        )
+        for row in rows:
+            yield _contact(row)
+
+
+def _values(c: Contact) -> tuple[Any, ...]:
+    return (
+        c.id,
+        c.account_id,
+        c.stream_id,
+        c.status,
+        c.first_name,
+        c.last_name,
+        c.salutation,
+        c.phone_number,
+        c.country_code,
+        c.extension,
+        c.org_id,
+        c.created_by,
+        c.created_by_aid,
+        c.updated_by,
+        c.updated_by_aid,
+        c.created_at,
+        c.updated_at,
+    )
+
+
+class SqliteStore(Store):
+    def __init__(self, path: str) -> None:
+        self.url = path
+        self.memory = path == ":memory:"
+        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._shared: sqlite3.Connection | None = None
+        if not self.memory:
+            parent = os.path.dirname(os.path.abspath(path))
+            os.makedirs(parent, exist_ok=True)
+        with self._connection() as conn:
+            _migrate(conn)
+
+    # -- connections -----------------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.url, isolation_level=None, check_same_thread=False, timeout=30.0
+        )
+        if not self.memory:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")  # durable against process kills
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self.memory:
+            with self._lock:
+                if self._shared is None:
+                    self._shared = self._open()
+                yield self._shared
+            return
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = self._open()
+            self._local.conn, self._local.pid = conn, os.getpid()
+        yield conn
+
+    @contextmanager
+    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        with self._connection() as conn:
+            conn.execute(begin)
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def write(self, ns: Namespace) -> Iterator[Transaction]:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            yield SqliteTransaction(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        with self._transaction("BEGIN") as conn:
+            yield SqliteTransaction(conn)
+
+    # -- control-plane state ---------------------------------------------------------------
+
+    def namespaces(self) -> list[dict[str, Any]]:
+        with self._transaction("BEGIN") as conn:
+            rows = conn.execute(
+                "SELECT account_id, stream_id, SUM(status = 'ACTIVE'), SUM(status != 'ACTIVE')"
+                " FROM contacts GROUP BY account_id, stream_id ORDER BY account_id, stream_id"
+            ).fetchall()
+        return [
+            {"accountId": a, "streamId": s, "active": act, "inactive": inact}
+            for a, s, act, inact in rows
+        ]
+
+    def reset(self, ns: Namespace | None = None) -> int:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            if ns is None:
+                return conn.execute("DELETE FROM contacts").rowcount
+            return conn.execute(
+                "DELETE FROM contacts WHERE account_id = ? AND stream_id = ?", ns
+            ).rowcount
+
+    def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            cursor = conn.execute(
+                "INSERT INTO journal (at, operation, status, entry) VALUES (?, ?, ?, ?)",
+                (entry["at"], entry.get("operation"), entry["status"], json.dumps(entry)),
+            )
+            entry_id = cursor.lastrowid
+            conn.execute("DELETE FROM journal WHERE id <= ?", (entry_id - keep,))
+        return entry_id
+
+    def journal_query(
+        self,
+        *,
+        operation: str | None = None,
+        status: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        clauses, params = _journal_filter(operation, status, since, until)
+        with self._transaction("BEGIN") as conn:
+            rows = conn.execute(
+                "SELECT id, entry FROM journal" + clauses + " ORDER BY id DESC LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [{"id": i, **json.loads(e)} for i, e in rows]
+
+    def journal_get(self, entry_id: int) -> dict[str, Any] | None:
+        with self._connection() as conn:
+            row = conn.execute("SELECT entry FROM journal WHERE id = ?", (entry_id,)).fetchone()
+        return None if row is None else {"id": entry_id, **json.loads(row[0])}
+
+    def journal_clear(self) -> None:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            conn.execute("DELETE FROM journal")
+
+    def get_state(self, key: str) -> Any:
+        with self._connection() as conn:
+            row = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def set_state(self, key: str, value: Any) -> None:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            if value is None:
+                conn.execute("DELETE FROM state WHERE key = ?", (key,))
+            else:
+                conn.execute(
+                    "INSERT INTO state (key, value) VALUES (?, ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, json.dumps(value)),
+                )
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
+
+
+def _journal_filter(
+    operation: str | None, status: int | None, since: str | None, until: str | None
+) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for sql, value in (
+        ("operation = ?", operation),
+        ("status = ?", status),
+        ("at >= ?", since),
+        ("at <= ?", until),
+    ):
+        if value is not None:
+            clauses.append(sql)
+            params.append(value)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"the store is at schema version {version}, newer than this kore-mock "
+                f"({SCHEMA_VERSION}); upgrade kore-mock"
+            )
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

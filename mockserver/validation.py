@@ -1,0 +1,102 @@
+"""Requests checked against openapi.yaml by openapi-core; failures become Kore errors.
+
+The import's multipart body is the one exception: its CSV may be 100,000 rows, so it is streamed
+by werkzeug and read by ``contacts.csv_rows`` instead of being decoded whole by the validator
+(its parameters and headers are still checked here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request
+from openapi_core import OpenAPI
+from openapi_core.contrib.flask import FlaskOpenAPIRequest
+from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
+from openapi_core.unmarshalling.request.unmarshallers import (
+    V31RequestParametersUnmarshaller,
+    V31RequestUnmarshaller,
+)
+from openapi_core.validation.request.exceptions import (
+    MissingRequestBody,
+    RequestBodyValidationError,
+)
+from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+
+from mockserver.errors import ApiError, UnsupportedMediaType, ValidationError
+from mockserver.spec import default_server_url, spec_path
+
+BODYLESS_CHECK = {"importContacts"}  # operations whose body is read by the domain
+
+
+@dataclass
+class ValidRequest:
+    path: dict[str, Any]
+    query: dict[str, Any]
+    header: dict[str, Any]
+    body: Any
+
+
+class _Request(FlaskOpenAPIRequest):
+    """The mock answers on any host; match the spec's server whatever host was called."""
+
+    server_url = ""
+
+    @property
+    def host_url(self) -> str:
+        return self.server_url
+
+
+class RequestValidator:
+    def __init__(self) -> None:
+        self.openapi = OpenAPI.from_file_path(str(spec_path()))
+        _Request.server_url = default_server_url()
+        spec = self.openapi.spec
+        self._full = V31RequestUnmarshaller(spec)
+        self._parameters = V31RequestParametersUnmarshaller(spec)
+
+    def validate(self, operation_id: str, request: Request) -> ValidRequest:
+        unmarshaller = self._parameters if operation_id in BODYLESS_CHECK else self._full
+        result = unmarshaller.unmarshal(_Request(request))
+        if result.errors:
+            raise _as_api_error(result.errors)
+        params = result.parameters
+        return ValidRequest(
+            path=dict(params.path),
+            query=dict(params.query),
+            header=dict(params.header),
+            body=getattr(result, "body", None),
+        )
+
+
+def _as_api_error(errors: list[Exception]) -> ApiError:
+    error = errors[0]
+    if isinstance(error, MediaTypeNotFound):
+        return UnsupportedMediaType(
+            f"Content type {error.mimetype!r} is not supported here; use "
+            + " or ".join(repr(a) for a in error.availableMimetypes)
+        )
+    messages = [_describe(e) for e in errors]
+    return ValidationError(
+        "Validation errors/ Invalid arguments: " + "; ".join(messages),
+    )
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, MissingRequestBody):
+        return "the request body is required"
+    cause = error.__cause__
+    if isinstance(error, RequestBodyValidationError) and isinstance(cause, InvalidSchemaValue):
+        return "body " + "; ".join(_schema_error(e) for e in cause.schema_errors[:5])
+    if isinstance(cause, InvalidSchemaValue):
+        details = "; ".join(_schema_error(e) for e in cause.schema_errors[:5])
+        return f"{error}: {details}"
+    if cause is not None and str(cause):
+        return f"{error}: {cause}"
+    return str(error)
+
+
+def _schema_error(error: Any) -> str:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    return f"{path.lstrip('.') or 'value'}: {error.message}"
