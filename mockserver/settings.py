@@ -79,7 +79,9 @@ class App:
             raise SettingsError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         for key in ("clientId", "clientSecret", "accountId"):
             if not isinstance(raw.get(key), str) or not raw[key]:
-                raise SettingsError(f"{where}: {key} is required and must be a string")
+                raise SettingsError(
+                    f"{where}: {key} is required and must be a string (quote it in YAML)"
+                )
         if len(raw["clientSecret"]) < MIN_SECRET_CHARS:
             raise SettingsError(
                 f"{where}: clientSecret must have at least {MIN_SECRET_CHARS} characters"

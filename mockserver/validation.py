@@ -27,6 +27,7 @@ from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from mockserver.errors import ApiError, UnsupportedMediaType, ValidationError
 from mockserver.spec import default_server_url, spec_path
 
+MAX_DETAIL_CHARS = 200
 BODYLESS_CHECK = {"importContacts"}  # operations whose body is read by the domain
 
 
@@ -71,12 +72,13 @@ class RequestValidator:
 
 
 def _as_api_error(errors: list[Exception]) -> ApiError:
-    error = errors[0]
-    if isinstance(error, MediaTypeNotFound):
-        return UnsupportedMediaType(
-            f"Content type {error.mimetype!r} is not supported here; use "
-            + " or ".join(repr(a) for a in error.availableMimetypes)
-        )
+    for error in errors:
+        media = error if isinstance(error, MediaTypeNotFound) else error.__cause__
+        if isinstance(media, MediaTypeNotFound):
+            return UnsupportedMediaType(
+                f"Content type {media.mimetype!r} is not supported here; use "
+                + " or ".join(repr(a) for a in media.availableMimetypes)
+            )
     messages = [_describe(e) for e in errors]
     return ValidationError(
         "Validation errors/ Invalid arguments: " + "; ".join(messages),
@@ -87,16 +89,20 @@ def _describe(error: Exception) -> str:
     if isinstance(error, MissingRequestBody):
         return "the request body is required"
     cause = error.__cause__
-    if isinstance(error, RequestBodyValidationError) and isinstance(cause, InvalidSchemaValue):
-        return "body " + "; ".join(_schema_error(e) for e in cause.schema_errors[:5])
     if isinstance(cause, InvalidSchemaValue):
         details = "; ".join(_schema_error(e) for e in cause.schema_errors[:5])
-        return f"{error}: {details}"
-    if cause is not None and str(cause):
+        where = "body" if isinstance(error, RequestBodyValidationError) else str(error)
+        return f"{where}: {details}"
+    if isinstance(error, RequestBodyValidationError) and cause is not None:
+        return f"body: {cause}"
+    if cause is not None and str(cause) and str(cause) not in str(error):
         return f"{error}: {cause}"
     return str(error)
 
 
 def _schema_error(error: Any) -> str:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-    return f"{path.lstrip('.') or 'value'}: {error.message}"
+    message = error.message
+    if len(message) > MAX_DETAIL_CHARS:  # jsonschema quotes the whole instance
+        message = message[: MAX_DETAIL_CHARS - 3] + "..."
+    return f"{path.lstrip('.') or 'value'}: {message}"

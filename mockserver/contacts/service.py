@@ -297,7 +297,8 @@ class ContactsService:
             raise _refusal(
                 Conflict, DUPLICATE_EXISTING, f"Phone number {exc.number_key} is already taken"
             ) from None
-        given.add(updated.phone_number)
+        if updated.phone_number != current.phone_number:
+            given.add(updated.phone_number)
         return updated
 
     def _patch_phone(self, patch: dict[str, Any]) -> Phone | None:
@@ -339,7 +340,12 @@ class ContactsService:
 
 def _refusal(kind: type[ApiError], reason: str, msg: str, **details: str) -> ApiError:
     """An ApiError of ``kind`` that also says why, for bulk operations' failedRecords."""
-    entry = {"msg": msg, "reason": reason, **details}
+    entry = {
+        "msg": msg,
+        "reason": reason,
+        "number": details.get("number"),
+        "holderId": details.get("holder_id"),
+    }
     error = kind(msg, entries=[entry])
     error.reason = reason  # type: ignore[attr-defined]
     error.details = details  # type: ignore[attr-defined]

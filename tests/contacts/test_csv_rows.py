@@ -1,0 +1,84 @@
+import codecs
+
+import pytest
+
+from mockserver.contacts.csv_rows import CsvFileError, read_contacts
+from tests.conftest import HEADER, csv_file
+
+
+def read(data: bytes, max_rows: int = 1000):
+    return read_contacts(data, max_rows=max_rows)
+
+
+def test_rows_become_items_shaped_like_json_requests():
+    rows = read(csv_file("john,doe,Mr,9876543210,+91,+"))
+    assert len(rows) == 1
+    assert rows[0].row == 1
+    assert rows[0].item == {
+        "firstName": "john",
+        "lastName": "doe",
+        "salutation": "Mr",
+        "cellPhone": {"phoneNumber": "9876543210", "countryCode": "+91", "extension": "+"},
+    }
+
+
+def test_columns_in_any_order_with_spaces_and_extra_columns():
+    header = (
+        " cellPhoneExtension , note,cellPhoneCountryCode,cellPhoneNumber,salutation,"
+        "lastName,firstName"
+    )
+    rows = read(csv_file("x,hello,91,9876543210,Mrs,doe,jane", header=header))
+    assert rows[0].item["firstName"] == "jane"
+    assert rows[0].item["cellPhone"] == {
+        "phoneNumber": "9876543210",
+        "countryCode": "91",
+        "extension": "x",
+    }
+
+
+def test_bom_crlf_and_quoted_fields():
+    data = codecs.BOM_UTF8 + (HEADER + '\r\n"Doe, John","O""Neil",Mr,9876543210,+91,\r\n').encode()
+    rows = read(data)
+    assert rows[0].item["firstName"] == "Doe, John"
+    assert rows[0].item["lastName"] == 'O"Neil'
+
+
+def test_quoted_newline_keeps_row_numbers_by_record():
+    rows = read(csv_file('"multi\nline",doe,Mr,9876543210,+91,', "b,c,Mr,9876543211,+91,"))
+    assert [r.row for r in rows] == [1, 2]
+    assert rows[1].line == 4
+
+
+def test_blank_lines_are_skipped():
+    rows = read(csv_file("a,b,Mr,9876543210,+91,", "", "c,d,Mr,9876543211,+91,"))
+    assert [r.row for r in rows] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (codecs.BOM_UTF8, "empty"),
+        (HEADER.encode() + b"\n", "no data rows"),
+        (b"firstName,lastName,cellPhoneNumber\na,b,1\n", "missing required column(s): salutation"),
+        ((HEADER + "\nj\xf6rg,doe,Mr,9876543210,+91,\n").encode("latin-1"), "not valid UTF-8"),
+        (csv_file("a,b,Mr,98765\x0043210,+91,"), "NUL"),
+        (csv_file("a,b,Mr,9876543210,+91"), "the row has 5 fields, the header has 6"),
+        (csv_file("a,b,Mr,9876543210,+91,,extra"), "the row has 7 fields"),
+        (csv_file('"a,b,Mr,9876543210,+91,'), "malformed"),
+        (csv_file("a,b,Mr,1,+91,", header=HEADER + ",firstName"), "twice"),
+    ],
+)
+def test_unusable_files_are_refused_whole(data, message):
+    with pytest.raises(CsvFileError) as info:
+        read(data)
+    assert message in info.value.msg
+    assert not info.value.too_large
+
+
+def test_too_many_rows_is_a_limit_error():
+    data = csv_file(*(f"a,b,Mr,98765432{i:02d},+91," for i in range(5)))
+    with pytest.raises(CsvFileError) as info:
+        read(data, max_rows=4)
+    assert info.value.too_large
+    assert "more than 4" in info.value.msg

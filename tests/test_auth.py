@@ -1,0 +1,117 @@
+"""JWT auth in the `auth` header: every refusal is 401 in Kore's words and stores nothing."""
+
+import time
+
+import pytest
+
+from tests.conftest import (
+    NO_SCOPE_APP,
+    ONE_STREAM_APP,
+    OTHER_ACCOUNT,
+    OTHER_ACCOUNT_APP,
+    STREAM,
+    base,
+    csv_file,
+)
+
+FILE = csv_file("a,b,Mr,9876543210,+91,")
+
+
+def import_with(api, token, account=None):
+    return api.import_csv(FILE, headers={"auth": token, "accountId": account or api.account})
+
+
+def assert_refused(api, response, msg):
+    assert response.status_code == 401
+    error = response.get_json()["errors"][0]
+    assert error["msg"].startswith(msg), error
+    assert error["code"] in (4002, 4003)
+    assert api.list().get_json()["totalResults"] == 0
+
+
+def test_valid_token_imports(api):
+    assert import_with(api, api.token).status_code == 200
+
+
+def test_missing_token_is_refused(api):
+    response = api.import_csv(FILE, headers={"accountId": api.account})
+    assert_refused(api, response, "Invalid JWT token")
+
+
+@pytest.mark.parametrize("token", ["", "not-a-jwt", "a.b.c"])
+def test_garbage_token_is_refused(api, token):
+    assert_refused(api, import_with(api, token), "Invalid JWT token")
+
+
+def test_forged_token_with_wrong_secret_is_refused(api, make_token):
+    token = make_token(key="someone-elses-secret-of-32-or-more-chars")
+    assert_refused(api, import_with(api, token), "Invalid SDK credentials")
+
+
+def test_alg_none_token_is_refused(api, make_token):
+    token = make_token(key=None, algorithm="none")
+    assert_refused(api, import_with(api, token), "Invalid JWT token")
+
+
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
+@pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
+def test_other_hmac_algorithms_are_refused(api, make_token, algorithm):
+    assert_refused(api, import_with(api, make_token(algorithm=algorithm)), "Invalid JWT token")
+
+
+def test_expired_token_is_refused(api, make_token):
+    token = make_token({"exp": int(time.time()) - 10})
+    assert_refused(api, import_with(api, token), "Invalid JWT token")
+
+
+def test_token_not_valid_yet_is_refused(api, make_token):
+    token = make_token({"nbf": int(time.time()) + 3600})
+    assert_refused(api, import_with(api, token), "Invalid JWT token")
+
+
+def test_unknown_app_is_refused(api, make_token):
+    assert_refused(
+        api, import_with(api, make_token({"appId": "cs-nobody"})), "Invalid SDK credentials"
+    )
+
+
+def test_token_without_app_id_is_refused(api, make_token):
+    assert_refused(api, import_with(api, make_token({"appId": None})), "Invalid JWT token")
+
+
+def test_app_without_configuration_scope_is_refused(api):
+    response = api.as_app(NO_SCOPE_APP).import_csv(FILE)
+    assert_refused(api, response, "Permission denied. Scope is incorrect!")
+
+
+def test_app_of_another_account_is_refused(api):
+    response = api.as_app(OTHER_ACCOUNT_APP, account=api.account).import_csv(FILE)
+    assert_refused(api, response, "Invalid SDK credentials")
+
+
+def test_account_header_of_another_account_is_refused(api):
+    response = api.import_csv(FILE, headers={"auth": api.token, "accountId": OTHER_ACCOUNT})
+    assert_refused(api, response, "Invalid SDK credentials")
+
+
+def test_stream_the_app_may_not_use_is_refused(api):
+    response = api.as_app(ONE_STREAM_APP).import_csv(FILE, stream=STREAM)
+    assert_refused(api, response, "Invalid SDK credentials")
+
+
+def test_bearer_authorization_header_is_not_the_auth_header(api):
+    response = api.import_csv(
+        FILE, headers={"Authorization": f"Bearer {api.token}", "accountId": api.account}
+    )
+    assert_refused(api, response, "Invalid JWT token")
+
+
+def test_lowercase_accountid_header_works_like_the_docs_curl(api):
+    response = api.call("GET", base(), headers={"auth": api.token, "accountid": api.account})
+    assert response.status_code == 200
+
+
+def test_missing_account_header_is_400(api):
+    response = api.call("GET", base(), headers={"auth": api.token})
+    assert response.status_code == 400
+    assert "accountId" in response.get_json()["errors"][0]["msg"]

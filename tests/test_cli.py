@@ -1,0 +1,145 @@
+"""The `kore-mock` command: token, serve, and the settings YAML."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import jwt
+import pytest
+from click.testing import CliRunner
+
+from mockserver.cli import main
+from mockserver.settings import DEV_APP
+
+CONFIG = """
+apps:
+  - clientId: cs-test
+    clientSecret: a-secret-of-32-or-more-characters
+    accountId: 63c7ebae6a2aef36de8f0001
+    scopes: [Configuration]
+    streams: ["*"]
+  - clientId: cs-second
+    clientSecret: another-secret-of-32-or-more-characters
+    accountId: 63c7ebae6a2aef36de8f0002
+    streams: [st-0000-1111]
+importPolicy: reject
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "kore-mock.yaml"
+    path.write_text(CONFIG)
+    return path
+
+
+def test_token_prints_only_a_jwt_for_the_development_app():
+    result = CliRunner().invoke(main, ["token"], env={"KORE_MOCK_CONFIG": None})
+    assert result.exit_code == 0
+    token = result.output.strip()
+    assert result.output == token + "\n"
+    claims = jwt.decode(token, DEV_APP.client_secret, algorithms=["HS256"])
+    assert claims["appId"] == DEV_APP.client_id and "exp" in claims
+
+
+def test_token_for_an_app_of_the_settings_file(config):
+    result = CliRunner().invoke(
+        main, ["token", "--config", str(config), "--client-id", "cs-second", "--ttl", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    claims = jwt.decode(
+        result.output.strip(), "another-secret-of-32-or-more-characters", algorithms=["HS256"]
+    )
+    assert claims["appId"] == "cs-second" and "exp" not in claims
+
+
+def test_token_for_an_unknown_app_is_a_clear_error(config):
+    result = CliRunner().invoke(main, ["token", "--config", str(config), "--client-id", "nobody"])
+    assert result.exit_code != 0
+    assert "no app with clientId 'nobody'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "apps: [{clientId: a, clientSecret: short, accountId: 63c7ebae6a2aef36de8f0001}]",
+            "at least 32",
+        ),
+        ("importPolicy: sometimes", "importPolicy must be 'skip' or 'reject'"),
+        ("colour: blue", "unknown key(s) colour"),
+        (
+            "apps: [{clientId: a, clientSecret: a-secret-of-32-or-more-characters,"
+            " accountId: '012'}]",
+            "accountId must be 24 hex",
+        ),
+        ("a: [", "not valid YAML"),
+    ],
+)
+def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["token", "--config", str(path)])
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_starts_a_server_in_an_empty_directory(tmp_path, config):
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--config",
+            str(config),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/__mock__/health", timeout=1) as response:
+                    assert json.load(response)["status"] == "ok"
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read()
+                assert time.time() < deadline, "the server did not start"
+                time.sleep(0.1)
+        token = CliRunner().invoke(main, ["token", "--config", str(config)]).output.strip()
+        request = urllib.request.Request(
+            url + "/agentassist/api/v1/public/st-1/contacts",
+            headers={"auth": token, "accountId": "63c7ebae6a2aef36de8f0001"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert json.load(response)["totalResults"] == 0
+        assert (tmp_path / "kore-mock.db").exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    assert f"http://127.0.0.1:{port}/agentassist/api/v1/public/" in output
+    assert "accountId  63c7ebae6a2aef36de8f0001" in output
+    assert "kore-mock token --config" in output

@@ -1,0 +1,95 @@
+"""JSON create: the same rules and policy as the import, per array item."""
+
+from tests.conftest import person
+
+
+def test_create_returns_contacts_with_e164_numbers(api):
+    response = api.create([person("john", "doe", "9876543210", "91", extension="+")])
+    assert response.status_code == 200
+    [contact] = response.get_json()
+    assert contact["cellPhone"] == {
+        "phoneNumber": "+919876543210",
+        "countryCode": "+91",
+        "extension": "+",
+    }
+    assert contact["fullName"] == "john doe"
+
+
+def test_create_reusing_a_stored_number_is_refused(api):
+    api.create([person("john", "doe", "9876543210")])
+    response = api.create([person("other", "person", "9876543210")])
+    assert response.status_code == 200
+    assert response.get_json() == []
+    assert response.headers["X-Mock-Rejected-Rows"] == "1"
+    report = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
+    assert report[0]["reason"] == "DUPLICATE_EXISTING"
+    assert report[0]["field"] == "cellPhone.phoneNumber"
+
+
+def test_create_with_identical_name_and_number_is_refused(api):
+    api.create([person("john", "doe", "9876543210")])
+    assert api.create([person("john", "doe", "9876543210")]).get_json() == []
+
+
+def test_same_names_with_different_numbers_are_all_created(api):
+    response = api.create([person("john", "doe", f"987654321{i}") for i in range(3)])
+    assert len(response.get_json()) == 3
+
+
+def test_duplicate_items_in_one_request_keep_the_first(api):
+    response = api.create([person("a", "b", "9876543210"), person("c", "d", "9876543210", "91")])
+    assert [c["firstName"] for c in response.get_json()] == ["a"]
+    report = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
+    assert report[0]["reason"] == "DUPLICATE_IN_FILE" and report[0]["row"] == 2
+
+
+def test_reject_policy_refuses_the_whole_request(api, app):
+    app.extensions["kore_mock"].runtime.set_import_policy("reject")
+    api.create([person("john", "doe", "9876543210")])
+    response = api.create([person("x", "y", "9876543211"), person("a", "b", "9876543210")])
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["reason"] == "DUPLICATE_EXISTING"
+    assert api.all_numbers() == ["+919876543210"]
+
+
+def test_number_too_long_for_e164_is_rejected_as_invalid(api):
+    response = api.create([person("a", "b", "12345678901234", "+91")])
+    assert response.get_json() == []
+    report = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
+    assert report[0]["reason"] == "INVALID_FIELD"
+
+
+def test_schema_violations_refuse_the_request(api):
+    bad_bodies = [
+        [],
+        {"firstName": "not", "lastName": "an array"},
+        [{"firstName": "a", "lastName": "b"}],
+        [person("a", "b", "98765-43210")],
+        [person("a", "b", "9876543210") | {"unknown": 1}],
+        [person("", "b", "9876543210")],
+    ]
+    for body in bad_bodies:
+        response = api.create(body)
+        assert response.status_code == 400, body
+    assert api.list().get_json()["totalResults"] == 0
+
+
+def test_malformed_json_is_400_and_wrong_content_type_is_415(api):
+    response = api.call(
+        "POST",
+        "/agentassist/api/v1/public/st-1/contacts",
+        data="[{",
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    response = api.call(
+        "POST", "/agentassist/api/v1/public/st-1/contacts", data="a,b", content_type="text/csv"
+    )
+    assert response.status_code == 415
+
+
+def test_too_many_items_is_413(api, app):
+    limit = app.extensions["kore_mock"].settings.limits.max_json_items
+    items = [person("a", "b", str(9000000000 + i)) for i in range(limit + 1)]
+    assert api.create(items).status_code == 413
+    assert api.list().get_json()["totalResults"] == 0

@@ -1,0 +1,199 @@
+"""Import through HTTP: the duplicate-number rule, the rejected-row policy, bad files."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import HEADER, STREAM, base, csv_file
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "contacts.csv"
+ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+
+
+def test_example_import_returns_created_contacts_in_documented_shape(api):
+    response = api.import_csv(EXAMPLE.read_bytes())
+    assert response.status_code == 200
+    created = response.get_json()
+    assert [c["cellPhone"]["phoneNumber"] for c in created] == [
+        "+919876543210",
+        "+919123456780",
+        "+919988776655",
+        "+12025550143",
+    ]
+    first = created[0]
+    assert first["fullName"] == "john doe"
+    assert first["status"] == "ACTIVE"
+    assert first["cellPhone"] == {
+        "phoneNumber": "+919876543210",
+        "countryCode": "+91",
+        "extension": "+",
+    }
+    assert re.fullmatch(r"[0-9a-f]{24}", first["id"])
+    assert ISO_MS.match(first["createdAt"]) and ISO_MS.match(first["updatedAt"])
+    assert first["address"] == [] and first["twitterDetails"] == []
+    assert first["orgId"].startswith("o-") and first["createdBy"].startswith("u-")
+    assert response.headers["X-Mock-Rejected-Rows"] == "1"
+
+
+def test_duplicate_row_in_file_is_reported_in_the_journal(api):
+    response = api.import_csv(EXAMPLE.read_bytes())
+    entry = api.journal(response.headers["X-Mock-Journal-Id"])
+    assert entry["rejectedCount"] == 1
+    assert entry["report"] == [
+        {
+            "row": 5,
+            "reason": "DUPLICATE_IN_FILE",
+            "field": "cellPhoneNumber",
+            "number": "+919876543210",
+            "msg": "Row 5: phone number +919876543210 repeats row 1",
+        }
+    ]
+
+
+def test_second_import_of_same_file_creates_nothing(api):
+    api.import_csv(EXAMPLE.read_bytes())
+    again = api.import_csv(EXAMPLE.read_bytes())
+    assert again.status_code == 200
+    assert again.get_json() == []
+    assert again.headers["X-Mock-Rejected-Rows"] == "5"
+    report = api.journal(again.headers["X-Mock-Journal-Id"])["report"]
+    assert [r["reason"] for r in report] == ["DUPLICATE_EXISTING"] * 4 + ["DUPLICATE_IN_FILE"]
+    holders = {
+        c["cellPhone"]["phoneNumber"]: c["id"] for c in api.list(limit=100).get_json()["results"]
+    }
+    assert report[0]["holderId"] == holders[report[0]["number"]]
+    assert api.list().get_json()["totalResults"] == 4
+
+
+def test_same_number_with_identical_name_is_rejected(api):
+    api.import_csv(csv_file("john,doe,Mr,9876543210,+91,"))
+    response = api.import_csv(csv_file("john,doe,Mr,9876543210,+91,"))
+    assert response.get_json() == []
+
+
+def test_same_number_with_different_name_is_rejected(api):
+    api.import_csv(csv_file("john,doe,Mr,9876543210,+91,"))
+    response = api.import_csv(csv_file("someone,else,Ms,9876543210,+91,"))
+    assert response.get_json() == []
+    assert response.headers["X-Mock-Rejected-Rows"] == "1"
+
+
+def test_same_name_with_new_number_is_created(api):
+    api.import_csv(csv_file("john,doe,Mr,9876543210,+91,"))
+    response = api.import_csv(csv_file("john,doe,Mr,9876543211,+91,"))
+    assert [c["fullName"] for c in response.get_json()] == ["john doe"]
+    assert api.list().get_json()["totalResults"] == 2
+
+
+def test_country_code_without_plus_is_the_same_number(api):
+    api.import_csv(csv_file("a,b,Mr,9876543210,+91,"))
+    response = api.import_csv(csv_file("c,d,Mr,9876543210,91,"))
+    assert response.get_json() == []
+
+
+def test_duplicate_inside_one_file_keeps_the_first_occurrence(api):
+    response = api.import_csv(
+        csv_file("first,one,Mr,9876543210,+91,", "second,two,Mr,9876543210,91,")
+    )
+    assert [c["firstName"] for c in response.get_json()] == ["first"]
+
+
+def test_invalid_rows_are_skipped_and_reported_with_their_column(api):
+    response = api.import_csv(
+        csv_file(
+            "ok,row,Mr,9876543210,+91,",
+            ",noname,Mr,9876543211,+91,",
+            "bad,phone,Mr,98765-43212,+91,",
+            "short,phone,Mr,12,+91,",
+            "bad,code,Mr,9876543213,+9999,",
+        )
+    )
+    assert [c["firstName"] for c in response.get_json()] == ["ok"]
+    report = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
+    assert [(r["row"], r["reason"], r["field"]) for r in report] == [
+        (2, "INVALID_FIELD", "firstName"),
+        (3, "INVALID_FIELD", "cellPhoneNumber"),
+        (4, "INVALID_FIELD", "cellPhoneNumber"),
+        (5, "INVALID_FIELD", "cellPhoneCountryCode"),
+    ]
+
+
+def test_reject_policy_refuses_the_whole_file_with_one_error_per_row(api, app):
+    app.extensions["kore_mock"].runtime.set_import_policy("reject")
+    api.import_csv(csv_file("john,doe,Mr,9876543210,+91,"))
+    response = api.import_csv(
+        csv_file(
+            "new,one,Mr,9876543299,+91,",
+            "dup,existing,Mr,9876543210,+91,",
+            "dup,infile,Mr,9876543299,+91,",
+        )
+    )
+    assert response.status_code == 400
+    errors = response.get_json()["errors"]
+    assert [(e["row"], e["reason"]) for e in errors] == [
+        (2, "DUPLICATE_EXISTING"),
+        (3, "DUPLICATE_IN_FILE"),
+    ]
+    assert all(e["code"] == 400 and e["msg"].startswith("Row ") for e in errors)
+    assert api.all_numbers() == ["+919876543210"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"firstName,lastName\njohn,doe\n", "missing required column"),
+        ((HEADER + "\nj\xf6rg,doe,Mr,9876543210,+91,\n").encode("latin-1"), "not valid UTF-8"),
+        (b"", "empty"),
+        (HEADER.encode(), "no data rows"),
+        (csv_file("a,b,Mr,9876543210"), "fields"),
+    ],
+)
+def test_unusable_file_is_refused_and_nothing_is_stored(api, data, message):
+    response = api.import_csv(data)
+    assert response.status_code == 400
+    assert message in response.get_json()["errors"][0]["msg"]
+    assert api.list().get_json()["totalResults"] == 0
+
+
+def test_missing_result_file_part_is_refused(api):
+    response = api.import_csv(csv_file("a,b,Mr,9876543210,+91,"), field="file")
+    assert response.status_code == 400
+    assert "result_file" in response.get_json()["errors"][0]["msg"]
+    assert api.list().get_json()["totalResults"] == 0
+
+
+def test_two_result_file_parts_are_refused(api):
+    data = {
+        "result_file": [
+            (io.BytesIO(csv_file("a,b,Mr,9876543210,+91,")), "a.csv"),
+            (io.BytesIO(csv_file("c,d,Mr,9876543211,+91,")), "b.csv"),
+        ]
+    }
+    response = api.call(
+        "POST", base() + "/import-contacts", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert api.list().get_json()["totalResults"] == 0
+
+
+def test_json_body_on_import_is_unsupported_media_type(api):
+    response = api.call("POST", base() + "/import-contacts", json=[{"firstName": "a"}])
+    assert response.status_code == 415
+
+
+def test_file_over_the_row_limit_is_413(api, app):
+    limits = app.extensions["kore_mock"].settings.limits
+    rows = [f"a,b,Mr,{9000000000 + i},+91," for i in range(limits.max_import_rows + 1)]
+    response = api.import_csv(csv_file(*rows))
+    assert response.status_code == 413
+    assert api.list().get_json()["totalResults"] == 0
+
+
+def test_imports_in_other_streams_do_not_collide(api):
+    api.import_csv(csv_file("a,b,Mr,9876543210,+91,"))
+    other = "st-22222222-2222-4333-8444-555555555555"
+    response = api.import_csv(csv_file("a,b,Mr,9876543210,+91,"), stream=other)
+    assert len(response.get_json()) == 1
+    assert api.all_numbers(STREAM) == api.all_numbers(other) == ["+919876543210"]

@@ -1,0 +1,26 @@
+"""Data in a SQLite file survives a restart of the app."""
+
+from mockserver.app import create_app
+from mockserver.settings import Settings
+from tests.conftest import TEST_APPS, Api, person
+
+
+def test_restart_on_the_same_database_file_finds_the_data(tmp_path):
+    settings = Settings(db=str(tmp_path / "contacts.db"), apps=TEST_APPS)
+    first = create_app(settings)
+    created = Api(first.test_client()).create([person("john", "doe", "9876543210")]).get_json()
+    first.extensions["kore_mock"].store.close()
+
+    second = create_app(settings)
+    api = Api(second.test_client())
+    assert [c["id"] for c in api.list().get_json()["results"]] == [created[0]["id"]]
+    assert api.create([person("x", "y", "9876543210")]).get_json() == []  # still held
+    second.extensions["kore_mock"].store.close()
+
+
+def test_memory_store_starts_empty_each_time():
+    for _ in range(2):
+        app = create_app(Settings(db=":memory:", apps=TEST_APPS))
+        api = Api(app.test_client())
+        assert api.list().get_json()["totalResults"] == 0
+        api.create([person("john", "doe", "9876543210")])
