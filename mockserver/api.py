@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Request
 
-from mockserver.contacts.model import Caller, Namespace
+from mockserver.contacts.model import Caller, Contact, Namespace
 from mockserver.contacts.service import BulkOutcome, ContactsService, SaveOutcome
 from mockserver.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
 from mockserver.settings import Limits
@@ -35,10 +35,11 @@ class Call:
 
 @dataclass
 class Reply:
-    body: Any
+    body: Any  # JSON-able; or, for ``contacts``, None
     status: int = 200
     headers: dict[str, str] | None = None
     report: list[dict[str, Any]] | None = None  # per-row report for the journal
+    contacts: list[Contact] | None = None  # a JSON array of contacts, streamed in chunks
 
 
 def import_contacts(call: Call) -> Reply:
@@ -105,7 +106,8 @@ HANDLERS: dict[str, Callable[[Call], Reply]] = {
 
 def _saved(outcome: SaveOutcome) -> Reply:
     return Reply(
-        [c.to_wire() for c in outcome.created],
+        None,
+        contacts=outcome.created,
         headers={REJECTED_HEADER: str(len(outcome.rejected))},
         report=[r.to_report() for r in outcome.rejected],
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -16,16 +17,44 @@ from mockserver.errors import InvalidToken, ScopeDenied, Unauthorized
 from mockserver.settings import CONFIGURATION_SCOPE, App
 
 ALGORITHM = "HS256"
+VERIFIED_CACHE_SIZE = 4096  # tokens remembered after a full check
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A token whose signature was checked, and what still has to hold on each use."""
+
+    client_id: str
+    secret: str
+    exp: float | None
+    nbf: float | None
 
 
 class Authenticator:
     def __init__(self, apps: Callable[[], Iterable[App]]) -> None:
         self._apps = apps
+        self._verified: dict[str, _Verified] = {}
 
     def app_for(self, token: str | None) -> App:
         """The app whose secret signed ``token``, or 401 in Kore's words."""
         if not token:
             raise InvalidToken("Invalid JWT token: the auth header is missing")
+        seen = self._verified.get(token)
+        if seen is not None:
+            app = next((a for a in self._apps() if a.client_id == seen.client_id), None)
+            if app is not None and app.client_secret == seen.secret:
+                _check_times(seen)
+                return _with_scope(app)
+        app, claims = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = _Verified(
+            app.client_id, app.client_secret, _number(claims.get("exp")), _number(claims.get("nbf"))
+        )
+        return _with_scope(app)
+
+    def _verify(self, token: str) -> tuple[App, dict[str, Any]]:
+        """Full check of an unseen token: algorithm, app, signature, exp / nbf."""
         try:
             header = jwt.get_unverified_header(token)
             claims = jwt.decode(token, options={"verify_signature": False})
@@ -40,7 +69,7 @@ class Authenticator:
         if app is None:
             raise Unauthorized()
         try:
-            jwt.decode(
+            claims = jwt.decode(
                 token,
                 app.client_secret,
                 algorithms=[ALGORITHM],
@@ -54,9 +83,25 @@ class Authenticator:
             raise InvalidToken("Invalid JWT token: the token is not valid yet") from None
         except jwt.PyJWTError:
             raise InvalidToken() from None
-        if CONFIGURATION_SCOPE not in app.scopes:
-            raise ScopeDenied()
-        return app
+        return app, claims
+
+
+def _with_scope(app: App) -> App:
+    if CONFIGURATION_SCOPE not in app.scopes:
+        raise ScopeDenied()
+    return app
+
+
+def _check_times(seen: _Verified) -> None:
+    now = time.time()
+    if seen.exp is not None and now >= seen.exp:
+        raise InvalidToken("Invalid JWT token: the token has expired")
+    if seen.nbf is not None and now < seen.nbf:
+        raise InvalidToken("Invalid JWT token: the token is not valid yet")
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def authorize(app: App, account_id: str, stream_id: str) -> None:

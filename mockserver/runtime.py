@@ -18,6 +18,8 @@ class Runtime:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
+        self._parsed_from: object = None
+        self._parsed: tuple[App, ...] = ()
 
     def import_policy(self) -> str:
         return self.store.get_state(POLICY_KEY) or self.settings.import_policy
@@ -29,7 +31,10 @@ class Runtime:
         stored = self.store.get_state(APPS_KEY)
         if stored is None:
             return self.settings.apps
-        return tuple(App.from_dict(raw) for raw in stored)
+        if stored != self._parsed_from:  # parse (and check) each stored version once
+            self._parsed = tuple(App.from_dict(raw) for raw in stored)
+            self._parsed_from = stored
+        return self._parsed
 
     def set_apps(self, apps: tuple[App, ...]) -> None:
         self.store.set_state(APPS_KEY, [a.to_dict(with_secret=True) for a in apps])

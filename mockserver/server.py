@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -31,19 +32,26 @@ def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
     open_store(settings.db).close()  # create / migrate the schema once, before any worker
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     options = {
+        **gunicorn_options(settings.workers),
         "bind": f"{host}:{settings.port}",
-        "workers": settings.workers,
-        "worker_class": "gthread",
-        "threads": 4,
-        "timeout": 300,
-        "graceful_timeout": 10,
-        "keepalive": 5,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
         "when_ready": lambda server: banner(f"http://{host}:{_bound_port(server, settings)}"),
     }
     _Gunicorn(settings, options).run()
+
+
+def gunicorn_options(workers: int) -> dict[str, Any]:
+    """How kore-mock runs under gunicorn (the benchmarks serve their floor the same way)."""
+    return {
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": int(os.environ.get("KORE_MOCK_THREADS", "4")),
+        "timeout": 300,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+    }
 
 
 def _bound_port(server: Any, settings: Settings) -> int:

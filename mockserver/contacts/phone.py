@@ -6,11 +6,8 @@ digits (E.164). It is the only thing the duplicate-number rule compares.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-_COUNTRY_CODE = re.compile(r"\+?([0-9]{1,3})")
-_DIGITS = re.compile(r"[0-9]+")
+import functools
+from typing import NamedTuple
 
 E164_MIN_DIGITS = 8
 E164_MAX_DIGITS = 15
@@ -25,27 +22,31 @@ class InvalidPhone(ValueError):
         self.msg = msg
 
 
-@dataclass(frozen=True, slots=True)
-class Phone:
+class Phone(NamedTuple):
     number_key: str
     country_code: str
     extension: str
 
 
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+@functools.lru_cache(maxsize=1024)  # a file holds few distinct country codes
 def normalise_country_code(raw: str) -> str:
     """``+91`` stays ``+91``; ``91`` becomes ``+91``; anything else is refused."""
-    match = _COUNTRY_CODE.fullmatch(raw)
-    if match is None:
+    digits = raw[1:] if raw.startswith("+") else raw
+    if not (1 <= len(digits) <= 3 and _digits(digits)):
         raise InvalidPhone(
             "countryCode", f"country code {raw!r} must be '+' followed by 1 to 3 digits"
         )
-    return "+" + match.group(1)
+    return "+" + digits
 
 
 def normalise(number: str, country_code: str, extension: str = "") -> Phone:
     """Check a request's phone fields and build the stored phone with its number key."""
     code = normalise_country_code(country_code)
-    if _DIGITS.fullmatch(number) is None:
+    if not _digits(number):
         raise InvalidPhone("phoneNumber", f"phone number {number!r} must be digits only")
     total = len(code) - 1 + len(number)
     if not E164_MIN_DIGITS <= total <= E164_MAX_DIGITS:

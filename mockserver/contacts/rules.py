@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from mockserver.contacts.phone import InvalidPhone, Phone, normalise
 
@@ -19,8 +19,8 @@ DUPLICATE_IN_REQUEST = "DUPLICATE_IN_REQUEST"
 INVALID_FIELD = "INVALID_FIELD"
 NOT_FOUND = "NOT_FOUND"
 
-# item -> (field path, message) of its first schema violation, or None when it conforms
-SchemaCheck = Callable[[Any], "tuple[str, str] | None"]
+# items -> {index: (field path, message)} of each non-conforming item's first violation
+SchemaCheck = Callable[[list[Any]], "dict[int, tuple[str, str]]"]
 
 
 class InvalidItem(ValueError):
@@ -30,8 +30,7 @@ class InvalidItem(ValueError):
         self.msg = msg
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """An item that passed the field rules, waiting for the duplicate-number rule."""
 
     row: int
@@ -72,19 +71,36 @@ class ItemRules:
 
     def candidate(self, row: int, item: Any) -> Candidate:
         """The item as a candidate for saving, or ``InvalidItem`` naming the first bad field."""
-        self.check_schema(item)
-        return Candidate(
-            row=row,
-            first_name=item["firstName"],
-            last_name=item["lastName"],
-            salutation=item.get("salutation", ""),
-            phone=self.phone(item["cellPhone"]),
-        )
+        [(_, outcome)] = self.candidates([(row, item)])
+        if isinstance(outcome, InvalidItem):
+            raise outcome
+        return outcome
 
-    def check_schema(self, item: Any) -> None:
-        error = self._schema_check(item)
-        if error is not None:
-            raise InvalidItem(*error)
+    def candidates(
+        self, numbered: list[tuple[int, Any]]
+    ) -> list[tuple[int, Candidate | InvalidItem]]:
+        """Each (row, item) as a candidate, or the ``InvalidItem`` that refuses it, in order."""
+        bad = self._schema_check([item for _, item in numbered])
+        results: list[tuple[int, Candidate | InvalidItem]] = []
+        for index, (row, item) in enumerate(numbered):
+            error = bad.get(index)
+            if error is not None:
+                results.append((row, InvalidItem(*error)))
+                continue
+            try:
+                phone = self.phone(item["cellPhone"])
+            except InvalidItem as exc:
+                results.append((row, exc))
+                continue
+            results.append(
+                (
+                    row,
+                    Candidate(
+                        row, item["firstName"], item["lastName"], item.get("salutation", ""), phone
+                    ),
+                )
+            )
+        return results
 
     @staticmethod
     def phone(cell_phone: dict[str, str]) -> Phone:

@@ -173,20 +173,18 @@ class ContactsService:
         candidates: list[Candidate] = []
         rejected: list[Rejection] = []
         first_row: dict[str, int] = {}
-        for row, item in numbered_items:
-            try:
-                candidate = self.rules.candidate(row, item)
-            except InvalidItem as exc:
+        for row, outcome in self.rules.candidates(list(numbered_items)):
+            if isinstance(outcome, InvalidItem):
                 rejected.append(
                     Rejection(
                         row=row,
                         reason=INVALID_FIELD,
-                        msg=f"Row {row}: {exc.msg}",
-                        field=field_name(exc.field) or exc.field,
+                        msg=f"Row {row}: {outcome.msg}",
+                        field=field_name(outcome.field) or outcome.field,
                     )
                 )
                 continue
-            key = candidate.phone.number_key
+            key = outcome.phone.number_key
             if dedupe and key in first_row:
                 rejected.append(
                     Rejection(
@@ -199,7 +197,7 @@ class ContactsService:
                 )
                 continue
             first_row.setdefault(key, row)
-            candidates.append(candidate)
+            candidates.append(outcome)
         return candidates, rejected
 
     def _new_contacts(

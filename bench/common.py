@@ -1,0 +1,175 @@
+"""Shared pieces of the benchmarks: servers on free loopback ports, wrk, process memory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode}") from None
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer in {timeout} s") from None
+            time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def running(
+    cmd: list[str], ready_url: str, *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> Iterator[subprocess.Popen]:
+    """Start a server process (in its own process group), wait until it answers, stop it."""
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
+    process = subprocess.Popen(
+        cmd,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    try:
+        try:
+            wait_for(ready_url, process=process)
+        except (RuntimeError, TimeoutError):
+            log.seek(0)
+            sys.stderr.write(log.read().decode(errors="replace")[-4000:])
+            raise
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+def kore_mock_cmd(port: int, db: str, workers: int = 1, config: str | None = None) -> list[str]:
+    cmd = [
+        str(BIN / "kore-mock"),
+        "serve",
+        "--port",
+        str(port),
+        "--db",
+        db,
+        "--workers",
+        str(workers),
+    ]
+    return cmd + (["--config", config] if config else [])
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (gunicorn master + workers), in MB."""
+    total = 0
+    for proc in [pid, *_children(pid)]:
+        try:
+            text = Path(f"/proc/{proc}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"VmRSS:\s+(\d+) kB", text)
+        total += int(match.group(1)) if match else 0
+    return total / 1024
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Highest resident memory of each process in the tree so far (VmHWM), summed, in MB."""
+    total = 0
+    for proc in [pid, *_children(pid)]:
+        try:
+            text = Path(f"/proc/{proc}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"VmHWM:\s+(\d+) kB", text)
+        total += int(match.group(1)) if match else 0
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for kid in kids:
+            found.append(int(kid))
+            found.extend(_children(int(kid)))
+    return found
+
+
+@dataclass
+class WrkResult:
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    errors: int
+
+
+def wrk(
+    url: str,
+    *,
+    script: Path | None = None,
+    seconds: int = 10,
+    connections: int = 16,
+    threads: int = 2,
+    env: dict[str, str] | None = None,
+) -> WrkResult:
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    out = subprocess.run(
+        [*cmd, url], capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+    ).stdout
+    return WrkResult(
+        requests_per_s=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        p50_ms=_latency(out, "50%"),
+        p99_ms=_latency(out, "99%"),
+        non_2xx=int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
+        errors=sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", m.group(0)))
+        if (m := re.search(r"Socket errors:.*", out))
+        else 0,
+    )
+
+
+def _latency(out: str, percentile: str) -> float:
+    match = re.search(rf"^\s+{re.escape(percentile)}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    if match is None:
+        return float("nan")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value

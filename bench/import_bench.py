@@ -1,0 +1,230 @@
+"""Bulk import over HTTP vs a stdlib floor measured in the same run.
+
+For each size (1,000 / 10,000 / 100,000 rows) a generated CSV file is imported with curl into
+a fresh stream of `kore-mock serve` (SQLite, and PostgreSQL when a URL is given or a throwaway
+cluster can be started), and compared with the floor: the stdlib alone doing the unavoidable
+work — `csv` parse of the same file, one `executemany` into a SQLite table with the same
+columns and the same partial unique index, `json.dumps` of the same response list.
+
+    python -m bench.import_bench [--sizes 1000 10000 100000] [--repeat 3] [--pg URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.common import free_port, kore_mock_cmd, peak_rss_mb, running
+from mockserver.auth import mint_token
+from mockserver.settings import DEV_APP
+from mockserver.store.sqlite import COLUMNS
+
+HEADER = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension"
+TARGET_VS_FLOOR = 1.5
+TARGET_LINEAR = 11.0
+TARGET_RSS_MB = 300.0
+
+
+def make_csv(rows: int, path: Path) -> None:
+    with path.open("w") as handle:
+        handle.write(HEADER + "\n")
+        for i in range(rows):
+            handle.write(f"first{i},last{i},Mr,{2000000000 + i},+1,\n")
+
+
+def floor_seconds(data: bytes, response: list[dict], workdir: Path) -> float:
+    """The unavoidable work with the stdlib alone."""
+    db_path = workdir / f"floor-{uuid.uuid4().hex}.db"
+    db = sqlite3.connect(db_path, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+    db.execute(f"CREATE TABLE c (seq INTEGER PRIMARY KEY, {', '.join(COLUMNS)}, dup_slot)")
+    db.execute(
+        "CREATE UNIQUE INDEX u ON c (account_id, stream_id, phone_number, dup_slot)"
+        " WHERE status = 'ACTIVE'"
+    )
+    started = time.perf_counter()
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))[1:]
+    values = [
+        (
+            f"{i:024x}",
+            DEV_APP.account_id,
+            "st-floor",
+            "ACTIVE",
+            r[0],
+            r[1],
+            r[2],
+            f"+{r[4].lstrip('+')}{r[3]}",
+            r[4],
+            r[5],
+            "o",
+            "u",
+            "a",
+            None,
+            None,
+            "t",
+            "t",
+            0,
+        )
+        for i, r in enumerate(rows)
+    ]
+    db.execute("BEGIN")
+    db.executemany(
+        f"INSERT INTO c ({', '.join(COLUMNS)}, dup_slot) VALUES "
+        f"({', '.join('?' * (len(COLUMNS) + 1))})",
+        values,
+    )
+    db.execute("COMMIT")
+    json.dumps(response)
+    elapsed = time.perf_counter() - started
+    db.close()
+    return elapsed
+
+
+@dataclass
+class Run:
+    seconds: float
+    created: int
+    response: list[dict]
+
+
+def curl_import(url: str, token: str, path: Path) -> Run:
+    with tempfile.NamedTemporaryFile() as out:
+        result = subprocess.run(
+            [
+                "curl",
+                "-s",
+                "-S",
+                "-o",
+                out.name,
+                "-w",
+                "%{http_code} %{time_total}",
+                "-H",
+                f"auth: {token}",
+                "-H",
+                f"accountId: {DEV_APP.account_id}",
+                "-F",
+                f"result_file=@{path};type=text/csv",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        status, seconds = result.stdout.split()
+        if status != "200":
+            raise RuntimeError(f"import answered {status}: {Path(out.name).read_text()[:300]}")
+        response = json.loads(Path(out.name).read_bytes())
+    return Run(float(seconds), len(response), response)
+
+
+@contextmanager
+def server(db: str, workdir: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    with running(
+        kore_mock_cmd(port, db), f"http://127.0.0.1:{port}/__mock__/health", cwd=workdir
+    ) as process:
+        yield f"http://127.0.0.1:{port}", process.pid
+
+
+def bench_backend(
+    name: str, db: str, sizes: list[int], repeat: int, workdir: Path, files: dict[int, Path]
+) -> list[dict]:
+    token = mint_token(DEV_APP, ttl=24 * 3600)
+    rows_out = []
+    with server(db, workdir) as (base, pid):
+        for size in sizes:
+            runs, floors = [], []
+            for _ in range(repeat):
+                stream = f"st-bench-{uuid.uuid4().hex[:12]}"
+                url = f"{base}/agentassist/api/v1/public/{stream}/contacts/import-contacts"
+                run = curl_import(url, token, files[size])
+                assert run.created == size, (run.created, size)
+                runs.append(run.seconds)
+                floors.append(floor_seconds(files[size].read_bytes(), run.response, workdir))
+            rows_out.append(
+                {
+                    "backend": name,
+                    "rows": size,
+                    "seconds": statistics.median(runs),
+                    "floor": statistics.median(floors),
+                    "rss": peak_rss_mb(pid),
+                }
+            )
+            print(
+                f"  {name} {size:>7} rows: {rows_out[-1]['seconds']:.3f} s "
+                f"(floor {rows_out[-1]['floor']:.3f} s)",
+                flush=True,
+            )
+    return rows_out
+
+
+def table(results: list[dict]) -> tuple[list[str], bool]:
+    lines = [
+        "| backend | rows | import s | floor s | ratio (≤ 1.5) | peak RSS MB (≤ 300) |",
+        "|---|---|---|---|---|---|",
+    ]
+    ok = True
+    by_backend: dict[str, dict[int, dict]] = {}
+    for r in results:
+        by_backend.setdefault(r["backend"], {})[r["rows"]] = r
+        ratio = r["seconds"] / r["floor"]
+        big = r["rows"] >= 100_000
+        ratio_ok = ratio <= TARGET_VS_FLOOR or not big
+        rss_ok = r["rss"] <= TARGET_RSS_MB
+        ok = ok and ratio_ok and rss_ok
+        lines.append(
+            f"| {r['backend']} | {r['rows']:,} | {r['seconds']:.3f} | {r['floor']:.3f} | "
+            f"{ratio:.2f}{(' pass' if ratio_ok else ' FAIL') if big else ''} | "
+            f"{r['rss']:.0f}{' pass' if rss_ok else ' FAIL'} |"
+        )
+    for backend, sizes in by_backend.items():
+        if 100_000 in sizes and 10_000 in sizes:
+            linear = sizes[100_000]["seconds"] / sizes[10_000]["seconds"]
+            linear_ok = linear <= TARGET_LINEAR
+            ok = ok and linear_ok
+            lines.append(
+                f"| {backend} | 100k ÷ 10k | {linear:.2f} (≤ {TARGET_LINEAR:g}) | | "
+                f"{'pass' if linear_ok else 'FAIL'} | |"
+            )
+    return lines, ok
+
+
+def measure(sizes: list[int], repeat: int, pg_url: str | None) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        files = {}
+        for size in sizes:
+            files[size] = workdir / f"{size}.csv"
+            make_csv(size, files[size])
+        results = bench_backend("sqlite", str(workdir / "bench.db"), sizes, repeat, workdir, files)
+        if pg_url:
+            results += bench_backend("postgresql", pg_url, sizes, repeat, workdir, files)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pg", help="postgresql://... URL of an empty database to bench too")
+    args = parser.parse_args()
+    lines, ok = table(measure(args.sizes, args.repeat, args.pg))
+    print("\n".join(lines))
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
