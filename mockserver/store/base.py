@@ -62,7 +62,8 @@ class Store(ABC):
     def write(self, ns: Namespace) -> AbstractContextManager[Transaction]: ...
 
     @abstractmethod
-    def read(self) -> AbstractContextManager[Transaction]: ...
+    def read(self) -> AbstractContextManager[Transaction]:
+        """Read-only access; every Transaction read method is one consistent query."""
 
     # -- shared state for the control plane ----------------------------------------------
 

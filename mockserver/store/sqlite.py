@@ -41,6 +41,7 @@ COLUMNS = (
     "updated_at",
 )
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
+_PAGE = "SELECT " + ", ".join(COLUMNS) + ", COUNT(*) OVER () FROM contacts"
 _INSERT = (
     "INSERT INTO contacts ("
     + ", ".join(COLUMNS)
@@ -177,11 +178,13 @@ class SqliteTransaction(Transaction):
 
     def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
         where = " WHERE account_id = ? AND stream_id = ? AND status = 'ACTIVE'"
-        (total,) = self.conn.execute("SELECT COUNT(*) FROM contacts" + where, ns).fetchone()
         rows = self.conn.execute(
-            _SELECT + where + " ORDER BY seq LIMIT ? OFFSET ?", (*ns, limit, skip)
+            _PAGE + where + " ORDER BY seq LIMIT ? OFFSET ?", (*ns, limit, skip)
         ).fetchall()
-        return [_contact(r) for r in rows], total
+        if rows:  # each row carries the total of the whole namespace
+            return [Contact(*r[:-1]) for r in rows], rows[0][-1]
+        (total,) = self.conn.execute("SELECT COUNT(*) FROM contacts" + where, ns).fetchone()
+        return [], total
 
     def active(self, ns: Namespace) -> Iterator[Contact]:
         rows = self.conn.execute(
@@ -277,7 +280,9 @@ class SqliteStore(Store):
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
-        with self._transaction("BEGIN") as conn:
+        # Reads are single statements (a page carries its total), each its own snapshot:
+        # no BEGIN/COMMIT round trips on the hottest path.
+        with self._connection() as conn:
             yield SqliteTransaction(conn)
 
     # -- control-plane state ---------------------------------------------------------------
@@ -302,12 +307,12 @@ class SqliteStore(Store):
             ).rowcount
 
     def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
-        with self._transaction("BEGIN IMMEDIATE") as conn:
-            cursor = conn.execute(
+        # two autocommitted statements: the hot path of every request, kept short
+        with self._connection() as conn, self._writer_lock():
+            entry_id = conn.execute(
                 "INSERT INTO journal (at, operation, status, entry) VALUES (?, ?, ?, ?)",
                 (entry["at"], entry.get("operation"), entry["status"], orjson.dumps(entry)),
-            )
-            entry_id = cursor.lastrowid
+            ).lastrowid
             conn.execute("DELETE FROM journal WHERE id <= ?", (entry_id - keep,))
         return entry_id
 
