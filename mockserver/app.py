@@ -21,6 +21,7 @@ from mockserver.auth import Authenticator, authorize
 from mockserver.contacts.model import Caller, Namespace, now_iso
 from mockserver.contacts.rules import ItemRules
 from mockserver.contacts.service import ContactsService
+from mockserver.control.faults import before_vendor_request
 from mockserver.control.routes import control
 from mockserver.errors import (
     ApiError,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(control)
     _register_errors(app)
     app.before_request(_start_clock)
+    app.before_request(before_vendor_request)  # rate limit and faults
     app.after_request(_journal)
     return app
 
@@ -201,6 +203,7 @@ def _journal(response: Response) -> Response:
         "caller": g.get("caller"),
         "namespace": _ns_dict(g.get("namespace")),
     }
+    entry.update(g.get("journal_extra") or {})  # the fault or rate limit met, if any
     if g.get("operation") in (
         "importContacts",
         "createContacts",

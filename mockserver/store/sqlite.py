@@ -89,6 +89,15 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ],
+    [
+        """CREATE TABLE counters (
+            key TEXT NOT NULL,
+            time_window INTEGER NOT NULL,
+            hits INTEGER NOT NULL,
+            PRIMARY KEY (key, time_window)
+        )""",
+        "CREATE INDEX journal_at ON journal (at)",
+    ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -323,6 +332,57 @@ class SqliteStore(Store):
         with self._transaction("BEGIN IMMEDIATE") as conn:
             conn.execute("DELETE FROM journal")
 
+    def journal_count(
+        self,
+        *,
+        operation: str | None = None,
+        status: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> int:
+        clauses, params = _journal_filter(operation, status, since, until)
+        with self._connection() as conn:
+            (count,) = conn.execute("SELECT COUNT(*) FROM journal" + clauses, params).fetchone()
+        return count
+
+    def find_contacts(
+        self, ns: Namespace, *, text: str = "", status: str | None = None, skip: int, limit: int
+    ) -> tuple[list[Contact], int]:
+        clauses = ["account_id = ?", "stream_id = ?"]
+        params: list[Any] = [*ns]
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        if text:
+            name_clause = "(first_name || ' ' || last_name) LIKE ? ESCAPE '!'"
+            params.append(_like(text))
+            digits = "".join(ch for ch in text if ch.isdigit())
+            if digits:
+                name_clause += " OR phone_number LIKE ?"
+                params.append(f"%{digits}%")
+            clauses.append(f"({name_clause})")
+        where = " WHERE " + " AND ".join(clauses)
+        with self._transaction("BEGIN") as conn:
+            (total,) = conn.execute("SELECT COUNT(*) FROM contacts" + where, params).fetchone()
+            rows = conn.execute(
+                _SELECT + where + " ORDER BY seq LIMIT ? OFFSET ?", (*params, limit, skip)
+            ).fetchall()
+        return [_contact(r) for r in rows], total
+
+    def counter_hit(self, key: str, window: int) -> int:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            conn.execute("DELETE FROM counters WHERE time_window < ?", (window,))
+            (hits,) = conn.execute(
+                "INSERT INTO counters (key, time_window, hits) VALUES (?, ?, 1)"
+                " ON CONFLICT (key, time_window) DO UPDATE SET hits = hits + 1 RETURNING hits",
+                (key, window),
+            ).fetchone()
+        return hits
+
+    def counters_clear(self) -> None:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            conn.execute("DELETE FROM counters")
+
     def get_state(self, key: str) -> Any:
         with self._connection() as conn:
             row = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
@@ -347,6 +407,12 @@ class SqliteStore(Store):
         if self._shared is not None:
             self._shared.close()
             self._shared = None
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern (escape ``!``) matching values that contain ``text``."""
+    escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
 
 
 def _journal_filter(
