@@ -101,6 +101,11 @@ def fault_for(faults: dict[str, dict[str, Any]], operation: str) -> Fault | None
 _rng = random.Random()
 
 
+def wall_clock() -> float:
+    """Seconds since the epoch; rate-limit windows are whole minutes of it."""
+    return time.time()
+
+
 def before_vendor_request() -> Response | None:
     """Flask before-request hook: rate limit, then the operation's fault."""
     operation = request.endpoint
@@ -120,7 +125,7 @@ def _count_against_rate_limit(mock: Any) -> None:
     account = (request.headers.get("accountId") or "").strip().lower()
     if len(account) != 24 or not _ACCOUNT_CHARS.issuperset(account):
         return  # validation answers 400 for it; never a counter per malformed id
-    now = time.time()
+    now = wall_clock()
     window = int(now // RATE_WINDOW_SECONDS)
     hits = mock.store.counter_hit(f"rate:{account}", window)
     if hits > limit.per_minute:

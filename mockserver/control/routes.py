@@ -7,6 +7,7 @@ a handler runs (``g.valid``). Handlers stay thin: the domain (``ContactsService`
 
 from __future__ import annotations
 
+import functools
 import hmac
 from datetime import UTC, datetime
 from typing import Any
@@ -58,7 +59,12 @@ class VerificationFailed(ApiError):
 
 @control.record_once
 def _setup(state: Any) -> None:
-    state.app.extensions["kore_mock_control"] = ControlValidator()
+    state.app.extensions["kore_mock_control"] = _validator()
+
+
+@functools.cache
+def _validator() -> ControlValidator:
+    return ControlValidator()  # the document is read once per process
 
 
 def _mock() -> Any:
