@@ -112,19 +112,21 @@ def before_vendor_request() -> Response | None:
     if operation not in HANDLERS:
         return None
     g.operation = operation
+    account = (request.headers.get("accountId") or "").strip().lower()
+    if len(account) == 24 and _ACCOUNT_CHARS.issuperset(account):
+        g.namespace = (account, (request.view_args or {}).get("streamId", ""))
     mock = current_app.extensions["kore_mock"]
-    _count_against_rate_limit(mock)
+    _count_against_rate_limit(mock, g.get("namespace"))
     fault = fault_for(mock.runtime.faults(), operation)
     return None if fault is None else _inject(fault)
 
 
-def _count_against_rate_limit(mock: Any) -> None:
+def _count_against_rate_limit(mock: Any, namespace: tuple[str, str] | None) -> None:
+    """Kore counts calls per account; a malformed accountId is left to validation (400)."""
     limit = mock.runtime.rate_limit()
-    if not limit.enabled:
+    if not limit.enabled or namespace is None:
         return
-    account = (request.headers.get("accountId") or "").strip().lower()
-    if len(account) != 24 or not _ACCOUNT_CHARS.issuperset(account):
-        return  # validation answers 400 for it; never a counter per malformed id
+    account = namespace[0]
     now = wall_clock()
     window = int(now // RATE_WINDOW_SECONDS)
     hits = mock.store.counter_hit(f"rate:{account}", window)
