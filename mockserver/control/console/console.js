@@ -311,9 +311,9 @@ async function loadFaultsTab() {
       el("td", {}, inputs.latency), el("td", {}, inputs.latencyMax), el("td", {}, inputs.status),
       el("td", {}, inputs.rate), el("td", {}, inputs.drop),
       el("td", { class: "fault-state" }, faultSummary(faults[op])),
-      el("td", { class: "actions" },
+      el("td", {}, el("div", { class: "actions" },
         el("button", { class: "primary small switch-on", onclick: guarded(() => switchFaultOn(op, inputs)) }, "Switch on"),
-        el("button", { class: "small switch-off", disabled: faults[op] ? null : "disabled", onclick: guarded(() => switchFaultOff(op)) }, "Off")));
+        el("button", { class: "small switch-off", disabled: faults[op] ? null : "disabled", onclick: guarded(() => switchFaultOff(op)) }, "Off"))));
   });
   fillTable($("#faults-table"), rows, "");
   showRateLimit(settings.rateLimit);
@@ -369,9 +369,9 @@ async function loadSettingsTab() {
     el("td", { class: "mono", text: app.accountId }),
     el("td", { text: app.scopes.join(", ") }),
     el("td", { class: "mono", text: app.streams.join(", ") }),
-    el("td", { class: "actions" },
+    el("td", {}, el("div", { class: "actions" },
       el("button", { class: "small", onclick: guarded(() => rotate(app.clientId)) }, "Rotate secret"),
-      el("button", { class: "small danger", onclick: guarded(() => removeApp(app.clientId)) }, "Remove")))),
+      el("button", { class: "small danger", onclick: guarded(() => removeApp(app.clientId)) }, "Remove"))))),
   "No apps: nobody can call the API.");
 }
 
