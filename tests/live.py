@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,6 +74,8 @@ def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 30) -> N
             with urllib.request.urlopen(url + "/__mock__/health", timeout=1) as response:
                 if json.load(response)["status"] == "ok":
                     return
+        except urllib.error.HTTPError:
+            return  # it answers (403: an admin token is required)
         except OSError:
             if process.poll() is not None:
                 output = process.stdout.read() if process.stdout else ""

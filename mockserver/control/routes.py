@@ -95,8 +95,8 @@ def _only_admins() -> None:
 
 @control.before_request
 def _validate() -> None:
-    if request.endpoint == "control.static":
-        return
+    if request.endpoint == "control.static" or request.method == "OPTIONS":
+        return  # static files; Flask answers OPTIONS with the allowed methods
     validator: ControlValidator = current_app.extensions["kore_mock_control"]
     g.valid = validator.validate(request, body=request.mimetype not in _FILE_TYPES)
 

@@ -48,6 +48,11 @@ class _Request(FlaskOpenAPIRequest):
     def host_url(self) -> str:
         return control_spec()["servers"][0]["url"]
 
+    @property
+    def method(self) -> str:
+        method = self.request.method.lower()
+        return "get" if method == "head" else method  # HEAD is GET without the body
+
 
 class ControlValidator:
     def __init__(self) -> None:

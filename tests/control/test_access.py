@@ -56,3 +56,9 @@ def test_with_an_admin_token_the_console_page_loads_and_asks_for_it(guarded):
 def test_settings_tell_the_console_a_token_is_required(guarded):
     settings = Control(guarded.test_client(), token=TOKEN).get("/__mock__/settings").get_json()
     assert settings["adminTokenRequired"] is True
+
+
+def test_head_and_options_work_like_any_http_server(client):
+    assert client.head("/__mock__/health").status_code == 200
+    options = client.options("/__mock__/settings")
+    assert options.status_code == 200 and "PATCH" in options.headers["Allow"]

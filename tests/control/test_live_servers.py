@@ -45,16 +45,21 @@ def _whole_minute_ahead(seconds: float) -> None:
 
 
 def test_faults_and_rate_limit_are_shared_by_gunicorn_workers(tmp_path):
-    with kore_mock_serve("--workers", "2", cwd=tmp_path) as url:
-        call(url + "/__mock__/faults/listContacts", "PUT", {"dropConnection": True})
+    admin = {"X-Mock-Admin-Token": "gunicorn-admin-token"}
+    serve = ("--workers", "2", "--admin-token", "gunicorn-admin-token")
+    with kore_mock_serve(*serve, cwd=tmp_path) as url:
+        assert call(url + "/__mock__/faults")[0] == 403  # serve --admin-token is in force
+        fault = {"dropConnection": True}
+        call(url + "/__mock__/faults/listContacts", "PUT", fault, headers=admin)
         for _ in range(4):  # whichever worker answers, the connection is dropped
             with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
                 raw_get(url, base())
-        status, _, entries = call(url + "/__mock__/journal?status=0")
+        status, _, entries = call(url + "/__mock__/journal?status=0", headers=admin)
         assert status == 200 and len(entries["entries"]) == 4
 
-        call(url + "/__mock__/faults", "DELETE")
-        call(url + "/__mock__/settings", "PATCH", {"rateLimit": {"enabled": True, "perMinute": 5}})
+        call(url + "/__mock__/faults", "DELETE", headers=admin)
+        limit = {"rateLimit": {"enabled": True, "perMinute": 5}}
+        call(url + "/__mock__/settings", "PATCH", limit, headers=admin)
         _whole_minute_ahead(10)
         statuses = []
         for _ in range(8):
