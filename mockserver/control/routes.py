@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,11 +87,23 @@ def _only_admins() -> None:
         given = request.headers.get(ADMIN_HEADER, "")
         if not hmac.compare_digest(given.encode(), token.encode()):
             raise Forbidden(f"The control plane needs the header {ADMIN_HEADER}")
-    elif (request.remote_addr or "") not in LOOPBACK:
+    elif not is_loopback(request.remote_addr or ""):
         raise Forbidden(
             "The control plane answers loopback callers only; start the server with an "
             "admin token to reach it from elsewhere"
         )
+
+
+def is_loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1, and IPv4 loopback seen through an IPv6 socket (::ffff:127.0.0.1)."""
+    if address in LOOPBACK:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
 
 
 @control.before_request

@@ -19,13 +19,14 @@ def guarded(settings):
     app.extensions["kore_mock"].store.close()
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "::1"])
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"])
 def test_loopback_callers_need_no_token(client, address):
     assert Control(client, remote_addr=address).get("/__mock__/health").status_code == 200
 
 
-def test_other_callers_are_refused_without_an_admin_token(client):
-    remote = Control(client, remote_addr="10.1.2.3")
+@pytest.mark.parametrize("address", ["10.1.2.3", "::ffff:10.1.2.3", "2001:db8::1"])
+def test_other_callers_are_refused_without_an_admin_token(client, address):
+    remote = Control(client, remote_addr=address)
     for path in ("/__mock__/health", "/__mock__/journal", "/__mock__/ui"):
         response = remote.get(path)
         assert response.status_code == 403
