@@ -35,7 +35,7 @@ from mockserver.settings import Settings
 from mockserver.spec import operations, schema_check
 from mockserver.store import open_store
 from mockserver.store.base import Store
-from mockserver.validation import RequestValidator
+from mockserver.validation import RequestValidator, shared_validator
 
 log = logging.getLogger("kore_mock")
 
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         store=store,
         runtime=runtime,
         service=ContactsService(store, ItemRules(schema_check("ContactInput"))),
-        validator=RequestValidator(),
+        validator=shared_validator(),
         authenticator=Authenticator(runtime.apps),
     )
     app = Flask("mockserver")

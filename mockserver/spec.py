@@ -42,6 +42,7 @@ def operations() -> list[tuple[str, str, str]]:
     return found
 
 
+@functools.cache
 def schema_check(schema_name: str) -> Any:
     """A check of one ``components/schemas`` entry: item -> (field path, msg) or None."""
     validator = jsonschema_rs.validator_for(

@@ -7,6 +7,7 @@ by werkzeug and read by ``contacts.csv_rows`` instead of being decoded whole by 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,12 @@ class RequestValidator:
             header=dict(params.header),
             body=getattr(result, "body", None),
         )
+
+
+@functools.cache
+def shared_validator() -> RequestValidator:
+    """The spec is immutable: one validator per process, however many apps are created."""
+    return RequestValidator()
 
 
 def _as_api_error(errors: list[Exception]) -> ApiError:
