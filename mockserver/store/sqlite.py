@@ -16,7 +16,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
-from mockserver.store.base import SCHEMA_VERSION, NumberTaken, Store, Transaction
+from mockserver.store.base import (
+    SCHEMA_VERSION,
+    NumberTaken,
+    Store,
+    StoreUnavailable,
+    Transaction,
+)
 
 COLUMNS = (
     "id",
@@ -213,11 +219,14 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._lock = threading.RLock()
         self._shared: sqlite3.Connection | None = None
-        if not self.memory:
-            parent = os.path.dirname(os.path.abspath(path))
-            os.makedirs(parent, exist_ok=True)
-        with self._connection() as conn:
-            _migrate(conn)
+        try:
+            if not self.memory:
+                parent = os.path.dirname(os.path.abspath(path))
+                os.makedirs(parent, exist_ok=True)
+            with self._connection() as conn:
+                _migrate(conn)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"cannot use the SQLite file {path}: {exc}") from None
 
     # -- connections -----------------------------------------------------------------------
 
@@ -373,7 +382,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
-            raise RuntimeError(
+            raise StoreUnavailable(
                 f"the store is at schema version {version}, newer than this kore-mock "
                 f"({SCHEMA_VERSION}); upgrade kore-mock"
             )
