@@ -229,7 +229,7 @@ class PostgresStore(Store):
                         self._conninfo,
                         min_size=POOL_MIN_SIZE,
                         max_size=POOL_MAX_SIZE,
-                        kwargs={"connect_timeout": CONNECT_TIMEOUT},
+                        kwargs=self._connect_options(pid),
                         check=ConnectionPool.check_connection,
                         name=f"kore-mock-{pid}",
                         open=False,
@@ -237,6 +237,12 @@ class PostgresStore(Store):
                     pool.open(wait=True, timeout=CONNECT_TIMEOUT)
                     self._pool, self._pool_pid = pool, pid
         return self._pool
+
+    def _connect_options(self, pid: int) -> dict[str, Any]:
+        options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+        if "application_name" not in self._conninfo:  # who holds which connection, in pg_stat_*
+            options["application_name"] = f"kore-mock[{pid}]"
+        return options
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection]:
