@@ -231,3 +231,17 @@ def test_an_unreachable_postgresql_is_a_clear_error_not_a_traceback(tmp_path):
     assert result.exit_code == 1
     assert "Error: cannot use PostgreSQL" in result.output
     assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_postgresql_sessions_of_a_vanished_machine_end_within_a_minute(postgres):
+    """A dead mock machine must not hold its namespace lock for hours."""
+    store = open_store(postgres.new_database())
+    try:
+        with store.read() as tx:
+            conn = tx.conn  # type: ignore[attr-defined]
+            (timeout,) = conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+            (name,) = conn.execute("SHOW application_name").fetchone()
+    finally:
+        store.close()
+    assert timeout == "1min"
+    assert name.startswith("kore-mock[")

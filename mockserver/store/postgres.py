@@ -34,6 +34,12 @@ from mockserver.store.sqlite import COLUMNS
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 8  # a gthread worker serves 4 requests at once; each uses one connection at a time
 CONNECT_TIMEOUT = 10  # seconds
+# A mock machine that dies without closing its connections (power loss, network cut) must not
+# hold a namespace lock for hours: the server drops its session after a minute of silence.
+SESSION_SETTINGS = (
+    "-c idle_in_transaction_session_timeout=60s"
+    " -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+)
 
 # pg_advisory_xact_lock(int, int) keys do not overlap the single-bigint keys of namespaces.
 _MIGRATION_LOCK = (0x6B6F7265, 1)
@@ -242,6 +248,8 @@ class PostgresStore(Store):
         options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
         if "application_name" not in self._conninfo:  # who holds which connection, in pg_stat_*
             options["application_name"] = f"kore-mock[{pid}]"
+        if "options" not in self._conninfo:
+            options["options"] = SESSION_SETTINGS
         return options
 
     @contextmanager
