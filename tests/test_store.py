@@ -18,6 +18,7 @@ from mockserver.cli import main
 from mockserver.contacts.model import INACTIVE, Contact, Namespace, new_ids, now_iso
 from mockserver.store import open_store, redacted
 from mockserver.store.base import SCHEMA_VERSION, NumberTaken, Store, StoreUnavailable
+from mockserver.store.postgres import PostgresStore
 from tests.conftest import ACCOUNT, OTHER_STREAM, STREAM
 
 NS = Namespace(ACCOUNT, STREAM)
@@ -108,8 +109,10 @@ def test_processes_starting_at_once_on_an_empty_store_all_succeed(request, tmp_p
 def test_the_unique_index_refuses_a_second_active_holder_even_without_the_check(store):
     with store.write(NS) as tx:
         tx.insert([contact("+919876543210")])
-    with pytest.raises(NumberTaken), store.write(NS) as tx:
+    with pytest.raises(NumberTaken) as refused, store.write(NS) as tx:
         tx.insert([contact("+919876543211"), contact("+919876543210")])
+    if isinstance(store, PostgresStore):  # PostgreSQL names the key; SQLite cannot
+        assert refused.value.number_key == "+919876543210"
     with store.read() as tx:
         assert tx.page(NS, skip=0, limit=10)[1] == 1  # the refused batch left nothing
 
