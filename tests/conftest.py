@@ -140,11 +140,15 @@ def postgres() -> Iterator[PostgresCluster]:
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path) -> str:
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     """A new, empty store on each backend: a SQLite file, or a new PostgreSQL database."""
     if request.param == "sqlite":
-        return str(tmp_path / "kore-mock.db")
-    return request.getfixturevalue("postgres").new_database()
+        yield str(tmp_path / "kore-mock.db")
+        return
+    cluster = request.getfixturevalue("postgres")
+    url = cluster.new_database()
+    yield url
+    cluster.drop_database(url)
 
 
 @pytest.fixture

@@ -63,6 +63,11 @@ class PostgresCluster:
         self._create(name, "template0" if empty else self.template)
         return self.url(name)
 
+    def drop_database(self, url: str) -> None:
+        name = url.partition("?")[0].rsplit("/", 1)[1]
+        self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self._created.remove(name)
+
     def _create(self, name: str, template: str) -> None:
         self._admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         self._created.append(name)
