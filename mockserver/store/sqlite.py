@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -57,6 +58,7 @@ _UPDATE = (
     + ", dup_slot = ? WHERE id = ?"
 )
 _IN_CHUNK = 500
+BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's lock
 
 # Index i holds the statements that bring a store at version i to version i + 1.
 MIGRATIONS: list[list[str]] = [
@@ -233,12 +235,12 @@ class SqliteStore(Store):
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self.url, isolation_level=None, check_same_thread=False, timeout=30.0
+            self.url, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
         )
         if not self.memory:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")  # durable against process kills
-        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
         return conn
 
     @contextmanager
@@ -374,6 +376,20 @@ def _journal_filter(
             clauses.append(sql)
             params.append(value)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL (once; it stays so). Processes opening a new file at the same moment
+    may get "database is locked" here without SQLite's busy handler waiting: retry a while."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
