@@ -20,6 +20,8 @@ from mockserver.settings import (
     check_policy,
     load,
 )
+from mockserver.store import redacted
+from mockserver.store.base import StoreUnavailable
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -102,7 +104,7 @@ def serve(
         )
     try:
         run(settings, banner=lambda url: click.echo(banner(settings, url)))
-    except SettingsError as exc:
+    except (SettingsError, StoreUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -119,7 +121,7 @@ def banner(settings: Settings, url: str) -> str:
         f"  app        {app.client_id}"
         + ("  (development app, built in)" if settings.using_dev_app else ""),
         f"  token      kore-mock token{config}    (send it in the header auth)",
-        f"  store      {settings.db}    import policy: {settings.import_policy}",
+        f"  store      {redacted(settings.db)}    import policy: {settings.import_policy}",
         f"  control    {url}/__mock__/health",
         f"  console    {url}/__mock__/ui    (QA console; control API under {url}/__mock__/)",
         "",

@@ -32,6 +32,7 @@ from mockserver.errors import (
 )
 from mockserver.settings import RateLimit
 from mockserver.spec import spec_dict
+from mockserver.store import redacted
 
 PREFIX = "/__mock__"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -128,7 +129,7 @@ def _body() -> dict[str, Any]:
 @control.get("/health")
 def health() -> Response:
     mock = _mock()
-    return _reply({"status": "ok", "version": __version__, "store": mock.store.url})
+    return _reply({"status": "ok", "version": __version__, "store": redacted(mock.store.url)})
 
 
 @control.get("/version")

@@ -30,6 +30,10 @@ class NumberTaken(Exception):
         self.number_key = number_key
 
 
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened (unreachable server, bad URL, schema newer than this code)."""
+
+
 class Transaction(ABC):
     @abstractmethod
     def holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
