@@ -121,6 +121,8 @@ def _view(mock: Mock, operation_id: str) -> Any:
 def _check_json_size(operation_id: str, settings: Settings) -> None:
     if operation_id == "importContacts":
         return
+    # also bounds bodies without Content-Length (chunked): werkzeug stops reading at the limit
+    request.max_content_length = settings.limits.max_json_bytes
     length = request.content_length
     if length is not None and length > settings.limits.max_json_bytes:
         raise PayloadTooLarge(
@@ -164,8 +166,7 @@ def _from_werkzeug(error: HTTPException) -> ApiError:
         return MethodNotAllowed(headers=headers)
     if code == 413:
         return PayloadTooLarge(
-            "The request body is over this server's limit of "
-            f"{_mock().settings.limits.max_upload_bytes} bytes"
+            f"The request body is over this server's limit of {request.max_content_length} bytes"
         )
     if 400 <= code < 500:
         result = ValidationError(error.description or "Bad request")
