@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from mockserver import api
 from mockserver.auth import Authenticator, authorize
@@ -121,13 +121,20 @@ def _view(mock: Mock, operation_id: str) -> Any:
 def _check_json_size(operation_id: str, settings: Settings) -> None:
     if operation_id == "importContacts":
         return
-    # also bounds bodies without Content-Length (chunked): werkzeug stops reading at the limit
-    request.max_content_length = settings.limits.max_json_bytes
+    limit = settings.limits.max_json_bytes
     length = request.content_length
-    if length is not None and length > settings.limits.max_json_bytes:
+    if length is not None and length > limit:
         raise PayloadTooLarge(
-            f"The JSON body has {length} bytes; this server takes at most "
-            f"{settings.limits.max_json_bytes}"
+            f"The JSON body has {length} bytes; this server takes at most {limit}"
+        )
+    # A body without Content-Length (chunked) is read up to one byte past the limit, no further.
+    request.max_content_length = limit + 1
+    received = len(request.get_data())
+    if received > limit:
+        raise PayloadTooLarge(f"The JSON body has more than {limit} bytes, this server's limit")
+    if length is not None and received < length:
+        raise ValidationError(
+            f"The request body ended after {received} of its {length} bytes (Content-Length)"
         )
 
 
@@ -167,6 +174,11 @@ def _from_werkzeug(error: HTTPException) -> ApiError:
     if code == 413:
         return PayloadTooLarge(
             f"The request body is over this server's limit of {request.max_content_length} bytes"
+        )
+    if isinstance(error, ClientDisconnected):
+        return ValidationError(
+            "The request body could not be read: it ended before its Content-Length, "
+            "or its chunked encoding is malformed"
         )
     if 400 <= code < 500:
         result = ValidationError(error.description or "Bad request")
