@@ -141,6 +141,8 @@ def _describe(error: Exception) -> str:
 def _schema_error(error: Any) -> str:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
     message = error.message
+    if error.validator == "not" and set(error.validator_value) == {"pattern"}:
+        message = f"{error.instance!r} must not match {error.validator_value['pattern']!r}"
     if len(message) > MAX_DETAIL_CHARS:  # jsonschema quotes the whole instance
         message = message[: MAX_DETAIL_CHARS - 3] + "..."
     return f"{path.lstrip('.') or 'value'}: {message}"
