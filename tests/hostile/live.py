@@ -137,15 +137,20 @@ def raw_exchange(
 
 
 def read_response(sock: socket.socket, started: float | None = None) -> RawResponse:
+    """The final response; interim ones (``100 Continue``) are read past."""
     started = started or time.perf_counter()
     data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = _recv(sock)
-        if not chunk:
-            raise AssertionError(f"the connection closed without a response: {data[:200]!r}")
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
+    while True:
+        while b"\r\n\r\n" not in data:
+            chunk = _recv(sock)
+            if not chunk:
+                raise AssertionError(f"the connection closed without a response: {data[:200]!r}")
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        status_line, *lines = head.decode("latin-1").split("\r\n")
+        if not status_line.split()[1].startswith("1"):
+            break
+        data = rest
     pairs = [tuple(s.strip() for s in line.split(":", 1)) for line in lines]
     headers = {name.lower(): value for name, value in pairs}
     length = int(headers.get("content-length", "-1"))
