@@ -29,6 +29,7 @@ from mockserver.errors import (
     PayloadTooLarge,
     ValidationError,
 )
+from mockserver.redact import redacted, redacted_query
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.spec import operations, schema_check
@@ -207,7 +208,7 @@ def _journal(response: Response) -> Response:
         "at": now_iso(),
         "method": request.method,
         "path": request.path,
-        "query": request.query_string.decode("latin-1"),
+        "query": redacted_query(request.query_string),
         "operation": g.get("operation"),
         "status": response.status_code,
         "latencyMs": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
@@ -226,7 +227,7 @@ def _journal(response: Response) -> Response:
     if error is not None:
         entry["errors"] = error.body()["errors"][:JOURNAL_REPORT_CAP]
     try:
-        entry_id = mock.store.journal_add(entry, keep=mock.settings.journal_size)
+        entry_id = mock.store.journal_add(redacted(entry), keep=mock.settings.journal_size)
     except Exception:  # the journal must never break the API
         log.exception("could not write the journal entry")
         return response

@@ -31,13 +31,19 @@ class LiveServer:
     """``python -m mockserver.cli serve --port 0`` with a settings file; output is kept."""
 
     def __init__(
-        self, tmp: Path, settings: dict[str, Any], *, workers: int = 1, env: dict | None = None
+        self,
+        tmp: Path,
+        settings: dict[str, Any],
+        *,
+        workers: int = 1,
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
     ) -> None:
         self.config = tmp / "kore-mock.yaml"
         self.config.write_text(yaml.safe_dump(settings))
         self.db = settings.get("db") or str(tmp / "kore-mock.db")
-        args = ["serve", "--port", "0", "--config", str(self.config), "--db", self.db]
-        args += ["--workers", str(workers)]
+        args = ("serve", "--port", "0", "--config", str(self.config), "--db", self.db, *args)
+        args += ("--workers", str(workers))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mockserver.cli", *args],
             cwd=tmp,
