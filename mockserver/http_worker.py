@@ -26,7 +26,7 @@ _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,40}")
 class EnvelopeWorker(ThreadWorker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
-        self.wsgi = _body_errors_as_value_errors(self.wsgi)
+        self.wsgi = _guarded_body(self.wsgi)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         status, msg = refusal(exc, self.cfg)
@@ -41,29 +41,56 @@ class EnvelopeWorker(ThreadWorker):
             self.log.debug("Failed to send the error response.")
 
 
-def _body_errors_as_value_errors(app: Any) -> Any:
+def _guarded_body(app: Any) -> Any:
+    """WSGI middleware over gunicorn's request body (see ``_Body``).
+
+    A request refused before its body was read (401 for an upload, 413 for an oversized one)
+    is answered with ``Connection: close``: gunicorn drains at most 64 KB of an unread body and
+    otherwise drops the connection it had just announced as keep-alive, so the client's next
+    request on it would fail.
+    """
+
     def middleware(environ: dict[str, Any], start_response: Any) -> Any:
-        environ["wsgi.input"] = _Body(environ["wsgi.input"])
-        return app(environ, start_response)
+        body = _Body(environ["wsgi.input"], environ)
+        environ["wsgi.input"] = body
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            response = getattr(start_response, "__self__", None)  # gunicorn's Response
+            if not body.read_whole and hasattr(response, "force_close"):
+                response.force_close()
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
 
     return middleware
 
 
 class _Body:
     """gunicorn's request body, its parse errors (a malformed chunk) raised as ``ValueError``:
-    werkzeug takes that for a broken client stream (400), not for a bug of the app (500)."""
+    werkzeug takes that for a broken client stream (400), not for a bug of the app (500). It
+    also knows whether the app read the body to its end."""
 
-    def __init__(self, body: Any) -> None:
+    def __init__(self, body: Any, environ: dict[str, Any]) -> None:
         self._body = body
+        length = environ.get("CONTENT_LENGTH") or ""
+        self._chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        self._left = int(length) if length.isdigit() else 0
+        self._ended = False
+
+    @property
+    def read_whole(self) -> bool:
+        return self._ended if self._chunked else self._left <= 0
 
     def read(self, size: int | None = None) -> bytes:
-        return _reading(self._body.read, size)
+        return self._count(_reading(self._body.read, size), size)
 
     def readline(self, size: int | None = None) -> bytes:
-        return _reading(self._body.readline, size)
+        return self._count(_reading(self._body.readline, size), size)
 
     def readlines(self, hint: int | None = None) -> list[bytes]:
-        return _reading(self._body.readlines, hint)
+        lines = _reading(self._body.readlines, hint)
+        self._count(b"".join(lines), None)
+        return lines
 
     def __iter__(self) -> _Body:
         return self
@@ -73,6 +100,12 @@ class _Body:
         if not line:
             raise StopIteration
         return line
+
+    def _count(self, data: bytes, size: int | None) -> bytes:
+        self._left -= len(data)
+        if not data and size != 0:
+            self._ended = True
+        return data
 
 
 def _reading(method: Any, size: int | None) -> Any:
