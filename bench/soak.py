@@ -46,7 +46,8 @@ WEIGHTS = {"import": 2, "create": 3, "list": 4, "update": 2, "delete": 1, "bad":
 
 @dataclass
 class SoakResult:
-    seconds: float
+    seconds: float  # measured, after the warm-up
+    warmup: float
     workers: int
     clients: int
     rss_start_kb: int = 0
@@ -72,9 +73,11 @@ class SoakResult:
         return self.growth < MAX_GROWTH and self.server_errors == 0 and not self.unexpected
 
     def report(self) -> str:
+        rate = self.requests / (self.warmup + self.seconds)
         lines = [
-            f"soak: {self.seconds:.0f} s, {self.workers} workers, {self.clients} clients",
-            f"  requests    {self.requests} ({self.requests / self.seconds:.0f}/s): "
+            f"soak: {self.warmup:.0f} s warm-up + {self.seconds:.0f} s, {self.workers} workers, "
+            f"{self.clients} clients",
+            f"  requests    {self.requests} ({rate:.0f}/s): "
             + ", ".join(f"{kind} {n}" for kind, n in sorted(self.by_kind.items())),
             "  statuses    " + ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items())),
             f"  5xx         {self.server_errors}",
@@ -323,7 +326,7 @@ def soak(
 ) -> SoakResult:
     """Run the load for ``warmup`` + ``seconds``; RSS is compared between the two marks."""
     warmup = max(3.0, seconds / 5) if warmup is None else warmup
-    result = SoakResult(seconds=seconds, workers=workers, clients=clients)
+    result = SoakResult(seconds=seconds, warmup=warmup, workers=workers, clients=clients)
     with tempfile.TemporaryDirectory(prefix="kore-soak-") as tmp:
         server = Server(Path(tmp), workers)
         try:
