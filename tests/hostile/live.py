@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,11 +92,6 @@ class LiveServer:
                 assert time.time() < deadline, f"the server is not healthy:\n{self.output}"
                 time.sleep(0.1)
 
-    def children(self) -> list[int]:
-        """Process ids of the gunicorn master's workers."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()]
-
     def stop(self) -> str:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -115,7 +110,6 @@ class RawResponse:
     headers: dict[str, str]
     body: bytes
     elapsed: float = 0.0
-    raw_headers: list[tuple[str, str]] = field(default_factory=list)
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -170,7 +164,6 @@ def read_response(sock: socket.socket, started: float | None = None) -> RawRespo
         headers=headers,
         body=rest if length < 0 else rest[:length],
         elapsed=time.perf_counter() - started,
-        raw_headers=pairs,
     )
 
 
