@@ -167,3 +167,30 @@ def test_after_the_corpus_the_log_has_no_tracebacks_and_no_tokens(server):
     assert TOKEN.split(".")[1] not in output  # not even the payload
     for app in TEST_APPS:
         assert app.client_secret not in output
+
+
+def test_a_refusal_before_the_body_is_read_closes_the_connection_so_keep_alive_clients_go_on(
+    server,
+):
+    session = requests.Session()
+    session.headers.update({"auth": TOKEN, "accountId": ACCOUNT})
+    url = f"{server.url}{API_PREFIX}/st-http-keepalive/contacts"
+    listed = session.get(url, timeout=10)
+    assert listed.headers["Connection"] == "keep-alive"
+    for refused in (
+        session.post(
+            url,
+            data=b"[" + b" " * 500_000 + b"]",
+            timeout=30,
+            headers={"Content-Type": "application/json"},
+        ),  # over maxJsonBytes
+        session.post(
+            url + "/import-contacts",
+            headers={"auth": "x"},
+            timeout=30,
+            files={"result_file": ("c.csv", b"x" * 500_000)},
+        ),  # unauthenticated
+    ):
+        assert refused.status_code in (401, 413)
+        assert refused.headers["Connection"] == "close"
+        assert session.get(url, timeout=10).status_code == 200
