@@ -43,6 +43,8 @@ REJECT = "reject"
 POLICIES = (SKIP, REJECT)
 
 PHONE_FIELD = "cellPhone.phoneNumber"
+# Stores take a 64-bit OFFSET; a larger skip (valid per the spec) pages past the end all the same.
+MAX_OFFSET = 2**63 - 1
 
 
 @dataclass
@@ -248,7 +250,7 @@ class ContactsService:
 
     def list(self, ns: Namespace, *, skip: int, limit: int) -> Page:
         with self.store.read() as tx:
-            contacts, total = tx.page(ns, skip=skip, limit=limit)
+            contacts, total = tx.page(ns, skip=min(skip, MAX_OFFSET), limit=limit)
         return Page(contacts, skip, limit, total)
 
     # -- update ----------------------------------------------------------------------------
