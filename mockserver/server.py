@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +9,12 @@ from gunicorn.app.base import BaseApplication
 
 from mockserver.settings import Settings
 from mockserver.store import open_store
+
+# What gunicorn reads before the app sees a request (its defaults, stated): over them the client
+# gets 414 / 431 in Kore's envelope (``http_worker``).
+LIMIT_REQUEST_LINE = 4094  # bytes of "METHOD /path?query HTTP/1.1"
+LIMIT_REQUEST_FIELDS = 100  # header fields
+LIMIT_REQUEST_FIELD_SIZE = 8190  # bytes of one header field
 
 
 class _Gunicorn(BaseApplication):
@@ -46,8 +51,11 @@ def gunicorn_options(workers: int) -> dict[str, Any]:
     """How kore-mock runs under gunicorn (the benchmarks serve their floor the same way)."""
     return {
         "workers": workers,
-        "worker_class": "gthread",
-        "threads": int(os.environ.get("KORE_MOCK_THREADS", "4")),
+        "worker_class": "mockserver.http_worker.EnvelopeWorker",  # gthread, errors as JSON
+        "limit_request_line": LIMIT_REQUEST_LINE,
+        "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
+        "threads": 4,
         "timeout": 300,
         "graceful_timeout": 10,
         "keepalive": 5,

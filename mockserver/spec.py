@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -67,10 +68,18 @@ def items_check(schema_name: str) -> Any:
             index, *rest = error.instance_path
             if index not in found:
                 path = ".".join(str(part) for part in rest)
-                found[index] = (path or "item", _humane(path, error.message))
+                found[index] = (path or "item", _humane(path, describe(error)))
         return found
 
     return check
+
+
+def describe(error: Any) -> str:
+    """A jsonschema-rs error as a sentence; the spec's "must not start with" rules spelled out."""
+    kind = error.kind
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Not) and set(kind.schema) == {"pattern"}:
+        return f'{json.dumps(error.instance)} must not match "{kind.schema["pattern"]}"'
+    return error.message
 
 
 def _humane(path: str, message: str) -> str:

@@ -1,0 +1,128 @@
+"""Control-plane requests checked against control-openapi.yaml by openapi-core.
+
+The vendor API, the hot path, uses the compiled validators of ``mockserver.validation``; the
+control plane is called a few times per test and keeps the reference implementation.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Request
+from openapi_core import OpenAPI
+from openapi_core.contrib.flask import FlaskOpenAPIRequest
+from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
+from openapi_core.unmarshalling.request.unmarshallers import (
+    V31RequestParametersUnmarshaller,
+    V31RequestUnmarshaller,
+)
+from openapi_core.validation.request.exceptions import (
+    MissingRequestBody,
+    RequestBodyValidationError,
+)
+from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+
+from mockserver.errors import ApiError, UnsupportedMediaType, ValidationError
+from mockserver.validation import MAX_DETAIL_CHARS, MAX_MESSAGE_CHARS, ValidRequest
+
+CONTROL_SPEC_FILE = "control-openapi.yaml"
+
+
+def control_spec_path() -> Path:
+    return Path(str(resources.files("mockserver.control").joinpath(CONTROL_SPEC_FILE)))
+
+
+@functools.cache
+def control_spec() -> dict[str, Any]:
+    with control_spec_path().open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def control_operations() -> list[tuple[str, str, str]]:
+    """(path, HTTP method, operationId) for every operation of the control document."""
+    return [
+        (path, method.upper(), operation["operationId"])
+        for path, item in control_spec()["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "operationId" in operation
+    ]
+
+
+class _Request(FlaskOpenAPIRequest):
+    """Match the document's server whatever host or port the control plane was called on."""
+
+    @property
+    def host_url(self) -> str:
+        return control_spec()["servers"][0]["url"]
+
+    @property
+    def method(self) -> str:
+        method = self.request.method.lower()
+        return "get" if method == "head" else method  # HEAD is GET without the body
+
+
+class ControlValidator:
+    def __init__(self) -> None:
+        spec = OpenAPI.from_file_path(str(control_spec_path())).spec
+        self._full = V31RequestUnmarshaller(spec)
+        self._parameters = V31RequestParametersUnmarshaller(spec)
+
+    def validate(self, request: Request, *, body: bool = True) -> ValidRequest:
+        """Typed parameters (and JSON body) of a request, or the 400/415 it deserves.
+
+        ``body=False`` checks parameters only, for bodies a handler reads itself (CSV files).
+        """
+        unmarshaller = self._full if body else self._parameters
+        result = unmarshaller.unmarshal(_Request(request))
+        if result.errors:
+            raise _as_api_error(result.errors)
+        params = result.parameters
+        return ValidRequest(
+            path=dict(params.path),
+            query=dict(params.query),
+            header=dict(params.header),
+            body=getattr(result, "body", None),
+        )
+
+
+def _as_api_error(errors: list[Exception]) -> ApiError:
+    for error in errors:
+        media = error if isinstance(error, MediaTypeNotFound) else error.__cause__
+        if isinstance(media, MediaTypeNotFound):
+            return UnsupportedMediaType(
+                f"Content type {media.mimetype!r} is not supported here; use "
+                + " or ".join(repr(a) for a in media.availableMimetypes)
+            )
+    messages = "; ".join(_describe(e) for e in errors)
+    if len(messages) > MAX_MESSAGE_CHARS:
+        messages = messages[: MAX_MESSAGE_CHARS - 3] + "..."
+    return ValidationError("Validation errors/ Invalid arguments: " + messages)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, MissingRequestBody):
+        return "the request body is required"
+    cause = error.__cause__
+    if isinstance(cause, InvalidSchemaValue):
+        details = "; ".join(_schema_error(e) for e in cause.schema_errors[:5])
+        where = "body" if isinstance(error, RequestBodyValidationError) else str(error)
+        return f"{where}: {details}"
+    if isinstance(error, RequestBodyValidationError) and cause is not None:
+        return f"body: {cause}"
+    if cause is not None and str(cause) and str(cause) not in str(error):
+        return f"{error}: {cause}"
+    return str(error)
+
+
+def _schema_error(error: Any) -> str:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+    message = error.message
+    if error.validator == "not" and set(error.validator_value) == {"pattern"}:
+        message = f"{error.instance!r} must not match {error.validator_value['pattern']!r}"
+    if len(message) > MAX_DETAIL_CHARS:  # jsonschema quotes the whole instance
+        message = message[: MAX_DETAIL_CHARS - 3] + "..."
+    return f"{path.lstrip('.') or 'value'}: {message}"
