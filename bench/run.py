@@ -1,0 +1,126 @@
+"""All of kore-mock's benchmarks in one run: prints the table and writes bench/results.md.
+
+    python -m bench.run [--quick]
+
+1. Bulk import over HTTP (1k / 10k / 100k rows) on SQLite and PostgreSQL vs the stdlib floor.
+2. Small requests (list / create / update) under 16 keep-alive clients vs bare Flask and Prism.
+3. The contract suite's wall time at default settings.
+
+Every ratio is against a floor measured in the same run on the same machine; absolute numbers
+drift with the machine's load. Needs wrk (apt-get install wrk), npm (for Prism, installed into
+bench/.prism on first use) and PostgreSQL's server programs (apt-get install postgresql).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import import_bench, small_requests
+from bench.common import ROOT
+
+RESULTS = Path(__file__).parent / "results.md"
+CONTRACT_TARGET_S = 120.0
+
+
+def contract_suite_seconds() -> tuple[float, bool]:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "contract_tests", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        print(result.stdout[-3000:], result.stderr[-2000:], sep="\n")
+    return elapsed, result.returncode == 0
+
+
+def postgres_url() -> tuple[str | None, object]:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tests.postgres_cluster import ClusterUnavailable, start_cluster
+    except ImportError as exc:  # psycopg missing
+        print(f"PostgreSQL part skipped: {exc}")
+        return None, None
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        print(f"PostgreSQL part skipped: {exc}")
+        return None, None
+    return cluster.new_database(empty=True), cluster
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, shorter loads")
+    args = parser.parse_args()
+    repeat, seconds = (1, 5) if args.quick else (3, 10)
+    load_before = os.getloadavg()[0]
+    sections: list[str] = []
+    ok = True
+
+    print("== 1. bulk import", flush=True)
+    url, cluster = postgres_url()
+    try:
+        lines, passed = import_bench.table(
+            import_bench.measure([1_000, 10_000, 100_000], repeat, url)
+        )
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    sections += [
+        f"### 1. Bulk import (curl → `kore-mock serve`, median of {repeat}) vs the stdlib floor",
+        "",
+        *lines,
+        "",
+    ]
+    ok = ok and passed
+    print("\n".join(lines), flush=True)
+
+    print("== 2. small requests", flush=True)
+    lines, passed = small_requests.table(small_requests.measure(seconds))
+    sections += [
+        f"### 2. Small requests (wrk, 16 keep-alive clients, {seconds} s each)",
+        "",
+        *lines,
+        "",
+    ]
+    ok = ok and passed
+    print("\n".join(lines), flush=True)
+
+    if (ROOT / "contract_tests").is_dir():
+        print("== 3. contract suite", flush=True)
+        elapsed, suite_ok = contract_suite_seconds()
+        passed = suite_ok and elapsed <= CONTRACT_TARGET_S
+        line = (
+            f"| contract suite, default run | {elapsed:.1f} s | ≤ {CONTRACT_TARGET_S:.0f} s | "
+            f"{'pass' if passed else 'FAIL'} |"
+        )
+        lines = ["| measure | value | target | result |", "|---|---|---|---|", line]
+        sections += ["### 3. Contract suite", "", *lines, ""]
+        ok = ok and passed
+        print("\n".join(lines), flush=True)
+
+    header = [
+        "# Benchmark results",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `python -m bench.run"
+        f"{' --quick' if args.quick else ''}` on {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; load average before the run {load_before:.2f}.",
+        "",
+    ]
+    RESULTS.write_text("\n".join(header + sections))
+    print(f"written to {RESULTS.relative_to(ROOT)}; overall {'pass' if ok else 'FAIL'}")
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
