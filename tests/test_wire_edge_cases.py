@@ -1,0 +1,42 @@
+"""Requests at the edges of the wire format (found by the contract suite's generated cases)."""
+
+import pytest
+
+from tests.conftest import base
+
+
+@pytest.mark.parametrize(
+    ("method", "segment", "allowed"),
+    [
+        ("PUT", "import-contacts", {"POST"}),
+        ("DELETE", "import-contacts", {"POST"}),
+        ("DELETE", "bulk-update", {"PUT"}),
+        ("PUT", "bulk-delete", {"DELETE"}),
+    ],
+)
+def test_wrong_method_on_a_literal_path_is_405_not_a_contact_id(api, method, segment, allowed):
+    response = api.call(method, f"{base()}/{segment}", json={"ids": ["0" * 24]})
+    assert response.status_code == 405
+    assert response.get_json()["errors"][0]["code"] == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) - {"OPTIONS"} == allowed
+
+
+def test_options_on_bulk_update_advertises_only_its_own_method(client):
+    response = client.options(f"{base()}/bulk-update")
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"PUT", "OPTIONS"}
+
+
+def test_contact_ids_next_to_literal_segments_still_route(api):
+    response = api.update("0123456789abcdef01234567", {"firstName": "x"})
+    assert response.status_code == 404
+
+
+def test_json_body_that_is_not_utf8_is_400_not_500(api):
+    response = api.call(
+        "POST",
+        base(),
+        data=b"\x0f\xa5",
+        headers=api.headers(**{"Content-Type": "application/json"}),
+    )
+    assert response.status_code == 400
+    assert "UTF-8" in response.get_json()["errors"][0]["msg"]
