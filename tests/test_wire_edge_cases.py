@@ -1,8 +1,10 @@
 """Requests at the edges of the wire format (found by the contract suite's generated cases)."""
 
+import io
+
 import pytest
 
-from tests.conftest import base
+from tests.conftest import base, csv_file
 
 
 @pytest.mark.parametrize(
@@ -40,3 +42,47 @@ def test_json_body_that_is_not_utf8_is_400_not_500(api):
     )
     assert response.status_code == 400
     assert "UTF-8" in response.get_json()["errors"][0]["msg"]
+
+
+def test_import_with_a_part_besides_result_file_is_refused(api):
+    data = {
+        "result_file": (io.BytesIO(csv_file("a,b,Mr,2015550123,+1,")), "c.csv", "text/csv"),
+        "comment": "hello",
+    }
+    response = api.call(
+        "POST", base() + "/import-contacts", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert "'comment'" in response.get_json()["errors"][0]["msg"]
+    assert api.list().get_json()["totalResults"] == 0
+
+
+def test_a_skip_beyond_any_store_offset_is_an_empty_page(api):
+    api.create(
+        [
+            {
+                "firstName": "a",
+                "lastName": "b",
+                "cellPhone": {"phoneNumber": "2015550123", "countryCode": "+1"},
+            }
+        ]
+    )
+    page = api.list(skip=2**70, limit=5).get_json()
+    assert (page["results"], page["skip"], page["hasMore"], page["totalResults"]) == (
+        [],
+        2**70,
+        False,
+        1,
+    )
+
+
+@pytest.mark.parametrize("blank", ["\x1e", "\x85", "\ufeff", "\u3000", " \t"])
+def test_a_name_that_is_blank_in_any_regex_dialect_is_refused(api, blank):
+    item = {
+        "firstName": blank,
+        "lastName": "b",
+        "cellPhone": {"phoneNumber": "2015550123", "countryCode": "+1"},
+    }
+    response = api.create([item])
+    assert response.status_code == 400
+    assert "firstName" in response.get_json()["errors"][0]["msg"]

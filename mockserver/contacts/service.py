@@ -43,6 +43,7 @@ REJECT = "reject"
 POLICIES = (SKIP, REJECT)
 
 PHONE_FIELD = "cellPhone.phoneNumber"
+MAX_SKIP = 2**62
 
 
 @dataclass
@@ -234,7 +235,8 @@ class ContactsService:
 
     def list(self, ns: Namespace, *, skip: int, limit: int) -> Page:
         with self.store.read() as tx:
-            contacts, total = tx.page(ns, skip=skip, limit=limit)
+            # any skip past the last contact is an empty page; stores take 64-bit offsets only
+            contacts, total = tx.page(ns, skip=min(skip, MAX_SKIP), limit=limit)
         return Page(contacts, skip, limit, total)
 
     # -- update ----------------------------------------------------------------------------
