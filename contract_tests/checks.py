@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import schemathesis
+from schemathesis.specs.openapi.checks import ignored_auth
 
 from contract_tests.client import CSV_COLUMNS
 from contract_tests.numbers import e164_key
@@ -23,6 +24,8 @@ from mockserver.spec import schema_check
 
 REJECTED_HEADER = "X-Mock-Rejected-Rows"
 _contact_input = schema_check("ContactInput")
+# Operations already shown to refuse missing and invalid tokens in this run (one run per process).
+_auth_enforced: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,17 @@ def check_saved(request: SaveRequest, created: Any, headers: dict[str, list[str]
             f"{REJECTED_HEADER}: {rejected[0]}, but {request.rows - len(created)} of "
             f"{request.rows} rows were not created"
         )
+
+
+@schemathesis.check
+def auth_is_enforced(ctx: Any, response: Any, case: Any) -> bool | None:
+    """schemathesis' ``ignored_auth``, confirmed once per operation and run, as its CLI does.
+
+    After a 2xx it re-sends the request without the token and with an invalid one; both must be
+    refused (401/403). Checking every success would triple the requests a rate-limited host gets.
+    """
+    ctx.auth_enforced_operations = _auth_enforced
+    return ignored_auth(ctx, response, case)
 
 
 def _answered(case: Any, response: Any, *operations: str) -> str | None:

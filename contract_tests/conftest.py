@@ -85,6 +85,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             else ""
         ),
     ]
+    cases = run.target.app.rewriter.cases
+    if cases:
+        lines.append(
+            "cases sent    " + ", ".join(f"{name} {count}" for name, count in sorted(cases.items()))
+        )
     if run.target.gateway and run.target.gateway.waited_on_429:
         lines.append(f"429 back-off  {run.target.gateway.waited_on_429:.0f} s")
     if run.baseline.legacy_duplicates:

@@ -58,16 +58,22 @@ class Cleanup:
     remaining: list[str]
 
 
-def clean_up(kore: KoreClient, baseline: Baseline) -> Cleanup:
-    """Delete every ACTIVE contact this run created; report any that could not be deleted."""
+def delete_created(kore: KoreClient, baseline: Baseline) -> int:
+    """Bulk-delete every ACTIVE contact this run created; returns how many it asked to delete."""
     ours = _ours(kore, baseline)
     for chunk in _chunks(ours, CHUNK):
         kore.bulk_delete(chunk)
+    return len(ours)
+
+
+def clean_up(kore: KoreClient, baseline: Baseline) -> Cleanup:
+    """Delete every ACTIVE contact this run created; report any that could not be deleted."""
+    asked = delete_created(kore, baseline)
     left = _ours(kore, baseline)
     for contact_id in left:  # a host whose bulk delete fails: one by one
         kore.delete(contact_id)
     remaining = _ours(kore, baseline)
-    return Cleanup(deleted=len(ours) - len(remaining), remaining=remaining)
+    return Cleanup(deleted=asked - len(remaining), remaining=remaining)
 
 
 def _ours(kore: KoreClient, baseline: Baseline) -> list[str]:

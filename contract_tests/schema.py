@@ -41,7 +41,10 @@ def configuration(target: Target) -> dict[str, Any]:
         "generation": {"max-examples": settings.examples, "with-security-parameters": False},
         # The app under test is the suite's own entry point, not the host's code.
         "analysis": {"constants": {"enabled": False}},
-        "checks": {"negative_data_rejection": {"expected-statuses": REFUSALS}},
+        "checks": {
+            "negative_data_rejection": {"expected-statuses": REFUSALS},
+            "ignored_auth": {"enabled": False},  # run as `auth_is_enforced`, once per operation
+        },
         "operations": [
             {
                 "include-operation-id": SAVE_OPERATIONS,
