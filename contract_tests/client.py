@@ -8,9 +8,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from werkzeug.test import Client
 
@@ -36,9 +38,13 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: Any  # parsed JSON, or the text when it is not JSON
+    curl: str  # the request as a command line, to reproduce it
 
     def describe(self) -> str:
-        return f"{self.method} {self.path} -> {self.status} {json.dumps(self.body)[:500]}"
+        answer = json.dumps(self.body, ensure_ascii=False)[:500]
+        return (
+            f"{self.method} {self.path} -> {self.status} {answer}\nReproduce with:\n  {self.curl}"
+        )
 
 
 @dataclass
@@ -66,8 +72,22 @@ class KoreClient:
     def headers(self) -> dict[str, str]:
         return {"auth": self.target.token, "accountId": self.target.account_id}
 
-    def call(self, method: str, path: str = "", **kwargs: Any) -> Reply:
+    def call(
+        self,
+        method: str,
+        path: str = "",
+        *,
+        json_body: Any = None,
+        csv: bytes | None = None,
+        query: dict[str, Any] | None = None,
+    ) -> Reply:
         full = self.base + path
+        kwargs: dict[str, Any] = {"query_string": query}
+        if json_body is not None:
+            kwargs["json"] = json_body
+        if csv is not None:
+            kwargs["data"] = {"result_file": (io.BytesIO(csv), "contacts.csv", "text/csv")}
+            kwargs["content_type"] = "multipart/form-data"
         response = self.http.open(
             full, method=method, headers=self.headers(), base_url=self.target.base_url, **kwargs
         )
@@ -76,35 +96,48 @@ class KoreClient:
             body: Any = json.loads(text)
         except ValueError:
             body = text
-        return Reply(method, full, response.status_code, dict(response.headers), body)
+        curl = self._curl(method, full, json_body, csv, query)
+        return Reply(method, full, response.status_code, dict(response.headers), body, curl)
+
+    def _curl(
+        self, method: str, path: str, json_body: Any, csv: bytes | None, query: dict | None
+    ) -> str:
+        # a real token stays out of logs: the command reads it from $KORE_JWT
+        token = "$KORE_JWT" if self.target.gateway else self.target.token
+        parts = ["curl", "-X", method, f'-H "auth: {token}"']
+        parts += ["-H", shlex.quote(f"accountId: {self.target.account_id}")]
+        if json_body is not None:
+            parts += ["-H", "'Content-Type: application/json'"]
+            parts += ["-d", shlex.quote(json.dumps(json_body, ensure_ascii=False))]
+        url = self.target.base_url + path + (f"?{urlencode(query)}" if query else "")
+        parts.append(shlex.quote(url))
+        if csv is None:
+            return " ".join(parts)
+        parts[-1:-1] = ["-F", "'result_file=@-;filename=contacts.csv;type=text/csv'"]
+        return f"printf %s {shlex.quote(csv.decode('utf-8', 'replace'))} | " + " ".join(parts)
 
     # -- the seven operations -------------------------------------------------------------
 
     def create(self, items: list[dict[str, Any]]) -> Reply:
-        return self.call("POST", json=items)
+        return self.call("POST", json_body=items)
 
     def import_csv(self, data: bytes) -> Reply:
-        return self.call(
-            "POST",
-            "/import-contacts",
-            data={"result_file": (io.BytesIO(data), "contacts.csv", "text/csv")},
-            content_type="multipart/form-data",
-        )
+        return self.call("POST", "/import-contacts", csv=data)
 
     def list_page(self, skip: int = 0, limit: int = 10) -> Reply:
-        return self.call("GET", query_string={"skip": skip, "limit": limit})
+        return self.call("GET", query={"skip": skip, "limit": limit})
 
     def update(self, contact_id: str, patch: dict[str, Any]) -> Reply:
-        return self.call("PUT", f"/{contact_id}", json=patch)
+        return self.call("PUT", f"/{contact_id}", json_body=patch)
 
     def bulk_update(self, items: list[dict[str, Any]]) -> Reply:
-        return self.call("PUT", "/bulk-update", json=items)
+        return self.call("PUT", "/bulk-update", json_body=items)
 
     def delete(self, contact_id: str) -> Reply:
         return self.call("DELETE", f"/{contact_id}")
 
     def bulk_delete(self, ids: list[str]) -> Reply:
-        return self.call("DELETE", "/bulk-delete", json={"ids": ids})
+        return self.call("DELETE", "/bulk-delete", json_body={"ids": ids})
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -76,7 +76,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     lines = [
         f"target        {settings.describe()}",
         f"examples      {settings.examples} per operation, "
-        f"{settings.stateful_examples} stateful scenarios",
+        f"{settings.stateful_examples} stateful scenarios, "
+        f"coverage phase {'on' if settings.coverage else 'off'}",
         f"seed          {run.seed}  (KORE_SEED={run.seed} repeats the generated data)",
         f"requests      {run.target.ledger.requests}"
         + (

@@ -41,6 +41,7 @@ def configuration(target: Target) -> dict[str, Any]:
         "generation": {"max-examples": settings.examples, "with-security-parameters": False},
         # The app under test is the suite's own entry point, not the host's code.
         "analysis": {"constants": {"enabled": False}},
+        "phases": {"coverage": {"enabled": settings.coverage}},
         "checks": {
             "negative_data_rejection": {"expected-statuses": REFUSALS},
             "ignored_auth": {"enabled": False},  # run as `auth_is_enforced`, once per operation

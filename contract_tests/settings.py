@@ -21,6 +21,7 @@ ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{24}")
 DEFAULT_EXAMPLES = (100, 10)
 DEFAULT_STATEFUL_EXAMPLES = (30, 3)
 DEFAULT_RATE_PER_MINUTE = (0, 60)  # Kore allows 60 requests / minute per account
+DEFAULT_COVERAGE = (True, False)  # the coverage phase sends ~100 cases per operation
 
 VARIABLES = {
     "KORE_BASE_URL": "host to test, e.g. https://platform.kore.ai (unset: kore-mock in-process)",
@@ -32,6 +33,7 @@ VARIABLES = {
     "KORE_EXAMPLES": "generated examples per operation (100 in-process, 10 over HTTP)",
     "KORE_STATEFUL_EXAMPLES": "stateful scenarios (30 in-process, 3 over HTTP)",
     "KORE_RATE_PER_MINUTE": "request budget per minute, 0 = unlimited (0 in-process, 60 over HTTP)",
+    "KORE_COVERAGE": "schemathesis' coverage phase, 1 or 0 (on in-process, off over HTTP)",
     "KORE_SEED": "seed for data generation, to repeat a run",
     "KORE_MOCK_IMPORT_POLICY": "in-process mock only: skip (default) or reject",
 }
@@ -52,6 +54,7 @@ class SuiteSettings:
     examples: int
     stateful_examples: int
     rate_per_minute: int
+    coverage: bool
     seed: int | None
     import_policy: str
 
@@ -115,6 +118,7 @@ class SuiteSettings:
                 DEFAULT_RATE_PER_MINUTE[remote],
                 0,
             ),
+            coverage=_flag(get("KORE_COVERAGE"), "KORE_COVERAGE", DEFAULT_COVERAGE[remote]),
             seed=None if seed is None else _count(seed, "KORE_SEED", 0, 0),
             import_policy=policy,
         )
@@ -143,3 +147,13 @@ def _count(value: str | None, name: str, default: int, minimum: int) -> int:
     if number < minimum:
         raise SuiteConfigError(f"{name} must be at least {minimum}, not {number}")
     return number
+
+
+def _flag(value: str | None, name: str, default: bool) -> bool:
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SuiteConfigError(f"{name} must be 1 or 0, not {value!r}")
