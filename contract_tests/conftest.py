@@ -86,7 +86,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             else ""
         ),
     ]
-    cases = run.target.app.rewriter.cases
+    cases = run.target.rewriter.cases
     if cases:
         lines.append(
             "cases sent    " + ", ".join(f"{name} {count}" for name, count in sorted(cases.items()))

@@ -35,6 +35,7 @@ class Target:
     ledger: Ledger
     numbers: NumberPool
     policy: SafetyPolicy
+    rewriter: Rewriter
     gateway: HttpGateway | None
     mock: Flask | None
 
@@ -68,8 +69,9 @@ def open_target(settings: SuiteSettings) -> Target:
         base_url = settings.base_url
         token = settings.jwt or _signed_token(settings)
     numbers = NumberPool()
+    rewriter = Rewriter(policy, ledger, numbers)
     app = Guard(Recorder(inner, ledger), policy)
-    app.rewriter = Rewriter(policy, ledger, numbers)
+    app.rewriter = rewriter  # generated cases sent to `app` are rewritten first (`rewrite`)
     return Target(
         settings=settings,
         app=app,
@@ -78,6 +80,7 @@ def open_target(settings: SuiteSettings) -> Target:
         ledger=ledger,
         numbers=numbers,
         policy=policy,
+        rewriter=rewriter,
         gateway=gateway,
         mock=mock,
     )
