@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import hypothesis
 import pytest
 
 from contract_tests.client import KoreClient
@@ -78,7 +79,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         f"examples      {settings.examples} per operation, "
         f"{settings.stateful_examples} stateful scenarios, "
         f"coverage phase {'on' if settings.coverage else 'off'}",
-        f"seed          {run.seed}  (KORE_SEED={run.seed} repeats the generated data)",
+        f"seed          {run.seed}  "
+        + (
+            "(derandomized by Hypothesis' CI profile: every run sends the same data)"
+            if hypothesis.settings.default.derandomize
+            else f"(KORE_SEED={run.seed} repeats the generated data)"
+        ),
         f"requests      {run.target.ledger.requests}"
         + (
             f" (throttled to {settings.rate_per_minute}/min)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from contract_tests.client import KoreClient
@@ -19,13 +19,13 @@ from contract_tests.client import KoreClient
 CHUNK = 100
 
 
-@dataclass
+@dataclass(frozen=True)
 class Baseline:
     """What the namespace held when the run started."""
 
-    ids: set[str] = field(default_factory=set)
-    numbers: set[str] = field(default_factory=set)
-    legacy_duplicates: set[str] = field(default_factory=set)
+    ids: set[str]
+    numbers: set[str]
+    legacy_duplicates: set[str]
 
     @classmethod
     def of(cls, contacts: list[dict[str, Any]]) -> Baseline:

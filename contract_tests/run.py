@@ -26,8 +26,8 @@ class Run:
     target: Target
     schema: BaseSchema
     client: KoreClient
+    baseline: Baseline
     started: float = field(default_factory=time.monotonic)
-    baseline: Baseline = field(default_factory=Baseline)
     cleanup: Cleanup | None = None
     finished: float | None = None
 
@@ -56,4 +56,4 @@ def current() -> Run:
         ) from None
     baseline = Baseline.of(existing)
     target.numbers.exclude(baseline.numbers)
-    return Run(settings, target, load_schema(target), client, baseline=baseline)
+    return Run(settings, target, load_schema(target), client, baseline)

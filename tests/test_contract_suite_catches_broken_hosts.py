@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from mockserver.contacts.model import Namespace
 from mockserver.settings import DEV_APP, DEV_STREAM_ID
 from tests.broken_hosts import (
     DropsRequiredField,
@@ -74,45 +76,50 @@ def run_suite(
     )
 
 
-# variant -> (the broken host, what the suite's report must say: any of these)
-VARIANTS: dict[str, tuple[Callable[[], WsgiApp], tuple[str, ...]]] = {
-    "drops a required field": (
-        lambda: DropsRequiredField(healthy_mock()),
-        ('"fullName" is a required property',),
-    ),
-    "answers 500": (lambda: FailsImports(healthy_mock()), ("Server error", "-> 500")),
+# variant -> (the mock -> the broken host, what the suite's report must say: any of these)
+VARIANTS: dict[str, tuple[Callable[[Flask], WsgiApp], tuple[str, ...]]] = {
+    "drops a required field": (DropsRequiredField, ('"fullName" is a required property',)),
+    "answers 500": (FailsImports, ("Server error", "-> 500")),
     "accepts a duplicate number": (
-        lambda: accepts_duplicates(healthy_mock()),
+        accepts_duplicates,
         ("the number is taken, yet contacts were created", "ACTIVE contacts share a number"),
     ),
     "answers errors outside the envelope": (
-        lambda: ErrorsOutsideEnvelope(healthy_mock()),
+        ErrorsOutsideEnvelope,
         ('"errors" is a required property',),
     ),
-    "ignores auth": (
-        lambda: IgnoresAuth(healthy_mock()),
-        ("API accepts requests without authentication",),
-    ),
+    "ignores auth": (IgnoresAuth, ("API accepts requests without authentication",)),
 }
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_contract_suite_fails_on_a_host_that(variant, tmp_path):
-    make, evidence = VARIANTS[variant]
-    with serve(make()) as url:
+    breaks, evidence = VARIANTS[variant]
+    mock = healthy_mock()
+    with serve(breaks(mock)) as url:
         result = run_suite(url, tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 1, output[-3000:]
     assert any(text in output for text in evidence), output[-3000:]
     assert "curl -X" in output, output[-3000:]  # the failing request, reproducible
+    # everything the suite created is deleted, also after failures (and 500s that stored rows)
+    assert active_contacts(mock) == 0, output[-3000:]
+
+
+def active_contacts(mock: Flask) -> int:
+    store = mock.extensions["kore_mock"].store
+    with store.read() as tx:
+        return tx.page(Namespace(DEV_APP.account_id, DEV_STREAM_ID), skip=0, limit=1)[1]
 
 
 def test_contract_suite_passes_on_the_healthy_mock_over_http(tmp_path):
-    with serve(healthy_mock()) as url:
+    mock = healthy_mock()
+    with serve(mock) as url:
         result = run_suite(url, tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "wall time" in output
+    assert active_contacts(mock) == 0
 
 
 @pytest.mark.parametrize("part", ["test_operations.py", "test_stateful.py"])
