@@ -30,22 +30,8 @@ from contract_tests.numbers import NumberPool, e164_key, is_fictitious
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     """Rewrite cases sent to a target's entry point (``Target.app`` carries its rewriter)."""
     rewriter = getattr(case.operation.app, "rewriter", None)
-    if rewriter is None:
-        return
-    rewriter.cases[case.operation.definition.raw.get("operationId", case.operation.label)] += 1
-    # Only touch what changes: schemathesis re-derives a case's metadata from edited parts.
-    # Stateful steps get real ids through links; their other ids must not depend on the ledger,
-    # which grows from scenario to scenario (Hypothesis replays a scenario to shrink it).
-    rewriter.reuse_ids = not (case.meta and case.meta.phase.name == TestPhase.STATEFUL)
-    if "contactId" in case.path_parameters:
-        contact_id = rewriter.contact_id(case.path_parameters["contactId"])
-        if contact_id != case.path_parameters["contactId"]:
-            case.path_parameters = {**case.path_parameters, "contactId": contact_id}
-    body = rewriter.body(case.body) if isinstance(case.body, (dict, list)) else case.body
-    if isinstance(body, dict) and isinstance(body.get("result_file"), (str, bytes)):
-        body = {**body, "result_file": rewriter.csv(body["result_file"])}
-    if body != case.body:
-        case.body = body
+    if rewriter is not None:
+        rewriter.rewrite(case)
 
 
 class Rewriter:
@@ -54,30 +40,49 @@ class Rewriter:
         self.ledger = ledger
         self.numbers = numbers
         self.cases: Counter[str] = Counter()  # generated cases sent, per operation
-        self.reuse_ids = True
 
-    def contact_id(self, value: Any) -> Any:
+    def rewrite(self, case: Any) -> None:
+        self.cases[case.operation.definition.raw.get("operationId", case.operation.label)] += 1
+        # Stateful steps get real ids through links; their other ids must not depend on the
+        # ledger, which grows from scenario to scenario (Hypothesis replays scenarios to shrink).
+        reuse = not (case.meta and case.meta.phase.name == TestPhase.STATEFUL)
+        # Only touch what changes: schemathesis re-derives a case's metadata from edited parts.
+        if "contactId" in case.path_parameters:
+            contact_id = self.contact_id(case.path_parameters["contactId"], reuse=reuse)
+            if contact_id != case.path_parameters["contactId"]:
+                case.path_parameters = {**case.path_parameters, "contactId": contact_id}
+        body = (
+            self.body(case.body, reuse=reuse) if isinstance(case.body, dict | list) else case.body
+        )
+        if isinstance(body, dict) and isinstance(body.get("result_file"), str | bytes):
+            body = {**body, "result_file": self.csv(body["result_file"])}
+        if body != case.body:
+            case.body = body
+
+    def contact_id(self, value: Any, *, reuse: bool = True) -> Any:
+        """``value`` if the suite may send it, else one of its contacts or a never-issued id."""
         if self.policy.may_address(value):
             return value
-        ours = self.ledger.ids() if self.reuse_ids else []
+        ours = self.ledger.ids() if reuse else []
         spot = _spot(value)
         if ours and spot % 4:
             return ours[spot % len(ours)]
         return never_issued_id(value)
 
-    def body(self, value: Any) -> Any:
+    def body(self, value: Any, *, reuse: bool = True) -> Any:
+        """A JSON body with safe ids and fictitious numbers."""
         if isinstance(value, list):
-            return [self.body(item) for item in value]
+            return [self.body(item, reuse=reuse) for item in value]
         if not isinstance(value, dict):
             return value
         result = {}
         for key, item in value.items():
             if key in ID_KEYS:
-                result[key] = self.contact_id(item)
+                result[key] = self.contact_id(item, reuse=reuse)
             elif key == "ids" and isinstance(item, list):
-                result[key] = [self.contact_id(i) for i in item]
+                result[key] = [self.contact_id(i, reuse=reuse) for i in item]
             else:
-                result[key] = self.body(item)
+                result[key] = self.body(item, reuse=reuse)
         return self._phone(result)
 
     def csv(self, data: str | bytes) -> str | bytes:

@@ -126,8 +126,7 @@ def test_rewriter_sends_ids_of_others_to_our_contacts_or_to_never_issued_ones(po
     assert ids <= {OURS} | {i for i in ids if i.startswith("00000000")}
     assert OURS in ids and len(ids) > 1
     assert rewriter.contact_id(OURS) == OURS
-    rewriter.reuse_ids = False
-    assert rewriter.contact_id(THEIRS).startswith("00000000")
+    assert rewriter.contact_id(THEIRS, reuse=False).startswith("00000000")
 
 
 def test_rewriter_makes_an_example_import_file_fictitious(policy, ledger):
