@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Request
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.contacts.service import BulkOutcome, ContactsService, SaveOutcome
@@ -143,12 +146,11 @@ def _uploaded_csv(request: Request) -> bytes:
             f"Content type {request.mimetype or 'none'!r} is not supported here; send "
             f"multipart/form-data with the CSV file in the part {IMPORT_PART!r}"
         )
-    if "boundary" not in request.mimetype_params:
+    if not request.mimetype_params.get("boundary"):
         raise ValidationError("The multipart/form-data content type has no boundary")
-    parts = request.files.getlist(IMPORT_PART)
+    parts = _file_parts(request)
     if not parts:
-        found = sorted(set(request.files) | set(request.form))
-        hint = f" (found: {', '.join(found)})" if found else ""
+        hint = _hint(request)
         raise ValidationError(f"The multipart body has no file part {IMPORT_PART!r}{hint}")
     if len(parts) > 1:
         raise ValidationError(
@@ -161,3 +163,45 @@ def _uploaded_csv(request: Request) -> bytes:
             f"send only {IMPORT_PART!r}"
         )
     return parts[0].read()
+
+
+def _hint(request: Request) -> str:
+    if IMPORT_PART in request.form:
+        return f" ({IMPORT_PART!r} is a text field; send a file: curl --form {IMPORT_PART}=@FILE)"
+    found = sorted({name for name in (*request.files, *request.form) if name})
+    return f" (found: {', '.join(found)})" if found else ""
+
+
+class _StrictFormParser(FormDataParser):
+    """werkzeug's parser, but a malformed or truncated body is an error, not an empty form."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **{**kwargs, "silent": False})
+
+
+def _file_parts(request: Request) -> list[FileStorage]:
+    request.form_data_parser_class = _StrictFormParser
+    try:
+        return request.files.getlist(IMPORT_PART)
+    except ValueError as exc:
+        raise ValidationError(f"The multipart body is malformed: {_malformed(exc)}") from None
+    except RequestEntityTooLarge:
+        limit = request.max_content_length
+        if request.content_length is not None and limit and request.content_length <= limit:
+            raise PayloadTooLarge(
+                f"The multipart body has more than {request.max_form_parts} parts or a text "
+                f"field over {request.max_form_memory_size} bytes"
+            ) from None
+        raise
+
+
+_PARSER_STATES = {  # werkzeug's parser state when the body ran out -> what the client did wrong
+    "State.PREAMBLE": "no part starts with the boundary given in the Content-Type",
+    "State.PART": "a part's headers are cut off",
+    "State.DATA": "it ends inside a part (truncated, or the closing boundary is missing)",
+}
+
+
+def _malformed(error: ValueError) -> str:
+    text = str(error)
+    return next((why for state, why in _PARSER_STATES.items() if state in text), text)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import BaseConverter, Map
 
 from mockserver import api
@@ -23,6 +23,7 @@ from mockserver.auth import Authenticator, authorize
 from mockserver.contacts.model import Caller, Namespace, now_iso
 from mockserver.contacts.rules import ItemRules
 from mockserver.contacts.service import ContactsService
+from mockserver.control.faults import before_vendor_request
 from mockserver.control.routes import control
 from mockserver.errors import (
     ApiError,
@@ -31,12 +32,13 @@ from mockserver.errors import (
     PayloadTooLarge,
     ValidationError,
 )
+from mockserver.redact import redacted, redacted_query
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.spec import operations, schema_check
 from mockserver.store import open_store
 from mockserver.store.base import Store
-from mockserver.validation import RequestValidator
+from mockserver.validation import RequestValidator, shared_validator
 
 log = logging.getLogger("kore_mock")
 
@@ -64,7 +66,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         store=store,
         runtime=runtime,
         service=ContactsService(store, ItemRules(schema_check("ContactInput"))),
-        validator=RequestValidator(),
+        validator=shared_validator(),
         authenticator=Authenticator(runtime.apps),
     )
     app = Flask("mockserver")
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(control)
     _register_errors(app)
     app.before_request(_start_clock)
+    app.before_request(before_vendor_request)  # rate limit and faults
     app.after_request(_journal)
     return app
 
@@ -160,11 +163,20 @@ def _view(mock: Mock, operation_id: str) -> Any:
 def _check_json_size(operation_id: str, settings: Settings) -> None:
     if operation_id == "importContacts":
         return
+    limit = settings.limits.max_json_bytes
     length = request.content_length
-    if length is not None and length > settings.limits.max_json_bytes:
+    if length is not None and length > limit:
         raise PayloadTooLarge(
-            f"The JSON body has {length} bytes; this server takes at most "
-            f"{settings.limits.max_json_bytes}"
+            f"The JSON body has {length} bytes; this server takes at most {limit}"
+        )
+    # A body without Content-Length (chunked) is read up to one byte past the limit, no further.
+    request.max_content_length = limit + 1
+    received = len(request.get_data())
+    if received > limit:
+        raise PayloadTooLarge(f"The JSON body has more than {limit} bytes, this server's limit")
+    if length is not None and received < length:
+        raise ValidationError(
+            f"The request body ended after {received} of its {length} bytes (Content-Length)"
         )
 
 
@@ -203,8 +215,12 @@ def _from_werkzeug(error: HTTPException) -> ApiError:
         return MethodNotAllowed(headers=headers)
     if code == 413:
         return PayloadTooLarge(
-            "The request body is over this server's limit of "
-            f"{_mock().settings.limits.max_upload_bytes} bytes"
+            f"The request body is over this server's limit of {request.max_content_length} bytes"
+        )
+    if isinstance(error, ClientDisconnected):
+        return ValidationError(
+            "The request body could not be read: it ended before its Content-Length, "
+            "or its chunked encoding is malformed"
         )
     if 400 <= code < 500:
         result = ValidationError(error.description or "Bad request")
@@ -233,13 +249,14 @@ def _journal(response: Response) -> Response:
         "at": now_iso(),
         "method": request.method,
         "path": request.path,
-        "query": request.query_string.decode("latin-1"),
+        "query": redacted_query(request.query_string),
         "operation": g.get("operation"),
         "status": response.status_code,
         "latencyMs": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
         "caller": g.get("caller"),
         "namespace": _ns_dict(g.get("namespace")),
     }
+    entry.update(g.get("journal_extra") or {})  # the fault or rate limit met, if any
     if g.get("operation") in (
         "importContacts",
         "createContacts",
@@ -252,7 +269,7 @@ def _journal(response: Response) -> Response:
     if error is not None:
         entry["errors"] = error.body()["errors"][:JOURNAL_REPORT_CAP]
     try:
-        entry_id = mock.store.journal_add(entry, keep=mock.settings.journal_size)
+        entry_id = mock.store.journal_add(redacted(entry), keep=mock.settings.journal_size)
     except Exception:  # the journal must never break the API
         log.exception("could not write the journal entry")
         return response

@@ -1,9 +1,11 @@
-"""``kore-mock``: serve the mock, mint tokens, and (later) drive the control plane."""
+"""``kore-mock``: serve the mock, mint tokens, and drive a running server's control plane."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,17 @@ import click
 
 from mockserver import __version__
 from mockserver.auth import mint_token
-from mockserver.settings import Settings, SettingsError, check_policy, load
+from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
+from mockserver.settings import (
+    DEV_ACCOUNT_ID,
+    DEV_STREAM_ID,
+    Settings,
+    SettingsError,
+    check_policy,
+    load,
+)
+from mockserver.store import redacted
+from mockserver.store.base import StoreUnavailable
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -60,6 +72,12 @@ def main() -> None:
     type=click.Choice(["skip", "reject"]),
     help="What to do with rejected rows (default skip).",
 )
+@click.option(
+    "--admin-token",
+    envvar="KORE_MOCK_ADMIN_TOKEN",
+    help="Open the control plane to every host, for callers sending this token in the "
+    "header X-Mock-Admin-Token (default: loopback callers only).",
+)
 @CONFIG_OPTION
 def serve(
     host: str | None,
@@ -68,6 +86,7 @@ def serve(
     workers: int | None,
     import_policy: str | None,
     config: str | None,
+    admin_token: str | None = None,
 ) -> None:
     """Run the mock server (a production WSGI server, gunicorn)."""
     from mockserver.server import run
@@ -79,6 +98,7 @@ def serve(
         db=db,
         workers=workers,
         import_policy=import_policy and check_policy(import_policy),
+        admin_token=admin_token or None,
     )
     if settings.workers > 1 and settings.db == ":memory:":
         raise click.ClickException(
@@ -86,7 +106,7 @@ def serve(
         )
     try:
         run(settings, banner=lambda url: click.echo(banner(settings, url)))
-    except SettingsError as exc:
+    except (SettingsError, StoreUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -103,8 +123,9 @@ def banner(settings: Settings, url: str) -> str:
         f"  app        {app.client_id}"
         + ("  (development app, built in)" if settings.using_dev_app else ""),
         f"  token      kore-mock token{config}    (send it in the header auth)",
-        f"  store      {settings.db}    import policy: {settings.import_policy}",
+        f"  store      {redacted(settings.db)}    import policy: {settings.import_policy}",
         f"  control    {url}/__mock__/health",
+        f"  console    {url}/__mock__/ui    (QA console; control API under {url}/__mock__/)",
         "",
         "  try:",
         f"    curl -H \"auth: $(kore-mock token{config})\" -H 'accountId: {app.account_id}' \\",
@@ -220,6 +241,227 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
     if junitxml:
         args.append(f"--junitxml={junitxml}")
     sys.exit(pytest.main(args))
+
+
+# -- control-plane verbs: they drive a running server over HTTP ------------------------------
+
+URL_OPTION = click.option(
+    "--url",
+    envvar="KORE_MOCK_URL",
+    default=DEFAULT_URL,
+    show_default=True,
+    help="The running kore-mock. Env: KORE_MOCK_URL.",
+)
+ADMIN_TOKEN_OPTION = click.option(
+    "--admin-token",
+    envvar="KORE_MOCK_ADMIN_TOKEN",
+    help="The server's admin token, if it was started with one. Env: KORE_MOCK_ADMIN_TOKEN.",
+)
+ACCOUNT_OPTION = click.option(
+    "--account",
+    "account_id",
+    envvar="KORE_MOCK_ACCOUNT_ID",
+    help=f"accountId of the namespace (default {DEV_ACCOUNT_ID}). Env: KORE_MOCK_ACCOUNT_ID.",
+)
+STREAM_OPTION = click.option(
+    "--stream",
+    "stream_id",
+    envvar="KORE_MOCK_STREAM_ID",
+    help=f"streamId of the namespace (default {DEV_STREAM_ID}). Env: KORE_MOCK_STREAM_ID.",
+)
+
+
+def _control(url: str, admin_token: str | None, method: str, path: str, **kw: Any) -> Any:
+    try:
+        return ControlClient(url, admin_token).call(method, path, **kw)
+    except ControlError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@URL_OPTION
+@ADMIN_TOKEN_OPTION
+@ACCOUNT_OPTION
+@STREAM_OPTION
+def reset(url: str, admin_token: str | None, account_id: str | None, stream_id: str | None) -> None:
+    """Reset a running server: everything, or one namespace with --account/--stream.
+
+    Everything = contacts, journal, faults, rate-limit counters and run-time settings (import
+    policy, rate limit, apps) back to how the server started.
+    """
+    body = None
+    if account_id or stream_id:
+        body = {"accountId": account_id or DEV_ACCOUNT_ID, "streamId": stream_id or DEV_STREAM_ID}
+    result = _control(url, admin_token, "POST", "/__mock__/reset", json_body=body or {})
+    if result["scope"] == "namespace":
+        ns = result["namespace"]
+        click.echo(
+            f"Reset {ns['accountId']} / {ns['streamId']}: "
+            f"{result['removedContacts']} contact(s) removed."
+        )
+    else:
+        click.echo(
+            f"Reset everything: {result['removedContacts']} contact(s) removed; journal, faults, "
+            "rate-limit counters and run-time settings cleared."
+        )
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@URL_OPTION
+@ADMIN_TOKEN_OPTION
+@ACCOUNT_OPTION
+@STREAM_OPTION
+@click.option(
+    "--legacy-duplicates",
+    is_flag=True,
+    help="Bypass the duplicate-number rule: store the data as if saved before Kore's rule.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the server's answer as JSON.")
+def seed(
+    file: str,
+    url: str,
+    admin_token: str | None,
+    account_id: str | None,
+    stream_id: str | None,
+    legacy_duplicates: bool,
+    as_json: bool,
+) -> None:
+    """Seed contacts from FILE (CSV in the import's format, or JSON) into a running server.
+
+    FILE ending in .json holds a list of contacts in the create shape (or {"contacts": [...]});
+    anything else is read as CSV. '-' reads standard input (CSV). Refused rows are listed with
+    their reasons; they do not make the command fail.
+    """
+    account = (account_id or DEV_ACCOUNT_ID).lower()
+    stream = stream_id or DEV_STREAM_ID
+    path = f"/__mock__/namespaces/{account}/{stream}/seed"
+    with click.open_file(file, "rb") as handle:
+        data = handle.read()
+    if file.lower().endswith(".json"):
+        try:
+            parsed = json.loads(data)
+        except ValueError as exc:
+            raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
+        contacts = parsed.get("contacts") if isinstance(parsed, dict) else parsed
+        body = {"contacts": contacts, "legacyDuplicates": legacy_duplicates}
+        result = _control(url, admin_token, "POST", path, json_body=body)
+    else:
+        query = "?legacyDuplicates=true" if legacy_duplicates else ""
+        result = _control(
+            url, admin_token, "POST", path + query, data=data, content_type="text/csv"
+        )
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    kind = " as legacy duplicates" if result["legacyDuplicates"] else ""
+    click.echo(
+        f"Seeded {account} / {stream}{kind}: {result['createdCount']} created, "
+        f"{result['rejectedCount']} refused."
+    )
+    for row in result["rejected"]:
+        click.echo(f"  refused row {row.get('row', '?')}: {row['reason']}: {row['msg']}")
+    if result["truncated"]:
+        click.echo("  (the server listed the first 1,000 refused rows only)")
+
+
+@main.command()
+@URL_OPTION
+@ADMIN_TOKEN_OPTION
+@click.option("--operation", help="Only this operationId (e.g. importContacts).")
+@click.option("--status", type=click.IntRange(0, 599), help="Only this HTTP status.")
+@click.option("--since", help="Only entries at or after this ISO-8601 instant.")
+@click.option("--until", help="Only entries at or before this ISO-8601 instant.")
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Newest N."
+)
+@click.option("--id", "entry_id", type=click.IntRange(1), help="Show one entry in full.")
+@click.option("--count", type=click.IntRange(0), help="Verify: exactly N entries match.")
+@click.option("--at-least", type=click.IntRange(0), help="Verify: at least N entries match.")
+@click.option("--at-most", type=click.IntRange(0), help="Verify: at most N entries match.")
+@click.option("--clear", is_flag=True, help="Forget every entry.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def journal(
+    url: str,
+    admin_token: str | None,
+    operation: str | None,
+    status: int | None,
+    since: str | None,
+    until: str | None,
+    limit: int,
+    entry_id: int | None,
+    count: int | None,
+    at_least: int | None,
+    at_most: int | None,
+    clear: bool,
+    as_json: bool,
+) -> None:
+    """Read, verify or clear the request journal of a running server.
+
+    With --count/--at-least/--at-most it verifies (like WireMock's verify): it prints the count
+    and exits with status 1 when the matching entries do not meet the expectation.
+    """
+    if clear:
+        _control(url, admin_token, "DELETE", "/__mock__/journal")
+        click.echo("Journal cleared.")
+        return
+    if entry_id is not None:
+        entry = _control(url, admin_token, "GET", f"/__mock__/journal/{entry_id}")
+        click.echo(json.dumps(entry, indent=2))
+        return
+    filters = {"operation": operation, "status": status, "since": since, "until": until}
+    filters = {k: v for k, v in filters.items() if v is not None}
+    expectation = {"count": count, "atLeast": at_least, "atMost": at_most}
+    expectation = {k: v for k, v in expectation.items() if v is not None}
+    if expectation:
+        _verify(url, admin_token, {**filters, **expectation}, as_json)
+        return
+    query = urllib.parse.urlencode({**filters, "limit": limit})
+    entries = _control(url, admin_token, "GET", f"/__mock__/journal?{query}")["entries"]
+    if as_json:
+        click.echo(json.dumps(entries, indent=2))
+        return
+    click.echo(journal_table(entries))
+
+
+def _verify(url: str, admin_token: str | None, body: dict[str, Any], as_json: bool) -> None:
+    try:
+        result = ControlClient(url, admin_token).call(
+            "POST", "/__mock__/journal/verify", json_body=body
+        )
+    except ControlError as exc:
+        if exc.status != 406:
+            raise click.ClickException(str(exc)) from None
+        error = exc.body["errors"][0]
+        click.echo(json.dumps(exc.body, indent=2) if as_json else f"FAILED: {error['msg']}")
+        sys.exit(1)
+    click.echo(json.dumps(result, indent=2) if as_json else f"OK: {result['count']} matching")
+
+
+def journal_table(entries: list[dict[str, Any]]) -> str:
+    """Journal entries as a fixed-width table, newest first."""
+    if not entries:
+        return "No journal entries match."
+    rows = [("ID", "AT", "METHOD", "STATUS", "MS", "OPERATION", "REFUSED", "PATH")]
+    for e in entries:
+        note = "dropped" if e.get("fault", {}).get("dropConnection") else str(e["status"])
+        rows.append(
+            (
+                str(e["id"]),
+                e["at"],
+                e["method"],
+                note,
+                f"{e.get('latencyMs', 0):.1f}",
+                e.get("operation") or "-",
+                str(e["rejectedCount"]) if "rejectedCount" in e else "",
+                e["path"] + (f"?{e['query']}" if e.get("query") else ""),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
+        for r in rows
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,12 @@ from gunicorn.app.base import BaseApplication
 from mockserver.settings import Settings
 from mockserver.store import open_store
 
+# What gunicorn reads before the app sees a request (its defaults, stated): over them the client
+# gets 414 / 431 in Kore's envelope (``http_worker``).
+LIMIT_REQUEST_LINE = 4094  # bytes of "METHOD /path?query HTTP/1.1"
+LIMIT_REQUEST_FIELDS = 100  # header fields
+LIMIT_REQUEST_FIELD_SIZE = 8190  # bytes of one header field
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
@@ -33,7 +39,10 @@ def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
     options = {
         "bind": f"{host}:{settings.port}",
         "workers": settings.workers,
-        "worker_class": "gthread",
+        "worker_class": "mockserver.http_worker.EnvelopeWorker",  # gthread, errors as JSON
+        "limit_request_line": LIMIT_REQUEST_LINE,
+        "limit_request_fields": LIMIT_REQUEST_FIELDS,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
         "threads": 4,
         "timeout": 300,
         "graceful_timeout": 10,

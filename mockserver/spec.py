@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ def operations() -> list[tuple[str, str, str]]:
     return found
 
 
+@functools.cache
 def schema_check(schema_name: str) -> Any:
     """A check of one ``components/schemas`` entry: item -> (field path, msg) or None."""
     validator = jsonschema_rs.validator_for(
@@ -56,7 +58,13 @@ def schema_check(schema_name: str) -> Any:
             return None
         error = next(iter(validator.iter_errors(instance)))
         path = ".".join(str(part) for part in error.instance_path)
-        return path or "item", _humane(path, error.message)
+        message = error.message
+        kind = error.kind
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.Not) and set(kind.schema) == {
+            "pattern"
+        }:  # the spec's "must not start with" rules (the formula guard)
+            message = f'{json.dumps(error.instance)} must not match "{kind.schema["pattern"]}"'
+        return path or "item", _humane(path, message)
 
     return check
 

@@ -1,9 +1,11 @@
-"""Fixture chain: settings -> app -> api (a client whose every response is checked against
-openapi.yaml) -> helpers that speak the vendor API."""
+"""Fixture chain: db_url (each test runs on SQLite and on PostgreSQL) -> settings -> app -> api
+(a client whose every response is checked against openapi.yaml) -> helpers that speak the
+vendor API."""
 
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.settings import DEV_APP, App, Limits, Settings
+from tests.postgres_cluster import ClusterUnavailable, PostgresCluster, start_cluster
 from tests.spec_check import check_response
 
 ACCOUNT = DEV_APP.account_id
@@ -116,9 +119,41 @@ class Api:
         return self.client.get(f"/__mock__/journal/{entry_id}").get_json()
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One throwaway PostgreSQL server per session; required (a failure) when CI=true."""
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        if in_ci():
+            pytest.fail(f"PostgreSQL is required in CI and could not be started: {exc}")
+        pytest.skip(f"no PostgreSQL for the tests: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A new, empty store on each backend: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "kore-mock.db")
+        return
+    cluster = request.getfixturevalue("postgres")
+    url = cluster.new_database()
+    yield url
+    cluster.drop_database(url)
+
+
 @pytest.fixture
-def settings(tmp_path) -> Settings:
-    return Settings(db=":memory:", apps=TEST_APPS, limits=Limits(max_import_rows=500))
+def settings(db_url: str) -> Settings:
+    return Settings(db=db_url, apps=TEST_APPS, limits=Limits(max_import_rows=500))
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
-"""Data in a SQLite file survives a restart of the app."""
+"""Data in a SQLite file or a PostgreSQL database survives a restart of the app."""
 
 from mockserver.app import create_app
 from mockserver.settings import Settings
 from tests.conftest import TEST_APPS, Api, person
 
 
-def test_restart_on_the_same_database_file_finds_the_data(tmp_path):
-    settings = Settings(db=str(tmp_path / "contacts.db"), apps=TEST_APPS)
+def test_restart_on_the_same_database_finds_the_data(db_url):
+    settings = Settings(db=db_url, apps=TEST_APPS)
     first = create_app(settings)
     created = Api(first.test_client()).create([person("john", "doe", "9876543210")]).get_json()
     first.extensions["kore_mock"].store.close()

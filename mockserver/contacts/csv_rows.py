@@ -33,6 +33,14 @@ FIELD_TO_COLUMN = {
 }
 
 
+_UTF16_32_BOMS = (
+    codecs.BOM_UTF32_LE,
+    codecs.BOM_UTF32_BE,
+    codecs.BOM_UTF16_LE,
+    codecs.BOM_UTF16_BE,
+)
+
+
 class CsvFileError(ValueError):
     """The file as a whole cannot be read; ``too_large`` marks a limit (HTTP 413)."""
 
@@ -59,13 +67,23 @@ def read_contacts(data: bytes, *, max_rows: int) -> list[CsvRow]:
         positions = _column_positions(header)
         rows = _read_rows(reader, positions, len(header), max_rows)
     except csv.Error as exc:
-        raise CsvFileError(f"The CSV file is malformed at line {reader.line_num}: {exc}") from None
+        raise CsvFileError(
+            f"The CSV file is malformed at line {reader.line_num}: {_csv_problem(exc)}"
+        ) from None
     if not rows:
         raise CsvFileError("The CSV file has a header but no data rows")
     return rows
 
 
+def _csv_problem(error: csv.Error) -> str:
+    if "field larger than field limit" in str(error):
+        return f"a field is longer than {csv.field_size_limit()} characters"
+    return str(error)
+
+
 def _decode(data: bytes) -> str:
+    if data.startswith(_UTF16_32_BOMS):
+        raise CsvFileError("The CSV file is UTF-16 or UTF-32 text; save it as UTF-8")
     if b"\x00" in data:
         raise CsvFileError("The CSV file contains NUL bytes; it must be UTF-8 text")
     if data.startswith(codecs.BOM_UTF8):

@@ -43,7 +43,8 @@ REJECT = "reject"
 POLICIES = (SKIP, REJECT)
 
 PHONE_FIELD = "cellPhone.phoneNumber"
-MAX_SKIP = 2**62
+# Stores take a 64-bit OFFSET; a larger skip (valid per the spec) pages past the end all the same.
+MAX_OFFSET = 2**63 - 1
 
 
 @dataclass
@@ -100,11 +101,7 @@ class ContactsService:
     def import_csv(
         self, ns: Namespace, caller: Caller, data: bytes, *, policy: str, max_rows: int
     ) -> SaveOutcome:
-        try:
-            rows = read_contacts(data, max_rows=max_rows)
-        except CsvFileError as exc:
-            raise (PayloadTooLarge if exc.too_large else ValidationError)(exc.msg) from None
-        numbered = ((r.row, r.item) for r in rows)
+        numbered = _csv_items(data, max_rows)
         return self._save(ns, caller, numbered, policy=policy, field_name=FIELD_TO_COLUMN.get)
 
     def create(
@@ -118,7 +115,25 @@ class ContactsService:
         """Control plane: store items; ``legacy_duplicates`` bypasses the rule (pre-rule data)."""
         if not legacy_duplicates:
             return self._save(ns, caller, enumerate(items, 1), policy=SKIP, field_name=_same)
-        candidates, rejected = self._candidates(enumerate(items, 1), _same, dedupe=False)
+        return self._seed_legacy(ns, caller, enumerate(items, 1), _same)
+
+    def seed_csv(
+        self, ns: Namespace, caller: Caller, data: bytes, *, legacy_duplicates: bool, max_rows: int
+    ) -> SaveOutcome:
+        """``seed`` from a file in the import's CSV format; rows are reported by CSV column."""
+        numbered = _csv_items(data, max_rows)
+        if not legacy_duplicates:
+            return self._save(ns, caller, numbered, policy=SKIP, field_name=FIELD_TO_COLUMN.get)
+        return self._seed_legacy(ns, caller, numbered, FIELD_TO_COLUMN.get)
+
+    def _seed_legacy(
+        self,
+        ns: Namespace,
+        caller: Caller,
+        numbered_items: Iterable[tuple[int, Any]],
+        field_name: Callable[[str], str | None],
+    ) -> SaveOutcome:
+        candidates, rejected = self._candidates(numbered_items, field_name, dedupe=False)
         with self.store.write(ns) as tx:
             created = self._new_contacts(ns, caller, candidates)
             tx.insert(created, legacy=True)
@@ -235,8 +250,7 @@ class ContactsService:
 
     def list(self, ns: Namespace, *, skip: int, limit: int) -> Page:
         with self.store.read() as tx:
-            # any skip past the last contact is an empty page; stores take 64-bit offsets only
-            contacts, total = tx.page(ns, skip=min(skip, MAX_SKIP), limit=limit)
+            contacts, total = tx.page(ns, skip=min(skip, MAX_OFFSET), limit=limit)
         return Page(contacts, skip, limit, total)
 
     # -- update ----------------------------------------------------------------------------
@@ -338,6 +352,15 @@ class ContactsService:
                 tx.update(deleted, previous=current)
                 outcome.succeeded.append(deleted)
         return outcome
+
+
+def _csv_items(data: bytes, max_rows: int) -> Iterable[tuple[int, Any]]:
+    """(data row number, item) of an import file, or the file's one error as an ApiError."""
+    try:
+        rows = read_contacts(data, max_rows=max_rows)
+    except CsvFileError as exc:
+        raise (PayloadTooLarge if exc.too_large else ValidationError)(exc.msg) from None
+    return ((r.row, r.item) for r in rows)
 
 
 def _refusal(kind: type[ApiError], reason: str, msg: str, **details: str) -> ApiError:

@@ -1,19 +1,72 @@
-"""Control-plane routes. Loopback callers only, unless an admin token is configured."""
+"""Control-plane routes. Loopback callers only, unless an admin token is configured.
+
+Every route is an operation of ``control-openapi.yaml``; requests are checked against it before
+a handler runs (``g.valid``). Handlers stay thin: the domain (``ContactsService``), the store and
+``Runtime`` do the work.
+"""
 
 from __future__ import annotations
 
+import functools
 import hmac
+import ipaddress
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 
 from mockserver import __version__
-from mockserver.errors import Forbidden, NotFound, ValidationError
+from mockserver.contacts.model import Caller, Namespace
+from mockserver.contacts.service import SaveOutcome
+from mockserver.control import apps as app_admin
+from mockserver.control.export import contacts_csv
+from mockserver.control.faults import EVERY_OPERATION, Fault
+from mockserver.control.schema import ControlValidator, control_spec
+from mockserver.errors import (
+    ApiError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationError,
+)
+from mockserver.settings import RateLimit
+from mockserver.spec import spec_dict
+from mockserver.store import redacted
 
 PREFIX = "/__mock__"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+ADMIN_HEADER = "X-Mock-Admin-Token"
+SEED_CALLER = Caller.for_app("kore-mock-control")
+SEED_REPORT_CAP = 1000  # created contacts and refused rows listed in a seed answer
+CSV_PARTS = ("file", "result_file")
+_FILE_TYPES = {"text/csv", "multipart/form-data"}  # bodies the seed handler reads itself
+_CONSOLE_ENDPOINTS = {"control.console", "control.static"}
 
-control = Blueprint("control", __name__, url_prefix=PREFIX)
+control = Blueprint(
+    "control",
+    __name__,
+    url_prefix=PREFIX,
+    static_folder="console",
+    static_url_path="/ui/static",
+)
+
+
+class VerificationFailed(ApiError):
+    """The journal does not meet a verify call's expectation (406, as MockServer answers)."""
+
+    status = 406
+    code = 406
+
+
+@control.record_once
+def _setup(state: Any) -> None:
+    state.app.extensions["kore_mock_control"] = _validator()
+
+
+@functools.cache
+def _validator() -> ControlValidator:
+    return ControlValidator()  # the document is read once per process
 
 
 def _mock() -> Any:
@@ -30,45 +83,344 @@ def _reply(body: Any, status: int = 200) -> Response:
 def _only_admins() -> None:
     token = _mock().settings.admin_token
     if token:
-        given = request.headers.get("X-Mock-Admin-Token", "")
+        if request.endpoint in _CONSOLE_ENDPOINTS:
+            return  # the page holds no data; it asks for the token and sends it on every call
+        given = request.headers.get(ADMIN_HEADER, "")
         if not hmac.compare_digest(given.encode(), token.encode()):
-            raise Forbidden("The control plane needs the header X-Mock-Admin-Token")
-    elif (request.remote_addr or "") not in LOOPBACK:
+            raise Forbidden(f"The control plane needs the header {ADMIN_HEADER}")
+    elif not is_loopback(request.remote_addr or ""):
         raise Forbidden(
             "The control plane answers loopback callers only; start the server with an "
             "admin token to reach it from elsewhere"
         )
 
 
+def is_loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1, and IPv4 loopback seen through an IPv6 socket (::ffff:127.0.0.1)."""
+    if address in LOOPBACK:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
+@control.before_request
+def _validate() -> None:
+    if request.endpoint == "control.static" or request.method == "OPTIONS":
+        return  # static files; Flask answers OPTIONS with the allowed methods
+    validator: ControlValidator = current_app.extensions["kore_mock_control"]
+    g.valid = validator.validate(request, body=request.mimetype not in _FILE_TYPES)
+
+
+def _query(name: str, default: Any = None) -> Any:
+    return g.valid.query.get(name, default)
+
+
+def _body() -> dict[str, Any]:
+    return g.valid.body or {}
+
+
+# -- server --------------------------------------------------------------------------------
+
+
 @control.get("/health")
 def health() -> Response:
     mock = _mock()
-    return _reply({"status": "ok", "version": __version__, "store": mock.store.url})
+    return _reply({"status": "ok", "version": __version__, "store": redacted(mock.store.url)})
+
+
+@control.get("/version")
+def version() -> Response:
+    return _reply(
+        {
+            "version": __version__,
+            "vendorContract": spec_dict()["info"]["version"],
+            "controlContract": control_spec()["info"]["version"],
+        }
+    )
+
+
+@control.get("/ui")
+def console() -> Response:
+    return control.send_static_file("index.html")
+
+
+# -- data ----------------------------------------------------------------------------------
+
+
+@control.post("/reset")
+def reset() -> Response:
+    mock = _mock()
+    body = _body()
+    if "accountId" in body:
+        ns = Namespace(body["accountId"].lower(), body["streamId"])
+        removed = mock.store.reset(ns)
+        return _reply({"scope": "namespace", "removedContacts": removed, "namespace": _ns(ns)})
+    removed = mock.store.reset()
+    mock.store.journal_clear()
+    mock.store.counters_clear()
+    mock.runtime.reset()
+    return _reply({"scope": "everything", "removedContacts": removed})
+
+
+@control.get("/namespaces")
+def namespaces() -> Response:
+    return _reply({"namespaces": _mock().store.namespaces()})
+
+
+@control.get("/namespaces/<accountId>/<streamId>/contacts")
+def browse_contacts(accountId: str, streamId: str) -> Response:
+    status = _query("status", "ACTIVE")
+    skip, limit = _query("skip", 0), _query("limit", 25)
+    contacts, total = _mock().store.find_contacts(
+        Namespace(accountId.lower(), streamId),
+        text=_query("q", "").strip(),
+        status=None if status == "ALL" else status,
+        skip=skip,
+        limit=limit,
+    )
+    return _reply(
+        {"results": [c.to_wire() for c in contacts], "skip": skip, "limit": limit, "total": total}
+    )
+
+
+@control.post("/namespaces/<accountId>/<streamId>/seed")
+def seed_contacts(accountId: str, streamId: str) -> Response:
+    mock = _mock()
+    ns = Namespace(accountId.lower(), streamId)
+    legacy = bool(_query("legacyDuplicates", False))
+    max_rows = mock.settings.limits.max_import_rows
+    if request.mimetype == "application/json":
+        body = _body()
+        legacy = legacy or body.get("legacyDuplicates", False)
+        items = body["contacts"]
+        if len(items) > max_rows:
+            raise PayloadTooLarge(
+                f"The seed has {len(items)} contacts; this server takes at most {max_rows}"
+            )
+        outcome = mock.service.seed(ns, SEED_CALLER, items, legacy_duplicates=legacy)
+    else:
+        outcome = mock.service.seed_csv(
+            ns, SEED_CALLER, _csv_upload(), legacy_duplicates=legacy, max_rows=max_rows
+        )
+    return _reply(_seed_result(outcome, legacy))
+
+
+def _csv_upload() -> bytes:
+    if request.mimetype == "text/csv":
+        return request.get_data()
+    if request.mimetype == "multipart/form-data":
+        for name in CSV_PARTS:
+            if name in request.files:
+                return request.files[name].read()
+        raise ValidationError("The multipart body has no file part 'file' (or 'result_file')")
+    raise UnsupportedMediaType(
+        f"Content type {request.mimetype or 'none'!r} is not supported here; send "
+        "application/json, text/csv or multipart/form-data"
+    )
+
+
+def _seed_result(outcome: SaveOutcome, legacy: bool) -> dict[str, Any]:
+    return {
+        "legacyDuplicates": legacy,
+        "createdCount": len(outcome.created),
+        "rejectedCount": len(outcome.rejected),
+        "created": [c.to_wire() for c in outcome.created[:SEED_REPORT_CAP]],
+        "rejected": [r.to_report() for r in outcome.rejected[:SEED_REPORT_CAP]],
+        "truncated": max(len(outcome.created), len(outcome.rejected)) > SEED_REPORT_CAP,
+    }
+
+
+@control.get("/namespaces/<accountId>/<streamId>/export")
+def export_contacts(accountId: str, streamId: str) -> Response:
+    ns = Namespace(accountId.lower(), streamId)
+    with _mock().store.read() as tx:
+        contacts = list(tx.active(ns))
+    if _query("format", "json") == "json":
+        return _reply([c.to_wire() for c in contacts])
+    return Response(
+        contacts_csv(contacts),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{streamId}.csv"'},
+    )
+
+
+# -- apps ----------------------------------------------------------------------------------
+
+
+@control.get("/apps")
+def list_apps() -> Response:
+    with_secret = bool(_query("secrets", False))
+    apps = _mock().runtime.apps()
+    return _reply({"apps": [a.to_dict(with_secret=with_secret) for a in apps]})
+
+
+@control.post("/apps")
+def add_app() -> Response:
+    app = app_admin.add_app(_mock().runtime, _body())
+    return _reply(app.to_dict(with_secret=True), 201)
+
+
+@control.delete("/apps/<clientId>")
+def remove_app(clientId: str) -> Response:
+    return _reply(app_admin.remove_app(_mock().runtime, clientId).to_dict())
+
+
+@control.post("/apps/<clientId>/rotate-secret")
+def rotate_secret(clientId: str) -> Response:
+    app = app_admin.rotate_secret(_mock().runtime, clientId, _body().get("clientSecret"))
+    return _reply(app.to_dict(with_secret=True))
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+@control.get("/settings")
+def get_settings() -> Response:
+    return _reply(_settings())
+
+
+@control.patch("/settings")
+def update_settings() -> Response:
+    runtime = _mock().runtime
+    body = _body()
+    if "importPolicy" in body:
+        runtime.set_import_policy(body["importPolicy"])
+    if "rateLimit" in body:
+        current = runtime.rate_limit()
+        change = body["rateLimit"]
+        runtime.set_rate_limit(
+            RateLimit(
+                enabled=change.get("enabled", current.enabled),
+                per_minute=change.get("perMinute", current.per_minute),
+            )
+        )
+    return _reply(_settings())
+
+
+def _settings() -> dict[str, Any]:
+    mock = _mock()
+    limit = mock.runtime.rate_limit()
+    return {
+        "importPolicy": mock.runtime.import_policy(),
+        "rateLimit": {"enabled": limit.enabled, "perMinute": limit.per_minute},
+        "journalSize": mock.settings.journal_size,
+        "adminTokenRequired": bool(mock.settings.admin_token),
+    }
+
+
+# -- journal -------------------------------------------------------------------------------
 
 
 @control.get("/journal")
 def journal() -> Response:
-    args = request.args
-    try:
-        status = int(args["status"]) if "status" in args else None
-        limit = int(args.get("limit", 100))
-    except ValueError:
-        raise ValidationError("status and limit must be integers") from None
-    if not 1 <= limit <= 1000:
-        raise ValidationError("limit must be between 1 and 1000")
-    entries = _mock().store.journal_query(
-        operation=args.get("operation"),
-        status=status,
-        since=args.get("since"),
-        until=args.get("until"),
-        limit=limit,
-    )
+    entries = _mock().store.journal_query(**_journal_filter(g.valid.query), limit=_query("limit"))
     return _reply({"entries": entries})
 
 
-@control.get("/journal/<int:entry_id>")
-def journal_entry(entry_id: int) -> Response:
-    entry = _mock().store.journal_get(entry_id)
+@control.delete("/journal")
+def clear_journal() -> Response:
+    _mock().store.journal_clear()
+    return _reply({"cleared": True})
+
+
+@control.get("/journal/<int:entryId>")
+def journal_entry(entryId: int) -> Response:
+    entry = _mock().store.journal_get(entryId)
     if entry is None:
-        raise NotFound(f"No journal entry {entry_id}")
+        raise NotFound(f"No journal entry {entryId}")
     return _reply(entry)
+
+
+@control.post("/journal/verify")
+def verify_journal() -> Response:
+    body = _body()
+    count = _mock().store.journal_count(**_journal_filter(body))
+    expectation, met = _expectation(body, count)
+    if not met:
+        msg = f"Expected {expectation} matching request(s), found {count}"
+        raise VerificationFailed(msg, entries=[{"msg": msg, "count": count}])
+    reply: dict[str, Any] = {"count": count, "verified": True}
+    if expectation:
+        reply["expectation"] = expectation
+    return _reply(reply)
+
+
+def _journal_filter(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "operation": values.get("operation"),
+        "status": values.get("status"),
+        "since": _instant(values.get("since"), "since"),
+        "until": _instant(values.get("until"), "until"),
+    }
+
+
+def _instant(value: str | None, name: str) -> str | None:
+    """An ISO-8601 instant in the journal's own form (UTC, milliseconds, ``Z``)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(
+            f"{name}: {value!r} is not an ISO-8601 instant (e.g. 2024-05-01T12:00:00Z)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _expectation(body: dict[str, Any], count: int) -> tuple[str, bool]:
+    parts, met = [], True
+    if "count" in body:
+        parts.append(f"exactly {body['count']}")
+        met = met and count == body["count"]
+    if "atLeast" in body:
+        parts.append(f"at least {body['atLeast']}")
+        met = met and count >= body["atLeast"]
+    if "atMost" in body:
+        parts.append(f"at most {body['atMost']}")
+        met = met and count <= body["atMost"]
+    return " and ".join(parts), met
+
+
+# -- faults --------------------------------------------------------------------------------
+
+
+@control.get("/faults")
+def list_faults() -> Response:
+    return _reply({"faults": _mock().runtime.faults()})
+
+
+@control.delete("/faults")
+def clear_faults() -> Response:
+    _mock().runtime.set_faults({})
+    return _reply({"faults": {}})
+
+
+@control.put("/faults/<operation>")
+def set_fault(operation: str) -> Response:
+    fault = Fault.from_wire(_body())
+    runtime = _mock().runtime
+    runtime.set_faults({**runtime.faults(), operation: fault.to_wire()})
+    return _reply(fault.to_wire())
+
+
+@control.delete("/faults/<operation>")
+def clear_fault(operation: str) -> Response:
+    runtime = _mock().runtime
+    faults = runtime.faults()
+    if operation not in faults:
+        what = "every operation" if operation == EVERY_OPERATION else operation
+        raise NotFound(f"No fault is set for {what}")
+    del faults[operation]
+    runtime.set_faults(faults)
+    return _reply({"faults": faults})
+
+
+def _ns(ns: Namespace) -> dict[str, str]:
+    return {"accountId": ns.account_id, "streamId": ns.stream_id}

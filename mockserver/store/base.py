@@ -19,7 +19,7 @@ from typing import Any
 
 from mockserver.contacts.model import Contact, Namespace
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class NumberTaken(Exception):
@@ -28,6 +28,10 @@ class NumberTaken(Exception):
     def __init__(self, number_key: str | None = None) -> None:
         super().__init__(number_key)
         self.number_key = number_key
+
+
+class StoreUnavailable(RuntimeError):
+    """The store cannot be opened (unreachable server, bad URL, schema newer than this code)."""
 
 
 class Transaction(ABC):
@@ -95,6 +99,32 @@ class Store(ABC):
 
     @abstractmethod
     def journal_clear(self) -> None: ...
+
+    @abstractmethod
+    def journal_count(
+        self,
+        *,
+        operation: str | None = None,
+        status: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> int:
+        """How many journal entries match (the filters of ``journal_query``)."""
+
+    @abstractmethod
+    def find_contacts(
+        self, ns: Namespace, *, text: str = "", status: str | None = None, skip: int, limit: int
+    ) -> tuple[list[Contact], int]:
+        """Contacts oldest first whose full name or number contains ``text``; and the total."""
+
+    @abstractmethod
+    def counter_hit(self, key: str, window: int) -> int:
+        """Count one hit on ``key`` in time ``window``, atomically; returns the window's hits.
+
+        Counts of earlier windows, of any key, are forgotten (rate-limit counters)."""
+
+    @abstractmethod
+    def counters_clear(self) -> None: ...
 
     @abstractmethod
     def get_state(self, key: str) -> Any:

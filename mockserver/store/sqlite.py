@@ -11,12 +11,19 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
-from mockserver.store.base import SCHEMA_VERSION, NumberTaken, Store, Transaction
+from mockserver.store.base import (
+    SCHEMA_VERSION,
+    NumberTaken,
+    Store,
+    StoreUnavailable,
+    Transaction,
+)
 
 COLUMNS = (
     "id",
@@ -51,6 +58,7 @@ _UPDATE = (
     + ", dup_slot = ? WHERE id = ?"
 )
 _IN_CHUNK = 500
+BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's lock
 
 # Index i holds the statements that bring a store at version i to version i + 1.
 MIGRATIONS: list[list[str]] = [
@@ -89,6 +97,15 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ],
+    [
+        """CREATE TABLE counters (
+            key TEXT NOT NULL,
+            time_window INTEGER NOT NULL,
+            hits INTEGER NOT NULL,
+            PRIMARY KEY (key, time_window)
+        )""",
+        "CREATE INDEX journal_at ON journal (at)",
+    ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -105,8 +122,9 @@ class SqliteTransaction(Transaction):
         found: dict[str, str] = {}
         for start in range(0, len(keys), _IN_CHUNK):
             chunk = keys[start : start + _IN_CHUNK]
-            rows = self.conn.execute(
-                "SELECT phone_number, id FROM contacts WHERE account_id = ? AND stream_id = ?"
+            rows = self.conn.execute(  # left alone, SQLite picks the listing index: O(rows)
+                "SELECT phone_number, id FROM contacts INDEXED BY contacts_one_active_holder"
+                " WHERE account_id = ? AND stream_id = ?"
                 " AND status = 'ACTIVE' AND phone_number IN (" + ",".join("?" * len(chunk)) + ")"
                 " ORDER BY dup_slot DESC",
                 (ns.account_id, ns.stream_id, *chunk),
@@ -213,22 +231,25 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._lock = threading.RLock()
         self._shared: sqlite3.Connection | None = None
-        if not self.memory:
-            parent = os.path.dirname(os.path.abspath(path))
-            os.makedirs(parent, exist_ok=True)
-        with self._connection() as conn:
-            _migrate(conn)
+        try:
+            if not self.memory:
+                parent = os.path.dirname(os.path.abspath(path))
+                os.makedirs(parent, exist_ok=True)
+            with self._connection() as conn:
+                _migrate(conn)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"cannot use the SQLite file {path}: {exc}") from None
 
     # -- connections -----------------------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self.url, isolation_level=None, check_same_thread=False, timeout=30.0
+            self.url, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
         )
         if not self.memory:
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous = NORMAL")  # durable against process kills
-        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
         return conn
 
     @contextmanager
@@ -323,6 +344,57 @@ class SqliteStore(Store):
         with self._transaction("BEGIN IMMEDIATE") as conn:
             conn.execute("DELETE FROM journal")
 
+    def journal_count(
+        self,
+        *,
+        operation: str | None = None,
+        status: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> int:
+        clauses, params = _journal_filter(operation, status, since, until)
+        with self._connection() as conn:
+            (count,) = conn.execute("SELECT COUNT(*) FROM journal" + clauses, params).fetchone()
+        return count
+
+    def find_contacts(
+        self, ns: Namespace, *, text: str = "", status: str | None = None, skip: int, limit: int
+    ) -> tuple[list[Contact], int]:
+        clauses = ["account_id = ?", "stream_id = ?"]
+        params: list[Any] = [*ns]
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        if text:
+            name_clause = "(first_name || ' ' || last_name) LIKE ? ESCAPE '!'"
+            params.append(_like(text))
+            digits = "".join(ch for ch in text if ch.isdigit())
+            if digits:
+                name_clause += " OR phone_number LIKE ?"
+                params.append(f"%{digits}%")
+            clauses.append(f"({name_clause})")
+        where = " WHERE " + " AND ".join(clauses)
+        with self._transaction("BEGIN") as conn:
+            (total,) = conn.execute("SELECT COUNT(*) FROM contacts" + where, params).fetchone()
+            rows = conn.execute(
+                _SELECT + where + " ORDER BY seq LIMIT ? OFFSET ?", (*params, limit, skip)
+            ).fetchall()
+        return [_contact(r) for r in rows], total
+
+    def counter_hit(self, key: str, window: int) -> int:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            conn.execute("DELETE FROM counters WHERE time_window < ?", (window,))
+            (hits,) = conn.execute(
+                "INSERT INTO counters (key, time_window, hits) VALUES (?, ?, 1)"
+                " ON CONFLICT (key, time_window) DO UPDATE SET hits = hits + 1 RETURNING hits",
+                (key, window),
+            ).fetchone()
+        return hits
+
+    def counters_clear(self) -> None:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            conn.execute("DELETE FROM counters")
+
     def get_state(self, key: str) -> Any:
         with self._connection() as conn:
             row = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
@@ -349,6 +421,12 @@ class SqliteStore(Store):
             self._shared = None
 
 
+def _like(text: str) -> str:
+    """A LIKE pattern (escape ``!``) matching values that contain ``text``."""
+    escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
 def _journal_filter(
     operation: str | None, status: int | None, since: str | None, until: str | None
 ) -> tuple[str, list[Any]]:
@@ -366,6 +444,20 @@ def _journal_filter(
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL (once; it stays so). Processes opening a new file at the same moment
+    may get "database is locked" here without SQLite's busy handler waiting: retry a while."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -373,7 +465,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
-            raise RuntimeError(
+            raise StoreUnavailable(
                 f"the store is at schema version {version}, newer than this kore-mock "
                 f"({SCHEMA_VERSION}); upgrade kore-mock"
             )

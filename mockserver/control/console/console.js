@@ -1,0 +1,491 @@
+// kore-mock QA console: plain JavaScript over the control API (/__mock__/…), no build step.
+"use strict";
+
+const API = "/__mock__";
+const DEFAULT_STREAM = "st-7dc994f0-4436-5134-9fa8-a94262500001";
+const OPERATIONS = [
+  "importContacts", "createContacts", "listContacts", "updateContact",
+  "bulkUpdateContacts", "deleteContact", "bulkDeleteContacts",
+];
+const PAGE_SIZE = 25;
+const TOKEN_KEY = "kore-mock-admin-token";
+
+const $ = (selector) => document.querySelector(selector);
+const state = { skip: 0, total: 0, journalTimer: null, faults: {} };
+
+// -- small helpers ----------------------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function fillTable(table, rows, emptyText) {
+  const body = table.querySelector("tbody");
+  body.replaceChildren();
+  if (!rows.length) {
+    const columns = table.querySelectorAll("thead th").length;
+    body.append(el("tr", {}, el("td", { class: "empty", colspan: columns, text: emptyText })));
+    return;
+  }
+  body.append(...rows);
+}
+
+function toast(message, isError = false) {
+  const box = $("#toast");
+  box.textContent = message;
+  box.className = "toast" + (isError ? " error" : "");
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, isError ? 7000 : 3500);
+}
+
+function statusBadge(status) {
+  const kind = status === 0 ? "s0" : `s${String(status)[0]}xx`;
+  return el("span", { class: `badge ${kind}`, text: status === 0 ? "dropped" : status });
+}
+
+function namespace() {
+  return { account: $("#ns-account").value.trim().toLowerCase(), stream: $("#ns-stream").value.trim() };
+}
+
+function nsPath() {
+  const ns = namespace();
+  return `${API}/namespaces/${encodeURIComponent(ns.account)}/${encodeURIComponent(ns.stream)}`;
+}
+
+class ApiError extends Error {
+  constructor(status, body) {
+    const msg = body && body.errors ? body.errors.map((e) => e.msg).join("; ") : `HTTP ${status}`;
+    super(msg);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function api(method, path, body, { raw = false, allow = [] } = {}) {
+  const headers = {};
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers["X-Mock-Admin-Token"] = token;
+  let payload = body;
+  if (body !== undefined && !(body instanceof FormData)) {
+    headers["Content-Type"] = "application/json";
+    payload = JSON.stringify(body);
+  }
+  const response = await fetch(API + path.replace(API, ""), { method, headers, body: payload });
+  if (raw && response.ok) return response;
+  const type = response.headers.get("Content-Type") || "";
+  const parsed = type.startsWith("application/json") ? await response.json() : await response.text();
+  if (!response.ok && !allow.includes(response.status)) {
+    if (response.status === 403) $("#token-bar").hidden = false;
+    throw new ApiError(response.status, parsed);
+  }
+  return parsed;
+}
+
+function guarded(action) {
+  return async (event) => {
+    if (event) event.preventDefault();
+    try {
+      await action(event);
+    } catch (error) {
+      toast(error.message || String(error), true);
+    }
+  };
+}
+
+// -- tabs -------------------------------------------------------------------------------------
+
+function showTab(name) {
+  for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.tab === name);
+  for (const panel of document.querySelectorAll(".panel")) panel.classList.toggle("active", panel.id === `tab-${name}`);
+  const loaders = { contacts: loadContactsTab, journal: loadJournal, faults: loadFaultsTab, settings: loadSettingsTab };
+  if (loaders[name]) guarded(loaders[name])();
+}
+
+// -- contacts ---------------------------------------------------------------------------------
+
+async function loadContactsTab() {
+  await Promise.all([loadNamespaces(), loadContacts()]);
+}
+
+async function loadNamespaces() {
+  const { namespaces } = await api("GET", "/namespaces");
+  const current = namespace();
+  const items = namespaces.map((ns) => el("li", {
+    class: ns.accountId === current.account && ns.streamId === current.stream ? "current" : "",
+    onclick: () => { $("#ns-account").value = ns.accountId; $("#ns-stream").value = ns.streamId; state.skip = 0; loadContactsTab(); },
+  },
+  el("div", { class: "ids" }, el("div", { class: "mono", text: ns.streamId }), el("div", { class: "muted mono", text: ns.accountId })),
+  el("div", {}, el("span", { class: "badge s2xx", text: `${ns.active} active` }), ns.inactive ? el("div", { class: "muted", text: `${ns.inactive} deleted` }) : null)));
+  const list = $("#ns-list");
+  list.replaceChildren(...items);
+  if (!items.length) list.append(el("li", { class: "muted", text: "No contacts stored yet." }));
+}
+
+async function loadContacts() {
+  const query = new URLSearchParams({ status: $("#search-status").value, skip: state.skip, limit: PAGE_SIZE });
+  const text = $("#search-text").value.trim();
+  if (text) query.set("q", text);
+  const page = await api("GET", `${nsPath()}/contacts?${query}`);
+  state.total = page.total;
+  fillTable($("#contacts-table"), page.results.map((c) => el("tr", {},
+    el("td", { text: c.fullName }),
+    el("td", { class: "mono", text: c.cellPhone.phoneNumber }),
+    el("td", { text: c.salutation }),
+    el("td", { class: "mono", text: c.cellPhone.extension }),
+    el("td", {}, el("span", { class: `badge ${c.status === "ACTIVE" ? "s2xx" : "s4xx"}`, text: c.status })),
+    el("td", { class: "mono muted", text: c.id }),
+    el("td", { class: "muted", text: c.createdAt.replace("T", " ").replace("Z", "") }))),
+  "No contacts match.");
+  const first = page.total ? state.skip + 1 : 0;
+  $("#page-info").textContent = `${first}–${state.skip + page.results.length} of ${page.total}`;
+  $("#page-prev").disabled = state.skip === 0;
+  $("#page-next").disabled = state.skip + page.results.length >= page.total;
+}
+
+async function download(format) {
+  const response = await api("GET", `${nsPath()}/export?format=${format}`, undefined, { raw: true });
+  const blob = await response.blob();
+  const link = el("a", { href: URL.createObjectURL(blob), download: `${namespace().stream}.${format}` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+// -- upload -----------------------------------------------------------------------------------
+
+async function upload() {
+  const file = $("#upload-file").files[0];
+  if (!file) throw new Error("Choose a CSV file first");
+  const legacy = $("#upload-legacy").checked;
+  const form = new FormData();
+  form.append("file", file);
+  $("#upload-button").disabled = true;
+  try {
+    const result = await api("POST", `${nsPath()}/seed${legacy ? "?legacyDuplicates=true" : ""}`, form, { allow: [400, 413] });
+    if (result.errors) return showUploadError(file.name, result.errors);
+    showUploadResult(file.name, result);
+  } finally {
+    $("#upload-button").disabled = false;
+  }
+}
+
+function showUploadError(name, errors) {
+  const box = $("#upload-summary");
+  box.hidden = false;
+  box.className = "summary error";
+  box.textContent = `${name}: nothing was stored — ${errors.map((e) => e.msg).join("; ")}`;
+  fillTable($("#created-table"), [], "Nothing created.");
+  fillTable($("#refused-table"), [], "The file as a whole was refused.");
+  $("#created-count").textContent = "0";
+  $("#refused-count").textContent = "0";
+}
+
+function showUploadResult(name, result) {
+  const refusedRows = new Set(result.rejected.map((r) => r.row));
+  const rowNumbers = [];
+  for (let row = 1; !result.truncated && rowNumbers.length < result.created.length; row += 1) {
+    if (!refusedRows.has(row)) rowNumbers.push(row);
+  }
+  const box = $("#upload-summary");
+  box.hidden = false;
+  box.className = "summary";
+  const legacy = result.legacyDuplicates ? " as legacy duplicates (rule bypassed)" : "";
+  box.textContent = `${name} → ${namespace().stream}${legacy}: ${result.createdCount} created, ${result.rejectedCount} refused.`
+    + (result.truncated ? " (lists show the first 1,000 of each)" : "");
+  $("#created-count").textContent = result.createdCount;
+  $("#refused-count").textContent = result.rejectedCount;
+  fillTable($("#created-table"), result.created.map((c, i) => el("tr", {},
+    el("td", { text: rowNumbers[i] ?? "" }),
+    el("td", { text: c.fullName }),
+    el("td", { class: "mono", text: c.cellPhone.phoneNumber }),
+    el("td", { class: "mono muted", text: c.id }))), "Nothing created.");
+  fillTable($("#refused-table"), result.rejected.map((r) => el("tr", {},
+    el("td", { text: r.row ?? "" }),
+    el("td", {}, el("span", { class: `badge reason ${r.reason}`, text: r.reason })),
+    el("td", { class: "mono", text: r.field ?? "" }),
+    el("td", { class: "mono", text: r.number ?? "" }),
+    el("td", { text: r.msg }))), "No row was refused.");
+}
+
+// -- journal ----------------------------------------------------------------------------------
+
+function journalFilter() {
+  const filter = {};
+  if ($("#journal-operation").value) filter.operation = $("#journal-operation").value;
+  if ($("#journal-status").value !== "") filter.status = Number($("#journal-status").value);
+  if ($("#journal-since").value.trim()) filter.since = $("#journal-since").value.trim();
+  return filter;
+}
+
+async function loadJournal() {
+  const query = new URLSearchParams({ ...journalFilter(), limit: 200 });
+  const { entries } = await api("GET", `/journal?${query}`);
+  fillTable($("#journal-table"), entries.map((e) => el("tr", { "data-id": e.id, onclick: (ev) => showEntry(e.id, ev.currentTarget) },
+    el("td", { class: "muted", text: e.id }),
+    el("td", { class: "mono", text: e.at.replace("T", " ").replace("Z", "") }),
+    el("td", { text: e.method }),
+    el("td", { text: e.operation || e.path }),
+    el("td", {}, statusBadge(e.status)),
+    el("td", { class: "mono", text: (e.latencyMs ?? 0).toFixed(1) }),
+    el("td", { text: e.rejectedCount ?? "" }),
+    el("td", {}, faultTag(e)),
+    el("td", { class: "muted", text: e.caller || "" }))),
+  "No requests yet. Call the vendor API and refresh.");
+}
+
+function faultTag(entry) {
+  if (entry.rateLimited) return el("span", { class: "badge s4xx", text: "rate limited" });
+  if (!entry.fault) return "";
+  const parts = [];
+  if (entry.fault.latencyMs) parts.push(`+${entry.fault.latencyMs} ms`);
+  if (entry.fault.errorStatus) parts.push(`error ${entry.fault.errorStatus}`);
+  if (entry.fault.dropConnection) parts.push("dropped");
+  return el("span", { class: "badge s0", text: `fault: ${parts.join(", ")}` });
+}
+
+async function showEntry(id, row) {
+  for (const r of document.querySelectorAll("#journal-table tr.selected")) r.classList.remove("selected");
+  if (row) row.classList.add("selected");
+  const entry = await api("GET", `/journal/${id}`);
+  $("#journal-detail").hidden = false;
+  $("#journal-detail-title").textContent = `#${entry.id} ${entry.method} ${entry.path}${entry.query ? "?" + entry.query : ""} → ${entry.status === 0 ? "connection dropped" : entry.status}`;
+  const report = entry.report || [];
+  $("#journal-report").hidden = !report.length;
+  fillTable($("#journal-report"), report.map((r) => el("tr", {},
+    el("td", { text: r.row ?? r.id ?? "" }),
+    el("td", {}, el("span", { class: `badge reason ${r.reason}`, text: r.reason })),
+    el("td", { class: "mono", text: r.field ?? "" }),
+    el("td", { class: "mono", text: r.number ?? "" }),
+    el("td", { class: "mono muted", text: r.holderId ?? "" }),
+    el("td", { text: r.msg }))), "");
+  $("#journal-json").textContent = JSON.stringify(entry, null, 2);
+}
+
+async function countJournal() {
+  const result = await api("POST", "/journal/verify", journalFilter());
+  $("#journal-count-result").textContent = `${result.count} matching request(s)`;
+}
+
+// -- faults and rate limit --------------------------------------------------------------------
+
+function numberInput(value, attrs = {}) {
+  return el("input", { type: "number", min: 0, value: value ?? "", ...attrs });
+}
+
+function faultSummary(fault) {
+  if (!fault) return el("span", { class: "pill off", text: "off" });
+  const parts = [];
+  if (fault.latencyMaxMs !== undefined) parts.push(`${fault.latencyMs}–${fault.latencyMaxMs} ms`);
+  else if (fault.latencyMs) parts.push(`${fault.latencyMs} ms`);
+  if (fault.errorStatus) parts.push(`${fault.errorStatus} @ ${Math.round(fault.errorRate * 100)}%`);
+  if (fault.dropConnection) parts.push(`drop @ ${Math.round(fault.dropRate * 100)}%`);
+  return el("span", { class: "pill on", text: `on: ${parts.join(", ")}` });
+}
+
+async function loadFaultsTab() {
+  const [{ faults }, settings] = await Promise.all([api("GET", "/faults"), api("GET", "/settings")]);
+  state.faults = faults;
+  const rows = ["*", ...OPERATIONS].map((op) => {
+    const f = faults[op] || {};
+    const inputs = {
+      latency: numberInput(f.latencyMs, { max: 60000, "aria-label": `${op} latency` }),
+      latencyMax: numberInput(f.latencyMaxMs, { max: 60000, "aria-label": `${op} max latency` }),
+      status: numberInput(f.errorStatus, { min: 400, max: 599, placeholder: "e.g. 503", "aria-label": `${op} error status` }),
+      rate: numberInput(f.errorRate !== undefined ? Math.round(f.errorRate * 100) : 100, { max: 100, "aria-label": `${op} error rate` }),
+      drop: el("input", { type: "checkbox", "aria-label": `${op} drop connection`, checked: f.dropConnection ? "checked" : null }),
+    };
+    return el("tr", { "data-operation": op },
+      el("td", { class: "mono", text: op === "*" ? "* (every operation)" : op }),
+      el("td", {}, inputs.latency), el("td", {}, inputs.latencyMax), el("td", {}, inputs.status),
+      el("td", {}, inputs.rate), el("td", {}, inputs.drop),
+      el("td", { class: "fault-state" }, faultSummary(faults[op])),
+      el("td", {}, el("div", { class: "actions" },
+        el("button", { class: "primary small switch-on", onclick: guarded(() => switchFaultOn(op, inputs)) }, "Switch on"),
+        el("button", { class: "small switch-off", disabled: faults[op] ? null : "disabled", onclick: guarded(() => switchFaultOff(op)) }, "Off"))));
+  });
+  fillTable($("#faults-table"), rows, "");
+  showRateLimit(settings.rateLimit);
+}
+
+async function switchFaultOn(op, inputs) {
+  const fault = {};
+  if (inputs.latency.value !== "") fault.latencyMs = Number(inputs.latency.value);
+  if (inputs.latencyMax.value !== "") {
+    fault.latencyMaxMs = Number(inputs.latencyMax.value);
+    fault.latencyMs = fault.latencyMs || 0;
+  }
+  if (inputs.status.value !== "") {
+    fault.errorStatus = Number(inputs.status.value);
+    fault.errorRate = Number(inputs.rate.value || 100) / 100;
+  }
+  if (inputs.drop.checked) fault.dropConnection = true;
+  if (fault.latencyMs === 0 && fault.latencyMaxMs === undefined) delete fault.latencyMs;
+  await api("PUT", `/faults/${encodeURIComponent(op)}`, fault);
+  toast(`Fault on for ${op === "*" ? "every operation" : op}`);
+  await loadFaultsTab();
+}
+
+async function switchFaultOff(op) {
+  await api("DELETE", `/faults/${encodeURIComponent(op)}`);
+  toast(`Fault off for ${op === "*" ? "every operation" : op}`);
+  await loadFaultsTab();
+}
+
+function showRateLimit(limit) {
+  $("#rate-enabled").checked = limit.enabled;
+  $("#rate-per-minute").value = limit.perMinute;
+  const pill = $("#rate-state");
+  pill.className = `pill ${limit.enabled ? "on" : "off"}`;
+  pill.textContent = limit.enabled ? `on: ${limit.perMinute}/min per account` : "off";
+}
+
+async function saveRateLimit() {
+  const settings = await api("PATCH", "/settings", {
+    rateLimit: { enabled: $("#rate-enabled").checked, perMinute: Number($("#rate-per-minute").value) },
+  });
+  showRateLimit(settings.rateLimit);
+  toast(settings.rateLimit.enabled ? "Rate limit on" : "Rate limit off");
+}
+
+// -- apps and settings ------------------------------------------------------------------------
+
+async function loadSettingsTab() {
+  const [settings, { apps }] = await Promise.all([api("GET", "/settings"), api("GET", "/apps")]);
+  for (const radio of document.querySelectorAll("input[name=policy]")) radio.checked = radio.value === settings.importPolicy;
+  fillTable($("#apps-table"), apps.map((app) => el("tr", {},
+    el("td", { class: "mono", text: app.clientId }),
+    el("td", { class: "mono", text: app.accountId }),
+    el("td", { text: app.scopes.join(", ") }),
+    el("td", { class: "mono", text: app.streams.join(", ") }),
+    el("td", {}, el("div", { class: "actions" },
+      el("button", { class: "small", onclick: guarded(() => rotate(app.clientId)) }, "Rotate secret"),
+      el("button", { class: "small danger", onclick: guarded(() => removeApp(app.clientId)) }, "Remove"))))),
+  "No apps: nobody can call the API.");
+}
+
+function showSecret(app, verb) {
+  const box = $("#secret-box");
+  box.hidden = false;
+  box.replaceChildren(`${verb} ${app.clientId}. Its client secret (shown once): `, el("code", { text: app.clientSecret }));
+}
+
+async function rotate(clientId) {
+  if (!confirm(`Give ${clientId} a new secret? Tokens signed with the old one stop working.`)) return;
+  showSecret(await api("POST", `/apps/${encodeURIComponent(clientId)}/rotate-secret`), "Rotated");
+  await loadSettingsTab();
+}
+
+async function removeApp(clientId) {
+  if (!confirm(`Remove ${clientId}? Its tokens stop working at once.`)) return;
+  await api("DELETE", `/apps/${encodeURIComponent(clientId)}`);
+  toast(`Removed ${clientId}`);
+  await loadSettingsTab();
+}
+
+async function addApp() {
+  const streams = $("#app-streams").value.split(",").map((s) => s.trim()).filter(Boolean);
+  const app = await api("POST", "/apps", {
+    clientId: $("#app-client-id").value.trim(), accountId: $("#app-account").value.trim(), streams,
+  });
+  showSecret(app, "Added");
+  $("#app-form").reset();
+  await loadSettingsTab();
+}
+
+// -- start ------------------------------------------------------------------------------------
+
+async function start() {
+  const [health, { apps }] = await Promise.all([api("GET", "/health"), api("GET", "/apps")]);
+  $("#server-info").textContent = `v${health.version} · store ${health.store}`;
+  if (!$("#ns-account").value && apps.length) {
+    $("#ns-account").value = apps[0].accountId;
+    const stream = apps[0].streams.find((s) => s !== "*");
+    $("#ns-stream").value = stream || DEFAULT_STREAM;
+  }
+  await loadContactsTab();
+}
+
+function wire() {
+  for (const tab of document.querySelectorAll(".tab")) tab.addEventListener("click", () => showTab(tab.dataset.tab));
+  const select = $("#journal-operation");
+  for (const op of OPERATIONS) select.append(el("option", { value: op, text: op }));
+
+  $("#search-form").addEventListener("submit", guarded(() => { state.skip = 0; return loadContacts(); }));
+  $("#page-prev").addEventListener("click", guarded(() => { state.skip = Math.max(0, state.skip - PAGE_SIZE); return loadContacts(); }));
+  $("#page-next").addEventListener("click", guarded(() => { state.skip += PAGE_SIZE; return loadContacts(); }));
+  $("#ns-refresh").addEventListener("click", guarded(loadContactsTab));
+  $("#export-csv").addEventListener("click", guarded(() => download("csv")));
+  $("#export-json").addEventListener("click", guarded(() => download("json")));
+  $("#reset-ns").addEventListener("click", guarded(async () => {
+    const ns = namespace();
+    if (!confirm(`Remove every contact of ${ns.account} / ${ns.stream}?`)) return;
+    const result = await api("POST", "/reset", { accountId: ns.account, streamId: ns.stream });
+    toast(`${result.removedContacts} contact(s) removed`);
+    await loadContactsTab();
+  }));
+
+  $("#upload-form").addEventListener("submit", guarded(upload));
+  const drop = $("#drop-zone");
+  $("#upload-file").addEventListener("change", () => {
+    const file = $("#upload-file").files[0];
+    $("#drop-text").textContent = file ? `${file.name} (${file.size.toLocaleString()} bytes)` : "Drop a .csv file here, or click to choose one";
+  });
+  for (const type of ["dragenter", "dragover"]) drop.addEventListener(type, () => drop.classList.add("over"));
+  for (const type of ["dragleave", "drop"]) drop.addEventListener(type, () => drop.classList.remove("over"));
+
+  $("#journal-form").addEventListener("submit", guarded(loadJournal));
+  $("#journal-count").addEventListener("click", guarded(countJournal));
+  $("#journal-clear").addEventListener("click", guarded(async () => {
+    if (!confirm("Forget every journal entry?")) return;
+    await api("DELETE", "/journal");
+    $("#journal-detail").hidden = true;
+    await loadJournal();
+  }));
+  $("#journal-auto").addEventListener("change", (event) => {
+    clearInterval(state.journalTimer);
+    if (event.target.checked) state.journalTimer = setInterval(guarded(loadJournal), 2000);
+  });
+
+  $("#faults-clear").addEventListener("click", guarded(async () => {
+    await api("DELETE", "/faults");
+    toast("Every fault is off");
+    await loadFaultsTab();
+  }));
+  $("#rate-form").addEventListener("submit", guarded(saveRateLimit));
+
+  $("#policy-form").addEventListener("submit", guarded(async () => {
+    const chosen = document.querySelector("input[name=policy]:checked");
+    const settings = await api("PATCH", "/settings", { importPolicy: chosen.value });
+    toast(`Import policy: ${settings.importPolicy}`);
+  }));
+  $("#reset-all").addEventListener("click", guarded(async () => {
+    if (!confirm("Reset everything: contacts, journal, faults, counters and run-time settings?")) return;
+    const result = await api("POST", "/reset", {});
+    toast(`Reset: ${result.removedContacts} contact(s) removed`);
+    await loadSettingsTab();
+  }));
+  $("#app-form").addEventListener("submit", guarded(addApp));
+
+  $("#token-save").addEventListener("click", guarded(async () => {
+    sessionStorage.setItem(TOKEN_KEY, $("#admin-token").value);
+    $("#token-bar").hidden = true;
+    await start();
+  }));
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  wire();
+  guarded(start)();
+});

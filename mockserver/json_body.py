@@ -1,0 +1,87 @@
+"""JSON request bodies, read strictly: UTF-8 only, no NaN/Infinity, nesting depth bounded.
+
+Registered with openapi-core as the ``application/json`` deserializer (see ``validation``), so
+every JSON body is parsed here exactly once. A body that cannot be read raises ``JsonBodyError``
+(an ``ApiError``): a clean 400 in Kore's envelope instead of a ``RecursionError`` or a
+``UnicodeDecodeError`` escaping as a 500. Kore's own API (Express' JSON parser) refuses the same
+bodies: other charsets, invalid UTF-8, and non-JSON constants.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mockserver.errors import UnsupportedMediaType, ValidationError
+
+# The deepest documented body is [{"cellPhone": {...}}] (3 levels); leave room, refuse bombs.
+MAX_DEPTH = 16
+UTF8_CHARSETS = {"utf-8", "utf8"}
+MAX_ECHO_CHARS = 120
+
+
+class JsonBodyError(ValidationError):
+    """The body is not a JSON document this server reads."""
+
+
+def check_charset(charset: str | None) -> None:
+    """Only UTF-8 JSON is read (RFC 8259); any other declared charset is 415."""
+    if charset is not None and charset.strip().strip('"').lower() not in UTF8_CHARSETS:
+        raise UnsupportedMediaType(
+            f"JSON bodies must be UTF-8; the Content-Type declares charset {charset[:40]!r}"
+        )
+
+
+def loads(value: bytes | str, **_parameters: str) -> Any:
+    """Parse one JSON request body (openapi-core's deserializer signature)."""
+    if isinstance(value, bytes):
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JsonBodyError(
+                f"The JSON body is not valid UTF-8 (byte {exc.start}: "
+                f"{value[exc.start : exc.start + 1]!r})"
+            ) from None
+    else:
+        text = value
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise _too_deep() from None
+    except json.JSONDecodeError as exc:
+        raise JsonBodyError(
+            f"The JSON body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except ValueError as exc:  # e.g. an integer literal over Python's digit limit
+        detail = str(exc)[:MAX_ECHO_CHARS]
+        raise JsonBodyError(f"The JSON body is not valid JSON: {detail}") from None
+    if _depth_exceeds(document, MAX_DEPTH):
+        raise _too_deep()
+    return document
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _too_deep() -> JsonBodyError:
+    return JsonBodyError(
+        f"The JSON body is nested more than {MAX_DEPTH} levels deep; this API's bodies have 3"
+    )
+
+
+def _depth_exceeds(document: Any, limit: int) -> bool:
+    """True when arrays/objects nest deeper than ``limit`` (iterative: no recursion)."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False

@@ -1,0 +1,53 @@
+"""pytest plugin (entry point ``pytest11``): the ``kore_mock`` fixtures.
+
+``kore_mock`` gives each test its own mock (fresh data); ``kore_mock_session`` shares one for
+the whole run. Options per test come from a marker or from the ``kore_mock_options`` fixture::
+
+    @pytest.mark.kore_mock(import_policy="reject")
+    def test_refused_file(kore_mock): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+MARKER = "kore_mock"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**options): options for the kore_mock fixture "
+        "(import_policy='skip'|'reject', apps=[...], stream_id='st-...', settings=Settings(...))",
+    )
+
+
+@pytest.fixture
+def kore_mock_options() -> dict[str, Any]:
+    """Override in a conftest.py to change the defaults of every ``kore_mock`` in scope."""
+    return {}
+
+
+@pytest.fixture
+def kore_mock(request: pytest.FixtureRequest, kore_mock_options: dict[str, Any]) -> Iterator[Any]:
+    """An isolated kore-mock on a free loopback port, with a ready token (``kore_mock.token``)."""
+    from mockserver.testing import kore_mock as start
+
+    options = dict(kore_mock_options)
+    marker = request.node.get_closest_marker(MARKER)
+    if marker is not None:
+        options.update(marker.kwargs)
+    with start(**options) as kore:
+        yield kore
+
+
+@pytest.fixture(scope="session")
+def kore_mock_session() -> Iterator[Any]:
+    """One kore-mock shared by every test of the session (data persists between tests)."""
+    from mockserver.testing import kore_mock as start
+
+    with start() as kore:
+        yield kore

@@ -1,0 +1,49 @@
+"""What the mock writes down about a request never holds a credential.
+
+The journal keeps each request's query string and the errors it was answered; a client that puts
+its token or secret in the wrong place (``?auth=eyJ...``, a token in the accountId header) must
+not find it in the journal, nor must anyone else who reads the journal.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote_plus
+
+REDACTED = "REDACTED"
+SECRET_NAMES = {
+    "auth",
+    "authorization",
+    "token",
+    "access_token",
+    "jwt",
+    "secret",
+    "clientsecret",
+    "client_secret",
+    "password",
+}
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
+
+
+def redacted_query(raw: bytes) -> str:
+    """The query string with the values of credential-named parameters and any JWT hidden."""
+    pairs = []
+    for pair in raw.decode("latin-1").split("&") if raw else []:
+        name, sep, _ = pair.partition("=")
+        if sep and unquote_plus(name).strip().lower() in SECRET_NAMES:
+            pair = f"{name}={REDACTED}"
+        pairs.append(pair)
+    return _JWT.sub(REDACTED, "&".join(pairs))
+
+
+def redacted(value: Any) -> Any:
+    """``value`` (a journal entry) with every JWT in its strings hidden, wherever a client put
+    one: a header it echoes in an error message, a cell of a rejected row..."""
+    if isinstance(value, str):
+        return _JWT.sub(REDACTED, value)
+    if isinstance(value, dict):
+        return {key: redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redacted(item) for item in value]
+    return value

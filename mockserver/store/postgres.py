@@ -1,0 +1,456 @@
+"""PostgreSQL backend: any number of mock processes, on one machine or many, share one database.
+
+- ``write(ns)`` takes a transaction-level advisory lock derived from the namespace, so the
+  duplicate rule's read-check-insert is atomic across every process and machine on the database,
+  while writes to other namespaces go on in parallel. The partial unique index is the backstop.
+- The schema is created and migrated on start under an advisory lock, so several instances may
+  start at once on an empty database.
+- Each process has its own connection pool (psycopg_pool), opened on first use in that process:
+  gunicorn workers forked from one parent never share a connection.
+- New contacts go in with ``COPY``: a 100,000-row import is one statement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from operator import attrgetter
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+from psycopg.types.json import Json
+from psycopg_pool import ConnectionPool
+
+from mockserver.contacts.model import ACTIVE, Contact, Namespace
+from mockserver.store import redacted
+from mockserver.store.base import SCHEMA_VERSION, NumberTaken, Store, StoreUnavailable, Transaction
+from mockserver.store.sqlite import COLUMNS
+
+POOL_MIN_SIZE = 1
+POOL_MAX_SIZE = 8  # a gthread worker serves 4 requests at once; each uses one connection at a time
+CONNECT_TIMEOUT = 10  # seconds
+# A mock machine that dies without closing its connections (power loss, network cut) must not
+# hold a namespace lock for hours: the server drops its session after a minute of silence.
+SESSION_SETTINGS = (
+    "-c idle_in_transaction_session_timeout=60s"
+    " -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+)
+
+# pg_advisory_xact_lock(int, int) keys do not overlap the single-bigint keys of namespaces.
+_MIGRATION_LOCK = (0x6B6F7265, 1)
+
+_SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
+_COPY = "COPY contacts (" + ", ".join(COLUMNS) + ", dup_slot) FROM STDIN"
+_UPDATE = (
+    "UPDATE contacts SET "
+    + ", ".join(f"{c} = %s" for c in COLUMNS[3:])
+    + ", dup_slot = %s WHERE id = %s"
+)
+_NS = "account_id = %s AND stream_id = %s"
+_TAKEN_KEY = re.compile(r"=\(.*, (\+\d+), \d+\) already exists")
+
+# Index i holds the statements that bring a store at version i to version i + 1.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE contacts (
+            seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            account_id TEXT NOT NULL,
+            stream_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            first_name TEXT NOT NULL,
+            last_name TEXT NOT NULL,
+            salutation TEXT NOT NULL,
+            phone_number TEXT NOT NULL,
+            country_code TEXT NOT NULL,
+            extension TEXT NOT NULL,
+            org_id TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_by_aid TEXT NOT NULL,
+            updated_by TEXT,
+            updated_by_aid TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            dup_slot INTEGER NOT NULL DEFAULT 0
+        )""",
+        """CREATE UNIQUE INDEX contacts_one_active_holder
+            ON contacts (account_id, stream_id, phone_number, dup_slot)
+            WHERE status = 'ACTIVE'""",
+        "CREATE INDEX contacts_listing ON contacts (account_id, stream_id, status, seq)",
+        """CREATE TABLE journal (
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at TEXT NOT NULL,
+            operation TEXT,
+            status INTEGER NOT NULL,
+            entry JSON NOT NULL
+        )""",
+        "CREATE TABLE state (key TEXT PRIMARY KEY, value JSON NOT NULL)",
+    ],
+    [
+        """CREATE TABLE counters (
+            key TEXT NOT NULL,
+            time_window BIGINT NOT NULL,
+            hits INTEGER NOT NULL,
+            PRIMARY KEY (key, time_window)
+        )""",
+        "CREATE INDEX journal_at ON journal (at)",
+    ],
+]
+assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def namespace_lock_key(ns: Namespace) -> int:
+    """The advisory-lock key of a namespace: the same on every machine (not Python's hash)."""
+    digest = hashlib.blake2b(f"{ns.account_id}\0{ns.stream_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock_namespace(conn: psycopg.Connection, ns: Namespace) -> None:
+    """Until the transaction ends, every other writer of ``ns`` waits (on any machine)."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (namespace_lock_key(ns),))
+
+
+class PostgresTransaction(Transaction):
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+
+    def holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        rows = self.conn.execute(
+            "SELECT phone_number, id FROM contacts WHERE " + _NS + " AND status = 'ACTIVE'"
+            " AND phone_number = ANY(%s) ORDER BY dup_slot DESC",
+            (ns.account_id, ns.stream_id, list(keys)),
+        )
+        return dict(rows)  # slot 0 comes last and wins
+
+    def insert(self, contacts: Sequence[Contact], *, legacy: bool = False) -> None:
+        if not contacts:
+            return
+        slots = self._legacy_slots(contacts) if legacy else [0] * len(contacts)
+        try:
+            with self.conn.cursor() as cursor, cursor.copy(_COPY) as copy:
+                for contact, slot in zip(contacts, slots, strict=True):
+                    copy.write_row((*_values(contact), slot))
+        except errors.UniqueViolation as exc:
+            raise NumberTaken(_taken_key(exc)) from None
+
+    def _legacy_slots(self, contacts: Sequence[Contact]) -> list[int]:
+        """Slot 0 for a free number, else one above the highest ACTIVE slot (legacy seeds)."""
+        ns = contacts[0].namespace
+        keys = sorted({c.phone_number for c in contacts})
+        rows = self.conn.execute(
+            "SELECT phone_number, MAX(dup_slot) FROM contacts WHERE "
+            + _NS
+            + " AND status = 'ACTIVE' AND phone_number = ANY(%s) GROUP BY phone_number",
+            (ns.account_id, ns.stream_id, keys),
+        )
+        following = {key: top + 1 for key, top in rows}
+        slots = []
+        for contact in contacts:
+            slot = following.get(contact.phone_number, 0)
+            following[contact.phone_number] = slot + 1
+            slots.append(slot)
+        return slots
+
+    def get_active(self, ns: Namespace, contact_id: str) -> Contact | None:
+        row = self.conn.execute(
+            _SELECT + " WHERE id = %s AND " + _NS + " AND status = 'ACTIVE'",
+            (contact_id, ns.account_id, ns.stream_id),
+        ).fetchone()
+        return None if row is None else Contact(*row)
+
+    def update(self, contact: Contact, *, previous: Contact) -> None:
+        (slot,) = self.conn.execute(
+            "SELECT dup_slot FROM contacts WHERE id = %s", (contact.id,)
+        ).fetchone()
+        leaves_number = previous.status == ACTIVE and (
+            contact.status != ACTIVE or contact.phone_number != previous.phone_number
+        )
+        if contact.phone_number != previous.phone_number:
+            slot = 0
+        try:
+            # a savepoint: a refused update must leave the rest of a bulk update usable
+            with self.conn.transaction():
+                self.conn.execute(_UPDATE, (*_values(contact)[3:], slot, contact.id))
+        except errors.UniqueViolation:
+            raise NumberTaken(contact.phone_number) from None
+        if leaves_number:
+            self._promote(previous.namespace, previous.phone_number)
+
+    def _promote(self, ns: Namespace, key: str) -> None:
+        """Keep a held number blocking: give slot 0 to a remaining legacy holder."""
+        self.conn.execute(
+            "UPDATE contacts SET dup_slot = 0 WHERE seq = ("
+            " SELECT seq FROM contacts WHERE " + _NS + " AND phone_number = %s"
+            " AND status = 'ACTIVE' ORDER BY dup_slot LIMIT 1)"
+            " AND NOT EXISTS (SELECT 1 FROM contacts WHERE " + _NS + " AND phone_number = %s"
+            " AND status = 'ACTIVE' AND dup_slot = 0)",
+            (*ns, key, *ns, key),
+        )
+
+    def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
+        where = " WHERE " + _NS + " AND status = 'ACTIVE'"
+        (total,) = self.conn.execute("SELECT COUNT(*) FROM contacts" + where, ns).fetchone()
+        rows = self.conn.execute(
+            _SELECT + where + " ORDER BY seq LIMIT %s OFFSET %s", (*ns, limit, skip)
+        ).fetchall()
+        return [Contact(*r) for r in rows], total
+
+    def active(self, ns: Namespace) -> Iterator[Contact]:
+        with self.conn.cursor(name="active_contacts") as cursor:  # server side: streams rows
+            cursor.execute(_SELECT + " WHERE " + _NS + " AND status = 'ACTIVE' ORDER BY seq", ns)
+            for row in cursor:
+                yield Contact(*row)
+
+
+_values = attrgetter(*COLUMNS)  # Contact -> the row of COLUMNS
+
+
+def _taken_key(exc: errors.UniqueViolation) -> str | None:
+    match = _TAKEN_KEY.search(exc.diag.message_detail or "")
+    return match.group(1) if match else None
+
+
+class PostgresStore(Store):
+    def __init__(self, url: str) -> None:
+        self._conninfo = url
+        self.url = redacted(url)
+        self._lock = threading.Lock()
+        self._pool: ConnectionPool | None = None
+        self._pool_pid = 0
+        try:
+            with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as conn:
+                _migrate(conn)
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(f"cannot use PostgreSQL at {self.url}: {exc}") from None
+        except psycopg.ProgrammingError as exc:
+            raise StoreUnavailable(f"bad PostgreSQL URL {self.url}: {exc}") from None
+
+    # -- connections -----------------------------------------------------------------------
+
+    def _connections(self) -> ConnectionPool:
+        """This process's pool; a forked child opens its own (the parent's sockets stay put)."""
+        pid = os.getpid()
+        if self._pool is None or self._pool_pid != pid:
+            with self._lock:
+                if self._pool is None or self._pool_pid != pid:
+                    pool = ConnectionPool(
+                        self._conninfo,
+                        min_size=POOL_MIN_SIZE,
+                        max_size=POOL_MAX_SIZE,
+                        kwargs=self._connect_options(pid),
+                        check=ConnectionPool.check_connection,
+                        name=f"kore-mock-{pid}",
+                        open=False,
+                    )
+                    pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+                    self._pool, self._pool_pid = pool, pid
+        return self._pool
+
+    def _connect_options(self, pid: int) -> dict[str, Any]:
+        options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+        if "application_name" not in self._conninfo:  # who holds which connection, in pg_stat_*
+            options["application_name"] = f"kore-mock[{pid}]"
+        if "options" not in self._conninfo:
+            options["options"] = SESSION_SETTINGS
+        return options
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection]:
+        with self._connections().connection() as conn, conn.transaction():
+            yield conn
+
+    @contextmanager
+    def write(self, ns: Namespace) -> Iterator[Transaction]:
+        with self._transaction() as conn:
+            _lock_namespace(conn, ns)
+            yield PostgresTransaction(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        with self._transaction() as conn:
+            yield PostgresTransaction(conn)
+
+    # -- control-plane state ---------------------------------------------------------------
+
+    def namespaces(self) -> list[dict[str, Any]]:
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT account_id, stream_id, COUNT(*) FILTER (WHERE status = 'ACTIVE'),"
+                " COUNT(*) FILTER (WHERE status <> 'ACTIVE') FROM contacts"
+                " GROUP BY account_id, stream_id ORDER BY account_id, stream_id"
+            ).fetchall()
+        return [
+            {"accountId": a, "streamId": s, "active": act, "inactive": inact}
+            for a, s, act, inact in rows
+        ]
+
+    def reset(self, ns: Namespace | None = None) -> int:
+        if ns is None:
+            with self._transaction() as conn:
+                return conn.execute("DELETE FROM contacts").rowcount
+        with self._transaction() as conn:
+            _lock_namespace(conn, ns)
+            return conn.execute("DELETE FROM contacts WHERE " + _NS, ns).rowcount
+
+    def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
+        with self._transaction() as conn:
+            (entry_id,) = conn.execute(
+                "INSERT INTO journal (at, operation, status, entry) VALUES (%s, %s, %s, %s)"
+                " RETURNING id",
+                (entry["at"], entry.get("operation"), entry["status"], Json(entry)),
+            ).fetchone()
+            conn.execute("DELETE FROM journal WHERE id <= %s", (entry_id - keep,))
+        return entry_id
+
+    def journal_query(
+        self,
+        *,
+        operation: str | None = None,
+        status: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        where, params = _journal_where(operation, status, since, until)
+        query = sql.SQL("SELECT id, entry FROM journal{} ORDER BY id DESC LIMIT %s").format(where)
+        with self._transaction() as conn:
+            rows = conn.execute(query, (*params, limit)).fetchall()
+        return [{"id": i, **e} for i, e in rows]
+
+    def journal_count(
+        self,
+        *,
+        operation: str | None = None,
+        status: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> int:
+        where, params = _journal_where(operation, status, since, until)
+        with self._transaction() as conn:
+            (count,) = conn.execute(
+                sql.SQL("SELECT COUNT(*) FROM journal{}").format(where), params
+            ).fetchone()
+        return count
+
+    def journal_get(self, entry_id: int) -> dict[str, Any] | None:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT entry FROM journal WHERE id = %s", (entry_id,)).fetchone()
+        return None if row is None else {"id": entry_id, **row[0]}
+
+    def journal_clear(self) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM journal")
+
+    def find_contacts(
+        self, ns: Namespace, *, text: str = "", status: str | None = None, skip: int, limit: int
+    ) -> tuple[list[Contact], int]:
+        clauses = [_NS]
+        params: list[Any] = [*ns]
+        if status is not None:
+            clauses.append("status = %s")
+            params.append(status)
+        if text:
+            match = "(first_name || ' ' || last_name) ILIKE %s ESCAPE '!'"
+            params.append(_contains(text))
+            digits = "".join(ch for ch in text if ch.isdigit())
+            if digits:
+                match += " OR phone_number LIKE %s"
+                params.append(f"%{digits}%")
+            clauses.append(f"({match})")
+        where = " WHERE " + " AND ".join(clauses)
+        with self._transaction() as conn:
+            (total,) = conn.execute("SELECT COUNT(*) FROM contacts" + where, params).fetchone()
+            rows = conn.execute(
+                _SELECT + where + " ORDER BY seq LIMIT %s OFFSET %s", (*params, limit, skip)
+            ).fetchall()
+        return [Contact(*r) for r in rows], total
+
+    def counter_hit(self, key: str, window: int) -> int:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM counters WHERE time_window < %s", (window,))
+            (hits,) = conn.execute(
+                "INSERT INTO counters (key, time_window, hits) VALUES (%s, %s, 1)"
+                " ON CONFLICT (key, time_window) DO UPDATE SET hits = counters.hits + 1"
+                " RETURNING hits",
+                (key, window),
+            ).fetchone()
+        return hits
+
+    def counters_clear(self) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM counters")
+
+    def get_state(self, key: str) -> Any:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT value FROM state WHERE key = %s", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_state(self, key: str, value: Any) -> None:
+        with self._transaction() as conn:
+            if value is None:
+                conn.execute("DELETE FROM state WHERE key = %s", (key,))
+            else:
+                conn.execute(
+                    "INSERT INTO state (key, value) VALUES (%s, %s)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, Json(value)),
+                )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None and self._pool_pid == os.getpid():
+                self._pool.close()
+            self._pool = None
+
+
+def _journal_where(
+    operation: str | None, status: int | None, since: str | None, until: str | None
+) -> tuple[sql.Composable, list[Any]]:
+    clauses: list[sql.Composable] = []
+    params: list[Any] = []
+    for column, operator, value in (
+        ("operation", "=", operation),
+        ("status", "=", status),
+        ("at", ">=", since),
+        ("at", "<=", until),
+    ):
+        if value is not None:
+            clauses.append(sql.SQL("{} " + operator + " %s").format(sql.Identifier(column)))
+            params.append(value)
+    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
+    return where, params
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern (escape ``!``) matching values that contain ``text``."""
+    escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
+    return f"%{escaped}%"
+
+
+def _migrate(conn: psycopg.Connection) -> None:
+    """Bring the schema to ``SCHEMA_VERSION``; one process at a time, the others then see it."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", _MIGRATION_LOCK)
+        conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreUnavailable(
+                f"the store is at schema version {version}, newer than this kore-mock "
+                f"({SCHEMA_VERSION}); upgrade kore-mock"
+            )
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(SCHEMA_VERSION),),
+        )

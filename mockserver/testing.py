@@ -1,0 +1,200 @@
+"""Use kore-mock inside your own tests: ``with kore_mock() as kore:``.
+
+Starts the mock on a free loopback port in a background thread — a real HTTP server, so any
+client (requests, httpx, aiohttp, a subprocess running curl) can reach it — with its own
+in-memory store, and gives you the URL, ids, a ready token and direct access to the data::
+
+    from mockserver.testing import kore_mock
+
+    with kore_mock() as kore:
+        requests.get(kore.contacts_url, headers=kore.headers())
+        kore.seed([...], legacy_duplicates=True)
+        kore.rejected_rows()   # what the last import / create refused, and why
+
+The pytest plugin (``mockserver.pytest_plugin``, registered by the package) wraps this in the
+``kore_mock`` fixture.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from mockserver.app import create_app
+from mockserver.auth import mint_token
+from mockserver.contacts.csv_rows import read_contacts
+from mockserver.contacts.model import Caller, Namespace
+from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
+from mockserver.spec import API_PREFIX
+
+SEED_CALLER = Caller.for_app("kore-mock-seed")
+POLL_SECONDS = 0.02  # how soon the server thread notices it should stop
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on the test output; the journal has every request."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@dataclass
+class KoreMock:
+    """A running mock: where it is, who may call it, and a window onto its data."""
+
+    base_url: str
+    account_id: str
+    stream_id: str
+    app: App
+    flask_app: Any = field(repr=False)
+    token: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.token = self.mint_token()
+
+    # -- calling it ------------------------------------------------------------------------
+
+    @property
+    def contacts_url(self) -> str:
+        """``.../agentassist/api/v1/public/{streamId}/contacts`` of the default stream."""
+        return self.contacts_url_for(self.stream_id)
+
+    def contacts_url_for(self, stream_id: str) -> str:
+        return f"{self.base_url}{API_PREFIX}/{stream_id}/contacts"
+
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        """The ``auth`` and ``accountId`` headers every vendor API call needs."""
+        return {"auth": token or self.token, "accountId": self.account_id}
+
+    def mint_token(self, app: App | None = None, *, ttl: int | None = 3600, **claims: Any) -> str:
+        """A token for ``app`` (default: this mock's app); extra claims go into the payload."""
+        token = mint_token(app or self.app, ttl=ttl)
+        if not claims:
+            return token
+        import jwt
+
+        payload = jwt.decode(token, options={"verify_signature": False}) | claims
+        return jwt.encode(payload, (app or self.app).client_secret, algorithm="HS256")
+
+    # -- its data --------------------------------------------------------------------------
+
+    @property
+    def _mock(self) -> Any:
+        return self.flask_app.extensions["kore_mock"]
+
+    def _ns(self, stream_id: str | None) -> Namespace:
+        return Namespace(self.account_id.lower(), stream_id or self.stream_id)
+
+    def seed(
+        self,
+        contacts: Sequence[dict[str, Any]] | bytes | str | Path,
+        *,
+        legacy_duplicates: bool = False,
+        stream_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Store contacts directly (JSON-shaped items, or CSV bytes / a CSV file path).
+
+        ``legacy_duplicates=True`` bypasses the duplicate-number rule, like data saved before
+        the rule existed: those numbers stay duplicated and still block new saves.
+        Returns the stored contacts as the API shows them.
+        """
+        items = _items(contacts, self._mock.settings.limits)
+        outcome = self._mock.service.seed(
+            self._ns(stream_id), SEED_CALLER, items, legacy_duplicates=legacy_duplicates
+        )
+        if outcome.rejected and not legacy_duplicates:
+            reasons = "; ".join(r.msg for r in outcome.rejected)
+            raise ValueError(f"seed refused {len(outcome.rejected)} item(s): {reasons}")
+        return [c.to_wire() for c in outcome.created]
+
+    def contacts(self, stream_id: str | None = None) -> list[dict[str, Any]]:
+        """The ACTIVE contacts of a stream, oldest first, as the API shows them."""
+        with self._mock.store.read() as tx:
+            return [c.to_wire() for c in tx.active(self._ns(stream_id))]
+
+    def journal(
+        self, operation: str | None = None, status: int | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Requests the mock answered, newest first (method, path, status, per-row report)."""
+        return self._mock.store.journal_query(operation=operation, status=status, limit=limit)
+
+    def rejected_rows(self) -> list[dict[str, Any]]:
+        """The per-row report of the most recent import or create: row, reason, number..."""
+        for entry in self.journal(limit=1000):
+            if entry.get("operation") in ("importContacts", "createContacts"):
+                return entry.get("report", [])
+        return []
+
+    def set_import_policy(self, policy: str) -> None:
+        """``skip`` (refused rows left out, 200) or ``reject`` (any refused row -> 400)."""
+        self._mock.runtime.set_import_policy(check_policy(policy))
+
+    def reset(self) -> None:
+        """Forget every contact and the journal."""
+        self._mock.store.reset()
+        self._mock.store.journal_clear()
+
+
+def _items(
+    contacts: Sequence[dict[str, Any]] | bytes | str | Path, limits: Limits
+) -> list[dict[str, Any]]:
+    if isinstance(contacts, str | Path):
+        contacts = Path(contacts).read_bytes()
+    if isinstance(contacts, bytes):
+        return [row.item for row in read_contacts(contacts, max_rows=limits.max_import_rows)]
+    return list(contacts)
+
+
+@contextmanager
+def kore_mock(
+    *,
+    import_policy: str = "skip",
+    apps: Sequence[App] | None = None,
+    stream_id: str = DEV_STREAM_ID,
+    settings: Settings | None = None,
+) -> Iterator[KoreMock]:
+    """Run an isolated mock (in-memory store) on a free loopback port for the block's length."""
+    base = settings or Settings()
+    settings = base.with_overrides(
+        db=":memory:",
+        host="127.0.0.1",
+        port=0,
+        apps=tuple(apps) if apps else None,
+        import_policy=check_policy(import_policy),
+    )
+    flask_app = create_app(settings)
+    server = make_server("127.0.0.1", 0, flask_app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": POLL_SECONDS},
+        name="kore-mock",
+        daemon=True,
+    )
+    thread.start()
+    app = settings.apps[0]
+    try:
+        yield KoreMock(
+            base_url=f"http://127.0.0.1:{server.port}",
+            account_id=app.account_id,
+            stream_id=stream_id if app.allows_stream(stream_id) else app.example_stream(),
+            app=app,
+            flask_app=flask_app,
+        )
+    finally:
+        _stop(server, thread)
+        flask_app.extensions["kore_mock"].store.close()
+
+
+def _stop(server: BaseWSGIServer, thread: threading.Thread) -> None:
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+__all__ = ["DEV_APP", "KoreMock", "kore_mock"]

@@ -1,0 +1,228 @@
+"""The QA console in a real browser: upload, legacy seeding, faults, rate limit, browsing."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from typing import Any
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from mockserver.auth import mint_token
+from mockserver.settings import DEV_APP
+from tests.conftest import ACCOUNT, STREAM, base, csv_file, person
+from tests.live import call
+
+DASH = "\N{EN DASH}"  # the pager writes ranges with an en dash
+
+HEADERS = {"auth": mint_token(DEV_APP), "accountId": ACCOUNT}
+
+
+def wait(browser: Any, seconds: float = 15) -> WebDriverWait:
+    return WebDriverWait(browser, seconds)
+
+
+def open_console(browser: Any, live: Any) -> None:
+    browser.get(live.console)
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "server-info"), "store"))
+    for field, value in (("ns-account", ACCOUNT), ("ns-stream", STREAM)):
+        box = browser.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+
+
+def tab(browser: Any, name: str) -> None:
+    browser.find_element(By.CSS_SELECTOR, f".tab[data-tab={name}]").click()
+    wait(browser).until(ec.visibility_of_element_located((By.ID, f"tab-{name}")))
+
+
+def rows(browser: Any, table_id: str) -> list[list[str]]:
+    cells = browser.find_elements(By.CSS_SELECTOR, f"#{table_id} tbody tr")
+    return [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in cells]
+
+
+def upload(browser: Any, path: Any, *, legacy: bool = False) -> None:
+    tab(browser, "upload")
+    checkbox = browser.find_element(By.ID, "upload-legacy")
+    if checkbox.is_selected() != legacy:
+        checkbox.click()
+    browser.find_element(By.ID, "upload-file").send_keys(str(path))
+    previous = browser.find_element(By.ID, "upload-summary").text
+    browser.find_element(By.ID, "upload-button").click()
+    wait(browser).until(
+        lambda b: b.find_element(By.ID, "upload-summary").text not in ("", previous)
+    )
+
+
+def import_via_api(live: Any, data: bytes) -> int:
+    """A vendor-API import over HTTP, as an application under test would send it."""
+    boundary = "kore-mock-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="result_file"; '
+            f'filename="c.csv"\r\nContent-Type: text/csv\r\n\r\n'
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        live.url + base() + "/import-contacts",
+        data=body,
+        method="POST",
+        headers={**HEADERS, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_uploaded_csv_with_a_duplicate_shows_the_refused_row_and_its_reason(
+    browser, live, tmp_path, screenshot
+):
+    path = tmp_path / "team.csv"
+    path.write_bytes(
+        csv_file(
+            "Asha,Rao,Ms,9876543210,+91,",
+            "Ravi,Kumar,Mr,9123456780,+91,",
+            "Lena,Fischer,Mrs,15123456789,+49,",
+            "Asha,Rao,Ms,9876543210,+91,",
+            "Tom,Lee,Mr,98765x,+91,",
+        )
+    )
+    open_console(browser, live)
+    upload(browser, path)
+    assert browser.find_element(By.ID, "created-count").text == "3"
+    assert browser.find_element(By.ID, "refused-count").text == "2"
+    assert [r[:2] for r in rows(browser, "created-table")] == [
+        ["1", "Asha Rao"],
+        ["2", "Ravi Kumar"],
+        ["3", "Lena Fischer"],
+    ]
+    refused = rows(browser, "refused-table")
+    assert refused[0] == [
+        "4",
+        "DUPLICATE_IN_FILE",
+        "cellPhoneNumber",
+        "+919876543210",
+        "Row 4: phone number +919876543210 repeats row 1",
+    ]
+    assert refused[1][:3] == ["5", "INVALID_FIELD", "cellPhoneNumber"]
+    screenshot("console-upload")
+    _, _, page = call(live.url + base(), headers=HEADERS)
+    assert page["totalResults"] == 3
+
+
+def test_seeded_legacy_duplicates_block_a_new_upload_of_their_number(browser, live, tmp_path):
+    legacy = tmp_path / "legacy.csv"
+    legacy.write_bytes(csv_file("Old,One,Mr,9876543210,+91,", "Old,Two,Mr,9876543210,+91,"))
+    fresh = tmp_path / "fresh.csv"
+    fresh.write_bytes(csv_file("New,Person,Mr,9876543210,+91,"))
+    open_console(browser, live)
+    upload(browser, legacy, legacy=True)
+    assert "legacy duplicates" in browser.find_element(By.ID, "upload-summary").text
+    assert browser.find_element(By.ID, "created-count").text == "2"
+    upload(browser, fresh)
+    assert browser.find_element(By.ID, "created-count").text == "0"
+    reason = rows(browser, "refused-table")[0]
+    assert reason[1] == "DUPLICATE_EXISTING" and "already belongs to contact" in reason[4]
+
+
+def test_switching_a_fault_on_makes_the_next_api_call_get_it(browser, live, screenshot):
+    open_console(browser, live)
+    tab(browser, "faults")
+    row = wait(browser).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "tr[data-operation=importContacts]"))
+    )
+    row.find_element(By.CSS_SELECTOR, "input[aria-label='importContacts error status']").send_keys(
+        "503"
+    )
+    row.find_element(By.CSS_SELECTOR, "button.switch-on").click()
+    wait(browser).until(
+        ec.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, "tr[data-operation=importContacts] .fault-state"), "on: 503 @ 100%"
+        )
+    )
+    screenshot("console-faults")
+    data = csv_file("Asha,Rao,Ms,9876543210,+91,")
+    assert import_via_api(live, data) == 503  # the next import gets the fault
+    assert call(live.url + base(), headers=HEADERS)[0] == 200  # the other operations do not
+
+    tab(browser, "journal")
+    wait(browser).until(
+        ec.text_to_be_present_in_element((By.ID, "journal-table"), "fault: error 503")
+    )
+    journal = rows(browser, "journal-table")
+    assert journal[0][3:5] == ["listContacts", "200"]
+    assert journal[1][3:5] == ["importContacts", "503"]
+    browser.find_elements(By.CSS_SELECTOR, "#journal-table tbody tr")[1].click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "journal-json"), '"fault"'))
+    screenshot("console-journal")
+
+    tab(browser, "faults")
+    wait(browser).until(
+        ec.element_to_be_clickable(
+            (By.CSS_SELECTOR, "tr[data-operation=importContacts] button.switch-off")
+        )
+    ).click()
+    wait(browser).until(
+        ec.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, "tr[data-operation=importContacts] .fault-state"), "off"
+        )
+    )
+    assert import_via_api(live, data) == 200
+
+
+def test_switching_the_rate_limit_on_refuses_the_call_after_the_limit(browser, live):
+    open_console(browser, live)
+    tab(browser, "faults")
+    browser.find_element(By.ID, "rate-enabled").click()
+    per_minute = browser.find_element(By.ID, "rate-per-minute")
+    per_minute.clear()
+    per_minute.send_keys("2")
+    browser.find_element(By.CSS_SELECTOR, "#rate-form button[type=submit]").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "rate-state"), "on: 2/min"))
+    statuses = [call(live.url + base(), headers=HEADERS)[0] for _ in range(3)]
+    assert statuses[-1] == 429 and statuses.count(200) >= 1
+
+
+def test_contacts_are_browsed_searched_and_paged(browser, live, screenshot):
+    people = [person("Asha", "Rao", "9876543210")] + [
+        person(name, "Kumar", f"91234{i:05d}")
+        for i, name in enumerate(["Ravi", "Meera", "Arjun", "Kiran", "Divya", "Sanjay"] * 5)
+    ]
+    call(
+        f"{live.url}/__mock__/namespaces/{ACCOUNT}/{STREAM}/seed",
+        "POST",
+        {"contacts": people},
+    )
+    open_console(browser, live)
+    browser.find_element(By.ID, "ns-refresh").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "page-info"), "of 31"))
+    assert browser.find_element(By.ID, "page-info").text == f"1{DASH}25 of 31"
+    browser.find_element(By.ID, "page-next").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "page-info"), f"26{DASH}31 of 31"))
+    search = browser.find_element(By.ID, "search-text")
+    search.send_keys("98765")
+    browser.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "page-info"), f"1{DASH}1 of 1"))
+    assert rows(browser, "contacts-table")[0][:2] == ["Asha Rao", "+919876543210"]
+    search.clear()
+    search.send_keys("meera")
+    browser.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "page-info"), "of 5"))
+    namespaces = browser.find_element(By.ID, "ns-list").text
+    assert STREAM in namespaces and "31 active" in namespaces
+    search.clear()
+    browser.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "page-info"), f"1{DASH}25 of 31"))
+    screenshot("console-contacts")
+
+
+def test_console_page_has_no_script_errors(browser, live):
+    open_console(browser, live)
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert errors == []

@@ -1,0 +1,65 @@
+"""Who may use the control plane: loopback callers, or anyone holding the admin token."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from mockserver.app import create_app
+from tests.control.conftest import Control
+
+TOKEN = "an-admin-token-for-the-tests"
+
+
+@pytest.fixture
+def guarded(settings):
+    app = create_app(replace(settings, admin_token=TOKEN))
+    yield app
+    app.extensions["kore_mock"].store.close()
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"])
+def test_loopback_callers_need_no_token(client, address):
+    assert Control(client, remote_addr=address).get("/__mock__/health").status_code == 200
+
+
+@pytest.mark.parametrize("address", ["10.1.2.3", "::ffff:10.1.2.3", "2001:db8::1"])
+def test_other_callers_are_refused_without_an_admin_token(client, address):
+    remote = Control(client, remote_addr=address)
+    for path in ("/__mock__/health", "/__mock__/journal", "/__mock__/ui"):
+        response = remote.get(path)
+        assert response.status_code == 403
+        assert "loopback" in response.get_json()["errors"][0]["msg"]
+    assert remote.post("/__mock__/reset").status_code == 403
+
+
+def test_with_an_admin_token_every_caller_must_send_it(guarded):
+    client = guarded.test_client()
+    assert Control(client).get("/__mock__/health").status_code == 403  # loopback too
+    assert Control(client, token="wrong").get("/__mock__/health").status_code == 403
+    remote = Control(client, remote_addr="10.1.2.3", token=TOKEN)
+    assert remote.get("/__mock__/health").status_code == 200
+    assert remote.post("/__mock__/reset").status_code == 200
+
+
+def test_with_an_admin_token_the_console_page_loads_and_asks_for_it(guarded):
+    remote = Control(guarded.test_client(), remote_addr="10.1.2.3")
+    page = remote.get("/__mock__/ui")
+    assert page.status_code == 200 and b"kore-mock QA console" in page.get_data()
+    script = remote.client.get(
+        "/__mock__/ui/static/console.js", environ_base={"REMOTE_ADDR": "10.1.2.3"}
+    )
+    assert script.status_code == 200 and script.mimetype == "text/javascript"
+    assert remote.get("/__mock__/settings").status_code == 403
+
+
+def test_settings_tell_the_console_a_token_is_required(guarded):
+    settings = Control(guarded.test_client(), token=TOKEN).get("/__mock__/settings").get_json()
+    assert settings["adminTokenRequired"] is True
+
+
+def test_head_and_options_work_like_any_http_server(client):
+    assert client.head("/__mock__/health").status_code == 200
+    options = client.options("/__mock__/settings")
+    assert options.status_code == 200 and "PATCH" in options.headers["Allow"]

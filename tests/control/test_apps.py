@@ -1,0 +1,89 @@
+"""Apps at run time: list (secrets only when asked), add, remove, rotate a secret."""
+
+from __future__ import annotations
+
+from mockserver.auth import mint_token
+from mockserver.settings import DEV_APP, App
+from tests.conftest import ACCOUNT, OTHER_ACCOUNT
+
+NEW_APP = {"clientId": "cs-ci-pipeline", "accountId": ACCOUNT, "streams": ["*"]}
+
+
+def as_app(api, body):
+    return api.as_app(App.from_dict({k: v for k, v in body.items() if k != "name"}))
+
+
+def test_apps_are_listed_without_secrets_unless_asked(control):
+    apps = control.get("/__mock__/apps").get_json()["apps"]
+    assert DEV_APP.client_id in [a["clientId"] for a in apps]
+    assert all("clientSecret" not in a for a in apps)
+    with_secrets = control.get("/__mock__/apps?secrets=true").get_json()["apps"]
+    assert with_secrets[0]["clientSecret"] == DEV_APP.client_secret
+
+
+def test_added_app_gets_a_generated_secret_that_signs_valid_tokens(control, api):
+    response = control.post("/__mock__/apps", json=NEW_APP)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert len(body["clientSecret"]) >= 32 and body["scopes"] == ["Configuration"]
+    assert as_app(api, body).list().status_code == 200
+
+
+def test_added_app_keeps_a_given_secret_and_scopes(control, api):
+    secret = "x" * 40
+    body = control.post(
+        "/__mock__/apps", json={**NEW_APP, "clientSecret": secret, "scopes": ["Analytics"]}
+    ).get_json()
+    assert body["clientSecret"] == secret
+    response = as_app(api, body).list()
+    assert response.status_code == 401
+    assert response.get_json()["errors"][0]["msg"] == "Permission denied. Scope is incorrect!"
+
+
+def test_adding_an_existing_client_id_is_a_conflict(control):
+    control.post("/__mock__/apps", json=NEW_APP)
+    response = control.post("/__mock__/apps", json={**NEW_APP, "accountId": OTHER_ACCOUNT})
+    assert response.status_code == 409
+    assert len(control.get("/__mock__/apps").get_json()["apps"]) == 5
+
+
+def test_adding_an_app_with_bad_fields_is_a_400(control):
+    assert control.post("/__mock__/apps", json={"clientId": "x"}).status_code == 400
+    bad_stream = {**NEW_APP, "streams": ["not-a-stream"]}
+    response = control.post("/__mock__/apps", json=bad_stream)
+    assert response.status_code == 400 and "stream id" in response.get_json()["errors"][0]["msg"]
+    short = control.post("/__mock__/apps", json={**NEW_APP, "clientSecret": "short"})
+    assert short.status_code == 400
+
+
+def test_removed_app_can_no_longer_call_the_api(control, api):
+    body = control.post("/__mock__/apps", json=NEW_APP).get_json()
+    caller = as_app(api, body)
+    assert caller.list().status_code == 200
+    removed = control.delete("/__mock__/apps/cs-ci-pipeline").get_json()
+    assert removed["clientId"] == "cs-ci-pipeline" and "clientSecret" not in removed
+    assert caller.list().status_code == 401
+    assert control.delete("/__mock__/apps/cs-ci-pipeline").status_code == 404
+
+
+def test_rotated_secret_is_returned_and_old_tokens_stop_working(control, api):
+    old_token_api = api.as_app(DEV_APP)
+    rotated = control.post(f"/__mock__/apps/{DEV_APP.client_id}/rotate-secret").get_json()
+    assert rotated["clientSecret"] != DEV_APP.client_secret
+    assert old_token_api.list().status_code == 401
+    new_app = App.from_dict({k: v for k, v in rotated.items() if k != "name"})
+    assert api.as_app(new_app).list().status_code == 200
+    assert mint_token(new_app) != mint_token(DEV_APP)
+
+
+def test_rotate_to_a_given_secret_and_of_an_unknown_app(control):
+    secret = "y" * 32
+    body = control.post(
+        f"/__mock__/apps/{DEV_APP.client_id}/rotate-secret", json={"clientSecret": secret}
+    ).get_json()
+    assert body["clientSecret"] == secret
+    assert control.post("/__mock__/apps/nobody/rotate-secret").status_code == 404
+    short = control.post(
+        f"/__mock__/apps/{DEV_APP.client_id}/rotate-secret", json={"clientSecret": "short"}
+    )
+    assert short.status_code == 400

@@ -1,0 +1,131 @@
+"""`kore-mock reset | seed | journal` drive a running server over HTTP."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+from click.testing import CliRunner
+
+from mockserver.app import create_app
+from mockserver.cli import main
+from tests.conftest import ACCOUNT, STREAM, csv_file, person
+from tests.live import call, free_port, threaded_server
+
+NS = ["--account", ACCOUNT, "--stream", STREAM]
+
+
+@pytest.fixture
+def server(app):
+    with threaded_server(app) as url:
+        yield url
+
+
+def run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def contacts(url: str) -> list[dict]:
+    return call(f"{url}/__mock__/namespaces/{ACCOUNT}/{STREAM}/export")[2]
+
+
+def test_seed_a_csv_file_lists_refused_rows_with_reasons(server, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_file("a,b,Mr,9876543210,+91,", "c,d,Mr,9876543210,+91,"))
+    result = run("seed", str(path), "--url", server, *NS)
+    assert result.exit_code == 0, result.output
+    assert f"Seeded {ACCOUNT} / {STREAM}: 1 created, 1 refused." in result.output
+    assert "refused row 2: DUPLICATE_IN_FILE: Row 2: phone number +919876543210 repeats row 1" in (
+        result.output
+    )
+    assert len(contacts(server)) == 1
+
+
+def test_seed_legacy_duplicates_from_json(server, tmp_path):
+    path = tmp_path / "legacy.json"
+    path.write_text(json.dumps([person("a", "b", "9876543210"), person("c", "d", "9876543210")]))
+    result = run("seed", str(path), "--legacy-duplicates", "--url", server, *NS)
+    assert "as legacy duplicates: 2 created, 0 refused." in result.output
+    assert len(contacts(server)) == 2
+
+
+def test_seed_reads_the_namespace_and_url_from_the_environment(server, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_file("a,b,Mr,9876543210,+91,"))
+    env = {"KORE_MOCK_URL": server, "KORE_MOCK_ACCOUNT_ID": ACCOUNT, "KORE_MOCK_STREAM_ID": STREAM}
+    result = run("seed", str(path), "--json", env=env)
+    assert json.loads(result.output)["createdCount"] == 1
+
+
+def test_seed_of_a_bad_file_is_a_clear_error(server, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("name,phone\nann,1\n")
+    result = run("seed", str(path), "--url", server, *NS)
+    assert result.exit_code == 1
+    assert "HTTP 400: The CSV header is missing" in result.output
+    broken = tmp_path / "broken.json"
+    broken.write_text("[")
+    assert "is not valid JSON" in run("seed", str(broken), "--url", server).output
+
+
+def test_reset_everything_or_one_namespace(server, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_file("a,b,Mr,9876543210,+91,"))
+    run("seed", str(path), "--url", server, *NS)
+    result = run("reset", "--url", server, *NS)
+    assert result.output == f"Reset {ACCOUNT} / {STREAM}: 1 contact(s) removed.\n"
+    run("seed", str(path), "--url", server, *NS)
+    result = run("reset", "--url", server)
+    assert result.output.startswith("Reset everything: 1 contact(s) removed;")
+    assert contacts(server) == []
+
+
+def test_journal_lists_filters_and_shows_one_entry(server, api):
+    base_url = f"{server}/agentassist/api/v1/public/{STREAM}/contacts"
+    call(base_url, headers=api.headers())
+    call(base_url + "/" + "0" * 24, "DELETE", headers=api.headers())
+    table = run("journal", "--url", server).output.splitlines()
+    header = ["ID", "AT", "METHOD", "STATUS", "MS", "OPERATION", "REFUSED", "PATH"]
+    assert table[0].split() == header
+    assert [line.split()[3] for line in table[1:]] == ["404", "200"]
+    only = run("journal", "--url", server, "--status", "404", "--json").output
+    assert [e["operation"] for e in json.loads(only)] == ["deleteContact"]
+    entry = json.loads(run("journal", "--url", server, "--id", "1").output)
+    assert entry["operation"] == "listContacts"
+    assert run("journal", "--url", server, "--operation", "importContacts").output == (
+        "No journal entries match.\n"
+    )
+
+
+def test_journal_verify_exits_1_when_the_count_is_not_met(server, api):
+    call(f"{server}/agentassist/api/v1/public/{STREAM}/contacts", headers=api.headers())
+    ok = run("journal", "--url", server, "--operation", "listContacts", "--count", "1")
+    assert ok.exit_code == 0 and ok.output == "OK: 1 matching\n"
+    failed = run("journal", "--url", server, "--operation", "importContacts", "--at-least", "1")
+    assert failed.exit_code == 1
+    assert failed.output == "FAILED: Expected at least 1 matching request(s), found 0\n"
+    assert run("journal", "--url", server, "--clear").output == "Journal cleared.\n"
+    assert run("journal", "--url", server, "--count", "0").exit_code == 0
+
+
+def test_verbs_say_clearly_when_no_server_answers():
+    url = f"http://127.0.0.1:{free_port()}"
+    for args in (["reset"], ["journal"]):
+        result = run(*args, "--url", url)
+        assert result.exit_code == 1
+        assert f"cannot reach kore-mock at {url}" in result.output
+        assert "kore-mock serve" in result.output
+
+
+def test_verbs_send_the_admin_token(settings):
+    app = create_app(replace(settings, admin_token="t0ken"))
+    try:
+        with threaded_server(app) as url:
+            refused = run("reset", "--url", url)
+            assert refused.exit_code == 1 and "HTTP 403" in refused.output
+            assert "--admin-token" in refused.output
+            env = {"KORE_MOCK_ADMIN_TOKEN": "t0ken"}
+            assert run("reset", "--url", url, env=env).exit_code == 0
+    finally:
+        app.extensions["kore_mock"].store.close()

@@ -1,0 +1,200 @@
+"""Reset, seed (legacy duplicates included), browse and export through the control plane."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from mockserver.store import redacted
+from tests.conftest import ACCOUNT, HEADER, OTHER_STREAM, STREAM, csv_file, person
+from tests.control.conftest import NS_PATH
+
+OTHER_NS_PATH = f"/__mock__/namespaces/{ACCOUNT}/{OTHER_STREAM}"
+
+
+def test_health_and_version_name_the_server(control, settings):
+    health = control.get("/__mock__/health").get_json()
+    assert health["status"] == "ok" and health["store"] == redacted(settings.db)
+    version = control.get("/__mock__/version").get_json()
+    assert version["version"] == health["version"]
+    assert version["vendorContract"] and version["controlContract"]
+
+
+def test_seed_applies_the_duplicate_rule_and_reports_refused_items(control):
+    body = control.seed(
+        [
+            person("ann", "one", "9876543210"),
+            person("ann", "two", "9876543210"),
+            person("bob", "one", "12"),
+        ]
+    ).get_json()
+    assert body["createdCount"] == 1 and body["rejectedCount"] == 2
+    assert [c["fullName"] for c in body["created"]] == ["ann one"]
+    assert [(r["row"], r["reason"]) for r in body["rejected"]] == [
+        (2, "DUPLICATE_IN_FILE"),
+        (3, "INVALID_FIELD"),
+    ]
+    again = control.seed([person("cid", "one", "9876543210")]).get_json()
+    assert again["rejected"][0]["reason"] == "DUPLICATE_EXISTING"
+    assert again["rejected"][0]["holderId"] == body["created"][0]["id"]
+
+
+def test_seeded_legacy_duplicates_are_stored_side_by_side(control, api):
+    body = control.seed(
+        [person("old", "one", "9876543210"), person("old", "two", "9876543210")], legacy=True
+    ).get_json()
+    assert body["legacyDuplicates"] is True and body["createdCount"] == 2
+    assert api.all_numbers() == ["+919876543210", "+919876543210"]
+
+
+def test_seeded_legacy_duplicate_blocks_a_new_import_of_that_number(control, api):
+    control.seed(
+        [person("old", "one", "9876543210"), person("old", "two", "9876543210")], legacy=True
+    )
+    response = api.import_csv(csv_file("new,one,Mr,9876543210,+91,", "new,two,Mr,9876500000,+91,"))
+    assert response.status_code == 200
+    assert [c["cellPhone"]["phoneNumber"] for c in response.get_json()] == ["+919876500000"]
+    assert response.headers["X-Mock-Rejected-Rows"] == "1"
+    report = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
+    assert report[0]["reason"] == "DUPLICATE_EXISTING" and report[0]["row"] == 1
+
+
+def test_seed_from_a_csv_file_reports_rows_by_column(control):
+    data = csv_file("ann,one,Mr,9876543210,+91,", "bob,two,Mr,98765x,+91,")
+    body = control.seed_csv(data).get_json()
+    assert body["createdCount"] == 1
+    assert body["rejected"][0]["row"] == 2
+    assert body["rejected"][0]["field"] == "cellPhoneNumber"
+
+
+def test_seed_of_a_legacy_csv_keeps_repeated_numbers(control):
+    data = csv_file("ann,one,Mr,9876543210,+91,", "ann,two,Mr,9876543210,+91,")
+    body = control.seed_csv(data, legacy=True).get_json()
+    assert body["createdCount"] == 2 and body["rejectedCount"] == 0
+
+
+def test_seed_takes_a_raw_text_csv_body(control):
+    response = control.post(
+        NS_PATH + "/seed?legacyDuplicates=true",
+        data=csv_file("ann,one,Mr,9876543210,+91,"),
+        content_type="text/csv",
+    )
+    assert response.status_code == 200 and response.get_json()["legacyDuplicates"] is True
+
+
+def test_seed_of_an_unusable_csv_is_a_clear_400_and_stores_nothing(control):
+    response = control.seed_csv(b"firstName,lastName\nann,one\n")
+    assert response.status_code == 400
+    assert "cellPhoneNumber" in response.get_json()["errors"][0]["msg"]
+    assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
+
+
+def test_seed_refuses_bad_requests_without_storing(control):
+    assert control.post(NS_PATH + "/seed", json={"contacts": []}).status_code == 400
+    assert control.post(NS_PATH + "/seed", json=[person("a", "b", "9876543210")]).status_code == 400
+    response = control.post(NS_PATH + "/seed", data="x", content_type="text/plain")
+    assert response.status_code == 415
+    bad_account = f"/__mock__/namespaces/123/{STREAM}"
+    assert control.seed([person("a", "b", "9876543210")], ns=bad_account).status_code == 400
+    assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
+
+
+def test_seed_over_the_row_limit_is_413(control):
+    rows = [person("a", "b", f"98765{i:05d}") for i in range(501)]  # the tests' limit is 500
+    assert control.seed(rows).status_code == 413
+
+
+def test_namespaces_are_listed_with_their_counts(control, api):
+    control.seed([person("a", "one", "9876543210"), person("a", "two", "9876543211")])
+    control.seed([person("b", "one", "9876543210")], ns=OTHER_NS_PATH)
+    api.delete(api.list().get_json()["results"][0]["id"])
+    assert control.get("/__mock__/namespaces").get_json()["namespaces"] == [
+        {"accountId": ACCOUNT, "streamId": STREAM, "active": 1, "inactive": 1},
+        {"accountId": ACCOUNT, "streamId": OTHER_STREAM, "active": 1, "inactive": 0},
+    ]
+
+
+def test_browse_searches_by_name_or_number_and_pages(control):
+    control.seed(
+        [person("Asha", "Rao", "9876543210")]
+        + [person("Ravi", f"Kumar{i}", f"91234{i:05d}") for i in range(30)]
+    )
+    by_name = control.get(NS_PATH + "/contacts?q=asha%20RAO").get_json()
+    assert [c["fullName"] for c in by_name["results"]] == ["Asha Rao"]
+    by_number = control.get(NS_PATH + "/contacts?q=%2B91%2098765").get_json()
+    assert [c["fullName"] for c in by_number["results"]] == ["Asha Rao"]
+    page = control.get(NS_PATH + "/contacts?q=kumar&skip=25&limit=10").get_json()
+    assert page["total"] == 30 and len(page["results"]) == 5
+    assert page["results"][0]["lastName"] == "Kumar25"
+    assert control.get(NS_PATH + "/contacts?q=100%25").get_json()["total"] == 0
+
+
+def test_browse_shows_deleted_contacts_when_asked(control, api):
+    created = control.seed([person("a", "b", "9876543210")]).get_json()["created"][0]
+    api.delete(created["id"])
+    assert control.get(NS_PATH + "/contacts").get_json()["total"] == 0
+    inactive = control.get(NS_PATH + "/contacts?status=INACTIVE").get_json()
+    assert inactive["results"][0]["status"] == "INACTIVE"
+    assert control.get(NS_PATH + "/contacts?status=ALL").get_json()["total"] == 1
+    assert control.get(NS_PATH + "/contacts?limit=0").status_code == 400
+
+
+def test_export_as_json_shows_the_contacts_as_the_api_does(control, api):
+    control.seed([person("a", "b", "9876543210"), person("c", "d", "9876543211")])
+    exported = control.get(NS_PATH + "/export").get_json()
+    assert exported == api.list().get_json()["results"]
+
+
+def test_exported_csv_imports_again_into_another_stream(control, api):
+    control.seed([person("a", "b", "9876543210", extension="+"), person("c", "d", "44", cc="+1")])
+    control.seed([person("c", "d", "2025550123", cc="+1")])
+    response = control.get(NS_PATH + "/export?format=csv")
+    assert response.mimetype == "text/csv"
+    assert f'filename="{STREAM}.csv"' in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert text.startswith(HEADER + ",id,status,createdAt\r\n")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["cellPhoneNumber"], r["cellPhoneCountryCode"]) for r in rows] == [
+        ("9876543210", "+91"),
+        ("2025550123", "+1"),
+    ]
+    reimported = api.import_csv(text.encode(), stream=OTHER_STREAM).get_json()
+    assert [c["cellPhone"]["phoneNumber"] for c in reimported] == ["+919876543210", "+12025550123"]
+
+
+def test_reset_of_one_namespace_leaves_the_others(control, api):
+    control.seed([person("a", "b", "9876543210")])
+    control.seed([person("a", "b", "9876543210")], ns=OTHER_NS_PATH)
+    body = control.post(
+        "/__mock__/reset", json={"accountId": ACCOUNT.upper(), "streamId": STREAM}
+    ).get_json()
+    assert body == {
+        "scope": "namespace",
+        "removedContacts": 1,
+        "namespace": {"accountId": ACCOUNT, "streamId": STREAM},
+    }
+    assert api.list().get_json()["totalResults"] == 0
+    assert api.list(stream=OTHER_STREAM).get_json()["totalResults"] == 1
+
+
+def test_reset_everything_forgets_contacts_journal_faults_and_settings(control, api):
+    control.seed([person("a", "b", "9876543210")], ns=OTHER_NS_PATH)
+    api.list()
+    control.set_fault("listContacts", latencyMs=1)
+    control.settings(importPolicy="reject", rateLimit={"enabled": True, "perMinute": 5})
+    control.post("/__mock__/apps", json={"clientId": "cs-extra", "accountId": ACCOUNT})
+    body = control.post("/__mock__/reset").get_json()
+    assert body == {"scope": "everything", "removedContacts": 1}
+    assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
+    assert control.get("/__mock__/journal").get_json()["entries"] == []
+    assert control.get("/__mock__/faults").get_json()["faults"] == {}
+    settings = control.get("/__mock__/settings").get_json()
+    assert settings["importPolicy"] == "skip" and settings["rateLimit"]["enabled"] is False
+    apps = control.get("/__mock__/apps").get_json()["apps"]
+    assert "cs-extra" not in [a["clientId"] for a in apps]
+
+
+def test_reset_needs_both_halves_of_a_namespace(control):
+    response = control.post("/__mock__/reset", json={"accountId": ACCOUNT})
+    assert response.status_code == 400
+    assert "streamId" in response.get_json()["errors"][0]["msg"]

@@ -1,0 +1,136 @@
+"""The request journal: filters, per-row reports, verify, clear — and its bound."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from mockserver.app import create_app
+from mockserver.contacts.model import now_iso
+from mockserver.settings import Settings
+from tests.conftest import TEST_APPS, Api, base, csv_file, person
+from tests.control.conftest import Control
+
+
+def test_every_api_request_is_journaled_with_its_caller_and_latency(control, api):
+    response = api.create([person("a", "b", "9876543210")])
+    entry = control.get(f"/__mock__/journal/{response.headers['X-Mock-Journal-Id']}").get_json()
+    assert entry["method"] == "POST" and entry["operation"] == "createContacts"
+    assert entry["status"] == 200 and entry["caller"] == api.app.client_id
+    assert entry["latencyMs"] >= 0 and entry["namespace"]["accountId"] == api.account
+
+
+def test_journal_of_an_import_has_the_per_row_report(control, api):
+    response = api.import_csv(csv_file("a,b,Mr,9876543210,+91,", "c,d,Mr,9876543210,+91,"))
+    entry = control.get(f"/__mock__/journal/{response.headers['X-Mock-Journal-Id']}").get_json()
+    assert entry["rejectedCount"] == 1
+    assert entry["report"] == [
+        {
+            "row": 2,
+            "reason": "DUPLICATE_IN_FILE",
+            "field": "cellPhoneNumber",
+            "number": "+919876543210",
+            "msg": "Row 2: phone number +919876543210 repeats row 1",
+        }
+    ]
+
+
+def test_journal_filters_by_operation_status_and_time(control, api):
+    api.list()
+    api.create([person("a", "b", "9876543210")])
+    api.delete("0" * 24)
+    middle = now_iso()
+    time.sleep(0.002)
+    api.list()
+    by_op = control.get("/__mock__/journal?operation=listContacts").get_json()["entries"]
+    assert [e["operation"] for e in by_op] == ["listContacts", "listContacts"]
+    assert by_op[0]["id"] > by_op[1]["id"]  # newest first
+    not_found = control.get("/__mock__/journal?status=404").get_json()["entries"]
+    assert [e["operation"] for e in not_found] == ["deleteContact"]
+    since = control.get(f"/__mock__/journal?since={middle}").get_json()["entries"]
+    assert len(since) == 1
+    until = control.get(f"/__mock__/journal?until={middle}&limit=2").get_json()["entries"]
+    assert [e["operation"] for e in until] == ["deleteContact", "createContacts"]
+
+
+def test_journal_time_filters_accept_offsets(control, api):
+    api.list()
+    assert control.get("/__mock__/journal?since=2000-01-01T02:00:00%2B02:00").get_json()["entries"]
+    assert not control.get("/__mock__/journal?until=2000-01-01").get_json()["entries"]
+
+
+def test_journal_refuses_bad_filters(control):
+    for query in ("status=abc", "limit=0", "limit=1001", "operation=getContact", "since=yesterday"):
+        assert control.get(f"/__mock__/journal?{query}").status_code == 400, query
+    assert control.get("/__mock__/journal/999").status_code == 404
+
+
+def test_verify_counts_matching_requests(control, api):
+    api.list()
+    api.list()
+    api.create([person("a", "b", "9876543210")])
+    assert control.verify(operation="listContacts").get_json() == {"count": 2, "verified": True}
+    met = control.verify(operation="createContacts", status=200, count=1).get_json()
+    assert met == {"count": 1, "verified": True, "expectation": "exactly 1"}
+    assert control.verify(atLeast=3, atMost=3).status_code == 200
+
+
+def test_verify_answers_406_when_the_count_is_not_met(control, api):
+    api.list()
+    response = control.verify(operation="importContacts", atLeast=1)
+    assert response.status_code == 406
+    error = response.get_json()["errors"][0]
+    assert error["msg"] == "Expected at least 1 matching request(s), found 0"
+    assert error["count"] == 0
+    assert control.verify(operation="listContacts", atMost=0).status_code == 406
+
+
+def test_verify_refuses_unknown_fields(control):
+    assert control.verify(opertion="listContacts").status_code == 400
+
+
+def test_clearing_the_journal_forgets_every_entry(control, api):
+    api.list()
+    assert control.delete("/__mock__/journal").get_json() == {"cleared": True}
+    assert control.verify(count=0).status_code == 200
+
+
+def test_control_plane_calls_are_not_journaled(control):
+    control.get("/__mock__/health")
+    assert control.get("/__mock__/journal").get_json()["entries"] == []
+
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_journal_stays_bounded_over_100000_requests(tmp_path):
+    """300 requests through HTTP and 99,700 more entries written the way they are (journal_add),
+    with a journal of 2,000: the row count stays at the bound and memory stops growing."""
+    keep = 2000
+    app = create_app(Settings(db=":memory:", apps=TEST_APPS, journal_size=keep))
+    store = app.extensions["kore_mock"].store
+    api = Api(app.test_client())
+    try:
+        for _ in range(300):
+            response = api.client.get(base(), headers=api.headers())
+            assert response.status_code == 200
+        template = store.journal_query(limit=1)[0]
+        template.pop("id")
+        for _ in range(9700):  # warm up: the journal is full, SQLite's pages are allocated
+            store.journal_add(template, keep=keep)
+        before = _rss_kib()
+        for _ in range(90_000):
+            store.journal_add(template, keep=keep)
+        grown = _rss_kib() - before
+        assert store.journal_count() == keep
+        assert Control(app.test_client()).verify(count=keep).status_code == 200
+        assert grown < 8 * 1024, f"RSS grew by {grown} KiB over 90,000 journal entries"
+    finally:
+        store.close()

@@ -1,0 +1,196 @@
+"""The malformed-input corpus over real HTTP to `kore-mock serve` (gunicorn, its worker threads,
+its limits), byte for byte: also what only a raw socket can send. Each case: a 4xx in Kore's
+envelope, nothing stored, and the next good request on the same server succeeds. Uploads over
+the size limit are refused before their body has been sent, let alone read."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from mockserver.auth import mint_token
+from mockserver.settings import DEV_APP
+from mockserver.spec import API_PREFIX
+from mockserver.store import open_store
+from tests.conftest import TEST_APPS
+from tests.hostile.corpus import CASES, LIMITS, MB, MULTIPART, Case, good_csv, upload
+from tests.hostile.live import LiveServer, RawResponse, chunked, raw_exchange, request_head
+from tests.spec_check import assert_envelope, check_response
+
+GUNICORN_STATUSES = {414, 417, 431}  # answered before the app: not per operation in the spec
+TOKEN = mint_token(DEV_APP)
+ACCOUNT = DEV_APP.account_id
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[LiveServer]:
+    settings = {
+        "apps": [app.to_dict(with_secret=True) for app in TEST_APPS],
+        "limits": LIMITS,
+        "importPolicy": "reject",  # row-level cases refuse the file; file-level ones are alike
+    }
+    live = LiveServer(tmp_path_factory.mktemp("hostile-http"), settings)
+    yield live
+    live.stop()
+
+
+def stream_for(case: Case) -> str:
+    return f"st-http-{CASES.index(case):04d}"
+
+
+def path_for(case: Case) -> str:
+    return f"{API_PREFIX}/{stream_for(case)}/contacts{case.target}"
+
+
+def send(server: LiveServer, case: Case) -> RawResponse:
+    headers = case.headers_for(TOKEN, ACCOUNT)
+    framing = {name.lower() for name, _ in headers} & {"content-length", "transfer-encoding"}
+    body = case.body
+    if case.raw_body is not None:
+        body = case.raw_body
+    elif case.chunked:
+        headers.append(("Transfer-Encoding", "chunked"))
+        body = chunked(case.body)
+    elif not framing and (body or case.method in ("POST", "PUT", "DELETE")):
+        headers.append(("Content-Length", str(case.declared_length or len(body))))
+    head = request_head(case.method, path_for(case), headers, host=f"127.0.0.1:{server.port}")
+    return raw_exchange(server.port, head, body, shutdown_write=case.declared_length is not None)
+
+
+def stored(server: LiveServer) -> int:
+    store = open_store(server.db)
+    try:
+        return sum(n["active"] + n["inactive"] for n in store.namespaces())
+    finally:
+        store.close()
+
+
+def good_import(server: LiveServer, stream: str) -> requests.Response:
+    return requests.post(
+        f"{server.url}{API_PREFIX}/{stream}/contacts/import-contacts",
+        headers={"auth": TOKEN, "accountId": ACCOUNT},
+        files={"result_file": ("c.csv", good_csv("9811100001"), "text/csv")},
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_hostile_request_over_http_is_refused_cleanly(server, case):
+    before = stored(server)
+
+    response = send(server, case)
+
+    assert response.status == case.expected_over_http, response.body[:500]
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert_envelope(body)
+    assert (case.http_says or case.says) in " | ".join(str(e) for e in body["errors"])
+    if response.status not in GUNICORN_STATUSES:
+        check_response(
+            case.method,
+            path_for(case).split("?")[0],
+            response.status,
+            {"Content-Type": response.headers["content-type"]},
+            response.body,
+        )
+    assert stored(server) == before
+
+    after = good_import(server, stream_for(case))
+    assert after.status_code == 200, after.text
+    assert len(after.json()) == 1
+
+
+def _oversized_upload_head(server: LiveServer, length: int, *extra: tuple[str, str]) -> bytes:
+    return request_head(
+        "POST",
+        f"{API_PREFIX}/st-http-oversized/contacts/import-contacts",
+        [
+            ("auth", TOKEN),
+            ("accountId", ACCOUNT),
+            ("Content-Type", MULTIPART),
+            ("Content-Length", str(length)),
+            *extra,
+        ],
+        host=f"127.0.0.1:{server.port}",
+    )
+
+
+def test_upload_over_the_limit_is_413_before_its_body_is_sent(server):
+    before = stored(server)
+    sent = upload(b"x" * (64 * 1024))  # 64 KB of the 50 MB the request announces
+    response = raw_exchange(server.port, _oversized_upload_head(server, 50 * MB), sent)
+    assert response.status == 413
+    assert "limit of 6291456 bytes" in response.json()["errors"][0]["msg"]
+    assert stored(server) == before
+    assert good_import(server, "st-http-after-oversized").status_code == 200
+
+
+def test_upload_over_the_limit_with_expect_100_continue_is_413_with_no_body_byte_sent(server):
+    head = _oversized_upload_head(server, 50 * MB, ("Expect", "100-continue"))
+    response = raw_exchange(server.port, head)  # no body byte is ever sent
+    assert response.status == 413
+    assert_envelope(response.json())
+    assert response.elapsed < 3
+
+
+def test_chunked_upload_over_the_limit_is_refused_while_the_client_is_still_sending(server):
+    started = stored(server)
+    head = request_head(
+        "POST",
+        f"{API_PREFIX}/st-http-chunked/contacts/import-contacts",
+        [
+            ("auth", TOKEN),
+            ("accountId", ACCOUNT),
+            ("Content-Type", MULTIPART),
+            ("Transfer-Encoding", "chunked"),
+        ],
+        host=f"127.0.0.1:{server.port}",
+    )
+    # the limit and 256 KB more, and no last chunk: the body never ends, yet the answer comes
+    body = chunked(upload(b"x" * (LIMITS["maxUploadBytes"] + 256 * 1024)), terminate=False)
+    response = raw_exchange(server.port, head, body, timeout=30)
+    assert response.status == 413
+    assert_envelope(response.json())
+    assert stored(server) == started
+
+
+def test_after_the_corpus_the_log_has_no_tracebacks_and_no_tokens(server):
+    requests.get(server.url + "/__mock__/health", timeout=5).raise_for_status()
+    time.sleep(0.2)  # let the log lines of the last requests arrive
+    output = server.output
+    assert "Traceback" not in output
+    assert "Error handling request" not in output
+    assert TOKEN not in output
+    assert TOKEN.split(".")[1] not in output  # not even the payload
+    for app in TEST_APPS:
+        assert app.client_secret not in output
+
+
+def test_a_refusal_before_the_body_is_read_closes_the_connection_so_keep_alive_clients_go_on(
+    server,
+):
+    session = requests.Session()
+    session.headers.update({"auth": TOKEN, "accountId": ACCOUNT})
+    url = f"{server.url}{API_PREFIX}/st-http-keepalive/contacts"
+    listed = session.get(url, timeout=10)
+    assert listed.headers["Connection"] == "keep-alive"
+    for refused in (
+        session.post(
+            url,
+            data=b"[" + b" " * 500_000 + b"]",
+            timeout=30,
+            headers={"Content-Type": "application/json"},
+        ),  # over maxJsonBytes
+        session.post(
+            url + "/import-contacts",
+            headers={"auth": "x"},
+            timeout=30,
+            files={"result_file": ("c.csv", b"x" * 500_000)},
+        ),  # unauthenticated
+    ):
+        assert refused.status_code in (401, 413)
+        assert refused.headers["Connection"] == "close"
+        assert session.get(url, timeout=10).status_code == 200

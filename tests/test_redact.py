@@ -1,0 +1,24 @@
+"""Credentials a client puts in the wrong place never reach the request journal."""
+
+from mockserver.redact import redacted, redacted_query
+
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJhcHBJZCI6ImNzIn0.c2lnbmF0dXJl"
+
+
+def test_credential_named_query_parameters_are_redacted():
+    raw = b"skip=0&auth=abc&Client_Secret=xyz&token=&limit=5&password=p%20w"
+    assert redacted_query(raw) == (
+        "skip=0&auth=REDACTED&Client_Secret=REDACTED&token=REDACTED&limit=5&password=REDACTED"
+    )
+
+
+def test_a_jwt_is_redacted_under_any_name_and_anywhere_in_an_entry():
+    assert redacted_query(f"note={JWT}&skip=1".encode()) == "note=REDACTED&skip=1"
+    entry = {"errors": [{"msg": f"accountId: value: '{JWT}' does not match"}], "status": 400}
+    assert JWT not in str(redacted(entry))
+    assert redacted(entry)["status"] == 400
+
+
+def test_ordinary_queries_are_kept_as_they_are():
+    assert redacted_query(b"skip=10&limit=100") == "skip=10&limit=100"
+    assert redacted_query(b"") == ""

@@ -1,0 +1,132 @@
+"""`with kore_mock() as kore:` and the pytest fixtures, as a user's test suite sees them."""
+
+from __future__ import annotations
+
+import subprocess
+
+import requests
+
+from mockserver.testing import kore_mock
+from tests.conftest import HEADER, person
+
+pytest_plugins = ["pytester"]
+
+
+def test_context_manager_serves_real_http_with_a_ready_token():
+    with kore_mock() as kore:
+        response = requests.get(kore.contacts_url, headers=kore.headers(), timeout=5)
+        assert response.status_code == 200
+        assert response.json()["totalResults"] == 0
+        assert kore.base_url.startswith("http://127.0.0.1:")
+    try:
+        requests.get(kore.contacts_url, headers=kore.headers(), timeout=1)
+    except requests.ConnectionError:
+        pass
+    else:
+        raise AssertionError("the server still answers after the block")
+
+
+def test_a_subprocess_can_reach_it_too():
+    with kore_mock() as kore:
+        out = subprocess.run(
+            [
+                "curl",
+                "-s",
+                "-H",
+                f"auth: {kore.token}",
+                "-H",
+                f"accountId: {kore.account_id}",
+                kore.contacts_url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        assert '"totalResults":0' in out.stdout
+
+
+def test_import_refusal_is_readable_without_the_http_journal():
+    csv = f"{HEADER}\na,b,Mr,9876543210,+91,\nc,d,Mr,9876543210,+91,\n"
+    with kore_mock() as kore:
+        response = requests.post(
+            kore.contacts_url + "/import-contacts",
+            headers=kore.headers(),
+            files={"result_file": ("c.csv", csv, "text/csv")},
+            timeout=5,
+        )
+        assert len(response.json()) == 1
+        [refused] = kore.rejected_rows()
+        assert (refused["row"], refused["reason"]) == (2, "DUPLICATE_IN_FILE")
+        assert [c["firstName"] for c in kore.contacts()] == ["a"]
+
+
+def test_seeded_legacy_duplicates_block_new_saves():
+    with kore_mock() as kore:
+        seeded = kore.seed(
+            [person("old", "a", "9876543210"), person("old", "b", "9876543210")],
+            legacy_duplicates=True,
+        )
+        assert len(seeded) == 2
+        response = requests.post(
+            kore.contacts_url,
+            headers=kore.headers(),
+            json=[person("new", "c", "9876543210")],
+            timeout=5,
+        )
+        assert response.json() == []
+        assert kore.rejected_rows()[0]["reason"] == "DUPLICATE_EXISTING"
+
+
+def test_seed_from_csv_and_reject_policy():
+    with kore_mock(import_policy="reject") as kore:
+        kore.seed(f"{HEADER}\na,b,Mr,9876543210,+91,\n".encode())
+        response = requests.post(
+            kore.contacts_url,
+            headers=kore.headers(),
+            json=[person("x", "y", "9876543210")],
+            timeout=5,
+        )
+        assert response.status_code == 400
+
+
+def test_minted_tokens_can_carry_extra_claims():
+    with kore_mock() as kore:
+        expired = kore.mint_token(exp=1)
+        response = requests.get(kore.contacts_url, headers=kore.headers(expired), timeout=5)
+        assert response.status_code == 401
+
+
+def test_two_tests_get_isolated_data_and_the_session_fixture_shares(pytester):
+    pytester.makepyfile(
+        """
+        import pytest, requests
+
+        ITEM = [{"firstName": "a", "lastName": "b",
+                 "cellPhone": {"phoneNumber": "9876543210", "countryCode": "+91"}}]
+
+        def create(kore):
+            return requests.post(kore.contacts_url, headers=kore.headers(), json=ITEM).json()
+
+        def test_first(kore_mock):
+            assert len(create(kore_mock)) == 1
+
+        def test_second_starts_empty(kore_mock):
+            assert kore_mock.contacts() == []
+            assert len(create(kore_mock)) == 1
+
+        @pytest.mark.kore_mock(import_policy="reject")
+        def test_marker_sets_the_policy(kore_mock):
+            create(kore_mock)
+            r = requests.post(kore_mock.contacts_url, headers=kore_mock.headers(), json=ITEM)
+            assert r.status_code == 400
+
+        def test_session_one(kore_mock_session):
+            assert len(create(kore_mock_session)) == 1
+
+        def test_session_two_sees_it(kore_mock_session):
+            assert len(kore_mock_session.contacts()) == 1
+        """
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)
