@@ -158,6 +158,12 @@ def _uploaded_csv(request: Request) -> bytes:
         raise ValidationError(
             f"The multipart body has {len(parts)} {IMPORT_PART!r} parts; send one"
         )
+    extra = sorted((set(request.files) | set(request.form)) - {IMPORT_PART})
+    if extra:
+        raise ValidationError(
+            f"The multipart body has unexpected part(s) {', '.join(map(repr, extra))}; "
+            f"send only {IMPORT_PART!r}"
+        )
     return parts[0].read()
 
 

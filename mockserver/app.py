@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 import orjson
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
+from werkzeug.routing import BaseConverter, Map
 
 from mockserver import api
 from mockserver.auth import Authenticator, authorize
@@ -85,9 +87,46 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     return app
 
 
+class _Segment(BaseConverter):
+    """A path parameter that never takes a literal segment of a sibling path.
+
+    OpenAPI matches concrete paths before templated ones, so ``PUT .../contacts/import-contacts``
+    is a wrong method on the import path (405), not an update of a contact ``import-contacts``.
+    """
+
+    def __init__(self, url_map: Map, *literals: str) -> None:
+        super().__init__(url_map)
+        self.regex = "(?!(?:" + "|".join(re.escape(lit) for lit in literals) + ")$)[^/]+"
+
+
+def _rule(path: str, paths: list[str]) -> str:
+    """The werkzeug rule of an OpenAPI path; parameters exclude their siblings' literal segments."""
+    segments = path.split("/")
+    rule = list(segments)
+    for index, segment in enumerate(segments):
+        if not segment.startswith("{"):
+            continue
+        literals = sorted(
+            {
+                other[index]
+                for other in (p.split("/") for p in paths)
+                if len(other) == len(segments)
+                and other[:index] == segments[:index]
+                and other[index + 1 :] == segments[index + 1 :]
+                and not other[index].startswith("{")
+            }
+        )
+        name = segment[1:-1]
+        args = ",".join(repr(lit) for lit in literals)
+        rule[index] = f"<segment({args}):{name}>" if literals else f"<{name}>"
+    return "/".join(rule)
+
+
 def _bind_operations(app: Flask, mock: Mock) -> None:
+    app.url_map.converters["segment"] = _Segment
+    paths = [path for path, _, _ in operations()]
     for path, method, operation_id in operations():
-        rule = path.replace("{", "<").replace("}", ">")
+        rule = _rule(path, paths)
         app.add_url_rule(
             rule,
             endpoint=operation_id,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import click
@@ -154,6 +156,91 @@ def token(config: str | None, client_id: str | None, ttl: int) -> None:
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     sys.stdout.write(mint_token(app, ttl=ttl or None) + "\n")
+
+
+# contract option -> the environment variable the suite reads (contract_tests.settings)
+CONTRACT_ENV = {
+    "base_url": "KORE_BASE_URL",
+    "stream_id": "KORE_STREAM_ID",
+    "account_id": "KORE_ACCOUNT_ID",
+    "jwt": "KORE_JWT",
+    "client_id": "KORE_CLIENT_ID",
+    "client_secret": "KORE_CLIENT_SECRET",
+    "examples": "KORE_EXAMPLES",
+    "stateful_examples": "KORE_STATEFUL_EXAMPLES",
+    "rate_per_minute": "KORE_RATE_PER_MINUTE",
+    "coverage": "KORE_COVERAGE",
+    "seed": "KORE_SEED",
+    "import_policy": "KORE_MOCK_IMPORT_POLICY",
+}
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option(
+    "--base-url",
+    envvar="KORE_BASE_URL",
+    help="Host to test, e.g. https://platform.kore.ai. Default: kore-mock in-process.",
+)
+@click.option("--stream-id", envvar="KORE_STREAM_ID", help="Stream (bot) id st-... of the host.")
+@click.option("--account-id", envvar="KORE_ACCOUNT_ID", help="24-hex account id of the host.")
+@click.option("--jwt", envvar="KORE_JWT", help="A ready JWT for the auth header.")
+@click.option("--client-id", envvar="KORE_CLIENT_ID", help="App client id (to sign a JWT).")
+@click.option("--client-secret", envvar="KORE_CLIENT_SECRET", help="App client secret.")
+@click.option(
+    "--examples",
+    envvar="KORE_EXAMPLES",
+    type=click.IntRange(1),
+    help="Generated examples per operation (default 100 in-process, 10 over HTTP).",
+)
+@click.option(
+    "--stateful-examples",
+    envvar="KORE_STATEFUL_EXAMPLES",
+    type=click.IntRange(1),
+    help="Stateful scenarios (default 30 in-process, 3 over HTTP).",
+)
+@click.option(
+    "--rate-per-minute",
+    envvar="KORE_RATE_PER_MINUTE",
+    type=click.IntRange(0),
+    help="Request budget per minute over HTTP, 0 = unlimited (default 60, Kore's limit).",
+)
+@click.option(
+    "--coverage/--no-coverage",
+    envvar="KORE_COVERAGE",
+    default=None,
+    help="schemathesis' coverage phase: boundary values, missing parts, wrong methods "
+    "(~100 more requests per operation; default on in-process, off over HTTP).",
+)
+@click.option("--seed", envvar="KORE_SEED", type=click.IntRange(0), help="Repeat a run's data.")
+@click.option(
+    "--import-policy",
+    envvar="KORE_MOCK_IMPORT_POLICY",
+    type=click.Choice(["skip", "reject"]),
+    help="In-process mock only: what to do with rejected rows (default skip).",
+)
+@click.option("--junitxml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any) -> None:
+    """Run the contract suite against the mock in-process, or a host with --base-url.
+
+    Extra arguments go to pytest, e.g. `kore-mock contract -- -k duplicate -x`.
+    """
+    try:
+        import pytest
+
+        import contract_tests
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the contract suite needs the test extras ({exc.name} is missing): "
+            "pip install 'kore-mock[test]'"
+        ) from None
+    for name, value in options.items():  # the suite reads its settings from the environment
+        if value is not None:
+            os.environ[CONTRACT_ENV[name]] = str(int(value) if isinstance(value, bool) else value)
+    args = [str(Path(contract_tests.__file__).parent), "-p", "no:cacheprovider", *pytest_args]
+    if junitxml:
+        args.append(f"--junitxml={junitxml}")
+    sys.exit(pytest.main(args))
 
 
 # -- control-plane verbs: they drive a running server over HTTP ------------------------------

@@ -81,20 +81,27 @@ def test_bulk_update_reports_each_item(api, two):
             {"id": two[0]["id"], "lastName": "smith"},
             {"id": two[1]["id"], "cellPhone": {"phoneNumber": "9876543210", "countryCode": "+91"}},
             {"id": "0123456789abcdef01234567", "firstName": "ghost"},
-            {"id": two[0]["id"], "cellPhone": {"phoneNumber": "12345", "countryCode": "+1"}},
         ]
     )
     assert response.status_code == 200
     body = response.get_json()
-    assert (body["totalRequested"], body["successful"], body["failed"]) == (4, 1, 3)
+    assert (body["totalRequested"], body["successful"], body["failed"]) == (3, 1, 2)
     assert body["successfulRecords"][0]["id"] == two[0]["id"]
     assert body["successfulRecords"][0]["contact"]["_id"] == two[0]["id"]
     assert body["successfulRecords"][0]["contact"]["lastName"] == "smith"
-    assert [f["reason"] for f in body["failedRecords"]] == [
-        "DUPLICATE_EXISTING",
-        "NOT_FOUND",
-        "INVALID_FIELD",
-    ]
+    assert [f["reason"] for f in body["failedRecords"]] == ["DUPLICATE_EXISTING", "NOT_FOUND"]
+
+
+def test_bulk_update_with_a_number_too_short_for_e164_is_refused_whole(api, two):
+    response = api.bulk_update(
+        [
+            {"id": two[0]["id"], "lastName": "smith"},
+            {"id": two[1]["id"], "cellPhone": {"phoneNumber": "12345", "countryCode": "+1"}},
+        ]
+    )
+    assert response.status_code == 400
+    assert "phoneNumber" in response.get_json()["errors"][0]["msg"]
+    assert "smith" not in {c["lastName"] for c in api.list().get_json()["results"]}
 
 
 def test_bulk_update_cannot_give_one_number_to_two_contacts(api, two):

@@ -112,10 +112,19 @@ def _describe(error: Exception) -> str:
         where = "body" if isinstance(error, RequestBodyValidationError) else str(error)
         return f"{where}: {details}"
     if isinstance(error, RequestBodyValidationError) and cause is not None:
-        return f"body: {cause}"
-    if cause is not None and str(cause) and str(cause) not in str(error):
-        return f"{error}: {cause}"
-    return str(error)
+        return f"body: {_text(cause)}"
+    if cause is not None and _text(cause) and _text(cause) not in _text(error):
+        return f"{_text(error)}: {_text(cause)}"
+    return _text(error)
+
+
+def _text(error: BaseException) -> str:
+    """The message of an openapi-core error; some decode the raw body, which may not be UTF-8."""
+    try:
+        return str(error)
+    except UnicodeDecodeError:
+        mimetype = getattr(error, "mimetype", None) or "body"
+        return f"the body is not valid UTF-8 {mimetype}"
 
 
 def _schema_error(error: Any) -> str:

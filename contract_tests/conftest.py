@@ -1,0 +1,115 @@
+"""Session set-up of the contract suite: the run, timing, cleanup, and the summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import hypothesis
+import pytest
+
+from contract_tests.client import KoreClient
+from contract_tests.namespace import Baseline, clean_up
+from contract_tests.run import Run, current
+from contract_tests.settings import SuiteConfigError
+from contract_tests.target import Target
+
+RUN_KEY = pytest.StashKey[Run]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        current()
+    except SuiteConfigError as exc:
+        raise pytest.UsageError(f"contract suite: {exc}") from None
+
+
+@pytest.fixture(scope="session")
+def run() -> Run:
+    return current()
+
+
+@pytest.fixture(scope="session")
+def target(run: Run) -> Target:
+    return run.target
+
+
+@pytest.fixture(scope="session")
+def kore(run: Run) -> KoreClient:
+    return run.client
+
+
+@pytest.fixture(scope="session")
+def baseline(run: Run) -> Baseline:
+    return run.baseline
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _namespace(
+    request: pytest.FixtureRequest, run: Run, record_testsuite_property
+) -> Iterator[None]:
+    """Time the run from its first test; delete what it created after the last."""
+    request.config.stash[RUN_KEY] = run
+    run.started = time.monotonic()
+    record_testsuite_property("kore_target", run.settings.describe())
+    record_testsuite_property("kore_seed", run.seed)
+    try:
+        yield
+    finally:
+        run.cleanup = clean_up(run.client, run.baseline)
+        run.finished = time.monotonic()
+        record_testsuite_property("kore_wall_time_s", f"{run.wall_time():.1f}")
+        record_testsuite_property("kore_requests", run.target.ledger.requests)
+        run.target.close()
+    if run.cleanup.remaining:
+        pytest.fail(
+            f"cleanup left {len(run.cleanup.remaining)} contact(s) the suite created: "
+            + ", ".join(run.cleanup.remaining),
+            pytrace=False,
+        )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    if run is None:
+        return
+    settings = run.settings
+    lines = [
+        f"target        {settings.describe()}",
+        f"examples      {settings.examples} per operation, "
+        f"{settings.stateful_examples} stateful scenarios, "
+        f"coverage phase {'on' if settings.coverage else 'off'}",
+        f"seed          {run.seed}  "
+        + (
+            "(derandomized by Hypothesis' CI profile: every run sends the same data)"
+            if hypothesis.settings.default.derandomize
+            else f"(KORE_SEED={run.seed} repeats the generated data)"
+        ),
+        f"requests      {run.target.ledger.requests}"
+        + (
+            f" (throttled to {settings.rate_per_minute}/min)"
+            if run.target.gateway and settings.rate_per_minute
+            else ""
+        ),
+    ]
+    cases = run.target.rewriter.cases
+    if cases:
+        lines.append(
+            "cases sent    " + ", ".join(f"{name} {count}" for name, count in sorted(cases.items()))
+        )
+    if run.target.gateway and run.target.gateway.waited_on_429:
+        lines.append(f"429 back-off  {run.target.gateway.waited_on_429:.0f} s")
+    if run.baseline.legacy_duplicates:
+        lines.append(
+            "legacy dups   numbers shared before the run (left out of the invariant): "
+            + ", ".join(sorted(run.baseline.legacy_duplicates))
+        )
+    if run.cleanup is not None:
+        lines.append(
+            f"cleanup       {run.cleanup.deleted} contact(s) created by the run deleted, "
+            f"{len(run.cleanup.remaining)} left"
+        )
+    lines.append(f"wall time     {run.wall_time():.1f} s")
+    terminalreporter.write_sep("=", "kore contract suite")
+    for line in lines:
+        terminalreporter.write_line(line)

@@ -1,0 +1,59 @@
+"""The one run of this process: settings, target, schema and client, built once from the env.
+
+Test modules need the schema when pytest imports them (``schema.parametrize()``), before any
+fixture exists, so the run is created on first use and shared.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from dataclasses import dataclass, field
+
+from schemathesis.schemas import BaseSchema
+
+from contract_tests.client import KoreClient
+from contract_tests.namespace import Baseline, Cleanup
+from contract_tests.schema import load_schema
+from contract_tests.settings import SuiteConfigError, SuiteSettings
+from contract_tests.target import Target, open_target
+
+
+@dataclass
+class Run:
+    settings: SuiteSettings
+    target: Target
+    schema: BaseSchema
+    client: KoreClient
+    baseline: Baseline
+    started: float = field(default_factory=time.monotonic)
+    cleanup: Cleanup | None = None
+    finished: float | None = None
+
+    @property
+    def seed(self) -> int:
+        return self.schema.config.seed
+
+    def wall_time(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+
+@functools.cache
+def current() -> Run:
+    """The run described by the environment; raises ``SuiteConfigError`` when it is unusable.
+
+    The namespace is listed first: what it holds is never touched, and its numbers never used.
+    """
+    settings = SuiteSettings.from_env(os.environ)
+    target = open_target(settings)
+    client = KoreClient(target)
+    try:
+        existing = client.list_active()
+    except (AssertionError, OSError) as exc:
+        raise SuiteConfigError(
+            f"cannot list the contacts of {settings.describe()}: {exc}"
+        ) from None
+    baseline = Baseline.of(existing)
+    target.numbers.exclude(baseline.numbers)
+    return Run(settings, target, load_schema(target), client, baseline)

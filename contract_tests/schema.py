@@ -1,0 +1,68 @@
+"""openapi.yaml loaded by schemathesis and pointed at the target, with the suite's configuration.
+
+Every choice here is also what a user would write in a ``schemathesis.toml``; it lives in code
+because the values (token, account, stream, example counts) come from the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+from schemathesis.schemas import BaseSchema
+
+from contract_tests import checks  # noqa: F401  (registers the suite's own checks)
+from contract_tests.csv_files import csv_files
+from contract_tests.target import Target
+from mockserver.spec import spec_path
+
+# A save refusing rows answers 400 under the `reject` policy, and an import file can be unusable
+# (malformed CSV) although the multipart body itself is schema-valid.
+SAVE_ACCEPTANCE = ["2xx", "400", "401", "403", "404", "409", "429", "5xx"]
+# Statuses with which the contract documents refusing a request.
+REFUSALS = ["400", "401", "404", "405", "413", "415"]
+SAVE_OPERATIONS = ["createContacts", "importContacts"]
+
+
+def configuration(target: Target) -> dict[str, Any]:
+    settings = target.settings
+    config: dict[str, Any] = {
+        "base-url": target.base_url,
+        "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
+        # the in-process token is the public development app's; a real one stays out of logs
+        "output": {"sanitization": {"enabled": not settings.in_process}},
+        "auth": {"openapi": {"JWT": {"api_key": target.token}}},
+        "parameters": {
+            "header.accountId": target.account_id,
+            "path.streamId": target.stream_id,
+        },
+        # The token comes from the auth config; generating it too would only produce negative
+        # cases the config then repairs. `ignored_auth` probes missing and invalid tokens.
+        "generation": {"max-examples": settings.examples, "with-security-parameters": False},
+        # The app under test is the suite's own entry point, not the host's code.
+        "analysis": {"constants": {"enabled": False}},
+        "phases": {"coverage": {"enabled": settings.coverage}},
+        "checks": {
+            "negative_data_rejection": {"expected-statuses": REFUSALS},
+            "ignored_auth": {"enabled": False},  # run as `auth_is_enforced`, once per operation
+            # run as `created_contact_is_addressable`, which knows bulk delete
+            "ensure_resource_availability": {"enabled": False},
+        },
+        "operations": [
+            {
+                "include-operation-id": SAVE_OPERATIONS,
+                "checks": {"positive_data_acceptance": {"expected-statuses": SAVE_ACCEPTANCE}},
+            }
+        ],
+    }
+    if settings.seed is not None:
+        config["seed"] = settings.seed
+    return config
+
+
+def load_schema(target: Target) -> BaseSchema:
+    schemathesis.openapi.media_type("text/csv", csv_files(target.numbers))
+    config = schemathesis.Config.from_dict(configuration(target))
+    schema = schemathesis.openapi.from_path(spec_path(), config=config)
+    schema.app = target.app
+    return schema

@@ -1,0 +1,159 @@
+"""What the suite runs against and how hard, from environment variables (one switch: KORE_BASE_URL).
+
+Without ``KORE_BASE_URL`` the target is kore-mock in-process (WSGI, a fresh in-memory store, the
+built-in development app). With it, any host over HTTP: ``KORE_STREAM_ID``, ``KORE_ACCOUNT_ID``
+and either ``KORE_JWT`` or ``KORE_CLIENT_ID`` + ``KORE_CLIENT_SECRET`` are then required.
+``kore-mock contract`` sets the same variables from its options.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from mockserver.settings import DEV_APP, DEV_STREAM_ID
+
+STREAM_ID = re.compile(r"st-[A-Za-z0-9-]{1,100}")
+ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{24}")
+
+# (in-process mock, HTTP host)
+DEFAULT_EXAMPLES = (100, 10)
+DEFAULT_STATEFUL_EXAMPLES = (30, 3)
+DEFAULT_RATE_PER_MINUTE = (0, 60)  # Kore allows 60 requests / minute per account
+DEFAULT_COVERAGE = (True, False)  # the coverage phase sends ~100 cases per operation
+
+VARIABLES = {
+    "KORE_BASE_URL": "host to test, e.g. https://platform.kore.ai (unset: kore-mock in-process)",
+    "KORE_STREAM_ID": "stream (bot) id, st-...",
+    "KORE_ACCOUNT_ID": "24-hex account id (header accountId)",
+    "KORE_JWT": "a ready JWT for the header auth",
+    "KORE_CLIENT_ID": "app client id; the suite signs its own HS256 JWT with...",
+    "KORE_CLIENT_SECRET": "...the app's client secret",
+    "KORE_EXAMPLES": "generated examples per operation (100 in-process, 10 over HTTP)",
+    "KORE_STATEFUL_EXAMPLES": "stateful scenarios (30 in-process, 3 over HTTP)",
+    "KORE_RATE_PER_MINUTE": "request budget per minute, 0 = unlimited (0 in-process, 60 over HTTP)",
+    "KORE_COVERAGE": "schemathesis' coverage phase, 1 or 0 (on in-process, off over HTTP)",
+    "KORE_SEED": "seed for data generation, to repeat a run",
+    "KORE_MOCK_IMPORT_POLICY": "in-process mock only: skip (default) or reject",
+}
+
+
+class SuiteConfigError(ValueError):
+    """The environment does not describe a usable target; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class SuiteSettings:
+    base_url: str | None
+    stream_id: str
+    account_id: str
+    jwt: str | None
+    client_id: str | None
+    client_secret: str | None
+    examples: int
+    stateful_examples: int
+    rate_per_minute: int
+    coverage: bool
+    seed: int | None
+    import_policy: str
+
+    @property
+    def in_process(self) -> bool:
+        return self.base_url is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SuiteSettings:
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        base_url = get("KORE_BASE_URL")
+        remote = int(base_url is not None)
+        if base_url is None:
+            stream_id, account_id = DEV_STREAM_ID, DEV_APP.account_id
+            jwt = client_id = client_secret = None
+        else:
+            if not re.match(r"https?://[^/]+", base_url):
+                raise SuiteConfigError(
+                    f"KORE_BASE_URL must be an http(s) URL like https://platform.kore.ai, "
+                    f"not {base_url!r}"
+                )
+            base_url = base_url.rstrip("/")
+            stream_id = _required(get("KORE_STREAM_ID"), "KORE_STREAM_ID", STREAM_ID)
+            account_id = _required(get("KORE_ACCOUNT_ID"), "KORE_ACCOUNT_ID", ACCOUNT_ID)
+            jwt, client_id, client_secret = (
+                get("KORE_JWT"),
+                get("KORE_CLIENT_ID"),
+                get("KORE_CLIENT_SECRET"),
+            )
+            if jwt is None and not (client_id and client_secret):
+                raise SuiteConfigError(
+                    "KORE_BASE_URL is set: give KORE_JWT, or KORE_CLIENT_ID and KORE_CLIENT_SECRET "
+                    "so the suite can sign its own token"
+                )
+        policy = get("KORE_MOCK_IMPORT_POLICY") or "skip"
+        if policy not in ("skip", "reject"):
+            raise SuiteConfigError(
+                f"KORE_MOCK_IMPORT_POLICY must be skip or reject, not {policy!r}"
+            )
+        seed = get("KORE_SEED")
+        return cls(
+            base_url=base_url,
+            stream_id=stream_id,
+            account_id=account_id,
+            jwt=jwt,
+            client_id=client_id,
+            client_secret=client_secret,
+            examples=_count(get("KORE_EXAMPLES"), "KORE_EXAMPLES", DEFAULT_EXAMPLES[remote], 1),
+            stateful_examples=_count(
+                get("KORE_STATEFUL_EXAMPLES"),
+                "KORE_STATEFUL_EXAMPLES",
+                DEFAULT_STATEFUL_EXAMPLES[remote],
+                1,
+            ),
+            rate_per_minute=_count(
+                get("KORE_RATE_PER_MINUTE"),
+                "KORE_RATE_PER_MINUTE",
+                DEFAULT_RATE_PER_MINUTE[remote],
+                0,
+            ),
+            coverage=_flag(get("KORE_COVERAGE"), "KORE_COVERAGE", DEFAULT_COVERAGE[remote]),
+            seed=None if seed is None else _count(seed, "KORE_SEED", 0, 0),
+            import_policy=policy,
+        )
+
+    def describe(self) -> str:
+        if self.in_process:
+            return f"kore-mock in-process (import policy {self.import_policy})"
+        return f"{self.base_url} (stream {self.stream_id}, account {self.account_id})"
+
+
+def _required(value: str | None, name: str, pattern: re.Pattern[str]) -> str:
+    if value is None:
+        raise SuiteConfigError(f"KORE_BASE_URL is set, so {name} is required too")
+    if not pattern.fullmatch(value):
+        raise SuiteConfigError(f"{name}={value!r} does not look right ({VARIABLES[name]})")
+    return value
+
+
+def _count(value: str | None, name: str, default: int, minimum: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SuiteConfigError(f"{name} must be an integer, not {value!r}") from None
+    if number < minimum:
+        raise SuiteConfigError(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def _flag(value: str | None, name: str, default: bool) -> bool:
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SuiteConfigError(f"{name} must be 1 or 0, not {value!r}")

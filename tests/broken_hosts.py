@@ -1,0 +1,116 @@
+"""Deliberately broken variants of kore-mock, for proving that the contract suite catches them.
+
+Each is the real mock with one fault: a WSGI wrapper that changes its answers or requests, or (for
+the duplicate rule, which lives in the service) the mock with a service that skips the rule.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+
+from mockserver.app import create_app
+from mockserver.auth import mint_token
+from mockserver.contacts.service import ContactsService, SaveOutcome
+from mockserver.settings import DEV_APP, Settings
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def healthy_mock() -> Flask:
+    return create_app(Settings(db=":memory:"))
+
+
+class _Rewrite:
+    """Runs the mock, then lets ``change`` rewrite its status line, headers and body."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        answer: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer.update(status=status, headers=headers)
+            return lambda data: None
+
+        result = self.app(environ, capture)
+        try:
+            body = b"".join(result)
+        finally:
+            getattr(result, "close", lambda: None)()
+        status, headers, body = self.change(environ, answer["status"], answer["headers"], body)
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    def change(
+        self, environ: dict[str, Any], status: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[str, list[tuple[str, str]], bytes]:
+        return status, headers, body
+
+
+class DropsRequiredField(_Rewrite):
+    """Contacts in successful answers lack ``fullName`` (a required field)."""
+
+    def change(self, environ, status, headers, body):
+        if status.startswith("200") and body.startswith((b"{", b"[")):
+            body = json.dumps(_without(json.loads(body), "fullName")).encode()
+        return status, headers, body
+
+
+class FailsImports(_Rewrite):
+    """Every import answers 500 (in Kore's envelope, so only the status is wrong)."""
+
+    def change(self, environ, status, headers, body):
+        if environ["PATH_INFO"].endswith("/import-contacts") and status.startswith("200"):
+            body = json.dumps({"errors": [{"msg": "Internal server error", "code": 500}]})
+            return "500 INTERNAL SERVER ERROR", headers, body.encode()
+        return status, headers, body
+
+
+class ErrorsOutsideEnvelope(_Rewrite):
+    """Errors answer ``{"message": ...}`` instead of ``{"errors": [{"msg", "code"}]}``."""
+
+    def change(self, environ, status, headers, body):
+        if re.match(r"4\d\d", status):
+            errors = json.loads(body)["errors"]
+            body = json.dumps({"message": errors[0]["msg"]}).encode()
+        return status, headers, body
+
+
+class IgnoresAuth:
+    """Any token, or none, is taken as the development app's."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.token = mint_token(DEV_APP)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        environ["HTTP_AUTH"] = self.token
+        return self.app(environ, start_response)
+
+
+class _NoDuplicateRule(ContactsService):
+    def _save(self, ns, caller, numbered_items, *, policy, field_name) -> SaveOutcome:
+        items = [item for _, item in numbered_items]
+        return self.seed(ns, caller, items, legacy_duplicates=True)
+
+
+def accepts_duplicates(app: Flask) -> Flask:
+    """Creates and imports store every valid row, whoever holds its number already."""
+    mock = app.extensions["kore_mock"]
+    mock.service = _NoDuplicateRule(mock.service.store, mock.service.rules)
+    return app
+
+
+def _without(value: Any, field: str) -> Any:
+    if isinstance(value, list):
+        return [_without(item, field) for item in value]
+    if isinstance(value, dict):
+        return {k: _without(v, field) for k, v in value.items() if k != field}
+    return value

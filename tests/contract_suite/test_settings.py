@@ -1,0 +1,57 @@
+"""The contract suite's one switch: environment variables -> the target of a run."""
+
+import pytest
+
+from contract_tests.settings import SuiteConfigError, SuiteSettings
+from mockserver.settings import DEV_APP, DEV_STREAM_ID
+
+HOST = {
+    "KORE_BASE_URL": "https://platform.kore.ai/",
+    "KORE_STREAM_ID": "st-7dc994f0-4436-5134-9fa8-a942625xxxxx",
+    "KORE_ACCOUNT_ID": "63c7ebae6a2aef36de8f0009",
+    "KORE_JWT": "a.b.c",
+}
+
+
+def test_without_a_base_url_the_target_is_the_mock_in_process_with_100_examples():
+    settings = SuiteSettings.from_env({})
+    assert settings.in_process
+    assert (settings.stream_id, settings.account_id) == (DEV_STREAM_ID, DEV_APP.account_id)
+    assert settings.examples >= 100
+    assert (settings.rate_per_minute, settings.coverage) == (0, True)
+
+
+def test_a_host_gets_fewer_examples_kores_rate_limit_and_no_coverage_phase():
+    settings = SuiteSettings.from_env(HOST)
+    assert settings.base_url == "https://platform.kore.ai"
+    assert settings.examples < 100
+    assert (settings.rate_per_minute, settings.coverage) == (60, False)
+
+
+def test_counts_and_switches_are_configurable():
+    env = HOST | {"KORE_EXAMPLES": "3", "KORE_RATE_PER_MINUTE": "0", "KORE_COVERAGE": "on"}
+    settings = SuiteSettings.from_env(env)
+    assert (settings.examples, settings.rate_per_minute, settings.coverage) == (3, 0, True)
+
+
+def test_client_credentials_instead_of_a_jwt():
+    env = {k: v for k, v in HOST.items() if k != "KORE_JWT"}
+    settings = SuiteSettings.from_env(env | {"KORE_CLIENT_ID": "cs-1", "KORE_CLIENT_SECRET": "s"})
+    assert (settings.jwt, settings.client_id) == (None, "cs-1")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"KORE_STREAM_ID": ""}, "KORE_STREAM_ID is required"),
+        ({"KORE_ACCOUNT_ID": "42"}, "KORE_ACCOUNT_ID='42' does not look right"),
+        ({"KORE_JWT": ""}, "give KORE_JWT, or KORE_CLIENT_ID and KORE_CLIENT_SECRET"),
+        ({"KORE_BASE_URL": "platform.kore.ai"}, "must be an http(s) URL"),
+        ({"KORE_EXAMPLES": "many"}, "KORE_EXAMPLES must be an integer"),
+        ({"KORE_EXAMPLES": "0"}, "KORE_EXAMPLES must be at least 1"),
+        ({"KORE_COVERAGE": "maybe"}, "KORE_COVERAGE must be 1 or 0"),
+    ],
+)
+def test_an_unusable_environment_is_a_clear_error(change, message):
+    with pytest.raises(SuiteConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        SuiteSettings.from_env(HOST | change)

@@ -1,0 +1,58 @@
+"""`kore-mock contract`: the contract suite from the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def kore_mock(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_contract_against_a_host_without_credentials_is_a_clear_error(tmp_path):
+    result = kore_mock("contract", "--base-url", "http://127.0.0.1:9", cwd=tmp_path)
+    assert result.returncode == 4  # pytest: usage error, nothing ran
+    assert "KORE_STREAM_ID" in result.stdout + result.stderr
+
+
+def test_contract_runs_the_suite_in_process_and_writes_junit(tmp_path):
+    report = tmp_path / "contract.xml"
+    result = kore_mock(
+        "contract",
+        "--examples",
+        "2",
+        "--stateful-examples",
+        "1",
+        "--no-coverage",
+        "--seed",
+        "7",
+        "--junitxml",
+        str(report),
+        "--",
+        "-k",
+        "same_name or keeps_the_contract",
+        cwd=tmp_path,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "kore-mock in-process" in output and "wall time" in output
+    suite = ET.parse(report).getroot().find("testsuite")
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["kore_seed"] == "7"
+    assert float(properties["kore_wall_time_s"]) > 0
+    assert int(suite.get("tests")) == 8 and suite.get("failures") == "0"

@@ -1,0 +1,131 @@
+"""The contract suite fails on a host that breaks the contract (and passes on the healthy mock).
+
+Each variant of the mock is served over real HTTP on a loopback port, and the suite runs against it
+exactly as against a real host (KORE_BASE_URL and friends), with small example counts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from mockserver.contacts.model import Namespace
+from mockserver.settings import DEV_APP, DEV_STREAM_ID
+from tests.broken_hosts import (
+    DropsRequiredField,
+    ErrorsOutsideEnvelope,
+    FailsImports,
+    IgnoresAuth,
+    WsgiApp,
+    accepts_duplicates,
+    healthy_mock,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serve(app: WsgiApp) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def run_suite(
+    base_url: str, tmp_path: Path, tests: str = "contract_tests"
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+    env.update(
+        KORE_BASE_URL=base_url,
+        KORE_STREAM_ID=DEV_STREAM_ID,
+        KORE_ACCOUNT_ID=DEV_APP.account_id,
+        KORE_CLIENT_ID=DEV_APP.client_id,
+        KORE_CLIENT_SECRET=DEV_APP.client_secret,
+        KORE_EXAMPLES="10",
+        KORE_STATEFUL_EXAMPLES="3",
+        KORE_RATE_PER_MINUTE="0",
+        KORE_SEED="4",
+    )
+    command = [sys.executable, "-m", "pytest", str(ROOT / tests), "-x", "-q"]
+    return subprocess.run(
+        [*command, "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+# variant -> (the mock -> the broken host, what the suite's report must say: any of these)
+VARIANTS: dict[str, tuple[Callable[[Flask], WsgiApp], tuple[str, ...]]] = {
+    "drops a required field": (DropsRequiredField, ('"fullName" is a required property',)),
+    "answers 500": (FailsImports, ("Server error", "-> 500")),
+    "accepts a duplicate number": (
+        accepts_duplicates,
+        ("the number is taken, yet contacts were created", "ACTIVE contacts share a number"),
+    ),
+    "answers errors outside the envelope": (
+        ErrorsOutsideEnvelope,
+        ('"errors" is a required property',),
+    ),
+    "ignores auth": (IgnoresAuth, ("API accepts requests without authentication",)),
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_contract_suite_fails_on_a_host_that(variant, tmp_path):
+    breaks, evidence = VARIANTS[variant]
+    mock = healthy_mock()
+    with serve(breaks(mock)) as url:
+        result = run_suite(url, tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert any(text in output for text in evidence), output[-3000:]
+    assert "curl -X" in output, output[-3000:]  # the failing request, reproducible
+    # everything the suite created is deleted, also after failures (and 500s that stored rows)
+    assert active_contacts(mock) == 0, output[-3000:]
+
+
+def active_contacts(mock: Flask) -> int:
+    store = mock.extensions["kore_mock"].store
+    with store.read() as tx:
+        return tx.page(Namespace(DEV_APP.account_id, DEV_STREAM_ID), skip=0, limit=1)[1]
+
+
+def test_contract_suite_passes_on_the_healthy_mock_over_http(tmp_path):
+    mock = healthy_mock()
+    with serve(mock) as url:
+        result = run_suite(url, tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "wall time" in output
+    assert active_contacts(mock) == 0
+
+
+@pytest.mark.parametrize("part", ["test_operations.py", "test_stateful.py"])
+def test_generated_tests_alone_catch_a_host_that_accepts_duplicates(part, tmp_path):
+    with serve(accepts_duplicates(healthy_mock())) as url:
+        result = run_suite(url, tmp_path, f"contract_tests/{part}")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output[-3000:]
+    assert "holds one number twice" in output or "share a number" in output, output[-3000:]

@@ -1,0 +1,102 @@
+"""Requests at the edges of the wire format (found by the contract suite's generated cases)."""
+
+import io
+
+import pytest
+
+from tests.conftest import base, csv_file
+
+
+@pytest.mark.parametrize(
+    ("method", "segment", "allowed"),
+    [
+        ("PUT", "import-contacts", {"POST"}),
+        ("DELETE", "import-contacts", {"POST"}),
+        ("DELETE", "bulk-update", {"PUT"}),
+        ("PUT", "bulk-delete", {"DELETE"}),
+    ],
+)
+def test_wrong_method_on_a_literal_path_is_405_not_a_contact_id(api, method, segment, allowed):
+    response = api.call(method, f"{base()}/{segment}", json={"ids": ["0" * 24]})
+    assert response.status_code == 405
+    assert response.get_json()["errors"][0]["code"] == 405
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) - {"OPTIONS"} == allowed
+
+
+def test_options_on_bulk_update_advertises_only_its_own_method(client):
+    response = client.options(f"{base()}/bulk-update")
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"PUT", "OPTIONS"}
+
+
+def test_contact_ids_next_to_literal_segments_still_route(api):
+    response = api.update("0123456789abcdef01234567", {"firstName": "x"})
+    assert response.status_code == 404
+
+
+def test_json_body_that_is_not_utf8_is_400_not_500(api):
+    response = api.call(
+        "POST",
+        base(),
+        data=b"\x0f\xa5",
+        headers=api.headers(**{"Content-Type": "application/json"}),
+    )
+    assert response.status_code == 400
+    assert "UTF-8" in response.get_json()["errors"][0]["msg"]
+
+
+def test_import_with_a_part_besides_result_file_is_refused(api):
+    data = {
+        "result_file": (io.BytesIO(csv_file("a,b,Mr,2015550123,+1,")), "c.csv", "text/csv"),
+        "comment": "hello",
+    }
+    response = api.call(
+        "POST", base() + "/import-contacts", data=data, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert "'comment'" in response.get_json()["errors"][0]["msg"]
+    assert api.list().get_json()["totalResults"] == 0
+
+
+def test_a_skip_beyond_any_store_offset_is_an_empty_page(api):
+    api.create(
+        [
+            {
+                "firstName": "a",
+                "lastName": "b",
+                "cellPhone": {"phoneNumber": "2015550123", "countryCode": "+1"},
+            }
+        ]
+    )
+    page = api.list(skip=2**70, limit=5).get_json()
+    assert (page["results"], page["skip"], page["hasMore"], page["totalResults"]) == (
+        [],
+        2**70,
+        False,
+        1,
+    )
+
+
+@pytest.mark.parametrize("blank", ["\x1e", "\x85", "\ufeff", "\u3000", " \t"])
+def test_a_name_that_is_blank_in_any_regex_dialect_is_refused(api, blank):
+    item = {
+        "firstName": blank,
+        "lastName": "b",
+        "cellPhone": {"phoneNumber": "2015550123", "countryCode": "+1"},
+    }
+    response = api.create([item])
+    assert response.status_code == 400
+    assert "firstName" in response.get_json()["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize("field", ["salutation", "extension"])
+@pytest.mark.parametrize("start", ["\x1c", "\x85", "\ufeff"])
+def test_a_value_starting_with_whitespace_of_any_regex_dialect_is_refused(api, field, start):
+    phone = {"phoneNumber": "2015550123", "countryCode": "+1"}
+    item = {"firstName": "a", "lastName": "b", "cellPhone": phone}
+    if field == "salutation":
+        item["salutation"] = start + "Mr"
+    else:
+        phone["extension"] = start + "12"
+    response = api.create([item])
+    assert response.status_code == 400
+    assert field in response.get_json()["errors"][0]["msg"]
