@@ -86,7 +86,7 @@ def main() -> None:
     print("\n".join(lines), flush=True)
 
     print("== 2. small requests", flush=True)
-    lines, passed = small_requests.table(small_requests.measure(seconds))
+    lines, passed = small_requests.table(small_requests.measure(seconds, repeat))
     sections += [
         f"### 2. Small requests (wrk, 16 keep-alive clients, {seconds} s each)",
         "",

@@ -1,6 +1,6 @@
 """Small requests under load: kore-mock vs a bare Flask app and vs Prism, in one run.
 
-16 concurrent keep-alive clients (wrk) against each server in turn:
+16 concurrent keep-alive clients (wrk) against each server in turn, each run repeated (median):
 - kore-mock serve --workers 2 (JWT verification, request validation, the store and the journal on),
 - the Python floor: a bare Flask "hello" app under the same gunicorn settings,
 - Prism (@stoplight/prism-cli, installed from npm into bench/.prism on first use) mocking the
@@ -12,11 +12,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
 import tempfile
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import BIN, ROOT, WrkResult, free_port, kore_mock_cmd, running, wrk
@@ -89,62 +91,100 @@ def _create_contact(base: str, headers: dict[str, str]) -> str:
         return json.load(response)[0]["id"]
 
 
-def _run_operations(base: str, env: dict[str, str], seconds: int) -> dict[str, WrkResult]:
+LIST_STREAM = DEV_STREAM_ID  # holds the one contact that update renames: list stays small
+CREATE_STREAM = "st-bench-create-0000-0000-000000000001"  # where create's contacts pile up
+
+
+@dataclass
+class Target:
+    """One server under test: where each operation's requests go."""
+
+    name: str
+    urls: dict[str, str]
+    env: dict[str, str]
+
+
+def _kore_target(port: int, env: dict[str, str]) -> Target:
+    root = f"http://127.0.0.1:{port}/agentassist/api/v1/public"
+    token_headers = {"auth": env["KORE_JWT"], "accountId": env["KORE_ACCOUNT_ID"]}
+    contact = _create_contact(f"{root}/{LIST_STREAM}/contacts", token_headers)
+    return Target(
+        "kore-mock",
+        {
+            "list": f"{root}/{LIST_STREAM}/contacts",
+            "create": f"{root}/{CREATE_STREAM}/contacts",
+            "update": f"{root}/{LIST_STREAM}/contacts/{contact}",
+        },
+        env,
+    )
+
+
+def _prism_target(port: int, env: dict[str, str]) -> Target:
+    base = f"http://127.0.0.1:{port}/agentassist/api/v1/public/{LIST_STREAM}/contacts"
+    return Target(
+        "prism",
+        {"list": base, "create": base, "update": f"{base}/63c7cfaf196ce928529b0001"},
+        env,
+    )
+
+
+def measure(seconds: int, repeat: int = 3) -> dict[str, dict[str, WrkResult]]:
+    """All three servers run side by side; rounds interleave them, and the median run counts.
+
+    wrk opens its 16 connections at once and gunicorn's workers race to accept them, so one run
+    may leave a worker most of them (we saw the bare Flask app at 1,900 and at 6,000 req/s in
+    consecutive runs); repeating and interleaving evens out that luck and any drift of the
+    machine's load.
+    """
+    env = {"KORE_JWT": mint_token(DEV_APP, ttl=24 * 3600), "KORE_ACCOUNT_ID": DEV_APP.account_id}
     scripts = HERE / "wrk"
-    return {
-        "list": wrk(base, script=scripts / "list.lua", seconds=seconds, env=env),
-        "create": wrk(base, script=scripts / "create.lua", seconds=seconds, env=env),
-        "update": wrk(
-            f"{base}/{env['KORE_CONTACT_ID']}",
-            script=scripts / "update.lua",
-            seconds=seconds,
-            env=env,
-        ),
+    runs: dict[str, dict[str, list[WrkResult]]] = {
+        name: {op: [] for op in OPERATIONS} for name in ("kore-mock", "flask-hello", "prism")
     }
-
-
-def measure(seconds: int) -> dict[str, dict[str, WrkResult]]:
-    token = mint_token(DEV_APP, ttl=24 * 3600)
-    env = {"KORE_JWT": token, "KORE_ACCOUNT_ID": DEV_APP.account_id}
-    headers = {"auth": token, "accountId": DEV_APP.account_id}
-    results: dict[str, dict[str, WrkResult]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}/agentassist/api/v1/public/{DEV_STREAM_ID}/contacts"
-        cmd = kore_mock_cmd(port, str(Path(tmp) / "bench.db"), workers=2)
-        with running(cmd, f"http://127.0.0.1:{port}/__mock__/health"):
-            env["KORE_CONTACT_ID"] = _create_contact(base, headers)
-            results["kore-mock"] = _run_operations(base, env, seconds)
-
-    port = free_port()
-    cmd = [
+    kore_port, hello_port, prism_port = free_port(), free_port(), free_port()
+    hello_cmd = [
         str(BIN / "gunicorn"),
         "-b",
-        f"127.0.0.1:{port}",
+        f"127.0.0.1:{hello_port}",
         *_gunicorn_flags(),
         "bench.hello_app:app",
     ]
-    with running(cmd, f"http://127.0.0.1:{port}/", cwd=ROOT):
-        hello = wrk(f"http://127.0.0.1:{port}/", seconds=seconds)
-        results["flask-hello"] = {op: hello for op in OPERATIONS}
-
-    port = free_port()
-    cmd = [
+    prism_cmd = [
         str(prism_binary()),
         "mock",
         str(ROOT / "openapi.yaml"),
         "-h",
         "127.0.0.1",
         "-p",
-        str(port),
+        str(prism_port),
         "--errors",
         "false",
     ]
-    base = f"http://127.0.0.1:{port}/agentassist/api/v1/public/{DEV_STREAM_ID}/contacts"
-    with running(cmd, f"http://127.0.0.1:{port}/"):
-        env["KORE_CONTACT_ID"] = "63c7cfaf196ce928529b0001"
-        results["prism"] = _run_operations(base, env, seconds)
-    return results
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
+        kore_cmd = kore_mock_cmd(kore_port, str(Path(tmp) / "bench.db"), workers=2)
+        stack.enter_context(running(kore_cmd, f"http://127.0.0.1:{kore_port}/__mock__/health"))
+        stack.enter_context(running(hello_cmd, f"http://127.0.0.1:{hello_port}/", cwd=ROOT))
+        stack.enter_context(running(prism_cmd, f"http://127.0.0.1:{prism_port}/"))
+        targets = [_kore_target(kore_port, env), _prism_target(prism_port, env)]
+        for _ in range(repeat):
+            hello = wrk(f"http://127.0.0.1:{hello_port}/", seconds=seconds)
+            for op in OPERATIONS:
+                runs["flask-hello"][op].append(hello)
+            for target in targets:
+                for op in OPERATIONS:
+                    runs[target.name][op].append(
+                        wrk(
+                            target.urls[op],
+                            script=scripts / f"{op}.lua",
+                            seconds=seconds,
+                            env=target.env,
+                        )
+                    )
+    return {name: {op: _median(r) for op, r in ops.items()} for name, ops in runs.items()}
+
+
+def _median(results: list[WrkResult]) -> WrkResult:
+    return sorted(results, key=lambda r: r.requests_per_s)[len(results) // 2]
 
 
 def table(results: dict[str, dict[str, WrkResult]]) -> tuple[list[str], bool]:
@@ -176,8 +216,9 @@ def table(results: dict[str, dict[str, WrkResult]]) -> tuple[list[str], bool]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    lines, ok = table(measure(args.seconds))
+    lines, ok = table(measure(args.seconds, args.repeat))
     print("\n".join(lines))
     raise SystemExit(0 if ok else 1)
 

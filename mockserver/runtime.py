@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_request_context
+
 from mockserver.settings import App, RateLimit, Settings, check_policy
 from mockserver.store.base import Store
 
@@ -17,6 +19,7 @@ POLICY_KEY = "importPolicy"
 APPS_KEY = "apps"
 FAULTS_KEY = "faults"
 RATE_LIMIT_KEY = "rateLimit"
+_SNAPSHOT = "kore_mock_state"  # attribute of flask.g holding this request's read of the state
 
 
 class Runtime:
@@ -26,14 +29,30 @@ class Runtime:
         self._parsed_from: object = None
         self._parsed: tuple[App, ...] = ()
 
+    def _get(self, key: str) -> Any:
+        """One run-time value. Within a request, every value comes from one read of the state,
+        taken at its first use (auth, faults, the rate limit and the policy each need one)."""
+        if not has_request_context():
+            return self.store.get_state(key)
+        snapshot = g.get(_SNAPSHOT)
+        if snapshot is None:
+            snapshot = self.store.all_state()
+            setattr(g, _SNAPSHOT, snapshot)
+        return snapshot.get(key)
+
+    def _set(self, key: str, value: Any) -> None:
+        self.store.set_state(key, value)
+        if has_request_context():
+            g.pop(_SNAPSHOT, None)  # this request reads what it just wrote
+
     def import_policy(self) -> str:
-        return self.store.get_state(POLICY_KEY) or self.settings.import_policy
+        return self._get(POLICY_KEY) or self.settings.import_policy
 
     def set_import_policy(self, policy: str) -> None:
-        self.store.set_state(POLICY_KEY, check_policy(policy))
+        self._set(POLICY_KEY, check_policy(policy))
 
     def apps(self) -> tuple[App, ...]:
-        stored = self.store.get_state(APPS_KEY)
+        stored = self._get(APPS_KEY)
         if stored is None:
             return self.settings.apps
         if stored != self._parsed_from:  # parse (and check) each stored version once
@@ -42,27 +61,25 @@ class Runtime:
         return self._parsed
 
     def set_apps(self, apps: tuple[App, ...]) -> None:
-        self.store.set_state(APPS_KEY, [a.to_dict(with_secret=True) for a in apps])
+        self._set(APPS_KEY, [a.to_dict(with_secret=True) for a in apps])
 
     def faults(self) -> dict[str, dict[str, Any]]:
         """operationId (or ``*`` for every operation) -> fault, as the control API shows it."""
-        return self.store.get_state(FAULTS_KEY) or {}
+        return self._get(FAULTS_KEY) or {}
 
     def set_faults(self, faults: dict[str, dict[str, Any]]) -> None:
-        self.store.set_state(FAULTS_KEY, faults or None)
+        self._set(FAULTS_KEY, faults or None)
 
     def rate_limit(self) -> RateLimit:
-        stored = self.store.get_state(RATE_LIMIT_KEY)
+        stored = self._get(RATE_LIMIT_KEY)
         if stored is None:
             return self.settings.rate_limit
         return RateLimit(enabled=stored["enabled"], per_minute=stored["perMinute"])
 
     def set_rate_limit(self, limit: RateLimit) -> None:
-        self.store.set_state(
-            RATE_LIMIT_KEY, {"enabled": limit.enabled, "perMinute": limit.per_minute}
-        )
+        self._set(RATE_LIMIT_KEY, {"enabled": limit.enabled, "perMinute": limit.per_minute})
 
     def reset(self) -> None:
         """Back to the start-up settings: forget every run-time change."""
         for key in (POLICY_KEY, APPS_KEY, FAULTS_KEY, RATE_LIMIT_KEY):
-            self.store.set_state(key, None)
+            self._set(key, None)

@@ -67,7 +67,7 @@ class Store(ABC):
 
     @abstractmethod
     def read(self) -> AbstractContextManager[Transaction]:
-        """Read-only access; every Transaction read method is one consistent query."""
+        """A read-only transaction: one consistent snapshot."""
 
     # -- shared state for the control plane ----------------------------------------------
 
@@ -130,6 +130,10 @@ class Store(ABC):
     @abstractmethod
     def get_state(self, key: str) -> Any:
         """A JSON value shared by every process on the store (run-time settings), or None."""
+
+    @abstractmethod
+    def all_state(self) -> dict[str, Any]:
+        """Every state key with its JSON value, read at once (one query per request)."""
 
     @abstractmethod
     def set_state(self, key: str, value: Any) -> None: ...

@@ -392,6 +392,10 @@ class PostgresStore(Store):
             row = conn.execute("SELECT value FROM state WHERE key = %s", (key,)).fetchone()
         return None if row is None else row[0]
 
+    def all_state(self) -> dict[str, Any]:
+        with self._transaction() as conn:
+            return dict(conn.execute("SELECT key, value FROM state").fetchall())
+
     def set_state(self, key: str, value: Any) -> None:
         with self._transaction() as conn:
             if value is None:

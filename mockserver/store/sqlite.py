@@ -48,7 +48,6 @@ COLUMNS = (
     "updated_at",
 )
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
-_PAGE = "SELECT " + ", ".join(COLUMNS) + ", COUNT(*) OVER () FROM contacts"
 _INSERT = (
     "INSERT INTO contacts ("
     + ", ".join(COLUMNS)
@@ -196,13 +195,15 @@ class SqliteTransaction(Transaction):
 
     def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
         where = " WHERE account_id = ? AND stream_id = ? AND status = 'ACTIVE'"
-        rows = self.conn.execute(
-            _PAGE + where + " ORDER BY seq LIMIT ? OFFSET ?", (*ns, limit, skip)
-        ).fetchall()
-        if rows:  # each row carries the total of the whole namespace
-            return [Contact(*r[:-1]) for r in rows], rows[0][-1]
+        # the count reads only the listing index (a window COUNT(*) OVER () would read every
+        # row of the namespace in full: 50 ms a page at 10,000 contacts)
         (total,) = self.conn.execute("SELECT COUNT(*) FROM contacts" + where, ns).fetchone()
-        return [], total
+        if skip >= total:
+            return [], total
+        rows = self.conn.execute(
+            _SELECT + where + " ORDER BY seq LIMIT ? OFFSET ?", (*ns, limit, skip)
+        ).fetchall()
+        return [Contact(*r) for r in rows], total
 
     def active(self, ns: Namespace) -> Iterator[Contact]:
         rows = self.conn.execute(
@@ -301,9 +302,7 @@ class SqliteStore(Store):
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
-        # Reads are single statements (a page carries its total), each its own snapshot:
-        # no BEGIN/COMMIT round trips on the hottest path.
-        with self._connection() as conn:
+        with self._transaction("BEGIN") as conn:  # one snapshot: a page agrees with its total
             yield SqliteTransaction(conn)
 
     # -- control-plane state ---------------------------------------------------------------
@@ -418,6 +417,11 @@ class SqliteStore(Store):
         with self._connection() as conn:
             row = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return None if row is None else json.loads(row[0])
+
+    def all_state(self) -> dict[str, Any]:
+        with self._connection() as conn:
+            rows = conn.execute("SELECT key, value FROM state").fetchall()
+        return {key: orjson.loads(value) for key, value in rows}
 
     def set_state(self, key: str, value: Any) -> None:
         with self._transaction("BEGIN IMMEDIATE") as conn:
