@@ -55,11 +55,17 @@ def floor_seconds(data: bytes, response: list[dict], workdir: Path) -> float:
         "CREATE UNIQUE INDEX u ON c (account_id, stream_id, phone_number, dup_slot)"
         " WHERE status = 'ACTIVE'"
     )
+    # the same stored values as the server's: its ids, audit fields and timestamps
+    ids = [c["id"] for c in response]
+    first = response[0] if response else {}
+    org, by, by_aid, stamp = (
+        first.get(k, "") for k in ("orgId", "createdBy", "createdByAId", "createdAt")
+    )
     started = time.perf_counter()
     rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))[1:]
     values = [
         (
-            f"{i:024x}",
+            ids[i],
             DEV_APP.account_id,
             "st-floor",
             "ACTIVE",
@@ -69,13 +75,13 @@ def floor_seconds(data: bytes, response: list[dict], workdir: Path) -> float:
             f"+{r[4].lstrip('+')}{r[3]}",
             r[4],
             r[5],
-            "o",
-            "u",
-            "a",
+            org,
+            by,
+            by_aid,
             None,
             None,
-            "t",
-            "t",
+            stamp,
+            stamp,
             0,
         )
         for i, r in enumerate(rows)

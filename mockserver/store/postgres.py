@@ -46,6 +46,7 @@ _MIGRATION_LOCK = (0x6B6F7265, 1)
 
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
 _COPY = "COPY contacts (" + ", ".join(COLUMNS) + ", dup_slot) FROM STDIN"
+_COPY_SLOT_0 = "COPY contacts (" + ", ".join(COLUMNS) + ") FROM STDIN"
 _UPDATE = (
     "UPDATE contacts SET "
     + ", ".join(f"{c} = %s" for c in COLUMNS[3:])
@@ -132,11 +133,17 @@ class PostgresTransaction(Transaction):
     def insert(self, contacts: Sequence[Contact], *, legacy: bool = False) -> None:
         if not contacts:
             return
-        slots = self._legacy_slots(contacts) if legacy else [0] * len(contacts)
         try:
-            with self.conn.cursor() as cursor, cursor.copy(_COPY) as copy:
-                for contact, slot in zip(contacts, slots, strict=True):
-                    copy.write_row((*_values(contact), slot))
+            with self.conn.cursor() as cursor:
+                if not legacy:  # dup_slot takes its default, 0; a Contact is a row already
+                    with cursor.copy(_COPY_SLOT_0) as copy:
+                        for contact in contacts:
+                            copy.write_row(contact)
+                    return
+                slots = self._legacy_slots(contacts)
+                with cursor.copy(_COPY) as copy:
+                    for contact, slot in zip(contacts, slots, strict=True):
+                        copy.write_row((*_values(contact), slot))
         except errors.UniqueViolation as exc:
             raise NumberTaken(_taken_key(exc)) from None
 
