@@ -38,7 +38,7 @@ from mockserver.memory import paused_gc
 from mockserver.redact import redacted, redacted_query
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
-from mockserver.spec import items_check, operations
+from mockserver.spec import items_check, json_body_operations, operations
 from mockserver.store import open_store
 from mockserver.store.base import Store
 from mockserver.validation import RequestValidator, shared_validator
@@ -175,8 +175,8 @@ def _view(mock: Mock, operation_id: str) -> Any:
 
 
 def _check_json_size(operation_id: str, settings: Settings) -> None:
-    if operation_id == "importContacts":
-        return
+    if operation_id not in json_body_operations():
+        return  # no body to read (list, delete) or a multipart upload (import)
     limit = settings.limits.max_json_bytes
     length = request.content_length
     if length is not None and length > limit:

@@ -44,6 +44,18 @@ def operations() -> list[tuple[str, str, str]]:
 
 
 @functools.cache
+def json_body_operations() -> frozenset[str]:
+    """The operationIds whose request body is JSON (create, update, the bulk operations)."""
+    return frozenset(
+        operation["operationId"]
+        for item in spec_dict()["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        and "application/json" in operation.get("requestBody", {}).get("content", {})
+    )
+
+
+@functools.cache
 def items_check(schema_name: str) -> Any:
     """A check of many instances of one ``components/schemas`` entry at once.
 
