@@ -130,6 +130,20 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def ensure_wrk() -> None:
+    """wrk from Debian's packages, installed on first use where apt-get can (as root)."""
+    if shutil.which("wrk") is not None:
+        return
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        raise RuntimeError("wrk is not installed: apt-get install wrk")
+    print("installing wrk (apt-get install wrk) ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "--no-install-recommends", "wrk"]
+    if subprocess.run(install, env=env).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, check=True)
+        subprocess.run(install, env=env, check=True)
+
+
 @dataclass
 class WrkResult:
     requests_per_s: float
@@ -148,8 +162,7 @@ def wrk(
     threads: int = 2,
     env: dict[str, str] | None = None,
 ) -> WrkResult:
-    if shutil.which("wrk") is None:
-        raise RuntimeError("wrk is not installed (apt-get install wrk)")
+    ensure_wrk()
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     if script is not None:
         cmd += ["-s", str(script)]
