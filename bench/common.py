@@ -91,28 +91,19 @@ def kore_mock_cmd(port: int, db: str, workers: int = 1, config: str | None = Non
     return cmd + (["--config", config] if config else [])
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (gunicorn master + workers), in MB."""
-    total = 0
-    for proc in [pid, *_children(pid)]:
-        try:
-            text = Path(f"/proc/{proc}/status").read_text()
-        except OSError:
-            continue
-        match = re.search(r"VmRSS:\s+(\d+) kB", text)
-        total += int(match.group(1)) if match else 0
-    return total / 1024
-
-
 def peak_rss_mb(pid: int) -> float:
     """Highest resident memory of each process in the tree so far (VmHWM), summed, in MB."""
+    return _tree_status_mb(pid, "VmHWM")
+
+
+def _tree_status_mb(pid: int, field: str) -> float:
     total = 0
     for proc in [pid, *_children(pid)]:
         try:
             text = Path(f"/proc/{proc}/status").read_text()
         except OSError:
             continue
-        match = re.search(r"VmHWM:\s+(\d+) kB", text)
+        match = re.search(rf"{field}:\s+(\d+) kB", text)
         total += int(match.group(1)) if match else 0
     return total / 1024
 

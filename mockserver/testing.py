@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mockserver.app import create_app
 from mockserver.auth import mint_token
@@ -169,7 +169,27 @@ def kore_mock(
         import_policy=check_policy(import_policy),
     )
     flask_app = create_app(settings)
-    server = make_server("127.0.0.1", 0, flask_app, threaded=True, request_handler=_QuietHandler)
+    app = settings.apps[0]
+    try:
+        with serve_wsgi(flask_app) as base_url:
+            yield KoreMock(
+                base_url=base_url,
+                account_id=app.account_id,
+                stream_id=stream_id if app.allows_stream(stream_id) else app.example_stream(),
+                app=app,
+                flask_app=flask_app,
+            )
+    finally:
+        flask_app.extensions["kore_mock"].store.close()
+
+
+@contextmanager
+def serve_wsgi(app: Any) -> Iterator[str]:
+    """Any WSGI app on a free loopback port, in a background thread; yields its base URL.
+
+    werkzeug's threaded server (what ``flask run`` uses), without an access log.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": POLL_SECONDS},
@@ -177,24 +197,12 @@ def kore_mock(
         daemon=True,
     )
     thread.start()
-    app = settings.apps[0]
     try:
-        yield KoreMock(
-            base_url=f"http://127.0.0.1:{server.port}",
-            account_id=app.account_id,
-            stream_id=stream_id if app.allows_stream(stream_id) else app.example_stream(),
-            app=app,
-            flask_app=flask_app,
-        )
+        yield f"http://127.0.0.1:{server.port}"
     finally:
-        _stop(server, thread)
-        flask_app.extensions["kore_mock"].store.close()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
-def _stop(server: BaseWSGIServer, thread: threading.Thread) -> None:
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
-__all__ = ["DEV_APP", "KoreMock", "kore_mock"]
+__all__ = ["DEV_APP", "KoreMock", "kore_mock", "serve_wsgi"]

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import make_server
+from mockserver.testing import serve_wsgi
 
 ROOT = Path(__file__).parent.parent
 
@@ -28,18 +27,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def threaded_server(app: Any) -> Iterator[str]:
-    """werkzeug's threaded server (what ``flask run`` uses) in a thread; yields its URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+threaded_server = serve_wsgi  # werkzeug's threaded server (what ``flask run`` uses)
 
 
 @contextmanager

@@ -9,17 +9,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mockserver.contacts.model import Namespace
 from mockserver.settings import DEV_APP, DEV_STREAM_ID
+from mockserver.testing import serve_wsgi
 from tests.broken_hosts import (
     DropsRequiredField,
     ErrorsOutsideEnvelope,
@@ -33,21 +31,7 @@ from tests.broken_hosts import (
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def serve(app: WsgiApp) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+serve = serve_wsgi
 
 
 def run_suite(

@@ -5,30 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
 from contract_tests.gateway import HttpGateway
+from mockserver.testing import serve_wsgi
 
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def host(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+host = serve_wsgi
 
 
 @Request.application
