@@ -62,6 +62,15 @@ class Mock:
     validator: RequestValidator
     authenticator: Authenticator
 
+    def reset(self) -> int:
+        """Everything back to start-up: contacts, journal, rate-limit counters and run-time
+        settings (policy, apps, faults, rate limit). Returns how many contacts were removed."""
+        removed = self.store.reset()
+        self.store.journal_clear()
+        self.store.counters_clear()
+        self.runtime.reset()
+        return removed
+
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
     settings = settings or Settings()

@@ -21,7 +21,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**options): options for the kore_mock fixture "
-        "(import_policy='skip'|'reject', apps=[...], stream_id='st-...', settings=Settings(...))",
+        "(import_policy='skip'|'reject', faults={operationId: {...}}, apps=[...], "
+        "stream_id='st-...', settings=Settings(...))",
     )
 
 

@@ -17,6 +17,7 @@ The pytest plugin (``mockserver.pytest_plugin``, registered by the package) wrap
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,12 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from mockserver.api import HANDLERS
 from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
+from mockserver.control.faults import Fault
+from mockserver.control.schema import control_spec
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
 from mockserver.spec import API_PREFIX
 
@@ -131,14 +136,38 @@ class KoreMock:
                 return entry.get("report", [])
         return []
 
+    def set_fault(self, operation: str, **fault: Any) -> None:
+        """Inject a fault into one operation (an operationId, or ``*`` for all), as the control
+        plane's ``PUT /__mock__/faults/{operation}`` does: ``latencyMs``, ``latencyMaxMs``,
+        ``errorStatus``, ``errorRate``, ``errorMessage``, ``dropConnection``, ``dropRate``."""
+        if operation != "*" and operation not in HANDLERS:
+            known = ", ".join(sorted(HANDLERS))
+            raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
+        problem = _fault_problem()(fault)
+        if problem is not None:
+            raise ValueError(f"fault {fault!r}: {problem}")
+        runtime = self._mock.runtime
+        runtime.set_faults({**runtime.faults(), operation: Fault.from_wire(fault).to_wire()})
+
+    def clear_faults(self) -> None:
+        self._mock.runtime.set_faults({})
+
     def set_import_policy(self, policy: str) -> None:
         """``skip`` (refused rows left out, 200) or ``reject`` (any refused row -> 400)."""
         self._mock.runtime.set_import_policy(check_policy(policy))
 
     def reset(self) -> None:
-        """Forget every contact and the journal."""
-        self._mock.store.reset()
-        self._mock.store.journal_clear()
+        """Back to the start: no contacts, an empty journal, no faults or run-time changes."""
+        self._mock.reset()
+
+
+@functools.cache
+def _fault_problem() -> Any:
+    """fault -> what breaks the control contract's ``Fault`` schema, or None."""
+    validator = jsonschema_rs.validator_for(
+        {"$ref": "#/components/schemas/Fault", "components": control_spec()["components"]}
+    )
+    return lambda fault: next((e.message for e in validator.iter_errors(fault)), None)
 
 
 def _items(
@@ -158,8 +187,12 @@ def kore_mock(
     apps: Sequence[App] | None = None,
     stream_id: str = DEV_STREAM_ID,
     settings: Settings | None = None,
+    faults: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[KoreMock]:
-    """Run an isolated mock (in-memory store) on a free loopback port for the block's length."""
+    """Run an isolated mock (in-memory store) on a free loopback port for the block's length.
+
+    ``faults`` maps an operationId (or ``*``) to a fault, as ``KoreMock.set_fault`` takes it.
+    """
     base = settings or Settings()
     settings = base.with_overrides(
         db=":memory:",
@@ -172,13 +205,16 @@ def kore_mock(
     app = settings.apps[0]
     try:
         with serve_wsgi(flask_app) as base_url:
-            yield KoreMock(
+            kore = KoreMock(
                 base_url=base_url,
                 account_id=app.account_id,
                 stream_id=stream_id if app.allows_stream(stream_id) else app.example_stream(),
                 app=app,
                 flask_app=flask_app,
             )
+            for operation, fault in (faults or {}).items():
+                kore.set_fault(operation, **fault)
+            yield kore
     finally:
         flask_app.extensions["kore_mock"].store.close()
 

@@ -130,3 +130,36 @@ def test_two_tests_get_isolated_data_and_the_session_fixture_shares(pytester):
     )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)
+
+
+def test_faults_set_per_mock_hit_that_operation_only():
+    faults = {"importContacts": {"errorStatus": 503, "errorMessage": "down for the test"}}
+    with kore_mock(faults=faults) as kore:
+        csv = f"{HEADER}\na,b,Mr,9876543210,+91,\n"
+        response = requests.post(
+            kore.contacts_url + "/import-contacts",
+            headers=kore.headers(),
+            files={"result_file": ("c.csv", csv, "text/csv")},
+            timeout=5,
+        )
+        assert response.status_code == 503
+        assert response.json()["errors"][0]["msg"] == "down for the test"
+        assert requests.get(kore.contacts_url, headers=kore.headers(), timeout=5).ok
+        kore.reset()
+        response = requests.post(
+            kore.contacts_url + "/import-contacts",
+            headers=kore.headers(),
+            files={"result_file": ("c.csv", csv, "text/csv")},
+            timeout=5,
+        )
+        assert response.status_code == 200
+
+
+def test_a_fault_for_an_unknown_operation_or_of_a_wrong_shape_is_refused():
+    with kore_mock() as kore:
+        for operation, fault in (("nope", {"errorStatus": 500}), ("*", {"errorStatus": "x"})):
+            try:
+                kore.set_fault(operation, **fault)
+            except ValueError:
+                continue
+            raise AssertionError(f"{operation} {fault} was accepted")

@@ -159,11 +159,7 @@ def reset() -> Response:
         ns = Namespace(body["accountId"].lower(), body["streamId"])
         removed = mock.store.reset(ns)
         return _reply({"scope": "namespace", "removedContacts": removed, "namespace": _ns(ns)})
-    removed = mock.store.reset()
-    mock.store.journal_clear()
-    mock.store.counters_clear()
-    mock.runtime.reset()
-    return _reply({"scope": "everything", "removedContacts": removed})
+    return _reply({"scope": "everything", "removedContacts": mock.reset()})
 
 
 @control.get("/namespaces")
