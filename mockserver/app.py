@@ -214,7 +214,10 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 def contacts_response(
     contacts: list[Contact], status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """A JSON array of contacts, encoded and sent a chunk at a time (imports can be 100k)."""
+    """A JSON array of contacts; a large one (imports can be 100k) encoded and sent a chunk at a
+    time, a small one whole (with its Content-Length)."""
+    if len(contacts) <= STREAM_CHUNK:
+        return json_response([c.to_wire() for c in contacts], status, headers)
 
     def chunks() -> Iterator[bytes]:
         with paused_gc():
