@@ -62,11 +62,6 @@ _INSERT_SLOT_0 = (
     + ", ".join("?" * len(COLUMNS))
     + ")"
 )
-_UPDATE = (
-    "UPDATE contacts SET "
-    + ", ".join(f"{c} = ?" for c in COLUMNS[3:])
-    + ", dup_slot = ? WHERE id = ?"
-)
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's lock
 
 # Index i holds the statements that bring a store at version i to version i + 1.
@@ -167,18 +162,26 @@ class SqliteTransaction(Transaction):
         return None if row is None else _contact(row)
 
     def update(self, contact: Contact, *, previous: Contact) -> None:
-        (slot,) = self.conn.execute(
-            "SELECT dup_slot FROM contacts WHERE id = ?", (contact.id,)
-        ).fetchone()
-        leaves_number = previous.status == ACTIVE and (
-            contact.status != ACTIVE or contact.phone_number != previous.phone_number
-        )
-        if contact.phone_number != previous.phone_number:
-            slot = 0
-        try:
-            self.conn.execute(_UPDATE, (*_values(contact)[3:], slot, contact.id))
-        except sqlite3.IntegrityError:
-            raise NumberTaken(contact.phone_number) from None
+        # SET only what changed: SQLite rewrites an index only when one of its columns is set,
+        # so a rename leaves the holder and listing indexes alone.
+        changed = {
+            column: new
+            for column, new, old in zip(COLUMNS, contact, previous, strict=True)
+            if new != old
+        }
+        new_number = contact.phone_number != previous.phone_number
+        if new_number:
+            changed["dup_slot"] = 0  # a new number is held at slot 0; its index refuses a second
+        leaves_number = previous.status == ACTIVE and (contact.status != ACTIVE or new_number)
+        if changed:
+            assignments = ", ".join(f"{column} = ?" for column in changed)
+            try:
+                self.conn.execute(
+                    f"UPDATE contacts SET {assignments} WHERE id = ?",
+                    (*changed.values(), contact.id),
+                )
+            except sqlite3.IntegrityError:
+                raise NumberTaken(contact.phone_number) from None
         if leaves_number:
             self._promote(previous.namespace, previous.phone_number)
 
