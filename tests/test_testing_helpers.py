@@ -163,3 +163,11 @@ def test_a_fault_for_an_unknown_operation_or_of_a_wrong_shape_is_refused():
             except ValueError:
                 continue
             raise AssertionError(f"{operation} {fault} was accepted")
+
+
+def test_the_short_import_is_the_same_helper():
+    import kore_mock as short
+    import mockserver.testing
+
+    assert short.kore_mock is mockserver.testing.kore_mock
+    assert short.KoreMock is mockserver.testing.KoreMock
