@@ -8,6 +8,7 @@ Start-up settings are the fallback when nothing was changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, has_request_context
@@ -42,6 +43,15 @@ class Runtime:
 
     def _set(self, key: str, value: Any) -> None:
         self.store.set_state(key, value)
+        self._forget_snapshot()
+
+    def _update(self, key: str, change: Callable[[Any], Any]) -> Any:
+        value = self.store.update_state(key, change)
+        self._forget_snapshot()
+        return value
+
+    @staticmethod
+    def _forget_snapshot() -> None:
         if has_request_context():
             g.pop(_SNAPSHOT, None)  # this request reads what it just wrote
 
@@ -52,7 +62,9 @@ class Runtime:
         self._set(POLICY_KEY, check_policy(policy))
 
     def apps(self) -> tuple[App, ...]:
-        stored = self._get(APPS_KEY)
+        return self._parse_apps(self._get(APPS_KEY))
+
+    def _parse_apps(self, stored: Any) -> tuple[App, ...]:
         if stored is None:
             return self.settings.apps
         if stored != self._parsed_from:  # parse (and check) each stored version once
@@ -60,15 +72,22 @@ class Runtime:
             self._parsed_from = stored
         return self._parsed
 
-    def set_apps(self, apps: tuple[App, ...]) -> None:
-        self._set(APPS_KEY, [a.to_dict(with_secret=True) for a in apps])
+    def change_apps(self, change: Callable[[tuple[App, ...]], tuple[App, ...]]) -> None:
+        """Apply ``change`` to the current apps atomically (across workers)."""
+        self._update(
+            APPS_KEY,
+            lambda stored: [a.to_dict(with_secret=True) for a in change(self._parse_apps(stored))],
+        )
 
     def faults(self) -> dict[str, dict[str, Any]]:
         """operationId (or ``*`` for every operation) -> fault, as the control API shows it."""
         return self._get(FAULTS_KEY) or {}
 
-    def set_faults(self, faults: dict[str, dict[str, Any]]) -> None:
-        self._set(FAULTS_KEY, faults or None)
+    def change_faults(
+        self, change: Callable[[dict[str, dict[str, Any]]], dict[str, dict[str, Any]]]
+    ) -> dict[str, dict[str, Any]]:
+        """Apply ``change`` to the faults atomically (across workers); returns the new faults."""
+        return self._update(FAULTS_KEY, lambda stored: change(dict(stored or {})) or None) or {}
 
     def rate_limit(self) -> RateLimit:
         stored = self._get(RATE_LIMIT_KEY)

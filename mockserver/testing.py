@@ -146,11 +146,11 @@ class KoreMock:
         problem = _fault_problem()(fault)
         if problem is not None:
             raise ValueError(f"fault {fault!r}: {problem}")
-        runtime = self._mock.runtime
-        runtime.set_faults({**runtime.faults(), operation: Fault.from_wire(fault).to_wire()})
+        wire = Fault.from_wire(fault).to_wire()
+        self._mock.runtime.change_faults(lambda faults: {**faults, operation: wire})
 
     def clear_faults(self) -> None:
-        self._mock.runtime.set_faults({})
+        self._mock.runtime.change_faults(lambda faults: {})
 
     def set_import_policy(self, policy: str) -> None:
         """``skip`` (refused rows left out, 200) or ``reject`` (any refused row -> 400)."""

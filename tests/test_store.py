@@ -248,3 +248,34 @@ def test_postgresql_sessions_of_a_vanished_machine_end_within_a_minute(postgres)
         store.close()
     assert timeout == "1min"
     assert name.startswith("kore-mock[")
+
+
+def test_concurrent_state_updates_never_lose_each_other(db_url):
+    """Two control-plane calls changing the faults (or apps) at once both land."""
+    stores = [open_store(db_url) for _ in range(4)]  # one per thread: like separate workers
+
+    def add_keys(index: int) -> None:
+        for n in range(25):
+            stores[index].update_state(
+                "faults", lambda faults, k=f"{index}-{n}": {**(faults or {}), k: {}}
+            )
+
+    threads = [threading.Thread(target=add_keys, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(stores[0].get_state("faults")) == 100
+    for store in stores:
+        store.close()
+
+
+def test_a_refused_state_change_changes_nothing(store):
+    store.set_state("apps", [{"x": 1}])
+
+    def refuse(value):
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        store.update_state("apps", refuse)
+    assert store.get_state("apps") == [{"x": 1}]

@@ -21,25 +21,36 @@ def add_app(runtime: Runtime, raw: dict[str, Any]) -> App:
         app = App.from_dict({"clientSecret": new_secret(), **raw}, where="app")
     except SettingsError as exc:
         raise ValidationError(str(exc)) from None
-    apps = runtime.apps()
-    if any(a.client_id == app.client_id for a in apps):
-        raise Conflict(f"An app with clientId {app.client_id!r} exists already")
-    runtime.set_apps((*apps, app))
+
+    def added(apps: tuple[App, ...]) -> tuple[App, ...]:
+        if any(a.client_id == app.client_id for a in apps):
+            raise Conflict(f"An app with clientId {app.client_id!r} exists already")
+        return (*apps, app)
+
+    runtime.change_apps(added)
     return app
 
 
 def remove_app(runtime: Runtime, client_id: str) -> App:
-    apps = runtime.apps()
-    app = _find(apps, client_id)
-    runtime.set_apps(tuple(a for a in apps if a.client_id != client_id))
-    return app
+    removed: list[App] = []
+
+    def without(apps: tuple[App, ...]) -> tuple[App, ...]:
+        removed.append(_find(apps, client_id))
+        return tuple(a for a in apps if a.client_id != client_id)
+
+    runtime.change_apps(without)
+    return removed[-1]
 
 
 def rotate_secret(runtime: Runtime, client_id: str, secret: str | None = None) -> App:
-    apps = runtime.apps()
-    rotated = replace(_find(apps, client_id), client_secret=secret or new_secret())
-    runtime.set_apps(tuple(rotated if a.client_id == client_id else a for a in apps))
-    return rotated
+    rotated: list[App] = []
+
+    def with_new_secret(apps: tuple[App, ...]) -> tuple[App, ...]:
+        rotated.append(replace(_find(apps, client_id), client_secret=secret or new_secret()))
+        return tuple(rotated[-1] if a.client_id == client_id else a for a in apps)
+
+    runtime.change_apps(with_new_secret)
+    return rotated[-1]
 
 
 def _find(apps: tuple[App, ...], client_id: str) -> App:

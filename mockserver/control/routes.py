@@ -394,28 +394,27 @@ def list_faults() -> Response:
 
 @control.delete("/faults")
 def clear_faults() -> Response:
-    _mock().runtime.set_faults({})
+    _mock().runtime.change_faults(lambda faults: {})
     return _reply({"faults": {}})
 
 
 @control.put("/faults/<operation>")
 def set_fault(operation: str) -> Response:
     fault = Fault.from_wire(_body())
-    runtime = _mock().runtime
-    runtime.set_faults({**runtime.faults(), operation: fault.to_wire()})
+    _mock().runtime.change_faults(lambda faults: {**faults, operation: fault.to_wire()})
     return _reply(fault.to_wire())
 
 
 @control.delete("/faults/<operation>")
 def clear_fault(operation: str) -> Response:
-    runtime = _mock().runtime
-    faults = runtime.faults()
-    if operation not in faults:
-        what = "every operation" if operation == EVERY_OPERATION else operation
-        raise NotFound(f"No fault is set for {what}")
-    del faults[operation]
-    runtime.set_faults(faults)
-    return _reply({"faults": faults})
+
+    def without(faults: dict[str, Any]) -> dict[str, Any]:
+        if operation not in faults:
+            what = "every operation" if operation == EVERY_OPERATION else operation
+            raise NotFound(f"No fault is set for {what}")
+        return {op: fault for op, fault in faults.items() if op != operation}
+
+    return _reply({"faults": _mock().runtime.change_faults(without)})
 
 
 def _ns(ns: Namespace) -> dict[str, str]:

@@ -13,7 +13,7 @@ Contracts every backend keeps:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -137,6 +137,13 @@ class Store(ABC):
 
     @abstractmethod
     def set_state(self, key: str, value: Any) -> None: ...
+
+    @abstractmethod
+    def update_state(self, key: str, change: Callable[[Any], Any]) -> Any:
+        """Read-modify-write of one state value as one transaction, serialised against every
+        other update of the state (two control-plane calls never lose each other's change).
+        ``change`` gets the current value (None when unset) and returns the new one (None
+        removes it); an exception from it changes nothing."""
 
     @abstractmethod
     def close(self) -> None: ...

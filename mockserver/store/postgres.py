@@ -16,7 +16,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
@@ -43,6 +43,7 @@ SESSION_SETTINGS = (
 
 # pg_advisory_xact_lock(int, int) keys do not overlap the single-bigint keys of namespaces.
 _MIGRATION_LOCK = (0x6B6F7265, 1)
+_STATE_LOCK = (0x6B6F7265, 2)  # read-modify-write of the run-time state
 
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
 _COPY = "COPY contacts (" + ", ".join(COLUMNS) + ", dup_slot) FROM STDIN"
@@ -405,20 +406,32 @@ class PostgresStore(Store):
 
     def set_state(self, key: str, value: Any) -> None:
         with self._transaction() as conn:
-            if value is None:
-                conn.execute("DELETE FROM state WHERE key = %s", (key,))
-            else:
-                conn.execute(
-                    "INSERT INTO state (key, value) VALUES (%s, %s)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, Json(value)),
-                )
+            _write_state(conn, key, value)
+
+    def update_state(self, key: str, change: Callable[[Any], Any]) -> Any:
+        with self._transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", _STATE_LOCK)
+            row = conn.execute("SELECT value FROM state WHERE key = %s", (key,)).fetchone()
+            value = change(None if row is None else row[0])
+            _write_state(conn, key, value)
+        return value
 
     def close(self) -> None:
         with self._lock:
             if self._pool is not None and self._pool_pid == os.getpid():
                 self._pool.close()
             self._pool = None
+
+
+def _write_state(conn: psycopg.Connection, key: str, value: Any) -> None:
+    if value is None:
+        conn.execute("DELETE FROM state WHERE key = %s", (key,))
+    else:
+        conn.execute(
+            "INSERT INTO state (key, value) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, Json(value)),
+        )
 
 
 def _journal_where(

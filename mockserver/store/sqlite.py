@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -428,14 +428,14 @@ class SqliteStore(Store):
 
     def set_state(self, key: str, value: Any) -> None:
         with self._transaction("BEGIN IMMEDIATE") as conn:
-            if value is None:
-                conn.execute("DELETE FROM state WHERE key = ?", (key,))
-            else:
-                conn.execute(
-                    "INSERT INTO state (key, value) VALUES (?, ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, json.dumps(value)),
-                )
+            _write_state(conn, key, value)
+
+    def update_state(self, key: str, change: Callable[[Any], Any]) -> Any:
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            row = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+            value = change(None if row is None else json.loads(row[0]))
+            _write_state(conn, key, value)
+        return value
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -445,6 +445,17 @@ class SqliteStore(Store):
         if self._shared is not None:
             self._shared.close()
             self._shared = None
+
+
+def _write_state(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    if value is None:
+        conn.execute("DELETE FROM state WHERE key = ?", (key,))
+    else:
+        conn.execute(
+            "INSERT INTO state (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
 
 
 @contextmanager
