@@ -25,6 +25,8 @@ from typing import Any
 
 import yaml
 
+from mockserver.contacts.rules import POLICIES
+
 CONFIGURATION_SCOPE = "Configuration"
 MIN_SECRET_CHARS = 32
 _ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{24}")
@@ -237,7 +239,7 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
 
 
 def check_policy(value: Any, where: str = "importPolicy") -> str:
-    if value not in ("skip", "reject"):
+    if value not in POLICIES:
         raise SettingsError(f"{where}: importPolicy must be 'skip' or 'reject', not {value!r}")
     return value
 

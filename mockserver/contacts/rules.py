@@ -13,6 +13,11 @@ from typing import Any, NamedTuple
 
 from mockserver.contacts.phone import InvalidPhone, Phone, normalise
 
+# What a save does with rejected rows: leave them out (200), or refuse the whole request (400).
+SKIP = "skip"
+REJECT = "reject"
+POLICIES = (SKIP, REJECT)
+
 DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
 DUPLICATE_EXISTING = "DUPLICATE_EXISTING"
 DUPLICATE_IN_REQUEST = "DUPLICATE_IN_REQUEST"

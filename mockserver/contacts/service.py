@@ -30,6 +30,8 @@ from mockserver.contacts.rules import (
     DUPLICATE_IN_REQUEST,
     INVALID_FIELD,
     NOT_FOUND,
+    REJECT,
+    SKIP,
     Candidate,
     InvalidItem,
     ItemRules,
@@ -37,10 +39,6 @@ from mockserver.contacts.rules import (
 )
 from mockserver.errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationError
 from mockserver.store.base import NumberTaken, Store, Transaction
-
-SKIP = "skip"
-REJECT = "reject"
-POLICIES = (SKIP, REJECT)
 
 PHONE_FIELD = "cellPhone.phoneNumber"
 # Stores take a 64-bit OFFSET; a larger skip (valid per the spec) pages past the end all the same.
