@@ -1,0 +1,236 @@
+"""Recordings: one JSON object per line, one line per exchange, in the order they happened.
+
+    {"recording": "kore-mock/1", "seq": 1, "at": "2025-01-01T10:00:00.000Z",
+     "source": "upstream", "operation": "importContacts",
+     "request": {"method": "POST", "query": "",
+                 "path": "/agentassist/api/v1/public/st-.../contacts/import-contacts",
+                 "headers": {"accountId": "...", "auth": "REDACTED", ...},
+                 "bodyText": "--boundary\\r\\n..."},
+     "response": {"status": 400, "headers": {...}, "body": {"errors": [...]}},
+     "mock": {"status": 200, "journalId": 7}, "differences": [...]}
+
+- ``request`` is what the client sent; ``response`` is the answer of record — the upstream's in a
+  proxy recording (``source: upstream``), the mock's in a journal export (``source: journal``).
+- A body is ``body`` (JSON, when the message says it is JSON and parses), ``bodyText`` (UTF-8
+  text: a multipart upload is readable and diffable), or ``bodyBase64``. A response body is kept
+  without its content encoding. A journal export may lack a response body (``response`` has the
+  status, ``"bodyNotKept": true``, and ``created`` / ``refused`` counts where it had them).
+- Credentials never reach the file: the ``auth`` header and other credential headers become
+  ``REDACTED``; anything shaped like a JWT, anywhere, too; and credential-named query
+  parameters. A replay signs its own requests.
+- ``mock`` and ``differences`` say what the proxy saw at the time; a replay ignores them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from mockserver.contacts.model import now_iso
+from mockserver.redact import redacted as without_jwts
+from mockserver.redact import redacted_query
+from mockserver.shadow.wire import (
+    HttpRequest,
+    HttpResponse,
+    _is_json_type,
+    forwardable,
+    parse_json,
+    redacted_headers,
+)
+
+FORMAT = "kore-mock/1"
+UNKEPT_RESPONSE_HEADERS = frozenset({"content-encoding", "date", "server"})
+
+
+class RecordingError(ValueError):
+    """A recording that cannot be read; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One exchange of a recording, ready to send again."""
+
+    seq: int
+    line: int
+    operation: str | None
+    source: str
+    request: HttpRequest
+    response: HttpResponse | None  # None: the recording kept no answer
+    body_kept: bool = True  # False: compare the status and counts only
+    created: int | None = None  # journal exports: contacts the answer created, when known
+    refused: int | None = None  # ...and rows it refused
+
+
+def exchange(
+    seq: int,
+    operation: str | None,
+    sent: HttpRequest,
+    answer: HttpResponse,
+    *,
+    source: str,
+    mock: dict[str, Any] | None = None,
+    differences: list[dict[str, Any]] | None = None,
+    at: str | None = None,
+) -> dict[str, Any]:
+    """One exchange as a recording line holds it (credentials redacted)."""
+    record: dict[str, Any] = {
+        "recording": FORMAT,
+        "seq": seq,
+        "at": at or now_iso(),
+        "source": source,
+        "operation": operation,
+        "request": {
+            "method": sent.method,
+            "path": sent.path,
+            "query": redacted_query(sent.query.encode("latin-1")),
+            "headers": redacted_headers(sent.headers),
+            **encode_body(sent.body, sent.content_type),
+        },
+        "response": response_record(answer),
+    }
+    if mock is not None:
+        record["mock"] = mock
+    if differences is not None:
+        record["differences"] = differences
+    return record
+
+
+def response_record(answer: HttpResponse) -> dict[str, Any]:
+    body = answer.decoded_body()
+    headers = {
+        k: v
+        for k, v in redacted_headers(answer.headers).items()
+        if k.lower() not in UNKEPT_RESPONSE_HEADERS
+    }
+    kept = {"status": answer.status, "headers": headers}
+    if body is None:  # an encoding this code cannot undo: keep it as it came
+        return {**kept, **encode_body(answer.body, "")}
+    return {**kept, **encode_body(body, answer.header("Content-Type") or "")}
+
+
+def encode_body(body: bytes, content_type: str) -> dict[str, Any]:
+    """``body`` / ``bodyText`` / ``bodyBase64`` (see the module docstring); {} when empty."""
+    if not body:
+        return {}
+    if _is_json_type(content_type):
+        parsed = parse_json(body)
+        if parsed is not None:
+            return {"body": without_jwts(parsed)}
+    try:
+        return {"bodyText": without_jwts(body.decode("utf-8"))}
+    except UnicodeDecodeError:
+        return {"bodyBase64": base64.b64encode(body).decode("ascii")}
+
+
+def decode_body(record: dict[str, Any], where: str) -> bytes:
+    if "body" in record:
+        return json.dumps(record["body"], ensure_ascii=False, separators=(",", ":")).encode()
+    if "bodyText" in record:
+        if not isinstance(record["bodyText"], str):
+            raise RecordingError(f"{where}: bodyText must be a string")
+        return record["bodyText"].encode("utf-8")
+    if "bodyBase64" in record:
+        try:
+            return base64.b64decode(record["bodyBase64"], validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise RecordingError(f"{where}: bodyBase64 is not base64") from None
+    return b""
+
+
+class RecordingWriter:
+    """Appends exchanges to a file, one line each, flushed as it goes (safe across threads)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._file: IO[str] = self.path.open("a", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+def read_recording(path: str | Path) -> list[Recorded]:
+    """Every exchange of a recording file, in order; ``RecordingError`` naming the bad line."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecordingError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise RecordingError(f"{path} is not UTF-8 text (a recording is JSON lines)") from None
+    return list(parse_lines(text.splitlines(), str(path)))
+
+
+def parse_lines(lines: list[str], name: str) -> Iterator[Recorded]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{name}:{number}"
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            raise RecordingError(f"{where}: not a JSON object ({exc})") from None
+        yield _recorded(record, number, where)
+
+
+def _recorded(record: Any, number: int, where: str) -> Recorded:
+    if not isinstance(record, dict) or record.get("recording") != FORMAT:
+        raise RecordingError(f"{where}: not an exchange of a kore-mock recording ({FORMAT})")
+    request = record.get("request")
+    if not isinstance(request, dict):
+        raise RecordingError(f"{where}: the exchange has no request")
+    method, path = request.get("method"), request.get("path")
+    if not isinstance(method, str) or not isinstance(path, str) or not path.startswith("/"):
+        raise RecordingError(f"{where}: the request needs a method and a path starting with /")
+    headers = request.get("headers") or {}
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise RecordingError(f"{where}: request headers must be a mapping of strings")
+    sent = HttpRequest(
+        method=method.upper(),
+        path=path,
+        query=str(request.get("query") or ""),
+        headers=tuple(forwardable(tuple(headers.items()))),
+        body=decode_body(request, where),
+    )
+    response = record.get("response")
+    answer = None
+    if isinstance(response, dict) and isinstance(response.get("status"), int):
+        answer_headers = response.get("headers") or {}
+        if not isinstance(answer_headers, dict):
+            raise RecordingError(f"{where}: response headers must be a mapping")
+        answer = HttpResponse(
+            status=response["status"],
+            headers=tuple((str(k), str(v)) for k, v in answer_headers.items()),
+            body=decode_body(response, where),
+        )
+    elif response is not None:
+        raise RecordingError(f"{where}: the response needs a status")
+    seq = record.get("seq")
+    return Recorded(
+        seq=seq if isinstance(seq, int) else number,
+        line=number,
+        operation=record.get("operation") if isinstance(record.get("operation"), str) else None,
+        source=str(record.get("source") or "upstream"),
+        request=sent,
+        response=answer,
+        body_kept=not (isinstance(response, dict) and response.get("bodyNotKept") is True),
+        created=_count(response, "created"),
+        refused=_count(response, "refused"),
+    )
+
+
+def _count(response: Any, key: str) -> int | None:
+    value = response.get(key) if isinstance(response, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,122 @@
+"""A recording replayed in order, every answer compared with the answer of record.
+
+Against a fresh in-process mock (``replay_on_mock``): each recorded request is applied to the mock
+as the proxy applies it (``Mirror``: auth taking the recording's word, ids mapped from the
+recorded save answers to the mock's own, the mock following the recording where they part), so
+a recording of a tenant becomes a regression test of the mock against that tenant's last known
+behaviour. Against a host instead, see ``contract_tests.replay_host``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.settings import Settings
+from mockserver.shadow.compare import Difference
+from mockserver.shadow.mirror import Mirror
+from mockserver.shadow.recording import Recorded
+
+NAMES = ("recorded", "replayed")
+
+
+@dataclass
+class ReplayedExchange:
+    recorded: Recorded
+    status: int | None  # the replay's answer; None when it was not sent
+    differences: list[Difference] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def recorded_status(self) -> int | None:
+        return self.recorded.response.status if self.recorded.response else None
+
+    def to_wire(self) -> dict[str, Any]:
+        sent = self.recorded.request
+        item: dict[str, Any] = {
+            "seq": self.recorded.seq,
+            "line": self.recorded.line,
+            "operation": self.recorded.operation,
+            "method": sent.method,
+            "path": sent.target(),
+            "recorded": {
+                "status": self.recorded.response.status if self.recorded.response else None
+            },
+            "replayed": {"status": self.status},
+            "differences": [d.to_wire(NAMES) for d in self.differences],
+        }
+        if self.note:
+            item["note"] = self.note
+        return item
+
+
+@dataclass
+class ReplayReport:
+    target: str
+    items: list[ReplayedExchange]
+
+    @property
+    def differing(self) -> list[ReplayedExchange]:
+        return [i for i in self.items if i.differences]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "exchanges": len(self.items),
+            "differing": len(self.differing),
+            "items": [i.to_wire() for i in self.items],
+        }
+
+    def to_text(self, *, verbose: bool = False) -> str:
+        lines = [f"replayed {len(self.items)} exchange(s) against {self.target}"]
+        for item in self.items:
+            if not item.differences and not verbose:
+                continue
+            sent, record = item.recorded.request, item.recorded
+            was = item.recorded_status if item.recorded_status is not None else "-"
+            now = item.status if item.status is not None else "not sent"
+            verdict = "DIFFERS" if item.differences else "same"
+            lines.append(
+                f"#{record.seq} (line {record.line}) {record.operation or '-'} {sent.method} "
+                f"{sent.target()}: recorded {was}, replayed {now} — {verdict}"
+            )
+            lines += [
+                f"    {d.path}: {_shown(d.upstream)} (recorded) vs {_shown(d.mock)} (replayed)"
+                for d in item.differences
+            ]
+            if item.note:
+                lines.append(f"    ({item.note})")
+        lines.append(f"{len(self.items)} exchange(s), {len(self.differing)} differing")
+        return "\n".join(lines)
+
+
+def replay_on_mock(recorded: Iterable[Recorded], settings: Settings, target: str) -> ReplayReport:
+    """Replay against a fresh mock built from ``settings`` (its store is thrown away after)."""
+    mirror = Mirror(settings.with_overrides(db=":memory:"))
+    items = []
+    try:
+        for exchange in recorded:
+            if exchange.response is None:
+                items.append(ReplayedExchange(exchange, None, note="the recording kept no answer"))
+                continue
+            shadowed = mirror.apply(
+                exchange.request,
+                exchange.response,
+                body_known=exchange.body_kept,
+                created=exchange.created,
+                refused=exchange.refused,
+            )
+            items.append(
+                ReplayedExchange(
+                    exchange, shadowed.mock_status, shadowed.differences, shadowed.note
+                )
+            )
+    finally:
+        mirror.close()
+    return ReplayReport(target, items)
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value

@@ -1,0 +1,144 @@
+"""The shadowing proxy in front of a stand-in tenant (``kore-mock serve`` on loopback)."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+
+from mockserver.auth import mint_token
+from mockserver.settings import App
+from tests.shadow.conftest import (
+    Tenant,
+    all_seven,
+    divergent_settings,
+    fictitious,
+    person,
+    shadow,
+    shadowing,
+)
+
+
+def test_an_import_with_a_duplicate_row_differs_in_status_in_front_of_a_divergent_host(
+    divergent_host,
+):
+    with shadowing(divergent_host) as (url, _):
+        tenant = Tenant(url)
+        number = fictitious()
+        answer = tenant.import_rows(("Ada", "Lovelace", *number), ("Grace", "Hopper", *number))
+        assert answer.status_code == 400  # the caller gets the host's answer (policy reject)
+        report = shadow(url)
+    assert report["exchanges"] == 1 and report["differing"] == 1
+    item = report["items"][0]
+    assert item["operation"] == "importContacts"
+    assert item["upstream"] == {"status": 400} and item["mock"]["status"] == 200
+    by_path = {d["path"]: d for d in item["differences"]}
+    assert by_path["status"]["upstream"] == 400 and by_path["status"]["mock"] == 200
+    assert by_path["created"]["upstream"] == 0 and by_path["created"]["mock"] == 1
+    assert isinstance(item["journalId"], int)
+
+
+def test_all_seven_operations_show_no_difference_when_the_host_reads_alike(default_host):
+    with shadowing(default_host) as (url, _):
+        all_seven(Tenant(url))
+        report = shadow(url)
+    assert report["exchanges"] == 8
+    assert report["differing"] == 0, json.dumps(report["items"], indent=1)
+    operations = {i["operation"] for i in report["items"]}
+    assert operations == {
+        "createContacts",
+        "importContacts",
+        "listContacts",
+        "updateContact",
+        "bulkUpdateContacts",
+        "deleteContact",
+        "bulkDeleteContacts",
+    }
+
+
+def test_the_caller_gets_the_upstream_answer_byte_for_byte(default_host):
+    direct = Tenant(default_host)
+    assert direct.create(person("Ada", "Lovelace", fictitious())).status_code == 200
+    with shadowing(default_host) as (url, _):
+        through = Tenant(url, stream=direct.stream)
+        proxied = through.list(limit=5)
+    straight = direct.list(limit=5)
+    assert proxied.status_code == straight.status_code == 200
+    assert proxied.content == straight.content
+    assert proxied.headers["Content-Type"] == straight.headers["Content-Type"]
+
+
+def test_a_request_the_upstream_refuses_with_401_is_not_applied_to_the_mock(default_host):
+    stranger = App("cs-stranger", "s" * 40, "63c7ebae6a2aef36de8f0001")
+    with shadowing(default_host) as (url, _):
+        tenant = Tenant(url, token=mint_token(stranger))
+        assert tenant.create(person("Eve", "Intruder", fictitious())).status_code == 401
+        report = shadow(url)
+        journal = requests.get(url + "/__mock__/journal", timeout=5).json()["entries"]
+    item = report["items"][0]
+    assert item["upstream"] == {"status": 401}
+    assert item["mock"] == {"status": 401, "applied": False} and item["differences"] == []
+    assert journal == []  # the mock never saw it
+
+
+def test_the_mirror_follows_the_host_after_they_part(divergent_host):
+    """The import the host refused whole left the mock with contacts; the mirror drops them,
+    so later exchanges compare equal again."""
+    with shadowing(divergent_host) as (url, _):
+        tenant = Tenant(url)
+        number = fictitious()
+        tenant.import_rows(("Ada", "Lovelace", *number), ("Grace", "Hopper", *number))
+        created = tenant.create(person("Alan", "Turing", fictitious()))
+        listed = tenant.list()
+        report = shadow(url)
+    assert created.status_code == listed.status_code == 200
+    assert listed.json()["totalResults"] == 1
+    assert [i["operation"] for i in report["items"]] == [
+        "listContacts",
+        "createContacts",
+        "importContacts",
+    ]
+    assert report["differing"] == 1  # the import only
+
+
+def test_a_mock_reading_as_the_host_does_shows_no_difference(divergent_host):
+    with shadowing(divergent_host, divergent_settings()) as (url, _):
+        tenant = Tenant(url)
+        number = fictitious()
+        tenant.import_rows(("Ada", "Lovelace", *number), ("Grace", "Hopper", *number))
+        all_seven(tenant)
+        report = shadow(url)
+    assert report["exchanges"] == 9 and report["differing"] == 0, report["items"]
+
+
+def test_shadow_lists_only_differing_exchanges_when_asked(divergent_host):
+    with shadowing(divergent_host) as (url, _):
+        tenant = Tenant(url)
+        number = fictitious()
+        tenant.list()
+        tenant.import_rows(("Ada", "Lovelace", *number), ("Grace", "Hopper", *number))
+        differing = shadow(url, differing="true")
+    assert differing["exchanges"] == 2 and differing["differing"] == 1
+    assert [i["operation"] for i in differing["items"]] == ["importContacts"]
+
+
+def test_an_upstream_that_does_not_answer_is_a_502_in_the_envelope():
+    with shadowing("http://127.0.0.1:9") as (url, _):
+        answer = Tenant(url).list()
+        report = shadow(url)
+    assert answer.status_code == 502
+    assert answer.json()["errors"][0]["code"] == 502
+    assert report["items"][0]["upstream"] == {"status": 0}
+    assert report["items"][0]["mock"]["applied"] is False
+
+
+def test_the_control_plane_of_the_proxy_is_its_mock_and_never_reaches_the_upstream(default_host):
+    with shadowing(default_host) as (url, _):
+        tenant = Tenant(url)
+        tenant.create(person("Ada", "Lovelace", fictitious()))
+        namespaces = requests.get(url + "/__mock__/namespaces", timeout=5).json()
+        reset = requests.post(url + "/__mock__/reset", timeout=5)
+        after = shadow(url)
+    streams = [n["streamId"] for n in namespaces["namespaces"]]
+    assert streams == [tenant.stream]  # the mirror's state, not the host's other tests
+    assert reset.status_code == 200 and after["exchanges"] == 0
