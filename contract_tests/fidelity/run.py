@@ -1,0 +1,184 @@
+"""The probes against one host, in order, each cleaned up and checked by listing.
+
+The namespace is listed once before the first probe: those contacts are never touched and their
+numbers never used. After each probe, every contact it created is deleted (the contract suite's
+``delete_created``: the ids save answers carried, plus any new contact holding a number the run
+used) and the namespace is listed again: it must hold exactly what it held before.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from contract_tests.fidelity.client import ProbeClient
+from contract_tests.fidelity.probes import PROBES, Context, Outcome, Probe, Unexpected
+from contract_tests.guard import UnsafeRequest
+from contract_tests.namespace import Baseline, clean_up, delete_created
+from contract_tests.settings import SuiteSettings
+from contract_tests.target import Target, open_target
+from mockserver.contacts.model import now_iso
+from mockserver.profile import Profile, Reading, readings
+
+CONFIRMED, CONTRADICTED, UNTESTABLE = "confirmed", "contradicted", "untestable"
+SKIP_AHEAD = 2000  # numbers skipped at random, so runs seldom reuse a number of an earlier one
+
+
+class FidelityError(RuntimeError):
+    """The host cannot be probed (does not answer, refuses the credentials...)."""
+
+
+@dataclass
+class Behaviour:
+    reading: Reading
+    expected: Any
+    outcome: Outcome
+    probe: Probe
+    evidence: list[dict[str, Any]]
+    cleanup: dict[str, Any]
+
+    @property
+    def observed(self) -> Any:
+        return self.outcome.observed
+
+    @property
+    def verdict(self) -> str:
+        if self.observed is None:
+            return UNTESTABLE
+        if isinstance(self.observed, Unexpected) or self.observed != self.expected:
+            return CONTRADICTED
+        return CONFIRMED
+
+    @property
+    def shown_value(self) -> Any:
+        """What profile.yaml holds: the value observed, else the one expected."""
+        if self.observed is None or isinstance(self.observed, Unexpected):
+            return self.expected
+        return self.observed
+
+
+@dataclass
+class Fidelity:
+    host: str
+    at: str
+    behaviours: list[Behaviour]
+    requests: int
+    wall_time: float
+    probes_run: int
+    namespace: dict[str, Any] = field(default_factory=dict)
+
+    def count(self, verdict: str) -> int:
+        return sum(b.verdict == verdict for b in self.behaviours)
+
+
+def run_fidelity(
+    settings: SuiteSettings,
+    expected: Profile,
+    *,
+    progress: Callable[[str], None] = lambda line: None,
+) -> Fidelity:
+    started = time.monotonic()
+    target = open_target(settings)
+    try:
+        return _run(target, settings, expected, progress, started)
+    finally:
+        target.close()
+
+
+def _run(
+    target: Target,
+    settings: SuiteSettings,
+    expected: Profile,
+    progress: Callable[[str], None],
+    started: float,
+) -> Fidelity:
+    kore = ProbeClient(target)
+    baseline = _baseline(kore, settings)
+    target.numbers.exclude(baseline.numbers)
+    for _ in range(random.randrange(SKIP_AHEAD)):
+        target.numbers.fresh()
+    ctx = Context(kore, target.numbers)
+    by_name = {r.name: r for r in readings()}
+    behaviours: list[Behaviour] = []
+    probes_run = 0
+    for probe in PROBES:
+        outcomes: dict[str, Outcome] = {}
+        if probe.run is not None:
+            progress(f"probe {probe.name}: {probe.sends}")
+            probes_run += 1
+            outcomes = _guarded(probe, ctx)
+        evidence = kore.take_evidence()
+        cleanup = _clean(kore, baseline) if probe.run is not None else {}
+        for name in probe.readings:
+            outcome = outcomes.get(name) or Outcome(None, probe.untestable or "not told apart")
+            ctx.shown[name] = outcome.observed
+            behaviour = Behaviour(
+                by_name[name], expected.get(name), outcome, probe, evidence, cleanup
+            )
+            behaviours.append(behaviour)
+            progress(f"  {name}: {behaviour.verdict} ({_value(behaviour)})")
+    final = _listed_ids(kore)
+    return Fidelity(
+        host=settings.describe(),
+        at=now_iso(),
+        behaviours=behaviours,
+        requests=target.ledger.requests,
+        wall_time=time.monotonic() - started,
+        probes_run=probes_run,
+        namespace={
+            "before": len(baseline.ids),
+            "after": len(final),
+            "asFound": final == baseline.ids,
+        },
+    )
+
+
+def _baseline(kore: ProbeClient, settings: SuiteSettings) -> Baseline:
+    try:
+        existing = kore.list_active()
+    except requests.RequestException as exc:
+        raise FidelityError(f"{settings.describe()} does not answer: {exc}") from None
+    except AssertionError as exc:
+        raise FidelityError(
+            f"cannot list the contacts of {settings.describe()} (wrong credentials, account "
+            f"or stream?): {str(exc).splitlines()[0]}"
+        ) from None
+    finally:
+        kore.take_evidence()
+    return Baseline.of(existing)
+
+
+def _guarded(probe: Probe, ctx: Context) -> dict[str, Outcome]:
+    assert probe.run is not None
+    try:
+        return probe.run(ctx)
+    except UnsafeRequest as exc:  # a bug in a probe: never send it, say so
+        return {name: Outcome(None, f"not sent: {exc}") for name in probe.readings}
+    except requests.RequestException as exc:
+        raise FidelityError(f"the host stopped answering during {probe.name}: {exc}") from None
+
+
+def _clean(kore: ProbeClient, baseline: Baseline) -> dict[str, Any]:
+    """Delete what the probe created; list to check the namespace is as it was found."""
+    deleted = delete_created(kore, baseline)
+    listed = _listed_ids(kore)
+    if listed != baseline.ids:  # a host whose bulk delete failed: the suite's slower way
+        clean_up(kore, baseline)
+        listed = _listed_ids(kore)
+    kore.take_evidence()  # cleanup calls are not evidence
+    return {"deleted": deleted, "asFound": listed == baseline.ids}
+
+
+def _listed_ids(kore: ProbeClient) -> set[str]:
+    return {c["id"] for c in kore.list_active()}
+
+
+def _value(behaviour: Behaviour) -> str:
+    if behaviour.observed is None:
+        return behaviour.outcome.note
+    return f"expected {behaviour.expected}, host showed {behaviour.observed}"
