@@ -41,6 +41,7 @@ from mockserver.shadow.wire import (
     HttpRequest,
     HttpResponse,
 )
+from mockserver.store.base import NumberTaken
 
 log = logging.getLogger("kore_mock.shadow")
 
@@ -49,6 +50,7 @@ NOT_APPLIED = {0: "the host did not answer", 401: "the host refused its credenti
 NOT_APPLIED[429] = "the host rate-limited it (429)"
 CONTACTS_PATH = re.compile(r"/agentassist/api/v1/public/([^/]+)/contacts(?:/([^/]*))?/?")
 UNKNOWN_APP = "upstream-app"
+UPDATES = frozenset({"updateContact", "bulkUpdateContacts"})
 _UNUSED_SECRET = "x" * 32  # the mirror never checks a signature
 
 
@@ -186,12 +188,16 @@ class Mirror:
 
     # -- following the host where the two parted --------------------------------------------
 
-    def _before(self, operation: str | None, sent: HttpRequest, ns: Namespace | None) -> Any:
-        """What an update may have to be undone to: the mock's contact before it."""
-        if operation != "updateContact" or ns is None:
-            return None
+    def _before(
+        self, operation: str | None, sent: HttpRequest, ns: Namespace | None
+    ) -> dict[str, Any]:
+        """What updates may have to be undone to: reference id -> the mock's contact before."""
+        if operation not in UPDATES or ns is None:
+            return {}
+        wanted = _updated_ids(operation, sent)
         with self._mock.store.read() as tx:
-            return tx.get_active(ns, self.ids.to_other(_path_id(sent)))
+            found = {ref: tx.get_active(ns, self.ids.to_other(ref)) for ref in wanted}
+        return {ref: contact for ref, contact in found.items() if contact is not None}
 
     def _follow(
         self,
@@ -212,8 +218,14 @@ class Mirror:
         if operation == "bulkDeleteContacts":
             ids = [r.get("id") for r in _records(upstream.body, "successfulRecords")]
             return self._follow_delete(ns, caller, [i for i in ids if isinstance(i, str)])
-        if operation == "updateContact":
-            return self._follow_update(ns, caller, _path_id(sent), upstream, mock, before)
+        if operation in UPDATES:
+            return self._follow_updates(
+                ns,
+                caller,
+                _updated(operation, sent, upstream),
+                _updated(operation, sent, mock, self.ids.to_reference),
+                before,
+            )
         return ""
 
     def _follow_saves(self, ns: Namespace, caller: Caller, upstream: Answer, mock: Answer) -> str:
@@ -248,26 +260,44 @@ class Mirror:
                 followed += _quietly(delete, ns, caller, self._other(reference_id))
         return f"the mock deleted {followed} contact(s) the host deleted" if followed else ""
 
-    def _follow_update(
+    def _follow_updates(
         self,
         ns: Namespace,
         caller: Caller,
-        reference_id: str,
-        upstream: Answer,
-        mock: Answer,
-        before: Any,
+        upstream: dict[str, dict[str, Any] | None],
+        mock: dict[str, dict[str, Any] | None],
+        before: dict[str, Any],
     ) -> str:
-        service, contact_id = self._mock.service, self._other(reference_id)
-        if 200 <= upstream.status < 300 and isinstance(upstream.body, dict):
-            if 200 <= mock.status < 300 and _same_fields(upstream.body, mock.body):
-                return ""
-            if _quietly(service.update, ns, caller, contact_id, _as_item(upstream.body)):
-                return "the mock took the host's fields for the contact"
-            return ""
-        if 200 <= mock.status < 300 and before is not None:
-            _quietly(service.update, ns, caller, contact_id, _as_item(before.to_wire()))
-            return "the host refused the update: the mock undid it"
-        return ""
+        """Per contact addressed: the host's fields where the host changed it; the old ones
+        back where the host refused and the mock changed it."""
+        took = undid = 0
+        for reference_id, theirs in upstream.items():
+            ours = mock.get(reference_id)
+            contact_id = self._other(reference_id)
+            if theirs is not None and (ours is None or not _same_fields(theirs, ours)):
+                took += _quietly(
+                    self._mock.service.update, ns, caller, contact_id, _as_item(theirs)
+                )
+            elif theirs is None and ours is not None and reference_id in before:
+                undid += self._restore(ns, before[reference_id])
+        notes = []
+        if took:
+            notes.append(f"the mock took the host's fields for {took} contact(s)")
+        if undid:
+            notes.append(f"the host refused {undid} update(s) the mock made: undone")
+        return "; ".join(notes)
+
+    def _restore(self, ns: Namespace, previous: Any) -> int:
+        """The contact exactly as it was before (audit fields and timestamps too)."""
+        try:
+            with self._mock.store.write(ns) as tx:
+                current = tx.get_active(ns, previous.id)
+                if current is None:
+                    return 0
+                tx.update(previous, previous=current)
+        except NumberTaken:
+            return 0
+        return 1
 
     def _other(self, reference_id: str) -> str:
         return self.ids.to_other(reference_id)
@@ -295,6 +325,38 @@ def _namespace(sent: HttpRequest) -> Namespace | None:
 def _path_id(sent: HttpRequest) -> str:
     match = CONTACTS_PATH.fullmatch(sent.path)
     return (match.group(2) or "") if match else ""
+
+
+def _updated_ids(operation: str, sent: HttpRequest) -> list[str]:
+    """The reference ids an update or bulk update addresses."""
+    if operation == "updateContact":
+        return [_path_id(sent)]
+    items = sent.json()
+    if not isinstance(items, list):
+        return []
+    ids = [i.get("id") for i in items if isinstance(i, dict)]
+    return [i for i in ids if isinstance(i, str) and ANY_ID.fullmatch(i)]
+
+
+def _updated(
+    operation: str,
+    sent: HttpRequest,
+    answer: Answer,
+    to_reference: Any = lambda i: i,
+) -> dict[str, dict[str, Any] | None]:
+    """Reference id -> the contact as an update answer shows it changed (None: not changed)."""
+    result: dict[str, dict[str, Any] | None] = dict.fromkeys(_updated_ids(operation, sent))
+    if not 200 <= answer.status < 300 or not isinstance(answer.body, dict):
+        return result
+    if operation == "updateContact":
+        return {ref: answer.body for ref in result}
+    for record in _records(answer.body, "successfulRecords"):
+        contact = record.get("contact")
+        if isinstance(record.get("id"), str) and isinstance(contact, dict):
+            reference = to_reference(record["id"])
+            if reference in result:
+                result[reference] = contact
+    return result
 
 
 def _records(body: Any, key: str) -> list[dict[str, Any]]:

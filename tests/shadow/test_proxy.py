@@ -8,6 +8,7 @@ import requests
 
 from mockserver.auth import mint_token
 from mockserver.settings import App
+from tests.live import kore_mock_serve
 from tests.shadow.conftest import (
     Tenant,
     all_seven,
@@ -142,3 +143,28 @@ def test_the_control_plane_of_the_proxy_is_its_mock_and_never_reaches_the_upstre
     streams = [n["streamId"] for n in namespaces["namespaces"]]
     assert streams == [tenant.stream]  # the mirror's state, not the host's other tests
     assert reset.status_code == 200 and after["exchanges"] == 0
+
+
+def test_an_update_the_host_refused_is_undone_in_the_mirror(tmp_path):
+    with kore_mock_serve("--db", ":memory:", cwd=tmp_path) as host, shadowing(host) as (url, _):
+        tenant = Tenant(url)
+        first, second = (
+            c["id"]
+            for c in tenant.create(
+                person("Ada", "Lovelace", fictitious()), person("Alan", "Turing", fictitious())
+            ).json()
+        )
+        for operation in ("updateContact", "bulkUpdateContacts"):
+            fault = {"errorStatus": 412, "errorMessage": "Validation errors/ Invalid arguments"}
+            requests.put(f"{host}/__mock__/faults/{operation}", json=fault, timeout=5)
+        assert tenant.update(first, {"firstName": "Augusta"}).status_code == 412
+        assert tenant.bulk_update({"id": second, "lastName": "M"}).status_code == 412
+        requests.delete(f"{host}/__mock__/faults", timeout=5)
+        listed = tenant.list()
+        report = shadow(url)
+    assert [c["firstName"] for c in listed.json()["results"]] == ["Ada", "Alan"]
+    updates, listing = report["items"][1:3][::-1], report["items"][0]
+    assert [i["operation"] for i in updates] == ["updateContact", "bulkUpdateContacts"]
+    assert all(i["differences"][0]["path"] == "status" for i in updates)
+    assert "undone" in updates[0]["note"] and "undone" in updates[1]["note"]
+    assert listing["operation"] == "listContacts" and listing["differences"] == []
