@@ -7,69 +7,38 @@ Every error on the way is an ``ApiError`` rendered once, in Kore's envelope.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import ClientDisconnected, HTTPException
 from werkzeug.routing import BaseConverter, Map
 
 from mockserver import api
 from mockserver.auth import Authenticator, authorize
-from mockserver.contacts.model import Caller, Contact, Namespace, now_iso
+from mockserver.contacts.model import Caller, Namespace, now_iso
 from mockserver.contacts.rules import ItemRules
 from mockserver.contacts.service import ContactsService
 from mockserver.control.faults import before_vendor_request
 from mockserver.control.routes import control
-from mockserver.errors import (
-    ApiError,
-    MethodNotAllowed,
-    NotFound,
-    PayloadTooLarge,
-    ValidationError,
-)
+from mockserver.errors import PayloadTooLarge, ValidationError
 from mockserver.memory import paused_gc
+from mockserver.mock import Mock, current_mock
 from mockserver.redact import redacted, redacted_query
+from mockserver.responses import contacts_response, json_response, register_error_handlers
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.spec import items_check, json_body_operations, operations
 from mockserver.store import open_store
 from mockserver.store.base import Store
-from mockserver.validation import RequestValidator, shared_validator
+from mockserver.validation import shared_validator
 
 log = logging.getLogger("kore_mock")
 
 JOURNAL_REPORT_CAP = 10_000  # per-row report entries kept per journal entry
-STREAM_CHUNK = 1_000  # contacts encoded at a time in a streamed array
 # operations that may carry thousands of rows: run without the cyclic GC (see memory.py)
 BULK_OPERATIONS = {"importContacts", "createContacts", "bulkUpdateContacts", "bulkDeleteContacts"}
-
-
-@dataclass
-class Mock:
-    """Everything one app instance works with (``app.extensions['kore_mock']``)."""
-
-    settings: Settings
-    store: Store
-    runtime: Runtime
-    service: ContactsService
-    validator: RequestValidator
-    authenticator: Authenticator
-
-    def reset(self) -> int:
-        """Everything back to start-up: contacts, journal, rate-limit counters and run-time
-        settings (policy, apps, faults, rate limit). Returns how many contacts were removed."""
-        removed = self.store.reset()
-        self.store.journal_clear()
-        self.store.counters_clear()
-        self.runtime.reset()
-        return removed
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
@@ -86,10 +55,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_upload_bytes
-    app.extensions["kore_mock"] = mock
+    mock.attach(app)
     _bind_operations(app, mock)
     app.register_blueprint(control)
-    _register_errors(app)
+    register_error_handlers(app)
     app.before_request(_start_clock)
     app.before_request(before_vendor_request)  # rate limit and faults
     app.after_request(_journal)
@@ -203,83 +172,6 @@ def _check_json_size(operation_id: str, settings: Settings) -> None:
         )
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    try:
-        payload = orjson.dumps(body)
-    except TypeError:  # an integer over 64 bits (a huge ``skip`` echoed back)
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(payload, status=status, headers=headers, mimetype="application/json")
-
-
-def contacts_response(
-    contacts: list[Contact], status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    """A JSON array of contacts; a large one (imports can be 100k) encoded and sent a chunk at a
-    time, a small one whole (with its Content-Length)."""
-    if len(contacts) <= STREAM_CHUNK:
-        return json_response([c.to_wire() for c in contacts], status, headers)
-
-    def chunks() -> Iterator[bytes]:
-        with paused_gc():
-            yield b"["
-            for start in range(0, len(contacts), STREAM_CHUNK):
-                part = orjson.dumps([c.to_wire() for c in contacts[start : start + STREAM_CHUNK]])
-                yield (b"," if start else b"") + part[1:-1]
-            yield b"]"
-
-    return Response(chunks(), status=status, headers=headers, mimetype="application/json")
-
-
-def error_response(error: ApiError) -> Response:
-    g.error = error
-    return json_response(error.body(), error.status, error.headers)
-
-
-def _register_errors(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> Response:
-        return error_response(error)
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
-        return error_response(_from_werkzeug(error))
-
-    @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(ApiError("Internal server error; the server log has the details"))
-
-
-def _from_werkzeug(error: HTTPException) -> ApiError:
-    code = error.code or 500
-    if code == 404:
-        return NotFound(f"No such path: {request.method} {request.path}")
-    if code == 405:
-        allowed = getattr(error, "valid_methods", None) or []
-        headers = {"Allow": ", ".join(allowed)} if allowed else {}
-        return MethodNotAllowed(headers=headers)
-    if code == 413:
-        return PayloadTooLarge(
-            f"The request body is over this server's limit of {request.max_content_length} bytes"
-        )
-    if isinstance(error, ClientDisconnected):
-        return ValidationError(
-            "The request body could not be read: it ended before its Content-Length, "
-            "or its chunked encoding is malformed"
-        )
-    if 400 <= code < 500:
-        result = ValidationError(error.description or "Bad request")
-        result.status = result.code = code
-        return result
-    return ApiError()
-
-
-def _mock() -> Mock:
-    from flask import current_app
-
-    return current_app.extensions["kore_mock"]
-
-
 def _start_clock() -> None:
     g.started = time.perf_counter()
 
@@ -287,7 +179,7 @@ def _start_clock() -> None:
 def _journal(response: Response) -> Response:
     if request.path.startswith("/__mock__"):
         return response
-    mock = _mock()
+    mock = current_mock()
     error = g.get("error")
     report = g.get("report") or getattr(error, "report", [])
     entry: dict[str, Any] = {

@@ -35,6 +35,7 @@ from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.control.faults import Fault
 from mockserver.control.schema import control_spec
+from mockserver.mock import Mock, mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
 from mockserver.spec import API_PREFIX
 
@@ -90,8 +91,8 @@ class KoreMock:
     # -- its data --------------------------------------------------------------------------
 
     @property
-    def _mock(self) -> Any:
-        return self.flask_app.extensions["kore_mock"]
+    def _mock(self) -> Mock:
+        return mock_of(self.flask_app)
 
     def _ns(self, stream_id: str | None) -> Namespace:
         return Namespace(self.account_id.lower(), stream_id or self.stream_id)
@@ -216,7 +217,7 @@ def kore_mock(
                 kore.set_fault(operation, **fault)
             yield kore
     finally:
-        flask_app.extensions["kore_mock"].store.close()
+        mock_of(flask_app).close()
 
 
 @contextmanager

@@ -21,10 +21,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 
 from mockserver.api import HANDLERS
 from mockserver.errors import InjectedFault, RateLimited, ValidationError
+from mockserver.mock import Mock, current_mock
 
 EVERY_OPERATION = "*"
 RATE_WINDOW_SECONDS = 60
@@ -115,13 +116,13 @@ def before_vendor_request() -> Response | None:
     account = (request.headers.get("accountId") or "").strip().lower()
     if len(account) == 24 and _ACCOUNT_CHARS.issuperset(account):
         g.namespace = (account, (request.view_args or {}).get("streamId", ""))
-    mock = current_app.extensions["kore_mock"]
+    mock = current_mock()
     _count_against_rate_limit(mock, g.get("namespace"))
     fault = fault_for(mock.runtime.faults(), operation)
     return None if fault is None else _inject(fault)
 
 
-def _count_against_rate_limit(mock: Any, namespace: tuple[str, str] | None) -> None:
+def _count_against_rate_limit(mock: Mock, namespace: tuple[str, str] | None) -> None:
     """Kore counts calls per account; a malformed accountId is left to validation (400)."""
     limit = mock.runtime.rate_limit()
     if not limit.enabled or namespace is None:

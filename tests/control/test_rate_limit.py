@@ -6,6 +6,7 @@ import pytest
 
 from mockserver.control import faults
 from mockserver.errors import RATE_LIMIT_MSG
+from mockserver.mock import mock_of
 from mockserver.settings import RateLimit
 from tests.conftest import OTHER_ACCOUNT_APP, base, person
 
@@ -76,7 +77,7 @@ def test_the_limit_of_the_settings_file_applies_from_the_start(settings, clock):
         api = Api(app.test_client())
         assert [api.list().status_code for _ in range(3)] == [200, 200, 429]
     finally:
-        app.extensions["kore_mock"].store.close()
+        mock_of(app).close()
 
 
 def test_control_plane_is_not_rate_limited(control, api, clock):
