@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from mockserver.contacts.model import Contact
 from mockserver.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, ValidationError
+from mockserver.journal import current_record
 from mockserver.memory import paused_gc
 
 log = logging.getLogger("kore_mock")
@@ -54,7 +55,7 @@ def contacts_response(
 
 
 def error_response(error: ApiError) -> Response:
-    g.error = error
+    current_record().error = error
     return json_response(error.body(), error.status, error.headers)
 
 

@@ -9,9 +9,7 @@ Start-up settings are the fallback when nothing was changed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from flask import g, has_request_context
+from typing import Any, Protocol
 
 from mockserver.settings import App, RateLimit, Settings, check_policy
 from mockserver.store.base import Store
@@ -20,26 +18,38 @@ POLICY_KEY = "importPolicy"
 APPS_KEY = "apps"
 FAULTS_KEY = "faults"
 RATE_LIMIT_KEY = "rateLimit"
-_SNAPSHOT = "kore_mock_state"  # attribute of flask.g holding this request's read of the state
+
+
+class Scope(Protocol):
+    """Where one request keeps its read of the state (the web layer's request record)."""
+
+    state: dict[str, Any] | None
+
+
+def _no_scope() -> Scope | None:
+    return None
 
 
 class Runtime:
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, *, scope: Callable[[], Scope | None] = _no_scope
+    ) -> None:
+        """``scope`` gives the current request's ``Scope``, or None outside a request."""
         self.settings = settings
         self.store = store
+        self._scope = scope
         self._parsed_from: object = None
         self._parsed: tuple[App, ...] = ()
 
     def _get(self, key: str) -> Any:
         """One run-time value. Within a request, every value comes from one read of the state,
         taken at its first use (auth, faults, the rate limit and the policy each need one)."""
-        if not has_request_context():
+        scope = self._scope()
+        if scope is None:
             return self.store.get_state(key)
-        snapshot = g.get(_SNAPSHOT)
-        if snapshot is None:
-            snapshot = self.store.all_state()
-            setattr(g, _SNAPSHOT, snapshot)
-        return snapshot.get(key)
+        if scope.state is None:
+            scope.state = self.store.all_state()
+        return scope.state.get(key)
 
     def _set(self, key: str, value: Any) -> None:
         self.store.set_state(key, value)
@@ -50,10 +60,10 @@ class Runtime:
         self._forget_snapshot()
         return value
 
-    @staticmethod
-    def _forget_snapshot() -> None:
-        if has_request_context():
-            g.pop(_SNAPSHOT, None)  # this request reads what it just wrote
+    def _forget_snapshot(self) -> None:
+        scope = self._scope()
+        if scope is not None:
+            scope.state = None  # this request reads what it just wrote
 
     def import_policy(self) -> str:
         return self._get(POLICY_KEY) or self.settings.import_policy

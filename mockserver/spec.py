@@ -33,6 +33,12 @@ def default_server_url() -> str:
     return url
 
 
+@functools.cache
+def operation_ids() -> frozenset[str]:
+    """The operationIds of the document (the endpoints of the vendor API)."""
+    return frozenset(operation_id for _, _, operation_id in operations())
+
+
 def operations() -> list[tuple[str, str, str]]:
     """(OpenAPI path, HTTP method, operationId) for every operation of the document."""
     found = []

@@ -28,16 +28,15 @@ from typing import Any
 import jsonschema_rs
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from mockserver.api import HANDLERS
 from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
-from mockserver.control.faults import Fault
 from mockserver.control.schema import control_spec
+from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.mock import Mock, mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
-from mockserver.spec import API_PREFIX
+from mockserver.spec import API_PREFIX, operation_ids
 
 SEED_CALLER = Caller.for_app("kore-mock-seed")
 POLL_SECONDS = 0.02  # how soon the server thread notices it should stop
@@ -141,8 +140,8 @@ class KoreMock:
         """Inject a fault into one operation (an operationId, or ``*`` for all), as the control
         plane's ``PUT /__mock__/faults/{operation}`` does: ``latencyMs``, ``latencyMaxMs``,
         ``errorStatus``, ``errorRate``, ``errorMessage``, ``dropConnection``, ``dropRate``."""
-        if operation != "*" and operation not in HANDLERS:
-            known = ", ".join(sorted(HANDLERS))
+        if operation != EVERY_OPERATION and operation not in operation_ids():
+            known = ", ".join(sorted(operation_ids()))
             raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
         problem = _fault_problem()(fault)
         if problem is not None:

@@ -3,7 +3,7 @@
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from mockserver.api import HANDLERS
+from mockserver.api.handlers import HANDLERS
 from mockserver.spec import operations, spec_dict, spec_path
 
 OPERATIONS = {

@@ -20,7 +20,6 @@ from mockserver.contacts.model import Caller, Namespace
 from mockserver.contacts.service import SaveOutcome
 from mockserver.control import apps as app_admin
 from mockserver.control.export import contacts_csv
-from mockserver.control.faults import EVERY_OPERATION, Fault
 from mockserver.control.schema import ControlValidator, control_spec
 from mockserver.errors import (
     ApiError,
@@ -30,6 +29,7 @@ from mockserver.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
+from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.mock import current_mock
 from mockserver.responses import json_response
 from mockserver.settings import RateLimit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.control import faults
+from mockserver.api import hooks
 from mockserver.errors import RATE_LIMIT_MSG
 from mockserver.mock import mock_of
 from mockserver.settings import RateLimit
@@ -16,7 +16,7 @@ MINUTE_START = 1_700_000_040.0  # a whole minute (divisible by 60)
 @pytest.fixture
 def clock(monkeypatch):
     now = [MINUTE_START + 10]
-    monkeypatch.setattr(faults, "wall_clock", lambda: now[0])
+    monkeypatch.setattr(hooks, "wall_clock", lambda: now[0])
     return now
 
 
