@@ -22,8 +22,7 @@ from mockserver.settings import (
     check_policy,
     load,
 )
-from mockserver.store import redacted
-from mockserver.store.base import StoreUnavailable
+from mockserver.store.base import StoreUnavailable, display_url
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -123,7 +122,7 @@ def banner(settings: Settings, url: str) -> str:
         f"  app        {app.client_id}"
         + ("  (development app, built in)" if settings.using_dev_app else ""),
         f"  token      kore-mock token{config}    (send it in the header auth)",
-        f"  store      {redacted(settings.db)}    import policy: {settings.import_policy}",
+        f"  store      {display_url(settings.db)}    import policy: {settings.import_policy}",
         f"  control    {url}/__mock__/health",
         f"  console    {url}/__mock__/ui    (QA console; control API under {url}/__mock__/)",
         "",

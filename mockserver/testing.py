@@ -37,6 +37,7 @@ from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.mock import Mock, mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
 from mockserver.spec import API_PREFIX, operation_ids
+from mockserver.store.base import JournalFilter
 
 SEED_CALLER = Caller.for_app("kore-mock-seed")
 POLL_SECONDS = 0.02  # how soon the server thread notices it should stop
@@ -127,7 +128,9 @@ class KoreMock:
         self, operation: str | None = None, status: int | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
         """Requests the mock answered, newest first (method, path, status, per-row report)."""
-        return self._mock.store.journal_query(operation=operation, status=status, limit=limit)
+        return self._mock.store.journal_query(
+            JournalFilter(operation=operation, status=status), limit=limit
+        )
 
     def rejected_rows(self) -> list[dict[str, Any]]:
         """The per-row report of the most recent import or create: row, reason, number..."""

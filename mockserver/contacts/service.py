@@ -1,8 +1,11 @@
-"""One function per operation. The duplicate-number rule lives here and nowhere else.
+"""One function per operation, and the service's half of the duplicate-number rule.
 
 Within a namespace at most one ACTIVE contact holds a number key. Every save — import, create,
 update, bulk update, seed — asks the store who holds the numbers it is about to use, inside the
-same write transaction that then stores the result; the store's unique index is the backstop.
+same write transaction that then stores the result, and refuses the taken ones with a reason
+(the per-row report, 409). The store's half (``ports.py``): the transaction is serialised per
+namespace, a unique index refuses a second holder (``NumberTaken``) and, when a holder of a
+legacy-duplicated number leaves it, promotes the next holder so the number keeps blocking.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from mockserver.contacts.model import (
     org_id_for,
 )
 from mockserver.contacts.phone import Phone
+from mockserver.contacts.ports import ContactsStore, ContactsTransaction, NumberTaken
 from mockserver.contacts.rules import (
     DUPLICATE_EXISTING,
     DUPLICATE_IN_FILE,
@@ -38,7 +42,6 @@ from mockserver.contacts.rules import (
     Rejection,
 )
 from mockserver.errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationError
-from mockserver.store.base import NumberTaken, Store, Transaction
 
 PHONE_FIELD = "cellPhone.phoneNumber"
 # Stores take a 64-bit OFFSET; a larger skip (valid per the spec) pages past the end all the same.
@@ -90,7 +93,7 @@ class RowsRejected(ValidationError):
 
 
 class ContactsService:
-    def __init__(self, store: Store, rules: ItemRules) -> None:
+    def __init__(self, store: ContactsStore, rules: ItemRules) -> None:
         self.store = store
         self.rules = rules
 
@@ -280,7 +283,7 @@ class ContactsService:
 
     def _apply_patch(
         self,
-        tx: Transaction,
+        tx: ContactsTransaction,
         ns: Namespace,
         caller: Caller,
         contact_id: str,

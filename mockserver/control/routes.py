@@ -34,7 +34,7 @@ from mockserver.mock import current_mock
 from mockserver.responses import json_response
 from mockserver.settings import RateLimit
 from mockserver.spec import spec_dict
-from mockserver.store import redacted
+from mockserver.store.base import JournalFilter, display_url
 
 PREFIX = "/__mock__"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -124,7 +124,7 @@ def _body() -> dict[str, Any]:
 @control.get("/health")
 def health() -> Response:
     mock = current_mock()
-    return _reply({"status": "ok", "version": __version__, "store": redacted(mock.store.url)})
+    return _reply({"status": "ok", "version": __version__, "store": display_url(mock.store.url)})
 
 
 @control.get("/version")
@@ -309,7 +309,7 @@ def _settings() -> dict[str, Any]:
 @control.get("/journal")
 def journal() -> Response:
     entries = current_mock().store.journal_query(
-        **_journal_filter(g.valid.query), limit=_query("limit")
+        _journal_filter(g.valid.query), limit=_query("limit")
     )
     return _reply({"entries": entries})
 
@@ -331,7 +331,7 @@ def journal_entry(entryId: int) -> Response:
 @control.post("/journal/verify")
 def verify_journal() -> Response:
     body = _body()
-    count = current_mock().store.journal_count(**_journal_filter(body))
+    count = current_mock().store.journal_count(_journal_filter(body))
     expectation, met = _expectation(body, count)
     if not met:
         msg = f"Expected {expectation} matching request(s), found {count}"
@@ -342,13 +342,13 @@ def verify_journal() -> Response:
     return _reply(reply)
 
 
-def _journal_filter(values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "operation": values.get("operation"),
-        "status": values.get("status"),
-        "since": _instant(values.get("since"), "since"),
-        "until": _instant(values.get("until"), "until"),
-    }
+def _journal_filter(values: dict[str, Any]) -> JournalFilter:
+    return JournalFilter(
+        operation=values.get("operation"),
+        status=values.get("status"),
+        since=_instant(values.get("since"), "since"),
+        until=_instant(values.get("until"), "until"),
+    )
 
 
 def _instant(value: str | None, name: str) -> str | None:
