@@ -32,11 +32,10 @@ from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
-from mockserver.control.schema import control_spec
 from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.mock import Mock, mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
-from mockserver.spec import API_PREFIX, operation_ids
+from mockserver.spec import API_PREFIX, CONTROL, VENDOR
 from mockserver.store.base import JournalFilter
 
 SEED_CALLER = Caller.for_app("kore-mock-seed")
@@ -143,8 +142,8 @@ class KoreMock:
         """Inject a fault into one operation (an operationId, or ``*`` for all), as the control
         plane's ``PUT /__mock__/faults/{operation}`` does: ``latencyMs``, ``latencyMaxMs``,
         ``errorStatus``, ``errorRate``, ``errorMessage``, ``dropConnection``, ``dropRate``."""
-        if operation != EVERY_OPERATION and operation not in operation_ids():
-            known = ", ".join(sorted(operation_ids()))
+        if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
+            known = ", ".join(sorted(VENDOR.operation_ids()))
             raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
         problem = _fault_problem()(fault)
         if problem is not None:
@@ -168,7 +167,7 @@ class KoreMock:
 def _fault_problem() -> Any:
     """fault -> what breaks the control contract's ``Fault`` schema, or None."""
     validator = jsonschema_rs.validator_for(
-        {"$ref": "#/components/schemas/Fault", "components": control_spec()["components"]}
+        {"$ref": "#/components/schemas/Fault", "components": CONTROL.document["components"]}
     )
     return lambda fault: next((e.message for e in validator.iter_errors(fault)), None)
 

@@ -28,7 +28,7 @@ from mockserver.errors import InjectedFault, RateLimited
 from mockserver.faults import Fault, fault_for
 from mockserver.journal import RequestRecord, current_record
 from mockserver.mock import Mock, current_mock
-from mockserver.spec import operation_ids
+from mockserver.spec import VENDOR
 
 RATE_WINDOW_SECONDS = 60
 DROPPED_STATUS = 0  # journal status of a request whose connection was closed on purpose
@@ -45,7 +45,7 @@ def wall_clock() -> float:
 def before_vendor_request() -> Response | None:
     """Flask before-request hook: rate limit, then the operation's fault."""
     operation = request.endpoint
-    if operation not in operation_ids():
+    if operation not in VENDOR.operation_ids():
         return None
     record = current_record()
     record.operation = operation

@@ -24,7 +24,7 @@ from mockserver.memory import paused_gc
 from mockserver.mock import Mock
 from mockserver.responses import contacts_response, json_response
 from mockserver.settings import Limits
-from mockserver.spec import json_body_operations, operations
+from mockserver.spec import VENDOR, json_body_operations
 
 # operations that may carry thousands of rows: run without the cyclic GC (see memory.py)
 BULK_OPERATIONS = {"importContacts", "createContacts", "bulkUpdateContacts", "bulkDeleteContacts"}
@@ -33,7 +33,7 @@ BULK_OPERATIONS = {"importContacts", "createContacts", "bulkUpdateContacts", "bu
 def register(app: Flask, mock: Mock) -> None:
     """The vendor API on ``app``: its routes and the hook that runs before each of them."""
     app.url_map.converters["segment"] = _Segment
-    found = operations()
+    found = VENDOR.operations()
     paths = [path for path, _, _ in found]
     for path, method, operation_id in found:
         app.add_url_rule(

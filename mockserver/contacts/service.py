@@ -21,6 +21,7 @@ from mockserver.contacts.model import (
     INACTIVE,
     Caller,
     Contact,
+    InvalidField,
     Namespace,
     new_ids,
     now_iso,
@@ -37,7 +38,6 @@ from mockserver.contacts.rules import (
     REJECT,
     SKIP,
     Candidate,
-    InvalidItem,
     ItemRules,
     Rejection,
 )
@@ -191,7 +191,7 @@ class ContactsService:
         rejected: list[Rejection] = []
         first_row: dict[str, int] = {}
         for row, outcome in self.rules.candidates(list(numbered_items)):
-            if isinstance(outcome, InvalidItem):
+            if isinstance(outcome, InvalidField):
                 rejected.append(
                     Rejection(
                         row=row,
@@ -293,7 +293,7 @@ class ContactsService:
         """Change one contact; a new number must not be held by another ACTIVE contact."""
         try:
             phone = self._patch_phone(patch)
-        except InvalidItem as exc:
+        except InvalidField as exc:
             raise _refusal(ValidationError, INVALID_FIELD, f"{exc.field}: {exc.msg}") from None
         current = tx.get_active(ns, contact_id)
         if current is None:

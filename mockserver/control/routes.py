@@ -20,7 +20,7 @@ from mockserver.contacts.model import Caller, Namespace
 from mockserver.contacts.service import SaveOutcome
 from mockserver.control import apps as app_admin
 from mockserver.control.export import contacts_csv
-from mockserver.control.schema import ControlValidator, control_spec
+from mockserver.control.schema import ControlValidator
 from mockserver.errors import (
     ApiError,
     Forbidden,
@@ -33,7 +33,7 @@ from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.mock import current_mock
 from mockserver.responses import json_response
 from mockserver.settings import RateLimit
-from mockserver.spec import spec_dict
+from mockserver.spec import CONTROL, VENDOR
 from mockserver.store.base import JournalFilter, display_url
 
 PREFIX = "/__mock__"
@@ -132,8 +132,8 @@ def version() -> Response:
     return _reply(
         {
             "version": __version__,
-            "vendorContract": spec_dict()["info"]["version"],
-            "controlContract": control_spec()["info"]["version"],
+            "vendorContract": VENDOR.version,
+            "controlContract": CONTROL.version,
         }
     )
 
