@@ -32,6 +32,7 @@ from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
+from mockserver.contacts.rules import SKIP
 from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.mock import Mock, mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
@@ -185,7 +186,7 @@ def _items(
 @contextmanager
 def kore_mock(
     *,
-    import_policy: str = "skip",
+    import_policy: str = SKIP,
     apps: Sequence[App] | None = None,
     stream_id: str = DEV_STREAM_ID,
     settings: Settings | None = None,
