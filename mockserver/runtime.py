@@ -4,20 +4,46 @@ The control plane changes them while the server runs (import policy, apps, fault
 limit); they live in the store's ``state`` table so that all workers — and all machines on one
 PostgreSQL — agree.
 Start-up settings are the fallback when nothing was changed.
+
+A *reading* is one named value the mock's behaviour depends on that can change at run time:
+``READINGS`` lists them, each with its state key (also its name in the settings file and on
+the control plane), its start-up value and its stored form. Apps and faults have their own
+atomic read-modify-write methods below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from mockserver.settings import App, RateLimit, Settings, check_policy
 from mockserver.store.base import Store
 
-POLICY_KEY = "importPolicy"
 APPS_KEY = "apps"
 FAULTS_KEY = "faults"
-RATE_LIMIT_KEY = "rateLimit"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Reading(Generic[T]):
+    key: str  # the state key; the same name as in the settings file and the control plane
+    start_up: Callable[[Settings], T]  # the value when nothing was changed at run time
+    load: Callable[[Any], T]  # stored JSON -> value
+    dump: Callable[[T], Any]  # value -> stored JSON
+
+
+IMPORT_POLICY: Reading[str] = Reading(
+    "importPolicy", lambda s: s.import_policy, load=str, dump=check_policy
+)
+RATE_LIMIT: Reading[RateLimit] = Reading(
+    "rateLimit",
+    lambda s: s.rate_limit,
+    load=lambda raw: RateLimit(enabled=raw["enabled"], per_minute=raw["perMinute"]),
+    dump=lambda limit: {"enabled": limit.enabled, "perMinute": limit.per_minute},
+)
+READINGS: tuple[Reading[Any], ...] = (IMPORT_POLICY, RATE_LIMIT)
 
 
 class Scope(Protocol):
@@ -65,11 +91,19 @@ class Runtime:
         if scope is not None:
             scope.state = None  # this request reads what it just wrote
 
+    def get(self, reading: Reading[T]) -> T:
+        """The reading's run-time value, or its start-up value when nothing changed it."""
+        stored = self._get(reading.key)
+        return reading.start_up(self.settings) if stored is None else reading.load(stored)
+
+    def set(self, reading: Reading[T], value: T) -> None:
+        self._set(reading.key, reading.dump(value))
+
     def import_policy(self) -> str:
-        return self._get(POLICY_KEY) or self.settings.import_policy
+        return self.get(IMPORT_POLICY)
 
     def set_import_policy(self, policy: str) -> None:
-        self._set(POLICY_KEY, check_policy(policy))
+        self.set(IMPORT_POLICY, policy)
 
     def apps(self) -> tuple[App, ...]:
         return self._parse_apps(self._get(APPS_KEY))
@@ -100,15 +134,12 @@ class Runtime:
         return self._update(FAULTS_KEY, lambda stored: change(dict(stored or {})) or None) or {}
 
     def rate_limit(self) -> RateLimit:
-        stored = self._get(RATE_LIMIT_KEY)
-        if stored is None:
-            return self.settings.rate_limit
-        return RateLimit(enabled=stored["enabled"], per_minute=stored["perMinute"])
+        return self.get(RATE_LIMIT)
 
     def set_rate_limit(self, limit: RateLimit) -> None:
-        self._set(RATE_LIMIT_KEY, {"enabled": limit.enabled, "perMinute": limit.per_minute})
+        self.set(RATE_LIMIT, limit)
 
     def reset(self) -> None:
         """Back to the start-up settings: forget every run-time change."""
-        for key in (POLICY_KEY, APPS_KEY, FAULTS_KEY, RATE_LIMIT_KEY):
+        for key in (*(reading.key for reading in READINGS), APPS_KEY, FAULTS_KEY):
             self._set(key, None)
