@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from flask import Flask, current_app
 
@@ -21,6 +22,17 @@ from mockserver.validation import RequestValidator
 _EXTENSION = "kore_mock"  # the key in ``Flask.extensions``
 
 
+class ShadowSource(Protocol):
+    """What a shadowing proxy (``shadow.proxy``) shows of its exchanges through this mock's
+    control plane (``GET /__mock__/shadow``)."""
+
+    upstream: str
+
+    def view(self, *, differing: bool | None, limit: int) -> dict[str, Any]: ...
+
+    def clear(self) -> None: ...
+
+
 @dataclass
 class Mock:
     settings: Settings
@@ -29,6 +41,7 @@ class Mock:
     service: ContactsService
     validator: RequestValidator
     authenticator: Authenticator
+    shadow: ShadowSource | None = None  # set when this mock is the mirror of a proxy
 
     def attach(self, app: Flask) -> None:
         app.extensions[_EXTENSION] = self
@@ -40,6 +53,8 @@ class Mock:
         self.store.journal_clear()
         self.store.counters_clear()
         self.runtime.reset()
+        if self.shadow is not None:
+            self.shadow.clear()
         return removed
 
     def close(self) -> None:

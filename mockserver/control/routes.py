@@ -328,6 +328,19 @@ def journal_entry(entryId: int) -> Response:
     return _reply(entry)
 
 
+# -- shadow (kore-mock proxy) ----------------------------------------------------------------
+
+
+@control.get("/shadow")
+def shadow() -> Response:
+    """The exchanges of a shadowing proxy, newest first; an empty log on a plain mock."""
+    source = current_mock().shadow
+    if source is None:
+        return _reply({"exchanges": 0, "differing": 0, "items": [], "upstream": None})
+    view = source.view(differing=_query("differing"), limit=_query("limit", 100))
+    return _reply({**view, "upstream": source.upstream})
+
+
 @control.post("/journal/verify")
 def verify_journal() -> Response:
     body = _body()

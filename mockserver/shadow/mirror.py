@@ -30,7 +30,9 @@ from werkzeug.test import run_wsgi_app
 
 from mockserver.app import create_app
 from mockserver.contacts.model import Caller, Namespace
+from mockserver.contacts.ports import NumberTaken
 from mockserver.errors import ApiError
+from mockserver.mock import mock_of
 from mockserver.settings import CONFIGURATION_SCOPE, App, Settings
 from mockserver.shadow.compare import SAVE_OPERATIONS as SAVES
 from mockserver.shadow.compare import Answer, Difference, compare
@@ -41,7 +43,6 @@ from mockserver.shadow.wire import (
     HttpRequest,
     HttpResponse,
 )
-from mockserver.store.base import NumberTaken
 
 log = logging.getLogger("kore_mock.shadow")
 
@@ -92,7 +93,7 @@ class Mirror:
     def __init__(self, settings: Settings, ids: IdMap | None = None) -> None:
         self.settings = settings
         self.app: Flask = create_app(settings)
-        self._mock = self.app.extensions["kore_mock"]
+        self._mock = mock_of(self.app)
         self._mock.authenticator = UpstreamWord()
         self.ids = ids if ids is not None else IdMap()
         self._lock = threading.Lock()

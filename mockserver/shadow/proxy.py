@@ -12,16 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
 
 import orjson
 from werkzeug.wsgi import get_input_stream
 
 from mockserver.contacts.model import now_iso
 from mockserver.errors import envelope
+from mockserver.mock import mock_of
 from mockserver.shadow.mirror import CONTACTS_PATH, Mirror, Shadowed
 from mockserver.shadow.recording import RecordingWriter, exchange
 from mockserver.shadow.upstream import Upstream, UpstreamError
@@ -29,16 +29,26 @@ from mockserver.shadow.wire import HttpRequest, HttpResponse, forwardable
 
 log = logging.getLogger("kore_mock.shadow")
 
-SHADOW_PATH = "/__mock__/shadow"
 CONTROL_PREFIX = "/__mock__"
 MAX_BODY_BYTES = 64 * 1024 * 1024  # what the proxy buffers of one request (to send it twice)
 DEFAULT_KEEP = 10_000  # exchanges kept in the shadow log
 
 
 class ShadowLog:
-    """The newest ``keep`` exchanges with their differences; counts over the whole session."""
+    """The newest ``keep`` exchanges with their differences; counts over the whole session.
 
-    def __init__(self, keep: int = DEFAULT_KEEP) -> None:
+    It is the proxy mock's ``shadow`` (``mock.ShadowSource``): the control plane shows it at
+    ``GET /__mock__/shadow``, and a full reset (``POST /__mock__/reset``) clears it, together
+    with the ids paired with the upstream's (``on_clear``)."""
+
+    def __init__(
+        self,
+        upstream: str = "",
+        keep: int = DEFAULT_KEEP,
+        on_clear: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.upstream = upstream
+        self._on_clear = on_clear
         self._lock = threading.Lock()
         self._items: deque[dict[str, Any]] = deque(maxlen=keep)
         self.exchanges = 0
@@ -66,6 +76,7 @@ class ShadowLog:
         with self._lock:
             self._items.clear()
             self.exchanges = self.differing = 0
+        self._on_clear()
 
 
 def shadow_item(seq: int, sent: HttpRequest, shadowed: Shadowed) -> dict[str, Any]:
@@ -91,14 +102,19 @@ class ShadowProxy:
 
     upstream: Upstream
     mirror: Mirror
-    log: ShadowLog = field(default_factory=ShadowLog)
     recorder: RecordingWriter | None = None
     max_body: int = MAX_BODY_BYTES
+    keep: int = DEFAULT_KEEP
+    log: ShadowLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = ShadowLog(self.upstream.url, self.keep, on_clear=self.mirror.ids.clear)
+        mock_of(self.mirror.app).shadow = self.log
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
-            return self._control(environ, start_response)
+            return self.mirror.app(environ, start_response)  # its own control plane
         stream = get_input_stream(environ, max_content_length=None)
         body = stream.read(self.max_body + 1)
         if len(body) > self.max_body:
@@ -147,38 +163,6 @@ class ShadowProxy:
                 at=item["at"],
             )
         )
-
-    def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        path, method = environ.get("PATH_INFO", ""), environ["REQUEST_METHOD"]
-        if path == SHADOW_PATH and method == "GET":
-            return self._shadow_view(environ, start_response)
-        if path == "/__mock__/reset" and method == "POST":
-            return self._reset(environ, start_response)
-        return self.mirror.app(environ, start_response)
-
-    def _shadow_view(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        query = parse_qs(environ.get("QUERY_STRING", ""))
-        differing = {"true": True, "false": False}.get((query.get("differing") or [""])[0])
-        try:
-            limit = int((query.get("limit") or ["100"])[0])
-        except ValueError:
-            limit = 100
-        return _json(start_response, 200, self.log.view(differing=differing, limit=limit))
-
-    def _reset(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        """The mock's reset; resetting everything also forgets the exchanges and id pairs."""
-        status: list[str] = []
-
-        def start(line: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            status.append(line)
-            return start_response(line, headers, exc_info)
-
-        result: Iterable[bytes] = self.mirror.app(environ, start)
-        body = b"".join(result)
-        if status and status[0].startswith("200"):
-            self.mirror.ids.clear()
-            self.log.clear()
-        return [body]
 
     def close(self) -> None:
         self.mirror.close()

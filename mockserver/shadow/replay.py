@@ -4,7 +4,7 @@ Against a fresh in-process mock (``replay_on_mock``): each recorded request is a
 as the proxy applies it (``Mirror``: auth taking the recording's word, ids mapped from the
 recorded save answers to the mock's own, the mock following the recording where they part), so
 a recording of a tenant becomes a regression test of the mock against that tenant's last known
-behaviour. Against a host instead, see ``contract_tests.replay_host``.
+behaviour. Against a host instead, see ``mockserver.shadow.host_replay``.
 """
 
 from __future__ import annotations

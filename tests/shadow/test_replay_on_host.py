@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 
-from contract_tests.replay_host import replay_on_host
 from contract_tests.settings import SuiteSettings
 from contract_tests.target import open_target
 from mockserver.settings import DEV_APP
+from mockserver.shadow.host_replay import replay_on_host
 from mockserver.shadow.recording import read_recording
 from tests.shadow.conftest import Tenant, fictitious, person, shadowing
 from tests.shadow.test_replay import record_session

@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from contract_tests.fidelity.probes import Unexpected
-from contract_tests.fidelity.run import CONFIRMED, CONTRADICTED, UNTESTABLE, Behaviour, Fidelity
+from mockserver.fidelity.probes import Unexpected
+from mockserver.fidelity.run import CONFIRMED, CONTRADICTED, UNTESTABLE, Behaviour, Fidelity
 
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contract_tests.client import Reply, contact, csv_file
-from contract_tests.fidelity.client import ProbeClient
 from contract_tests.guard import never_issued_id
 from contract_tests.numbers import Number, NumberPool
+from mockserver.fidelity.client import ProbeClient
 from mockserver.shadow.compare import is_envelope
 
 VALIDATION_STATUSES = (412, 400)  # the values of validationStatus

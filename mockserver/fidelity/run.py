@@ -16,13 +16,13 @@ from typing import Any
 
 import requests
 
-from contract_tests.fidelity.client import ProbeClient
-from contract_tests.fidelity.probes import PROBES, Context, Outcome, Probe, Unexpected
 from contract_tests.guard import UnsafeRequest
 from contract_tests.namespace import Baseline, clean_up, delete_created
 from contract_tests.settings import SuiteSettings
 from contract_tests.target import Target, open_target
 from mockserver.contacts.model import now_iso
+from mockserver.fidelity.client import ProbeClient
+from mockserver.fidelity.probes import PROBES, Context, Outcome, Probe, Unexpected
 from mockserver.profile import Profile, Reading, readings
 
 CONFIRMED, CONTRADICTED, UNTESTABLE = "confirmed", "contradicted", "untestable"
