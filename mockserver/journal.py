@@ -21,6 +21,8 @@ from mockserver.contacts.model import Namespace, now_iso
 from mockserver.errors import ApiError
 from mockserver.mock import current_mock
 from mockserver.redact import redacted, redacted_query
+from mockserver.shadow.recording import encode_body
+from mockserver.shadow.wire import redacted_headers
 
 log = logging.getLogger("kore_mock")
 
@@ -31,6 +33,9 @@ REPORTING_OPERATIONS = frozenset(
 )
 CONTROL_PREFIX = "/__mock__"
 _KEY = "kore_mock_record"  # the one attribute of ``flask.g`` the mock uses for it
+# bodies kept in an entry, so that the journal exports as a replayable recording (redacted)
+REQUEST_BODY_CAP = 1024 * 1024  # bytes; a larger request is journaled without its body
+RESPONSE_BODY_CAP = 64 * 1024  # bytes; a larger (or streamed) answer: its status and counts
 
 
 @dataclass
@@ -43,6 +48,8 @@ class RequestRecord:
     error: ApiError | None = None  # the error answered, if any
     met: dict[str, Any] = field(default_factory=dict)  # the fault or rate limit met, if any
     state: dict[str, Any] | None = None  # this request's read of the run-time state
+    created: int | None = None  # contacts a create / import stored
+    body: KeptBody | None = None  # the request body as the app read it (vendor paths)
 
     def journal_entry(self, response: Response) -> dict[str, Any]:
         error = self.error
@@ -65,12 +72,90 @@ class RequestRecord:
             entry["reportTruncated"] = len(report) > JOURNAL_REPORT_CAP
         if error is not None:
             entry["errors"] = error.body()["errors"][:JOURNAL_REPORT_CAP]
+        entry["request"] = self._request_kept()
+        entry["response"] = _response_kept(response, self.created)
         return redacted(entry)
+
+    def _request_kept(self) -> dict[str, Any]:
+        """Headers (credentials redacted) and body: what a replay of the entry sends."""
+        kept: dict[str, Any] = {"headers": redacted_headers(tuple(request.headers.items()))}
+        body = self.body
+        if body is None or not body.whole:
+            return {**kept, "bodyNotKept": True} if request.content_length else kept
+        return {**kept, **encode_body(body.kept, request.content_type or "")}
 
 
 def begin_record() -> None:
-    """Before-request hook, registered first: the clock starts here."""
-    setattr(g, _KEY, RequestRecord())
+    """Before-request hook, registered first: the clock starts here; a vendor request's body
+    is kept as the app reads it."""
+    record = RequestRecord()
+    setattr(g, _KEY, record)
+    if not request.path.startswith(CONTROL_PREFIX):
+        environ = request.environ
+        record.body = environ["wsgi.input"] = KeptBody(
+            environ["wsgi.input"], REQUEST_BODY_CAP, request.content_length
+        )
+
+
+class KeptBody:
+    """A request's input stream that keeps what is read of it, up to ``cap`` bytes."""
+
+    def __init__(self, stream: Any, cap: int, length: int | None = None) -> None:
+        self._stream = stream
+        self._cap = cap
+        self._length = length  # Content-Length, when the request has one
+        self._kept = bytearray()
+        self._over = False
+        self._ended = False
+
+    @property
+    def kept(self) -> bytes:
+        return bytes(self._kept)
+
+    @property
+    def whole(self) -> bool:
+        """Whether ``kept`` is the whole body: read to its end, and not over the cap."""
+        if self._over:
+            return False
+        return self._ended or (self._length is not None and len(self._kept) >= self._length)
+
+    def _keep(self, data: bytes, size: Any) -> bytes:
+        if not data and size != 0:
+            self._ended = True
+        elif not self._over:
+            if len(self._kept) + len(data) > self._cap:
+                self._over = True
+                self._kept.clear()
+            else:
+                self._kept += data
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._keep(self._stream.read(size), size)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._keep(self._stream.readline(size), size)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readlines(self, hint: int | None = -1) -> list[bytes]:
+        lines = self._stream.readlines(hint)
+        for line in lines:
+            self._keep(line, None)
+        self._keep(b"", None)
+        return lines
+
+    def __iter__(self) -> KeptBody:
+        return self
+
+    def __next__(self) -> bytes:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
 
 
 def current_record() -> RequestRecord:
@@ -100,6 +185,16 @@ def write_journal(response: Response) -> Response:
         return response
     response.headers["X-Mock-Journal-Id"] = str(entry_id)
     return response
+
+
+def _response_kept(response: Response, created: int | None) -> dict[str, Any]:
+    """Headers and body of the answer, or (streamed, or over the cap) its counts only."""
+    kept: dict[str, Any] = {"headers": redacted_headers(tuple(response.headers.items()))}
+    if created is not None:
+        kept["created"] = created
+    if response.is_streamed or (response.content_length or 0) > RESPONSE_BODY_CAP:
+        return {**kept, "bodyNotKept": True}
+    return {**kept, **encode_body(response.get_data(), response.content_type or "")}
 
 
 def _ns_dict(ns: Namespace) -> dict[str, str]:

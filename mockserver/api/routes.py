@@ -110,6 +110,7 @@ def _view(mock: Mock, operation_id: str) -> Any:
         )
         record.report = reply.report
         if reply.contacts is not None:
+            record.created = len(reply.contacts)
             return contacts_response(reply.contacts, reply.status, reply.headers)
         return json_response(reply.body, reply.status, reply.headers)
 

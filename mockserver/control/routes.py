@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hmac
 import ipaddress
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.mock import current_mock
 from mockserver.responses import json_response
 from mockserver.settings import RateLimit
+from mockserver.shadow.recording import journal_exchange
 from mockserver.spec import CONTROL, VENDOR
 from mockserver.store.base import JournalFilter, display_url
 
@@ -311,7 +313,27 @@ def journal() -> Response:
     entries = current_mock().store.journal_query(
         _journal_filter(g.valid.query), limit=_query("limit")
     )
-    return _reply({"entries": entries})
+    # the bodies are in one entry (/journal/{id}) and the export, not in every list
+    return _reply({"entries": [_without_bodies(e) for e in entries]})
+
+
+def _without_bodies(entry: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in entry.items() if k not in ("request", "response")}
+
+
+@control.get("/journal/export")
+def export_journal() -> Response:
+    """The journal as a recording (JSON lines, oldest first) that ``kore-mock replay`` reads."""
+    mock = current_mock()
+    entries = mock.store.journal_query(
+        _journal_filter(g.valid.query), limit=mock.settings.journal_size
+    )
+    lines = (json.dumps(journal_exchange(e), ensure_ascii=False) + "\n" for e in reversed(entries))
+    return Response(
+        "".join(lines),
+        mimetype="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="kore-mock-journal.jsonl"'},
+    )
 
 
 @control.delete("/journal")

@@ -25,7 +25,7 @@ from mockserver.shadow.compare import SAVE_OPERATIONS, Answer, compare
 from mockserver.shadow.ids import IdMap, created_contacts
 from mockserver.shadow.mirror import CONTACTS_PATH, NOT_APPLIED
 from mockserver.shadow.recording import Recorded
-from mockserver.shadow.replay import ReplayedExchange, ReplayReport
+from mockserver.shadow.replay import ReplayedExchange, ReplayReport, not_replayable
 from mockserver.shadow.wire import REJECTED_ROWS_HEADER, HttpRequest, HttpResponse
 
 _STREAM_SEGMENT = re.compile(r"(/agentassist/api/v1/public/)([^/]+)(/contacts)")
@@ -52,7 +52,7 @@ def replay_on_host(recorded: Iterable[Recorded], target: Target) -> HostReplay:
     try:
         for exchange in recorded:
             item = _replay_one(exchange, target, kore, ids)
-            not_sent += item.status is None and exchange.response is not None
+            not_sent += item.status is None and item.note.startswith("not sent")
             items.append(item)
     finally:
         cleanup = clean_up(kore, baseline)
@@ -64,8 +64,9 @@ def replay_on_host(recorded: Iterable[Recorded], target: Target) -> HostReplay:
 def _replay_one(
     exchange: Recorded, target: Target, kore: KoreClient, ids: IdMap
 ) -> ReplayedExchange:
-    if exchange.response is None:
-        return ReplayedExchange(exchange, None, note="the recording kept no answer")
+    skip = not_replayable(exchange)
+    if skip:
+        return ReplayedExchange(exchange, None, note=skip)
     sent = _for_target(exchange.request, target, ids)
     try:
         answer = _send(kore, sent)

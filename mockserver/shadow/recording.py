@@ -63,6 +63,7 @@ class Recorded:
     request: HttpRequest
     response: HttpResponse | None  # None: the recording kept no answer
     body_kept: bool = True  # False: compare the status and counts only
+    request_kept: bool = True  # False: the journal did not keep the request's body
     created: int | None = None  # journal exports: contacts the answer created, when known
     refused: int | None = None  # ...and rows it refused
 
@@ -99,6 +100,30 @@ def exchange(
     if differences is not None:
         record["differences"] = differences
     return record
+
+
+def journal_exchange(entry: dict[str, Any]) -> dict[str, Any]:
+    """A journal entry (``journal.RequestRecord.journal_entry``) as a recording line: the
+    request as the app sent it, the mock's answer as the answer of record."""
+    request = entry.get("request") or {"bodyNotKept": True}  # entries of older versions
+    response = entry.get("response") or {"bodyNotKept": True}
+    answer: dict[str, Any] = {"status": entry["status"], **response}
+    if "rejectedCount" in entry:
+        answer["refused"] = entry["rejectedCount"]
+    return {
+        "recording": FORMAT,
+        "seq": entry["id"],
+        "at": entry["at"],
+        "source": "journal",
+        "operation": entry.get("operation"),
+        "request": {
+            "method": entry["method"],
+            "path": entry["path"],
+            "query": entry.get("query") or "",
+            **request,
+        },
+        "response": answer,
+    }
 
 
 def response_record(answer: HttpResponse) -> dict[str, Any]:
@@ -226,6 +251,7 @@ def _recorded(record: Any, number: int, where: str) -> Recorded:
         request=sent,
         response=answer,
         body_kept=not (isinstance(response, dict) and response.get("bodyNotKept") is True),
+        request_kept=request.get("bodyNotKept") is not True,
         created=_count(response, "created"),
         refused=_count(response, "refused"),
     )

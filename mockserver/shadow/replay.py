@@ -98,8 +98,9 @@ def replay_on_mock(recorded: Iterable[Recorded], settings: Settings, target: str
     items = []
     try:
         for exchange in recorded:
-            if exchange.response is None:
-                items.append(ReplayedExchange(exchange, None, note="the recording kept no answer"))
+            skip = not_replayable(exchange)
+            if skip:
+                items.append(ReplayedExchange(exchange, None, note=skip))
                 continue
             shadowed = mirror.apply(
                 exchange.request,
@@ -116,6 +117,15 @@ def replay_on_mock(recorded: Iterable[Recorded], settings: Settings, target: str
     finally:
         mirror.close()
     return ReplayReport(target, items)
+
+
+def not_replayable(exchange: Recorded) -> str:
+    """Why an exchange of a recording cannot be replayed ('' when it can)."""
+    if exchange.response is None:
+        return "not replayed: the recording kept no answer"
+    if not exchange.request_kept:
+        return "not replayed: the journal did not keep the request's body (over 1 MiB, or not read)"
+    return ""
 
 
 def _shown(value: Any) -> str:

@@ -156,7 +156,8 @@ def forwardable(headers: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
 def redacted_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
     """Headers a recording may keep: credentials and anything shaped like a JWT hidden."""
     kept: dict[str, str] = {}
-    for name, value in forwardable(headers):
+    for raw_name, value in forwardable(headers):
+        name = KNOWN_NAMES.get(raw_name.upper(), raw_name)
         shown = REDACTED if name.lower() in CREDENTIAL_HEADERS else without_jwts(value)
         kept[name] = f"{kept[name]}, {shown}" if name in kept else shown
     return kept
