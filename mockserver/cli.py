@@ -15,6 +15,7 @@ from mockserver import __version__
 from mockserver.auth import mint_token
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
+from mockserver.host_options import HOST_ENV, host_options
 from mockserver.settings import (
     DEV_ACCOUNT_ID,
     DEV_STREAM_ID,
@@ -23,6 +24,7 @@ from mockserver.settings import (
     check_policy,
     load,
 )
+from mockserver.shadow.commands import proxy, replay
 from mockserver.store.base import StoreUnavailable, display_url
 
 CONFIG_OPTION = click.option(
@@ -160,15 +162,9 @@ def token(config: str | None, client_id: str | None, ttl: int) -> None:
 
 # contract option -> the environment variable the suite reads (contract_tests.settings)
 CONTRACT_ENV = {
-    "base_url": "KORE_BASE_URL",
-    "stream_id": "KORE_STREAM_ID",
-    "account_id": "KORE_ACCOUNT_ID",
-    "jwt": "KORE_JWT",
-    "client_id": "KORE_CLIENT_ID",
-    "client_secret": "KORE_CLIENT_SECRET",
+    **HOST_ENV,
     "examples": "KORE_EXAMPLES",
     "stateful_examples": "KORE_STATEFUL_EXAMPLES",
-    "rate_per_minute": "KORE_RATE_PER_MINUTE",
     "coverage": "KORE_COVERAGE",
     "seed": "KORE_SEED",
     "import_policy": "KORE_MOCK_IMPORT_POLICY",
@@ -176,16 +172,9 @@ CONTRACT_ENV = {
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
-@click.option(
-    "--base-url",
-    envvar="KORE_BASE_URL",
-    help="Host to test, e.g. https://platform.kore.ai. Default: kore-mock in-process.",
+@host_options(
+    url_help="Host to test, e.g. https://platform.kore.ai. Default: kore-mock in-process."
 )
-@click.option("--stream-id", envvar="KORE_STREAM_ID", help="Stream (bot) id st-... of the host.")
-@click.option("--account-id", envvar="KORE_ACCOUNT_ID", help="24-hex account id of the host.")
-@click.option("--jwt", envvar="KORE_JWT", help="A ready JWT for the auth header.")
-@click.option("--client-id", envvar="KORE_CLIENT_ID", help="App client id (to sign a JWT).")
-@click.option("--client-secret", envvar="KORE_CLIENT_SECRET", help="App client secret.")
 @click.option(
     "--examples",
     envvar="KORE_EXAMPLES",
@@ -197,12 +186,6 @@ CONTRACT_ENV = {
     envvar="KORE_STATEFUL_EXAMPLES",
     type=click.IntRange(1),
     help="Stateful scenarios (default 30 in-process, 3 over HTTP).",
-)
-@click.option(
-    "--rate-per-minute",
-    envvar="KORE_RATE_PER_MINUTE",
-    type=click.IntRange(0),
-    help="Request budget per minute over HTTP, 0 = unlimited (default 60, Kore's limit).",
 )
 @click.option(
     "--coverage/--no-coverage",
@@ -384,6 +367,13 @@ def seed(
 @click.option("--at-least", type=click.IntRange(0), help="Verify: at least N entries match.")
 @click.option("--at-most", type=click.IntRange(0), help="Verify: at most N entries match.")
 @click.option("--clear", is_flag=True, help="Forget every entry.")
+@click.option(
+    "--export",
+    "export_to",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the matching entries, oldest first, as a recording `kore-mock replay` replays "
+    "(JSON lines, request bodies kept, credentials redacted); '-' = standard output.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def journal(
     url: str,
@@ -399,8 +389,9 @@ def journal(
     at_most: int | None,
     clear: bool,
     as_json: bool,
+    export_to: str | None = None,
 ) -> None:
-    """Read, verify or clear the request journal of a running server.
+    """Read, verify, export or clear the request journal of a running server.
 
     With --count/--at-least/--at-most it verifies (like WireMock's verify): it prints the count
     and exits with status 1 when the matching entries do not meet the expectation.
@@ -420,12 +411,27 @@ def journal(
     if expectation:
         _verify(url, admin_token, {**filters, **expectation}, as_json)
         return
+    if export_to is not None:
+        _export(url, admin_token, filters, export_to)
+        return
     query = urllib.parse.urlencode({**filters, "limit": limit})
     entries = _control(url, admin_token, "GET", f"/__mock__/journal?{query}")["entries"]
     if as_json:
         click.echo(json.dumps(entries, indent=2))
         return
     click.echo(journal_table(entries))
+
+
+def _export(url: str, admin_token: str | None, filters: dict[str, Any], target: str) -> None:
+    query = urllib.parse.urlencode(filters)
+    text = _control(
+        url, admin_token, "GET", "/__mock__/journal/export" + (f"?{query}" * bool(query))
+    )
+    with click.open_file(target, "w", encoding="utf-8") as out:
+        out.write(text)
+    if target != "-":
+        lines = text.count("\n")
+        click.echo(f"Exported {lines} journal entr{'y' if lines == 1 else 'ies'} to {target}.")
 
 
 def _verify(url: str, admin_token: str | None, body: dict[str, Any], as_json: bool) -> None:
@@ -467,6 +473,9 @@ def journal_table(entries: list[dict[str, Any]]) -> str:
         for r in rows
     )
 
+
+main.add_command(proxy)
+main.add_command(replay)
 
 if __name__ == "__main__":
     main()

@@ -3,6 +3,10 @@ readings and one *divergent* (another import policy), and a client of the vendor
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +23,7 @@ from mockserver.shadow.proxy import ShadowProxy
 from mockserver.shadow.recording import RecordingWriter
 from mockserver.shadow.upstream import Upstream
 from mockserver.testing import serve_wsgi
-from tests.live import kore_mock_serve
+from tests.live import ROOT, free_port, kore_mock_serve, wait_for
 
 API = "/agentassist/api/v1/public"
 CSV_HEADER = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension"
@@ -142,3 +146,45 @@ def all_seven(tenant: Tenant) -> None:
     assert tenant.delete(third).status_code == 200
     assert tenant.bulk_delete([first, second]).status_code == 200
     assert tenant.list().json()["totalResults"] == 0
+
+
+@contextmanager
+def kore_mock_proxy(upstream: str, *args: str, cwd: Any) -> Iterator[str]:
+    """``kore-mock proxy --upstream URL`` as a subprocess; yields its URL once it answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "mockserver.cli", "proxy", "--upstream", upstream]
+    process = subprocess.Popen(
+        [*command, "--port", str(port), *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**_clean_env(), "PYTHONPATH": str(ROOT)},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url, process)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+def kore_mock(*args: str, cwd: Any, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """One ``kore-mock`` command, to its end."""
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver.cli", *args],
+        cwd=cwd,
+        env={**_clean_env(), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}

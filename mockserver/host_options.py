@@ -1,0 +1,101 @@
+"""The options that name a host and its credentials, shared by ``contract``, ``fidelity`` and
+``replay --upstream``: the same flags and environment variables everywhere (those the contract
+suite reads, see ``contract_tests.settings``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import click
+
+# option -> the environment variable the suite reads
+HOST_ENV = {
+    "base_url": "KORE_BASE_URL",
+    "stream_id": "KORE_STREAM_ID",
+    "account_id": "KORE_ACCOUNT_ID",
+    "jwt": "KORE_JWT",
+    "client_id": "KORE_CLIENT_ID",
+    "client_secret": "KORE_CLIENT_SECRET",
+    "rate_per_minute": "KORE_RATE_PER_MINUTE",
+}
+
+
+class UsageFailure(click.ClickException):
+    """A usage or connection error: exit status 2 (1 means the host differed)."""
+
+    exit_code = 2
+
+
+def host_options(
+    *,
+    url_flag: str | None = "--base-url",
+    url_help: str | None = None,
+    url_envvar: str | None = "KORE_BASE_URL",
+) -> Any:
+    """The host options as one decorator; ``url_flag=None`` leaves the URL option out."""
+    options = [
+        click.option(
+            "--stream-id", envvar="KORE_STREAM_ID", help="Stream (bot) id st-... of the host."
+        ),
+        click.option(
+            "--account-id", envvar="KORE_ACCOUNT_ID", help="24-hex account id of the host."
+        ),
+        click.option("--jwt", envvar="KORE_JWT", help="A ready JWT for the auth header."),
+        click.option("--client-id", envvar="KORE_CLIENT_ID", help="App client id (to sign a JWT)."),
+        click.option("--client-secret", envvar="KORE_CLIENT_SECRET", help="App client secret."),
+        click.option(
+            "--rate-per-minute",
+            envvar="KORE_RATE_PER_MINUTE",
+            type=click.IntRange(0),
+            help="Request budget per minute over HTTP, 0 = unlimited (default 60, Kore's limit).",
+        ),
+    ]
+    if url_flag is not None:
+        options.insert(
+            0,
+            click.option(
+                url_flag,
+                "base_url",
+                envvar=url_envvar,
+                help=url_help
+                or "Host to check, e.g. https://platform.kore.ai. Default: kore-mock in-process.",
+            ),
+        )
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def host_environment(options: Mapping[str, Any]) -> dict[str, str]:
+    """The environment the suite reads, the given options over the process's variables."""
+    given = {
+        HOST_ENV[name]: str(value)
+        for name, value in options.items()
+        if name in HOST_ENV and value is not None
+    }
+    return {**os.environ, **given}
+
+
+def suite_settings(options: Mapping[str, Any]) -> Any:
+    """The suite's settings for a host, or ``UsageFailure`` saying what is missing."""
+    try:
+        from contract_tests.settings import SuiteConfigError, SuiteSettings
+    except ImportError as exc:  # pragma: no cover - the package ships contract_tests
+        raise UsageFailure(f"the contract suite is missing ({exc.name})") from None
+    try:
+        return SuiteSettings.from_env(host_environment(options))
+    except SuiteConfigError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+def needs_test_extras(what: str) -> UsageFailure:
+    return UsageFailure(
+        f"{what} uses the contract suite's safety machinery, which needs the test extras: "
+        "pip install 'kore-mock[test]'"
+    )

@@ -1,0 +1,205 @@
+"""``kore-mock proxy`` and ``kore-mock replay``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from mockserver import __version__
+from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
+from mockserver.settings import Settings, SettingsError, load
+from mockserver.shadow.mirror import Mirror
+from mockserver.shadow.proxy import ShadowProxy, run_proxy
+from mockserver.shadow.recording import RecordingError, RecordingWriter, read_recording
+from mockserver.shadow.replay import replay_on_mock
+from mockserver.shadow.upstream import Upstream
+from mockserver.store.base import display_url
+
+API_PATH = "/agentassist/api/v1/public/"
+
+MOCK_CONFIG_OPTION = click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    help="Settings YAML of the mock that mirrors (proxy) or replays (replay): limits, import "
+    "policy...; its apps are not used: that mock takes the host's word on credentials.",
+)
+
+
+def _mock_settings(config: str | None, **overrides: Any) -> Settings:
+    try:
+        return load(config).with_overrides(**overrides)
+    except SettingsError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+def _upstream(url: str, timeout: float = 60.0) -> Upstream:
+    if API_PATH.rstrip("/") in url:
+        raise UsageFailure(
+            f"--upstream takes the host, e.g. https://platform.kore.ai, not an API path ({url})"
+        )
+    try:
+        return Upstream(url, timeout=timeout)
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+@click.command()
+@click.option(
+    "--upstream",
+    required=True,
+    envvar="KORE_MOCK_UPSTREAM",
+    help="The host every request goes to, e.g. https://platform.kore.ai. Env: KORE_MOCK_UPSTREAM.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port."
+)
+@click.option(
+    "--db",
+    default=":memory:",
+    show_default=True,
+    help="The store of the proxy's own mock (the mirror): :memory:, a SQLite file, or "
+    "postgresql://...",
+)
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False),
+    help="Append every exchange to FILE, one JSON line each (credentials redacted); "
+    "`kore-mock replay FILE` replays it.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for the upstream's answer.",
+)
+@click.option(
+    "--admin-token",
+    envvar="KORE_MOCK_ADMIN_TOKEN",
+    help="Open the proxy's control plane (/__mock__) to other hosts, for holders of this token.",
+)
+@MOCK_CONFIG_OPTION
+def proxy(
+    upstream: str,
+    host: str,
+    port: int,
+    db: str,
+    record: str | None,
+    timeout: float,
+    admin_token: str | None,
+    config: str | None,
+) -> None:
+    """A shadowing proxy in front of a real tenant.
+
+    Every request goes to --upstream and its answer back to the caller unchanged; the same
+    request is applied to the proxy's own mock, and the two answers are compared (ids,
+    timestamps and audit ids normalised). GET /__mock__/shadow lists the exchanges and their
+    differences; the QA console (/__mock__/ui) shows them.
+    """
+    settings = _mock_settings(config, db=db, host=host, port=port, admin_token=admin_token)
+    target = _upstream(upstream, timeout)
+    target.close()
+
+    def make() -> ShadowProxy:
+        return ShadowProxy(
+            _upstream(upstream, timeout),
+            Mirror(settings),
+            recorder=RecordingWriter(record) if record else None,
+        )
+
+    run_proxy(
+        make, host, port, banner=lambda url: click.echo(_banner(url, target, settings, record))
+    )
+
+
+def _banner(url: str, upstream: Upstream, settings: Settings, record: str | None) -> str:
+    lines = [
+        f"kore-mock {__version__} proxy — shadowing {upstream.url}",
+        f"  base URL   {url}{API_PATH}{{streamId}}/contacts",
+        f"  upstream   {upstream.url}    (every request goes there; its answer comes back "
+        "unchanged)",
+        f"  mock       {display_url(settings.db)}    import policy: {settings.import_policy}",
+        f"  shadow     {url}/__mock__/shadow    (the exchanges and their differences)",
+        f"  console    {url}/__mock__/ui",
+    ]
+    if record:
+        lines.append(f"  recording  {record}    (appending one JSON line per exchange)")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@host_options(
+    url_flag="--upstream",
+    url_help="Replay against this host instead of a fresh in-process mock (with the host "
+    "options below; throttled like the contract suite).",
+    url_envvar=None,  # a replay goes to a host only when told so on its command line
+)
+@MOCK_CONFIG_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="List every exchange, not only those that differ."
+)
+def replay(file: str, config: str | None, as_json: bool, verbose: bool, **host: Any) -> None:
+    """Replay a recording (kore-mock proxy --record, kore-mock journal --export) in order.
+
+    Against a fresh in-process mock by default, mapping ids as the proxy does; with --upstream
+    against a host instead. Every exchange whose answer differs from the recorded one is
+    reported. Exit status 1 if any differs, 2 on a usage or connection error.
+    """
+    try:
+        recorded = read_recording("/dev/stdin" if file == "-" else file)
+    except RecordingError as exc:
+        raise UsageFailure(str(exc)) from None
+    if host.get("base_url"):
+        report, extra = _on_host(recorded, host)
+    else:
+        settings = _mock_settings(config)
+        target = f"a fresh kore-mock (import policy {settings.import_policy})"
+        report, extra = replay_on_mock(recorded, settings, target), []
+    if as_json:
+        click.echo(json.dumps({**report.to_wire(), **dict(extra)}, indent=2, ensure_ascii=False))
+    else:
+        click.echo(report.to_text(verbose=verbose))
+        for key, value in extra:
+            click.echo(f"{key}: {value}")
+    sys.exit(1 if report.differing else 0)
+
+
+def _on_host(recorded: list[Any], host: dict[str, Any]) -> tuple[Any, list[tuple[str, Any]]]:
+    settings = suite_settings(host)
+    try:
+        import requests
+
+        from contract_tests.target import open_target
+        from mockserver.shadow.host_replay import replay_on_host
+    except ImportError:
+        raise needs_test_extras("replay --upstream") from None
+    target = open_target(settings)
+    try:
+        result = replay_on_host(recorded, target)
+    except requests.RequestException as exc:
+        raise UsageFailure(f"{settings.describe()} does not answer: {exc}") from None
+    except AssertionError as exc:  # the listing before or after failed
+        raise UsageFailure(f"cannot list the contacts of {settings.describe()}: {exc}") from None
+    finally:
+        target.close()
+    extra = [
+        ("requests", result.requests),
+        ("notSent", result.not_sent),
+        ("namespaceBefore", result.before),
+        ("namespaceAfter", result.after),
+        ("cleanupRemaining", result.cleanup.remaining),
+    ]
+    if result.before:
+        click.echo(
+            f"note: the namespace held {result.before} contact(s) before the replay; list "
+            "answers show them too (replay against an empty stream)",
+            err=True,
+        )
+    return result.report, extra

@@ -1,0 +1,146 @@
+"""``kore-mock proxy``, ``kore-mock replay`` and ``kore-mock journal --export`` as a user runs
+them: subprocesses, in front of stand-in tenants (``kore-mock serve``) on loopback."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+
+from mockserver.settings import DEV_APP
+from tests.shadow.conftest import (
+    Tenant,
+    all_seven,
+    fictitious,
+    kore_mock,
+    kore_mock_proxy,
+    person,
+    shadow,
+)
+
+
+def test_kore_mock_proxy_shows_a_duplicate_import_as_differing_in_front_of_a_divergent_host(
+    divergent_host, tmp_path
+):
+    record = tmp_path / "session.jsonl"
+    with kore_mock_proxy(divergent_host, "--record", str(record), cwd=tmp_path) as url:
+        tenant = Tenant(url)
+        number = fictitious()
+        answer = tenant.import_rows(("Ada", "Lovelace", *number), ("Grace", "Hopper", *number))
+        report = shadow(url, differing="true")
+    assert answer.status_code == 400  # the host's answer
+    assert report["exchanges"] == 1 and report["differing"] == 1
+    (item,) = report["items"]
+    assert item["operation"] == "importContacts"
+    assert item["upstream"]["status"] == 400 and item["mock"]["status"] == 200
+    assert {"path": "status", "upstream": 400, "mock": 200} in item["differences"]
+    (line,) = record.read_text().splitlines()
+    assert json.loads(line)["request"]["headers"]["auth"] == "REDACTED"
+
+
+def test_kore_mock_proxy_shows_no_difference_over_the_seven_operations_on_a_host_alike(
+    default_host, tmp_path
+):
+    with kore_mock_proxy(default_host, cwd=tmp_path) as url:
+        all_seven(Tenant(url))
+        report = shadow(url)
+    assert report["exchanges"] == 8 and report["differing"] == 0, report["items"]
+    assert report["upstream"] == default_host
+
+
+def test_a_recording_replays_clean_on_a_mock_reading_as_the_host_and_fails_on_one_without(
+    divergent_host, tmp_path
+):
+    record = tmp_path / "tenant.jsonl"
+    with kore_mock_proxy(divergent_host, "--record", str(record), cwd=tmp_path) as url:
+        tenant = Tenant(url)
+        number = fictitious()
+        tenant.import_rows(("Ada", "Lovelace", *number), ("Grace", "Hopper", *number))
+        all_seven(tenant)
+    profile = tmp_path / "host.yaml"
+    profile.write_text("importPolicy: reject\n")
+    alike = kore_mock("replay", str(record), "--config", str(profile), cwd=tmp_path)
+    assert alike.returncode == 0, alike.stdout + alike.stderr
+    assert "9 exchange(s), 0 differing" in alike.stdout
+    unlike = kore_mock("replay", str(record), cwd=tmp_path)
+    assert unlike.returncode == 1, unlike.stdout + unlike.stderr
+    assert "importContacts" in unlike.stdout and "status: 400 (recorded) vs 200 (replayed)" in (
+        unlike.stdout
+    )
+    as_json = json.loads(kore_mock("replay", str(record), "--json", cwd=tmp_path).stdout)
+    assert as_json["exchanges"] == 9 and as_json["differing"] == 1
+
+
+def test_the_journal_of_an_app_run_exports_and_replays_against_a_host(
+    default_host, divergent_host, tmp_path
+):
+    """The user's app ran against a mock; what it sent is then checked against the tenant."""
+    tenant = Tenant(default_host)
+    number = fictitious()
+    tenant.import_rows(("Ada", "Lovelace", *number), ("Grace", "Hopper", *number))
+    tenant.create(person("Alan", "Turing", fictitious()))
+    export = tmp_path / "app.jsonl"
+    exported = kore_mock(
+        "journal",
+        "--url",
+        default_host,
+        "--operation",
+        "importContacts",
+        "--export",
+        str(export),
+        cwd=tmp_path,
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout.startswith("Exported ")
+    lines = [json.loads(line) for line in export.read_text().splitlines()]
+    assert lines and all(line["source"] == "journal" for line in lines)
+    checked = kore_mock(
+        "replay",
+        str(export),
+        "--upstream",
+        divergent_host,
+        "--stream-id",
+        f"st-replay-{tenant.stream[3:]}",
+        "--account-id",
+        DEV_APP.account_id,
+        "--client-id",
+        DEV_APP.client_id,
+        "--client-secret",
+        DEV_APP.client_secret,
+        "--rate-per-minute",
+        "0",
+        "--json",
+        cwd=tmp_path,
+    )
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    report = json.loads(checked.stdout)
+    last = report["items"][-1]
+    assert last["recorded"]["status"] == 200 and last["replayed"]["status"] == 400
+    assert report["namespaceAfter"] == 0 and report["cleanupRemaining"] == []
+
+
+def test_usage_and_connection_errors_exit_with_2(tmp_path):
+    missing = kore_mock("replay", str(tmp_path / "nope.jsonl"), cwd=tmp_path)
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+    (tmp_path / "one.jsonl").write_text('{"recording": "kore-mock/1", "request": {}}\n')
+    broken = kore_mock("replay", str(tmp_path / "one.jsonl"), cwd=tmp_path)
+    assert broken.returncode == 2 and "one.jsonl:1" in broken.stderr
+    no_host = kore_mock(
+        "replay", str(tmp_path / "one.jsonl"), "--upstream", "http://127.0.0.1:9", cwd=tmp_path
+    )
+    assert no_host.returncode == 2
+    path = kore_mock(
+        "proxy",
+        "--upstream",
+        "https://h.example/agentassist/api/v1/public/st-1/contacts",
+        cwd=tmp_path,
+    )
+    assert path.returncode == 2 and "not an API path" in path.stderr
+
+
+def test_the_proxy_control_plane_is_its_mock(default_host, tmp_path):
+    with kore_mock_proxy(default_host, cwd=tmp_path) as url:
+        health = requests.get(url + "/__mock__/health", timeout=5).json()
+        console = requests.get(url + "/__mock__/ui", timeout=5)
+    assert health["status"] == "ok" and health["store"] == ":memory:"
+    assert console.status_code == 200 and "text/html" in console.headers["Content-Type"]
