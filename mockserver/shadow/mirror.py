@@ -239,6 +239,8 @@ class Mirror:
             _quietly(service.delete, ns, caller, contact["id"])
         outcome = service.seed(ns, caller, [_as_item(c) for c in ours], legacy_duplicates=True)
         self.ids.learn(ours, [c.to_wire() for c in outcome.created])
+        if not ours:
+            return f"the host created nothing: the mock deleted the {len(theirs)} it created"
         return (
             f"the mock now holds the {len(ours)} contact(s) the host created "
             f"(it had created {len(theirs)})"

@@ -109,7 +109,7 @@ function guarded(action) {
 function showTab(name) {
   for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.tab === name);
   for (const panel of document.querySelectorAll(".panel")) panel.classList.toggle("active", panel.id === `tab-${name}`);
-  const loaders = { contacts: loadContactsTab, journal: loadJournal, faults: loadFaultsTab, settings: loadSettingsTab };
+  const loaders = { contacts: loadContactsTab, journal: loadJournal, shadow: loadShadow, faults: loadFaultsTab, settings: loadSettingsTab };
   if (loaders[name]) guarded(loaders[name])();
 }
 
@@ -276,6 +276,50 @@ async function showEntry(id, row) {
 async function countJournal() {
   const result = await api("POST", "/journal/verify", journalFilter());
   $("#journal-count-result").textContent = `${result.count} matching request(s)`;
+}
+
+// -- shadow (kore-mock proxy) -----------------------------------------------------------------
+
+function shown(value) {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+async function loadShadow() {
+  const query = new URLSearchParams({ limit: 500 });
+  if ($("#shadow-differing").checked) query.set("differing", "true");
+  const shadow = await api("GET", `/shadow?${query}`);
+  $("#shadow-summary").textContent = shadow.upstream
+    ? `${shadow.exchanges} exchange(s) with ${shadow.upstream}, ${shadow.differing} differing.`
+    : "This server is not a shadowing proxy: start `kore-mock proxy --upstream URL` to compare a real tenant's answers with the mock's.";
+  fillTable($("#shadow-table"), shadow.items.map((item) => el("tr", {
+    "data-seq": item.seq,
+    class: item.differences.length ? "differs" : "",
+    onclick: (ev) => showExchange(item, ev.currentTarget),
+  },
+    el("td", { class: "muted", text: item.seq }),
+    el("td", { class: "mono", text: item.at.replace("T", " ").replace("Z", "") }),
+    el("td", { text: item.method }),
+    el("td", { text: item.operation || item.path }),
+    el("td", {}, statusBadge(item.upstream.status)),
+    el("td", {}, item.mock.applied === false ? el("span", { class: "muted", text: "not applied" }) : statusBadge(item.mock.status)),
+    el("td", {}, item.differences.length
+      ? el("span", { class: "badge s4xx", text: `${item.differences.length} difference(s)` })
+      : el("span", { class: "badge s2xx", text: "alike" })),
+    el("td", { class: "muted", text: item.journalId ?? "" }))),
+  shadow.upstream ? "No exchanges yet. Send requests to this proxy and refresh." : "");
+}
+
+function showExchange(item, row) {
+  for (const r of document.querySelectorAll("#shadow-table tr.selected")) r.classList.remove("selected");
+  if (row) row.classList.add("selected");
+  $("#shadow-detail").hidden = false;
+  $("#shadow-detail-title").textContent = `#${item.seq} ${item.method} ${item.path}: upstream ${item.upstream.status}, mock ${item.mock.status}`;
+  $("#shadow-note").textContent = item.note || "";
+  fillTable($("#shadow-differences"), item.differences.map((d) => el("tr", {},
+    el("td", { class: "mono", text: d.path }),
+    el("td", { class: "mono", text: shown(d.upstream) }),
+    el("td", { class: "mono", text: shown(d.mock) }))),
+  "The two answers are alike (ids, timestamps and audit ids normalised).");
 }
 
 // -- faults and rate limit --------------------------------------------------------------------
@@ -456,6 +500,13 @@ function wire() {
   $("#journal-auto").addEventListener("change", (event) => {
     clearInterval(state.journalTimer);
     if (event.target.checked) state.journalTimer = setInterval(guarded(loadJournal), 2000);
+  });
+
+  $("#shadow-refresh").addEventListener("click", guarded(loadShadow));
+  $("#shadow-differing").addEventListener("change", guarded(loadShadow));
+  $("#shadow-auto").addEventListener("change", (event) => {
+    clearInterval(state.shadowTimer);
+    if (event.target.checked) state.shadowTimer = setInterval(guarded(loadShadow), 2000);
   });
 
   $("#faults-clear").addEventListener("click", guarded(async () => {
