@@ -86,6 +86,11 @@ def run_fidelity(
     target = open_target(settings)
     try:
         return _run(target, settings, expected, progress, started)
+    except requests.RequestException as exc:
+        raise FidelityError(f"{settings.describe()} stopped answering: {exc}") from None
+    except AssertionError as exc:  # a listing for the cleanup check failed
+        first = str(exc).splitlines()[0] if str(exc) else "no details"
+        raise FidelityError(f"cannot list the contacts of {settings.describe()}: {first}") from None
     finally:
         target.close()
 
