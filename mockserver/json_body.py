@@ -39,7 +39,7 @@ def loads(value: bytes | str, **_parameters: str) -> Any:
         document = orjson.loads(value)  # fast, and as strict as the reading below
     except orjson.JSONDecodeError:
         return _loads_slowly(value)  # says precisely what is wrong (or reads huge integers)
-    if _depth_exceeds(document, MAX_DEPTH):
+    if depth_exceeds(document, MAX_DEPTH):
         raise _too_deep()
     return document
 
@@ -66,7 +66,7 @@ def _loads_slowly(value: bytes | str) -> Any:
     except ValueError as exc:  # e.g. an integer literal over Python's digit limit
         detail = str(exc)[:MAX_ECHO_CHARS]
         raise JsonBodyError(f"The JSON body is not valid JSON: {detail}") from None
-    if _depth_exceeds(document, MAX_DEPTH):
+    if depth_exceeds(document, MAX_DEPTH):
         raise _too_deep()
     return document
 
@@ -81,7 +81,7 @@ def _too_deep() -> JsonBodyError:
     )
 
 
-def _depth_exceeds(document: Any, limit: int) -> bool:
+def depth_exceeds(document: Any, limit: int) -> bool:
     """True when arrays/objects nest deeper than ``limit`` (iterative: no recursion)."""
     stack = [(document, 1)]
     while stack:

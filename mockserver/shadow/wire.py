@@ -6,11 +6,13 @@ Both proxy and replay work on these: a request is forwarded or replayed as the c
 
 from __future__ import annotations
 
-import json
 import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
+
+from mockserver.json_body import MAX_DEPTH, depth_exceeds
 from mockserver.redact import REDACTED
 from mockserver.redact import redacted as without_jwts
 
@@ -142,10 +144,13 @@ class NotJson:
 
 
 def parse_json(body: bytes) -> Any:
+    """``body`` as JSON; None when it is not JSON, or nested deeper than any body of the API
+    (a hostile client's 100,000 brackets stay text, they never recurse)."""
     try:
-        return json.loads(body)
-    except ValueError:  # UnicodeDecodeError is one too
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:  # also invalid UTF-8, NaN, integers over 64 bits
         return None
+    return None if depth_exceeds(document, MAX_DEPTH) else document
 
 
 def forwardable(headers: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
