@@ -96,6 +96,19 @@ def peak_rss_mb(pid: int) -> float:
     return _tree_status_mb(pid, "VmHWM")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) used so far by a process and its descendants."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
+
+
 def _tree_status_mb(pid: int, field: str) -> float:
     total = 0
     for proc in [pid, *_children(pid)]:
@@ -144,6 +157,7 @@ class WrkResult:
     errors: int  # socket errors (connect, read, write, timeout)
     answered: int = 0
     first_non_2xx: int = 0  # the status of the first such answer, for the report
+    server_cpu_ms: float | None = None  # the server's CPU time per answer, when measured
 
     @property
     def clean(self) -> bool:

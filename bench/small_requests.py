@@ -39,6 +39,7 @@ from bench.common import (
     kore_mock_cmd,
     median,
     running,
+    tree_cpu_seconds,
     wrk,
 )
 from mockserver.auth import mint_token
@@ -65,6 +66,7 @@ class Target:
     name: str
     urls: dict[str, str]
     env: dict[str, str] = field(default_factory=dict)
+    pid: int | None = None  # its process (group leader): CPU time per answer is measured
 
 
 @dataclass
@@ -214,22 +216,25 @@ def measure(seconds: int, repeat: int = 5, warmup: int = 5) -> Measured:
     ]
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         kore_cmd = kore_mock_cmd(ports["kore-mock"], str(Path(tmp) / "bench.db"), workers=2)
-        stack.enter_context(
+        server = stack.enter_context(
             running(kore_cmd, f"http://127.0.0.1:{ports['kore-mock']}/__mock__/health")
         )
         kore, answers = _seed_kore_mock(ports["kore-mock"], env)
+        kore.pid = server.pid
         targets = [kore]
-        stack.enter_context(
+        server = stack.enter_context(
             running(
                 peers.wiremock_cmd(ports["wiremock"], Path(tmp) / "wiremock"),
                 f"http://127.0.0.1:{ports['wiremock']}{peers.WIREMOCK_READY}",
             )
         )
         targets.append(_wiremock_target(ports["wiremock"], answers, env))
-        stack.enter_context(
+        targets[-1].pid = server.pid
+        server = stack.enter_context(
             running(peers.prism_cmd(ports["prism"]), f"http://127.0.0.1:{ports['prism']}/")
         )
         targets.append(_spec_mock_target("prism", ports["prism"], env))
+        targets[-1].pid = server.pid
         mockoon = _start_optional(
             stack,
             "mockoon",
@@ -237,12 +242,14 @@ def measure(seconds: int, repeat: int = 5, warmup: int = 5) -> Measured:
             f"http://127.0.0.1:{ports['mockoon']}/",
             left_out,
         )
-        if mockoon:
+        if mockoon is not None:
             versions["mockoon"] = peers.installed_version(peers.MOCKOON)
             targets.append(_spec_mock_target("mockoon", ports["mockoon"], env))
-        stack.enter_context(
+            targets[-1].pid = mockoon
+        server = stack.enter_context(
             running(hello_cmd, f"http://127.0.0.1:{ports['flask-hello']}/", cwd=ROOT)
         )
+        hello = Target("flask-hello", {}, pid=server.pid)
         hello_url = f"http://127.0.0.1:{ports['flask-hello']}/"
         for target in targets[1:]:
             problem = _probe(target)
@@ -251,12 +258,18 @@ def measure(seconds: int, repeat: int = 5, warmup: int = 5) -> Measured:
         targets = [t for t in targets if t.name not in left_out]
 
         def run(target: Target, op: str, length: int) -> WrkResult:
-            return wrk(
-                target.urls[op], script=WRK_DIR / f"{op}.lua", seconds=length, env=target.env
+            return _timed(
+                target,
+                lambda: wrk(
+                    target.urls[op], script=WRK_DIR / f"{op}.lua", seconds=length, env=target.env
+                ),
             )
 
+        def run_hello(length: int) -> WrkResult:
+            return _timed(hello, lambda: wrk(hello_url, seconds=length))
+
         print(f"  warm-up: {warmup} s per server and operation", flush=True)
-        wrk(hello_url, seconds=warmup)
+        run_hello(warmup)
         for target in targets:
             for op in OPERATIONS:
                 run(target, op, warmup)
@@ -265,9 +278,9 @@ def measure(seconds: int, repeat: int = 5, warmup: int = 5) -> Measured:
         }
         runs["flask-hello"] = {op: [] for op in OPERATIONS}
         for round_no in range(repeat):
-            hello = wrk(hello_url, seconds=seconds)
+            floor = run_hello(seconds)
             for op in OPERATIONS:
-                runs["flask-hello"][op].append(hello)
+                runs["flask-hello"][op].append(floor)
             for target in targets:
                 for op in OPERATIONS:
                     runs[target.name][op].append(run(target, op, seconds))
@@ -276,20 +289,30 @@ def measure(seconds: int, repeat: int = 5, warmup: int = 5) -> Measured:
     return Measured(results, versions, left_out)
 
 
+def _timed(target: Target, load: Callable[[], WrkResult]) -> WrkResult:
+    """Run a load and note the server's CPU time per answer (all its processes and threads)."""
+    if target.pid is None:
+        return load()
+    before = tree_cpu_seconds(target.pid)
+    result = load()
+    if result.answered:
+        result.server_cpu_ms = 1000 * (tree_cpu_seconds(target.pid) - before) / result.answered
+    return result
+
+
 def _start_optional(
     stack: contextlib.ExitStack,
     name: str,
     command: Callable[[], list[str]],
     ready_url: str,
     left_out: dict[str, str],
-) -> bool:
-    """Start a peer that the comparison can do without; say why when it cannot be had."""
+) -> int | None:
+    """Start a peer that the comparison can do without (its pid); say why when it cannot."""
     try:
-        stack.enter_context(running(command(), ready_url))
+        return stack.enter_context(running(command(), ready_url)).pid
     except (RuntimeError, TimeoutError, OSError, subprocess.SubprocessError) as exc:
         left_out[name] = f"could not be started ({exc})"
-        return False
-    return True
+        return None
 
 
 def _cell(result: WrkResult | None) -> str:
@@ -336,6 +359,20 @@ def table(measured: Measured) -> tuple[list[str], bool]:
         lines.append(
             f"| {op} | {_cell(mock)} | {_cell(wire)} | {_cell(prism)} | {_cell(mockoon)} "
             f"| {_cell(hello)} | " + " | ".join(cells) + " |"
+        )
+    names = [n for n in ("kore-mock", *PEER_NAMES, "flask-hello") if n in results]
+    lines += [
+        "",
+        "Server CPU time per answer (ms, user + system of all its processes, in the median run; "
+        "the machine's 2 cores are shared with wrk):",
+        "",
+        "| operation | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for op in OPERATIONS:
+        cpu = [results[n][op].server_cpu_ms for n in names]
+        lines.append(
+            f"| {op} | " + " | ".join("—" if c is None else f"{c:.2f}" for c in cpu) + " |"
         )
     lines += [
         "",
