@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from operator import attrgetter
 from typing import Any
 
@@ -305,7 +305,8 @@ class PostgresStore(Store):
         return self._pool
 
     def _connect_options(self, pid: int) -> dict[str, Any]:
-        options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+        # autocommit: a single statement is one round trip; a transaction says so (BEGIN..COMMIT)
+        options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "autocommit": True}
         if "application_name" not in self._conninfo:  # who holds which connection, in pg_stat_*
             options["application_name"] = f"kore-mock[{pid}]"
         if "options" not in self._conninfo:
@@ -316,6 +317,10 @@ class PostgresStore(Store):
     def _transaction(self) -> Iterator[psycopg.Connection]:
         with self._connections().connection() as conn, conn.transaction():
             yield conn
+
+    def _statement(self) -> AbstractContextManager[psycopg.Connection]:
+        """A pooled connection for one statement, which commits on its own (autocommit)."""
+        return self._connections().connection()
 
     @contextmanager
     def write(self, ns: Namespace) -> Iterator[ContactsTransaction]:
@@ -353,13 +358,14 @@ class PostgresStore(Store):
             return conn.execute("DELETE FROM contacts WHERE " + _NS, ns).rowcount
 
     def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
-        with self._transaction() as conn:
+        with self._statement() as conn:  # one statement, one round trip: add, then trim
             (entry_id,) = conn.execute(
-                "INSERT INTO journal (at, operation, status, entry) VALUES (%s, %s, %s, %s)"
-                " RETURNING id",
-                (entry["at"], entry.get("operation"), entry["status"], Json(entry)),
+                "WITH added AS (INSERT INTO journal (at, operation, status, entry)"
+                " VALUES (%s, %s, %s, %s) RETURNING id),"
+                " trimmed AS (DELETE FROM journal WHERE id <= (SELECT id FROM added) - %s)"
+                " SELECT id FROM added",
+                (entry["at"], entry.get("operation"), entry["status"], Json(entry), keep),
             ).fetchone()
-            conn.execute("DELETE FROM journal WHERE id <= %s", (entry_id - keep,))
         return entry_id
 
     def journal_query(
@@ -367,25 +373,25 @@ class PostgresStore(Store):
     ) -> list[dict[str, Any]]:
         clauses, params = _journal_where(where)
         query = sql.SQL("SELECT id, entry FROM journal{} ORDER BY id DESC LIMIT %s").format(clauses)
-        with self._transaction() as conn:
+        with self._statement() as conn:
             rows = conn.execute(query, (*params, limit)).fetchall()
         return [{"id": i, **e} for i, e in rows]
 
     def journal_count(self, where: JournalFilter = EVERY_ENTRY) -> int:
         clauses, params = _journal_where(where)
-        with self._transaction() as conn:
+        with self._statement() as conn:
             (count,) = conn.execute(
                 sql.SQL("SELECT COUNT(*) FROM journal{}").format(clauses), params
             ).fetchone()
         return count
 
     def journal_get(self, entry_id: int) -> dict[str, Any] | None:
-        with self._transaction() as conn:
+        with self._statement() as conn:
             row = conn.execute("SELECT entry FROM journal WHERE id = %s", (entry_id,)).fetchone()
         return None if row is None else {"id": entry_id, **row[0]}
 
     def journal_clear(self) -> None:
-        with self._transaction() as conn:
+        with self._statement() as conn:
             conn.execute("DELETE FROM journal")
 
     def find_contacts(
@@ -431,12 +437,12 @@ class PostgresStore(Store):
             conn.execute("DELETE FROM counters")
 
     def get_state(self, key: str) -> Any:
-        with self._transaction() as conn:
+        with self._statement() as conn:
             row = conn.execute("SELECT value FROM state WHERE key = %s", (key,)).fetchone()
         return None if row is None else row[0]
 
     def all_state(self) -> dict[str, Any]:
-        with self._transaction() as conn:
+        with self._statement() as conn:
             return dict(conn.execute("SELECT key, value FROM state").fetchall())
 
     def set_state(self, key: str, value: Any) -> None:
