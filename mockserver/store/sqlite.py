@@ -288,6 +288,9 @@ class SqliteStore(Store):
     def _move_old_journal(self) -> None:
         """A store from before the journal file kept its journal in the store's own file: the
         entries move to the journal file once (ids kept), then that table stays empty."""
+        with self._connection() as conn:
+            if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM journal)").fetchone()[0]:
+                return  # nothing to move (a read, no lock): every start but an upgrade's
         with self._transaction("BEGIN IMMEDIATE") as conn:
             rows = conn.execute("SELECT id, at, operation, status, entry FROM journal").fetchall()
             if not rows:

@@ -57,9 +57,15 @@ class SqliteJournal:
         self._keep: int | None = None  # the keep this process recorded last
 
     def create(self) -> None:
-        with self._connection() as conn, self._writer_lock():
-            for statement in SCHEMA:
-                conn.execute(statement)
+        with self._connection() as conn:
+            present = conn.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'journal_meta'"
+            ).fetchone()[0]
+            if present:  # every start after the first: a read, no lock
+                return
+            with self._writer_lock():
+                for statement in SCHEMA:
+                    conn.execute(statement)
 
     def add(self, entry: dict[str, Any], *, keep: int) -> int:
         with self._connection() as conn, self._writer_lock():
