@@ -123,7 +123,11 @@ class Server:
             found = re.search(r"base URL\s+(http://[^/\s]+)/", "".join(self.output))
             if found:
                 url = found.group(1)
-                self._wait_healthy(url, deadline)
+                try:
+                    self._wait_healthy(url, deadline)
+                except requests.RequestException:
+                    self.stop()  # never leave a server running behind a failed start
+                    raise
                 return url
             if self.process.poll() is not None:
                 break
