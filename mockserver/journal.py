@@ -36,6 +36,9 @@ _KEY = "kore_mock_record"  # the one attribute of ``flask.g`` the mock uses for 
 # bodies kept in an entry, so that the journal exports as a replayable recording (redacted)
 REQUEST_BODY_CAP = 1024 * 1024  # bytes; a larger request is journaled without its body
 RESPONSE_BODY_CAP = 64 * 1024  # bytes; a larger (or streamed) answer: its status and counts
+# answers kept without their body: list pages are the most frequent and largest answers, and a
+# replay needs only the answers that carry ids (saves) or changed contacts
+UNKEPT_ANSWERS = frozenset({"listContacts"})
 
 
 @dataclass
@@ -73,7 +76,9 @@ class RequestRecord:
         if error is not None:
             entry["errors"] = error.body()["errors"][:JOURNAL_REPORT_CAP]
         entry["request"] = self._request_kept()
-        entry["response"] = _response_kept(response, self.created)
+        entry["response"] = _response_kept(
+            response, self.created, keep_body=self.operation not in UNKEPT_ANSWERS
+        )
         return redacted(entry)
 
     def _request_kept(self) -> dict[str, Any]:
@@ -187,12 +192,15 @@ def write_journal(response: Response) -> Response:
     return response
 
 
-def _response_kept(response: Response, created: int | None) -> dict[str, Any]:
-    """Headers and body of the answer, or (streamed, or over the cap) its counts only."""
+def _response_kept(
+    response: Response, created: int | None, *, keep_body: bool = True
+) -> dict[str, Any]:
+    """Headers and body of the answer, or (a list page, streamed, over the cap) its counts."""
     kept: dict[str, Any] = {"headers": redacted_headers(tuple(response.headers.items()))}
     if created is not None:
         kept["created"] = created
-    if response.is_streamed or (response.content_length or 0) > RESPONSE_BODY_CAP:
+    too_big = response.is_streamed or (response.content_length or 0) > RESPONSE_BODY_CAP
+    if too_big or not keep_body:
         return {**kept, "bodyNotKept": True}
     return {**kept, **encode_body(response.get_data(), response.content_type or "")}
 
