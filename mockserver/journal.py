@@ -21,7 +21,7 @@ from mockserver.contacts.model import Namespace, now_iso
 from mockserver.errors import ApiError
 from mockserver.mock import current_mock
 from mockserver.redact import redacted, redacted_query
-from mockserver.shadow.recording import encode_body
+from mockserver.shadow.recording import encode_text
 from mockserver.shadow.wire import redacted_headers
 
 log = logging.getLogger("kore_mock")
@@ -75,11 +75,13 @@ class RequestRecord:
             entry["reportTruncated"] = len(report) > JOURNAL_REPORT_CAP
         if error is not None:
             entry["errors"] = error.body()["errors"][:JOURNAL_REPORT_CAP]
+        entry = redacted(entry)
+        # the bodies are redacted as text, once (a JSON walk of them cost more than the rest)
         entry["request"] = self._request_kept()
         entry["response"] = _response_kept(
             response, self.created, keep_body=self.operation not in UNKEPT_ANSWERS
         )
-        return redacted(entry)
+        return entry
 
     def _request_kept(self) -> dict[str, Any]:
         """Headers (credentials redacted) and body: what a replay of the entry sends."""
@@ -87,7 +89,7 @@ class RequestRecord:
         body = self.body
         if body is None or not body.whole:
             return {**kept, "bodyNotKept": True} if request.content_length else kept
-        return {**kept, **encode_body(body.kept, request.content_type or "")}
+        return {**kept, **encode_text(body.kept)}
 
 
 def begin_record() -> None:
@@ -202,7 +204,7 @@ def _response_kept(
     too_big = response.is_streamed or (response.content_length or 0) > RESPONSE_BODY_CAP
     if too_big or not keep_body:
         return {**kept, "bodyNotKept": True}
-    return {**kept, **encode_body(response.get_data(), response.content_type or "")}
+    return {**kept, **encode_text(response.get_data())}
 
 
 def _ns_dict(ns: Namespace) -> dict[str, str]:

@@ -37,6 +37,11 @@ def redacted_query(raw: bytes) -> str:
     return _JWT.sub(REDACTED, "&".join(pairs))
 
 
+def redacted_text(text: str) -> str:
+    """``text`` with anything shaped like a JWT hidden (a JSON text stays valid JSON)."""
+    return _JWT.sub(REDACTED, text) if "eyJ" in text else text
+
+
 def redacted(value: Any) -> Any:
     """``value`` (a journal entry) with every JWT in its strings hidden, wherever a client put
     one: a header it echoes in an error message, a cell of a rejected row..."""

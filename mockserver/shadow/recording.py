@@ -34,7 +34,7 @@ from typing import IO, Any
 
 from mockserver.contacts.model import now_iso
 from mockserver.redact import redacted as without_jwts
-from mockserver.redact import redacted_query
+from mockserver.redact import redacted_query, redacted_text
 from mockserver.shadow.wire import (
     HttpRequest,
     HttpResponse,
@@ -105,8 +105,8 @@ def exchange(
 def journal_exchange(entry: dict[str, Any]) -> dict[str, Any]:
     """A journal entry (``journal.RequestRecord.journal_entry``) as a recording line: the
     request as the app sent it, the mock's answer as the answer of record."""
-    request = entry.get("request") or {"bodyNotKept": True}  # entries of older versions
-    response = entry.get("response") or {"bodyNotKept": True}
+    request = as_json_body(entry.get("request") or {"bodyNotKept": True})  # older entries: none
+    response = as_json_body(entry.get("response") or {"bodyNotKept": True})
     answer: dict[str, Any] = {"status": entry["status"], **response}
     if "rejectedCount" in entry:
         answer["refused"] = entry["rejectedCount"]
@@ -137,6 +137,30 @@ def response_record(answer: HttpResponse) -> dict[str, Any]:
     if body is None:  # an encoding this code cannot undo: keep it as it came
         return {**kept, **encode_body(answer.body, "")}
     return {**kept, **encode_body(body, answer.header("Content-Type") or "")}
+
+
+def encode_text(body: bytes) -> dict[str, Any]:
+    """``bodyText`` (JWTs redacted) or ``bodyBase64``; {} when empty. What the journal keeps of
+    a body on every request: no JSON parse (the export makes JSON bodies ``body``)."""
+    if not body:
+        return {}
+    try:
+        return {"bodyText": redacted_text(body.decode("utf-8"))}
+    except UnicodeDecodeError:
+        return {"bodyBase64": base64.b64encode(body).decode("ascii")}
+
+
+def as_json_body(record: dict[str, Any]) -> dict[str, Any]:
+    """A kept body of a JSON message (``bodyText``) as ``body`` when it parses."""
+    content_type = next(
+        (v for k, v in (record.get("headers") or {}).items() if k.lower() == "content-type"), ""
+    )
+    if "bodyText" not in record or not _is_json_type(content_type):
+        return record
+    parsed = parse_json(record["bodyText"].encode("utf-8"))
+    if parsed is None:
+        return record
+    return {**{k: v for k, v in record.items() if k != "bodyText"}, "body": parsed}
 
 
 def encode_body(body: bytes, content_type: str) -> dict[str, Any]:

@@ -13,8 +13,7 @@ from typing import Any
 import orjson
 
 from mockserver.json_body import MAX_DEPTH, depth_exceeds
-from mockserver.redact import REDACTED
-from mockserver.redact import redacted as without_jwts
+from mockserver.redact import REDACTED, redacted_text
 
 # Headers about one connection, never forwarded (RFC 9110 7.6.1), and what the proxy recomputes.
 HOP_BY_HOP = frozenset(
@@ -163,7 +162,7 @@ def redacted_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
     kept: dict[str, str] = {}
     for raw_name, value in forwardable(headers):
         name = KNOWN_NAMES.get(raw_name.upper(), raw_name)
-        shown = REDACTED if name.lower() in CREDENTIAL_HEADERS else without_jwts(value)
+        shown = REDACTED if name.lower() in CREDENTIAL_HEADERS else redacted_text(value)
         kept[name] = f"{kept[name]}, {shown}" if name in kept else shown
     return kept
 
