@@ -1,0 +1,323 @@
+"""Slow and abusive clients against `kore-mock serve --workers 1` (4 threads), over loopback.
+
+64 clients hold connections open and trickle their requests — half of them the headers, half
+the body after complete headers — while a normal client goes on working. Each slow client ends
+with 408 in Kore's envelope, nothing of theirs is stored or journaled, the normal client's
+requests all succeed, and the server's memory returns to where it was. A flood of requests
+beyond the queue is answered 503 with Retry-After, and once it stops everything succeeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import socket
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+
+from mockserver.auth import mint_token
+from mockserver.settings import DEV_APP, DEV_STREAM_ID
+from mockserver.spec import API_PREFIX
+from mockserver.store import open_store
+from tests.hostile.live import LiveServer, request_head
+
+TOKEN = mint_token(DEV_APP)
+ACCOUNT = DEV_APP.account_id
+HEADERS = {"auth": TOKEN, "accountId": ACCOUNT}
+SLOW = 64
+HEADERS_TIMEOUT = 3  # s, the server's deadline for a head in these tests
+GRACE = 3  # s before a body must reach the minimum rate
+TRICKLE_EVERY = 0.1  # s between two bytes of a slow client
+GIVE_UP = 30  # s: a slow client still unanswered by then has failed the test
+BOUNDARY = "kore-slow"
+
+
+def upload_body(number: str) -> bytes:
+    csv = (
+        "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension\r\n"
+        f"slow,client,Mr,{number},+1,\r\n"
+    )
+    return (
+        f"--{BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="result_file"; filename="c.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+        f"{csv}\r\n--{BOUNDARY}--\r\n"
+    ).encode()
+
+
+class SlowClient:
+    """One connection whose request (a valid import) goes out a byte every TRICKLE_EVERY s:
+    from its first byte (``trickle="headers"``), or after headers sent at once (``"body"``)."""
+
+    def __init__(self, port: int, index: int, trickle: str) -> None:
+        self.stream = f"st-slow-client-{index:03d}"
+        body = upload_body(f"2{index:02d}5550{100 + index:03d}")
+        head = request_head(
+            "POST",
+            f"{API_PREFIX}/{self.stream}/contacts/import-contacts",
+            [
+                ("auth", TOKEN),
+                ("accountId", ACCOUNT),
+                ("Content-Type", f"multipart/form-data; boundary={BOUNDARY}"),
+                ("Content-Length", str(len(body))),
+            ],
+            host=f"127.0.0.1:{port}",
+        )
+        self.trickle = trickle
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setblocking(False)
+        if trickle == "body":
+            self._send_all(head)
+            self.pending = body
+        else:
+            self.pending = head + body
+        self.answer = b""
+        self.closed = False
+
+    def _send_all(self, data: bytes) -> None:
+        self.sock.setblocking(True)
+        self.sock.sendall(data)
+        self.sock.setblocking(False)
+
+    def tick(self) -> None:
+        """Send one more byte (never the last: the request must not complete)."""
+        if self.closed or len(self.pending) <= 1:
+            return
+        try:
+            self.sock.send(self.pending[:1])
+            self.pending = self.pending[1:]
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:
+            self.read()
+
+    def read(self) -> None:
+        while not self.closed:
+            try:
+                data = self.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self.closed = True
+                self.sock.close()
+                return
+            self.answer += data
+
+    @property
+    def status(self) -> int | None:
+        if not self.answer.startswith(b"HTTP/1.1 "):
+            return None
+        return int(self.answer.split(b" ", 2)[1])
+
+    def envelope(self) -> dict:
+        return json.loads(self.answer.partition(b"\r\n\r\n")[2])
+
+
+def trickle(clients: list[SlowClient]) -> None:
+    """Keep every slow client trickling until the server has answered and closed each one."""
+    selector = selectors.DefaultSelector()
+    for client in clients:
+        selector.register(client.sock, selectors.EVENT_READ, client)
+    deadline = time.monotonic() + GIVE_UP
+    while any(not c.closed for c in clients) and time.monotonic() < deadline:
+        for key, _ in selector.select(TRICKLE_EVERY):
+            client = key.data
+            client.read()
+            if client.closed:
+                selector.unregister(key.fileobj)
+        for client in clients:
+            client.tick()
+    selector.close()
+    for client in clients:
+        if not client.closed:
+            client.sock.close()
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children (the gunicorn master and its worker)."""
+    pids = [pid] + [
+        int(entry)
+        for entry in os.listdir("/proc")
+        if entry.isdigit() and _parent(int(entry)) == pid
+    ]
+    total = 0
+    for each in pids:
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+        except OSError:
+            continue
+        total += int(
+            next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]
+        )
+    return total
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+class NormalClient(threading.Thread):
+    """Lists, creates and imports in a loop until told to stop; records every answer."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.contacts = f"{url}{API_PREFIX}/{DEV_STREAM_ID}/contacts"
+        self.session = requests.Session()
+        self.session.headers.update(HEADERS)
+        self.stop = threading.Event()
+        self.statuses: Counter[int | str] = Counter()
+        self.during: list[float] = []  # when each answer arrived
+
+    def run(self) -> None:
+        n = 0
+        while not self.stop.is_set():
+            n += 1
+            try:
+                if n % 5 == 0:
+                    number = f"30{n % 10}5550{100 + n % 100:03d}"
+                    response = self.session.post(
+                        self.contacts,
+                        json=[
+                            {
+                                "firstName": "normal",
+                                "lastName": f"n{n}",
+                                "cellPhone": {"phoneNumber": number, "countryCode": "+1"},
+                            }
+                        ],
+                        timeout=10,
+                    )
+                else:
+                    response = self.session.get(self.contacts, timeout=10)
+                self.statuses[response.status_code] += 1
+            except requests.RequestException as exc:
+                self.statuses[type(exc).__name__] += 1
+            self.during.append(time.monotonic())
+            time.sleep(0.02)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> LiveServer:
+    settings = {
+        "http": {"headersTimeout": HEADERS_TIMEOUT, "bodyGracePeriod": GRACE, "bodyMinRate": 1024}
+    }
+    live = LiveServer(tmp_path_factory.mktemp("slow-clients"), settings, workers=1)
+    yield live
+    live.stop()
+
+
+def test_64_slow_clients_get_408_while_a_normal_client_goes_on_being_answered(server):
+    normal = NormalClient(server.url)
+    normal.start()
+    try:
+        warm_up = [SlowClient(server.port, 900, "headers"), SlowClient(server.port, 901, "body")]
+        trickle(warm_up)  # the 408 paths have run once before memory is measured
+        time.sleep(0.5)
+        before = rss_kib(server.process.pid)
+        answered_before = len(normal.during)
+
+        clients = [SlowClient(server.port, i, "headers" if i % 2 else "body") for i in range(SLOW)]
+        began = time.monotonic()
+        trickle(clients)
+        ended = time.monotonic()
+        time.sleep(0.5)
+        after = rss_kib(server.process.pid)
+    finally:
+        normal.stop.set()
+        normal.join(15)
+
+    # every slow client was answered 408 in Kore's envelope, then its connection closed
+    for client in clients:
+        assert client.closed, f"{client.trickle}-trickling client never answered"
+        assert client.status == 408, (client.trickle, client.answer[:300])
+        body = client.envelope()
+        assert body["errors"][0]["code"] == 408
+        wanted = "headers must arrive" if client.trickle == "headers" else "too slowly"
+        assert wanted in body["errors"][0]["msg"]
+    # ... not before the deadline it was given
+    assert ended - began >= min(HEADERS_TIMEOUT, GRACE)
+
+    # the normal client was answered all along: every request succeeded, also meanwhile
+    assert set(normal.statuses) == {200}, normal.statuses
+    meanwhile = [t for t in normal.during if began <= t <= ended]
+    assert len(meanwhile) >= 5, (len(meanwhile), normal.statuses)
+    assert len(normal.during) > answered_before
+
+    # nothing of the slow clients' requests is stored or journaled
+    store = open_store(server.db)
+    try:
+        streams = {n["streamId"] for n in store.namespaces()}
+    finally:
+        store.close()
+    assert not [s for s in streams if s.startswith("st-slow-client")]
+    journal = requests.get(f"{server.url}/__mock__/journal?limit=1000", timeout=10).json()
+    assert not [e for e in journal["entries"] if "st-slow-client" in e["path"]]
+
+    # the server's memory is back where it was (allocator noise aside)
+    assert after <= before + 2048, f"RSS {before} KiB before, {after} KiB after"
+    print(
+        f"\nslow clients: RSS {before} KiB before, {after} KiB after; "
+        f"{len(meanwhile)} normal requests answered during {ended - began:.1f} s"
+    )
+
+
+QUEUE = 4  # maxQueuedRequests of the overload server
+FLOOD = 40
+
+
+@pytest.fixture(scope="module")
+def small_queue(tmp_path_factory) -> LiveServer:
+    settings = {"http": {"maxQueuedRequests": QUEUE, "retryAfter": 2}}
+    live = LiveServer(tmp_path_factory.mktemp("overload"), settings, workers=1)
+    yield live
+    live.stop()
+
+
+def test_a_flood_past_the_queue_gets_503_with_retry_after_and_then_everything_succeeds(
+    small_queue,
+):
+    contacts = f"{small_queue.url}{API_PREFIX}/{DEV_STREAM_ID}/contacts"
+    faults = f"{small_queue.url}/__mock__/faults/listContacts"
+    requests.put(faults, json={"latencyMs": 500}, timeout=10).raise_for_status()
+    barrier = threading.Barrier(FLOOD)
+
+    def one(_: int) -> requests.Response:
+        barrier.wait(30)
+        return requests.get(contacts, headers=HEADERS, timeout=60)
+
+    with ThreadPoolExecutor(FLOOD) as pool:
+        answers = list(pool.map(one, range(FLOOD)))
+    statuses = Counter(r.status_code for r in answers)
+    assert set(statuses) <= {200, 503}, statuses  # no other 5xx, nothing lost
+    assert statuses[503] >= FLOOD - 4 - QUEUE - 2, statuses  # 4 threads + the queue, roughly
+    assert statuses[200] >= 4, statuses
+    for refused in (r for r in answers if r.status_code == 503):
+        assert refused.headers["Retry-After"] == "2"
+        assert refused.json() == {
+            "errors": [
+                {
+                    "msg": "The server is busy: too many requests are waiting. Retry after 2 s.",
+                    "code": 503,
+                }
+            ]
+        }
+
+    requests.delete(faults, timeout=10).raise_for_status()
+    session = requests.Session()
+    session.headers.update(HEADERS)
+    assert all(session.get(contacts, timeout=10).status_code == 200 for _ in range(20))
+    with ThreadPoolExecutor(4) as pool:  # as many clients at once as there are threads
+        assert {r.status_code for r in pool.map(lambda _: session.get(contacts), range(30))} == {
+            200
+        }
