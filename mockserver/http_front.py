@@ -17,8 +17,8 @@ hands it to a thread, which parses it from memory and writes the answer:
   answered 503 with ``Retry-After`` (nothing of it done) instead of waiting ever longer.
 
 This module is the part that knows no event loop: framing a request from the bytes received
-so far (with gunicorn's own parser, so that the loop and the thread never disagree on where a
-request ends), the chunked-body scanner, the body's spool and the deadlines.
+so far (with gunicorn's own parser, whose parse the thread is given: the head is parsed once),
+the chunked-body scanner, the body's spool and the deadlines.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from gunicorn.http.body import ChunkedReader
+from gunicorn.http.body import Body as GunicornBody
+from gunicorn.http.body import ChunkedReader, LengthReader
 from gunicorn.http.errors import (
     ChunkMissingTerminator,
     InvalidChunkSize,
@@ -96,6 +97,17 @@ class Head:
     size: int  # bytes of the head, from the start of the buffer
     length: int | None  # the body's Content-Length; None when chunked
     expects_continue: bool  # Expect: 100-continue
+    message: Request  # gunicorn's parse of it, which the thread is given with the body
+
+    def with_body(self, chunks: Iterator[bytes]) -> Request:
+        """The request, its body read from ``chunks`` (what the event loop received)."""
+        request = self.message
+        unreader = IterUnreader(chunks)
+        request.unreader = unreader
+        reader = ChunkedReader(request, unreader) if self.length is None else None
+        request.body = GunicornBody(reader or LengthReader(unreader, self.length))
+        request._expected_100_continue = False  # the event loop has answered it
+        return request
 
 
 def parse_head(cfg: Any, buf: bytes | bytearray, peer: Any, number: int) -> Head | None:
@@ -126,7 +138,7 @@ def parse_head(cfg: Any, buf: bytes | bytearray, peer: Any, number: int) -> Head
     size = len(buf) - len(unreader.buf.getvalue())
     reader = request.body.reader
     length = None if isinstance(reader, ChunkedReader) else reader.length
-    return Head(size, length, bool(getattr(request, "_expected_100_continue", False)))
+    return Head(size, length, bool(getattr(request, "_expected_100_continue", False)), request)
 
 
 def _worth_parsing(buf: bytes | bytearray, line_limit: int) -> bool:

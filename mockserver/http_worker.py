@@ -2,8 +2,8 @@
 
 **The front** (``mockserver.http_front`` has the rules): the worker's main thread runs an event
 loop over non-blocking sockets that reads each request whole — head and body, under the
-``http:`` deadlines — before one of the worker's threads may see it. The thread then parses the
-request from memory (gunicorn's parser, over exactly the bytes the loop framed) and runs the
+``http:`` deadlines — before one of the worker's threads may see it. The thread is given
+gunicorn's parse of the head (made by the loop) with the body read from memory, and runs the
 app; it never waits for a client's bytes, and a response write waits at most ``sendTimeout``
 for a client that reads nothing. A client that falls behind gets 408 from the loop; past
 ``maxQueuedRequests`` requests waiting for a thread, 503 with ``Retry-After``. Kept-alive
@@ -16,7 +16,8 @@ mock: JSON ``{"errors": [{"msg", "code"}]}``, a 4xx for anything a client sent. 
 names the problem and the client address, never a header's value (that may be a token).
 
 gunicorn's internals this relies on (``ThreadWorker``'s thread pool, poller and method queue,
-``handle_request``, the parser over an iterable) are those of gunicorn 27; pyproject pins it.
+``handle_request``, a parsed request given a new body reader) are those of gunicorn 27;
+pyproject pins it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from functools import partial
 from http import HTTPStatus
 from selectors import EVENT_READ
@@ -36,7 +36,6 @@ from typing import Any
 
 from gunicorn import util
 from gunicorn.http import errors as http
-from gunicorn.http.parser import RequestParser
 from gunicorn.workers.gthread import ThreadWorker
 
 from mockserver.errors import envelope
@@ -64,7 +63,6 @@ class _Conn:
         "deadline",
         "drained",
         "head",
-        "head_bytes",
         "left",
         "phase",
         "requests",
@@ -83,7 +81,6 @@ class _Conn:
         self.started = now  # when the current phase began
         self.deadline = now
         self.head: Head | None = None
-        self.head_bytes = b""
         self.body: Body | None = None
         self.scanner: ChunkScanner | None = None
         self.left = 0  # Content-Length bytes still to come
@@ -94,15 +91,14 @@ class _Conn:
 class _Framed:
     """A request read whole (or, over the body limit, its head): what a thread is given."""
 
-    def __init__(self, head: bytes, body: Body | None, *, truncated: bool) -> None:
+    def __init__(self, head: Head, body: Body | None, *, truncated: bool) -> None:
         self.head = head
         self.body = body
         self.truncated = truncated  # handed over before its end: the connection closes after
 
-    def chunks(self) -> Iterator[bytes]:
-        yield self.head
-        if self.body is not None:
-            yield from self.body.chunks()
+    def message(self) -> Any:
+        """gunicorn's request, its body read from memory (or the spool)."""
+        return self.head.with_body(self.body.chunks() if self.body is not None else iter(()))
 
     def close(self) -> None:
         if self.body is not None:
@@ -246,7 +242,6 @@ class EnvelopeWorker(ThreadWorker):
             if head is None:
                 return
             conn.head = head
-            conn.head_bytes = bytes(conn.buf[: head.size])
             del conn.buf[: head.size]
             if head.length is not None and head.length > self.front.max_body:
                 self._hand_over(conn, truncated=True)  # the app refuses it on its length
@@ -299,9 +294,9 @@ class EnvelopeWorker(ThreadWorker):
         )
 
     def _hand_over(self, conn: _Conn, *, truncated: bool = False) -> None:
-        request = _Framed(conn.head_bytes, conn.body, truncated=truncated)
+        assert conn.head is not None
+        request = _Framed(conn.head, conn.body, truncated=truncated)
         conn.body = conn.scanner = conn.head = None
-        conn.head_bytes = b""
         waiting = self._submitted - self._finished - self.cfg.threads
         if waiting >= self.front.max_queued_requests:
             request.close()
@@ -388,13 +383,12 @@ class EnvelopeWorker(ThreadWorker):
     # -- in a worker thread ------------------------------------------------------------------
 
     def _serve(self, conn: _Conn, request: _Framed) -> bool:
-        """Parse the request from memory and run the app; True to keep the connection."""
+        """Run the app on a request read whole; True to keep the connection."""
         req = None
         try:
             conn.sock.setblocking(True)
             conn.sock.settimeout(self.front.send_timeout)
-            req = next(RequestParser(self.cfg, request.chunks(), conn.client))
-            req._expected_100_continue = False  # the event loop has answered it
+            req = request.message()
             return self.handle_request(req, conn)
         except (StopIteration, http.NoMoreData):
             return False
