@@ -13,11 +13,13 @@ from contract_tests.namespace import Baseline, clean_up
 from contract_tests.run import Run, current
 from contract_tests.settings import SuiteConfigError
 from contract_tests.target import Target
+from mockserver.ci import hypothesis_profile
 
 RUN_KEY = pytest.StashKey[Run]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    hypothesis.settings.load_profile(hypothesis_profile())  # CI as every conftest sees it
     try:
         current()
     except SuiteConfigError as exc:

@@ -225,7 +225,9 @@ def test_64_slow_clients_get_408_while_a_normal_client_goes_on_being_answered(se
         trickle(warm_up)  # the 408 paths have run once before memory is measured
         time.sleep(0.5)
         before = rss_kib(server.process.pid)
-        answered_before = len(normal.during)
+        floor_began = time.monotonic()
+        time.sleep(2)  # the normal client's pace with no slow client: the floor
+        floor_ended = time.monotonic()
 
         clients = [SlowClient(server.port, i, "headers" if i % 2 else "body") for i in range(SLOW)]
         began = time.monotonic()
@@ -248,11 +250,14 @@ def test_64_slow_clients_get_408_while_a_normal_client_goes_on_being_answered(se
     # ... not before the deadline it was given
     assert ended - began >= min(HEADERS_TIMEOUT, GRACE)
 
-    # the normal client was answered all along: every request succeeded, also meanwhile
+    # the normal client was answered all along: every request succeeded, and while the 64
+    # were connected it went at least a quarter of its own pace without them (same test)
     assert set(normal.statuses) == {200}, normal.statuses
+    floor = sum(floor_began <= t <= floor_ended for t in normal.during) / (
+        floor_ended - floor_began
+    )
     meanwhile = [t for t in normal.during if began <= t <= ended]
-    assert len(meanwhile) >= 5, (len(meanwhile), normal.statuses)
-    assert len(normal.during) > answered_before
+    assert meanwhile and len(meanwhile) / (ended - began) >= floor / 4, (len(meanwhile), floor)
 
     # nothing of the slow clients' requests is stored or journaled
     store = open_store(server.db)
@@ -267,8 +272,8 @@ def test_64_slow_clients_get_408_while_a_normal_client_goes_on_being_answered(se
     # the server's memory is back where it was (allocator noise aside)
     assert after <= before + 2048, f"RSS {before} KiB before, {after} KiB after"
     print(
-        f"\nslow clients: RSS {before} KiB before, {after} KiB after; "
-        f"{len(meanwhile)} normal requests answered during {ended - began:.1f} s"
+        f"\nslow clients: RSS {before} KiB before, {after} KiB after; normal client "
+        f"{floor:.0f}/s alone, {len(meanwhile) / (ended - began):.0f}/s with the 64 connected"
     )
 
 
