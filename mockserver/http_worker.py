@@ -105,6 +105,20 @@ class _Framed:
             self.body.close()
 
 
+class _PatientSocket(socket.socket):
+    """A client's socket whose ``sendall`` gives up only when the client has taken no byte for
+    the socket's timeout (``sendTimeout``), however long the whole answer takes a slow but
+    steady reader (``socket.sendall``'s own timeout is for all of it)."""
+
+    __slots__ = ()
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        with memoryview(data) as view:
+            sent = 0
+            while sent < len(view):
+                sent += self.send(view[sent:], flags)  # waits at most the timeout for room
+
+
 class EnvelopeWorker(ThreadWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -171,6 +185,7 @@ class EnvelopeWorker(ThreadWorker):
             if exc.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                 return
             raise
+        sock = _PatientSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
         sock.setblocking(False)
         self.nr_conns += 1
         now = time.monotonic()
@@ -386,7 +401,6 @@ class EnvelopeWorker(ThreadWorker):
         """Run the app on a request read whole; True to keep the connection."""
         req = None
         try:
-            conn.sock.setblocking(True)
             conn.sock.settimeout(self.front.send_timeout)
             req = request.message()
             return self.handle_request(req, conn)

@@ -26,7 +26,7 @@ from mockserver.auth import mint_token
 from mockserver.settings import DEV_APP, DEV_STREAM_ID
 from mockserver.spec import API_PREFIX
 from mockserver.store import open_store
-from tests.hostile.live import LiveServer, request_head
+from tests.hostile.live import LiveServer, read_response, request_head
 
 TOKEN = mint_token(DEV_APP)
 ACCOUNT = DEV_APP.account_id
@@ -326,3 +326,145 @@ def test_a_flood_past_the_queue_gets_503_with_retry_after_and_then_everything_su
         assert {r.status_code for r in pool.map(lambda _: session.get(contacts), range(30))} == {
             200
         }
+
+
+SEND_TIMEOUT = 1  # s, the sendTimeout of the slow-reader server
+EXPORTED = 15_000  # contacts: their JSON export (~9 MB) is more than socket buffers hold (~3 MB)
+
+
+@pytest.fixture(scope="module")
+def impatient(tmp_path_factory) -> LiveServer:
+    live = LiveServer(
+        tmp_path_factory.mktemp("slow-readers"), {"http": {"sendTimeout": SEND_TIMEOUT}}
+    )
+    yield live
+    live.stop()
+
+
+def test_clients_that_read_nothing_of_a_large_answer_are_cut_off_and_free_their_threads(
+    impatient,
+):
+    ns = f"{impatient.url}/__mock__/namespaces/{ACCOUNT}/{DEV_STREAM_ID}"
+    rows = "".join(f"big,r{i},Mr,{7000000000 + i},+91,\n" for i in range(EXPORTED))
+    seeded = requests.post(
+        ns + "/seed",
+        data=(
+            "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,"
+            "cellPhoneExtension\n" + rows
+        ).encode(),
+        headers={"Content-Type": "text/csv"},
+        timeout=120,
+    )
+    assert seeded.json()["createdCount"] == EXPORTED
+    whole = len(requests.get(ns + "/export?format=json", timeout=120).content)
+    whole = len(requests.get(ns + "/export?format=json", timeout=120).content)
+    head = request_head(
+        "GET",
+        f"/__mock__/namespaces/{ACCOUNT}/{DEV_STREAM_ID}/export?format=json",
+        [],
+        host=f"127.0.0.1:{impatient.port}",
+    )
+    readers = []
+    for _ in range(4):  # as many as the worker has threads
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", impatient.port))
+        sock.sendall(head)
+        readers.append(sock)
+    try:
+        cut = f"it read none of its answer for {SEND_TIMEOUT:g} s"
+        deadline = time.monotonic() + 120
+        while impatient.output.count(cut) < len(readers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert impatient.output.count(cut) == len(readers), impatient.output[-2000:]
+        # every thread had been writing to a client that reads nothing: sendTimeout gave them back
+        listed = requests.get(
+            f"{impatient.url}{API_PREFIX}/{DEV_STREAM_ID}/contacts", headers=HEADERS, timeout=60
+        )
+        assert listed.status_code == 200
+        # ... and those clients got part of their answer, then the connection was closed
+        for sock in readers:
+            sock.settimeout(30)
+            received = 0
+            while chunk := _recv_or_reset(sock):
+                received += len(chunk)
+            assert 0 < received < whole, (received, whole)
+    finally:
+        for sock in readers:
+            sock.close()
+
+
+def _recv_or_reset(sock: socket.socket) -> bytes:
+    try:
+        return sock.recv(1 << 20)
+    except ConnectionResetError:
+        return b""
+
+
+def _import_head(port: int, stream: str, length: int | None, *extra: tuple[str, str]) -> bytes:
+    framing = [("Content-Length", str(length))] if length is not None else []
+    return request_head(
+        "POST",
+        f"{API_PREFIX}/{stream}/contacts/import-contacts",
+        [
+            ("auth", TOKEN),
+            ("accountId", ACCOUNT),
+            ("Content-Type", f"multipart/form-data; boundary={BOUNDARY}"),
+            *framing,
+            *extra,
+        ],
+        host=f"127.0.0.1:{port}",
+    )
+
+
+def test_pipelined_requests_on_one_connection_are_all_answered_in_order(server):
+    body = upload_body("2125550199")
+    host = f"127.0.0.1:{server.port}"
+    pipelined = (
+        _import_head(server.port, "st-pipelined", len(body))
+        + body
+        + request_head(
+            "GET", f"{API_PREFIX}/st-pipelined/contacts", list(HEADERS.items()), host=host
+        )
+        + request_head(
+            "GET",
+            f"{API_PREFIX}/st-pipelined/contacts?limit=1",
+            [*HEADERS.items(), ("Connection", "close")],
+            host=host,
+        )
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(pipelined)  # all three at once, in one segment
+        answers = b""
+        while chunk := sock.recv(65536):
+            answers += chunk
+    assert answers.count(b"HTTP/1.1 200 OK\r\n") == 3, answers[:500]
+    assert answers.count(b'"phoneNumber":"+12125550199"') == 3  # imported, then listed twice
+
+
+def test_chunked_and_expect_100_continue_uploads_are_read_whole_and_imported(server):
+    chunked_body = upload_body("2135550199")
+    pieces = [chunked_body[i : i + 50] for i in range(0, len(chunked_body), 50)]
+    response = requests.post(
+        f"{server.url}{API_PREFIX}/st-chunked-ok/contacts/import-contacts",
+        headers={**HEADERS, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+        data=iter(pieces),  # a generator: requests sends it chunked
+        timeout=30,
+    )
+    assert response.status_code == 200 and len(response.json()) == 1
+
+    body = upload_body("2145550199")
+    head = _import_head(server.port, "st-continue", len(body), ("Expect", "100-continue"))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head)
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"  # before any body byte
+        sock.sendall(body)
+        answer = read_response(sock)
+    assert answer.status == 200 and len(answer.json()) == 1
+
+
+def test_a_connection_that_sends_nothing_is_closed_without_an_answer(server):
+    began = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=HEADERS_TIMEOUT * 10) as sock:
+        assert sock.recv(65536) == b""
+    assert time.monotonic() - began >= HEADERS_TIMEOUT - 0.5  # not before its deadline
