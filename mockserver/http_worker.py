@@ -50,7 +50,7 @@ LINGER_SECONDS = 2.0  # a closing connection is drained this long, so our answer
 LINGER_BYTES = 1024 * 1024  # ... or until this much was drained
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
-IDLE, HEAD, BODY, BUSY, CLOSING = "idle", "head", "body", "busy", "closing"
+IDLE, HEAD, BODY, BUSY, CLOSING, CLOSED = "idle", "head", "body", "busy", "closing", "closed"
 
 
 class _Conn:
@@ -205,6 +205,9 @@ class EnvelopeWorker(ThreadWorker):
                 self.poller.unregister(conn.sock)
 
     def _drop(self, conn: _Conn) -> None:
+        if conn.phase == CLOSED:
+            return
+        conn.phase = CLOSED
         self._unwatch(conn)
         if conn.body is not None:
             conn.body.close()
@@ -340,20 +343,24 @@ class EnvelopeWorker(ThreadWorker):
         except Exception:
             keep = False
         now = time.monotonic()
-        if not keep:
-            self._close(conn, now)
-            return
-        conn.sock.setblocking(False)
-        conn.requests += 1
-        conn.phase = IDLE
-        conn.started = now
-        conn.deadline = now + self.cfg.keepalive
-        self._watch(conn)
-        if conn.buf:  # pipelined: the next request has begun
-            self._begin_head(conn, now)
-            self._advance(conn, now)
-        else:
-            self.keepalived_conns.add(conn)
+        try:
+            if not keep:
+                self._close(conn, now)
+                return
+            conn.sock.setblocking(False)
+            conn.requests += 1
+            conn.phase = IDLE
+            conn.started = now
+            conn.deadline = now + self.cfg.keepalive
+            self._watch(conn)
+            if conn.buf:  # pipelined: the next request has begun
+                self._begin_head(conn, now)
+                self._advance(conn, now)
+            else:
+                self.keepalived_conns.add(conn)
+        except Exception:  # the event loop must outlive any one connection
+            self.log.exception("Error in the connection's event loop")
+            self._drop(conn)
 
     def _refuse(self, conn: _Conn, status: int, msg: str, headers: Any = ()) -> None:
         if status >= 500 and status != 503:
