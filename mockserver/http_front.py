@@ -14,7 +14,12 @@ hands it to a thread, which parses it from memory and writes the answer:
 - a client that falls behind gets 408 in Kore's envelope and the connection is closed. The app
   never saw its request: nothing of it is stored or journaled;
 - at most ``maxQueuedRequests`` complete requests wait for a thread; past that a request is
-  answered 503 with ``Retry-After`` (nothing of it done) instead of waiting ever longer.
+  answered 503 with ``Retry-After`` (nothing of it done) instead of waiting ever longer;
+- the bodies held at once (being received, waiting or being served) add up to at most
+  ``maxBufferedBytes`` per worker — by Content-Length, before a byte is read: a request that
+  would pass it gets 503 too. Bodies are read before the app has seen the request (and so
+  before it checked the token), so this is what bounds the memory and disk a crowd of
+  unauthenticated uploads can take.
 
 This module is the part that knows no event loop: framing a request from the bytes received
 so far (with gunicorn's own parser, whose parse the thread is given: the head is parsed once),
@@ -56,12 +61,14 @@ class FrontConfig:
     send_timeout: float
     max_queued_requests: int
     retry_after: int
+    max_buffered_bytes: int
     max_body: int  # the largest body any route accepts: larger ones are not read ahead
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FrontConfig:
         http: Http = settings.http
         limits = settings.limits
+        max_body = max(limits.max_upload_bytes, limits.max_json_bytes + 1)
         return cls(
             headers_timeout=http.headers_timeout,
             body_grace_period=http.body_grace_period,
@@ -69,7 +76,8 @@ class FrontConfig:
             send_timeout=http.send_timeout,
             max_queued_requests=http.max_queued_requests,
             retry_after=http.retry_after,
-            max_body=max(limits.max_upload_bytes, limits.max_json_bytes + 1),
+            max_buffered_bytes=max(http.max_buffered_bytes, max_body),  # the largest fits
+            max_body=max_body,
         )
 
     def too_slow_msg(self) -> str:
@@ -82,6 +90,12 @@ class FrontConfig:
         return (
             "The request was not received in time: its request line and headers must arrive "
             f"within {self.headers_timeout:g} s"
+        )
+
+    def busy_buffering_msg(self) -> str:
+        return (
+            "The server is busy: too many request bodies are being received. "
+            f"Retry after {self.retry_after} s."
         )
 
     def busy_msg(self) -> str:

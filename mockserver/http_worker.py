@@ -66,6 +66,7 @@ class _Conn:
         "left",
         "phase",
         "requests",
+        "reserved",
         "scanner",
         "server",
         "sock",
@@ -86,15 +87,17 @@ class _Conn:
         self.left = 0  # Content-Length bytes still to come
         self.requests = 0
         self.drained = 0
+        self.reserved = 0  # body bytes counted against the worker's buffer budget
 
 
 class _Framed:
     """A request read whole (or, over the body limit, its head): what a thread is given."""
 
-    def __init__(self, head: Head, body: Body | None, *, truncated: bool) -> None:
+    def __init__(self, head: Head, body: Body | None, *, truncated: bool, reserved: int) -> None:
         self.head = head
         self.body = body
         self.truncated = truncated  # handed over before its end: the connection closes after
+        self.reserved = reserved  # its bytes in the buffer budget, given back once it is served
 
     def message(self) -> Any:
         """gunicorn's request, its body read from memory (or the spool)."""
@@ -129,6 +132,7 @@ class EnvelopeWorker(ThreadWorker):
         self.keepalived_conns: set[_Conn] = set()  # idle; handle_request counts them
         self._watched: set[_Conn] = set()  # every connection the event loop reads from
         self._in_flight = 0  # requests given to the thread pool, running or waiting
+        self._buffered = 0  # body bytes reserved by requests being received or served
         self._submitted = 0  # requests given to the thread pool, ever
         self._finished = 0  # ... whose thread is done with them (counted by the threads)
         self._finished_lock = threading.Lock()
@@ -209,9 +213,7 @@ class EnvelopeWorker(ThreadWorker):
             return
         conn.phase = CLOSED
         self._unwatch(conn)
-        if conn.body is not None:
-            conn.body.close()
-            conn.body = None
+        self._release(conn)
         util.close(conn.sock)
         self.nr_conns -= 1
 
@@ -267,6 +269,8 @@ class EnvelopeWorker(ThreadWorker):
             if head.length == 0:
                 self._hand_over(conn)
                 return
+            if head.length is not None and not self._reserve(conn, head.length):
+                return
             conn.phase = BODY
             conn.started = now
             conn.body = Body()
@@ -298,6 +302,8 @@ class EnvelopeWorker(ThreadWorker):
                 self._hand_over(conn, truncated=True)
                 return
             taken = len(conn.buf) if end is None else end
+            if not self._reserve(conn, taken):
+                return
             body.write(conn.buf[:taken])
             del conn.buf[:taken]
             if end is not None:
@@ -313,11 +319,13 @@ class EnvelopeWorker(ThreadWorker):
 
     def _hand_over(self, conn: _Conn, *, truncated: bool = False) -> None:
         assert conn.head is not None
-        request = _Framed(conn.head, conn.body, truncated=truncated)
+        request = _Framed(conn.head, conn.body, truncated=truncated, reserved=conn.reserved)
         conn.body = conn.scanner = conn.head = None
+        conn.reserved = 0
         waiting = self._submitted - self._finished - self.cfg.threads
         if waiting >= self.front.max_queued_requests:
             request.close()
+            self._buffered -= request.reserved
             self._refuse(
                 conn,
                 503,
@@ -337,6 +345,7 @@ class EnvelopeWorker(ThreadWorker):
     def _served(self, conn: _Conn, request: _Framed, future: Any) -> None:
         """Back in the event loop: a kept-alive connection waits for its next request."""
         self._in_flight -= 1
+        self._buffered -= request.reserved
         request.close()
         try:
             keep = bool(future.result()) and not request.truncated
@@ -362,6 +371,29 @@ class EnvelopeWorker(ThreadWorker):
             self.log.exception("Error in the connection's event loop")
             self._drop(conn)
 
+    def _reserve(self, conn: _Conn, size: int) -> bool:
+        """Count ``size`` more body bytes against ``maxBufferedBytes``; past it, 503 (the bytes
+        are not read) and False."""
+        if self._buffered + size > self.front.max_buffered_bytes:
+            self._refuse(
+                conn,
+                503,
+                self.front.busy_buffering_msg(),
+                (("Retry-After", str(self.front.retry_after)),),
+            )
+            return False
+        self._buffered += size
+        conn.reserved += size
+        return True
+
+    def _release(self, conn: _Conn) -> None:
+        """The body being received is dropped: its file and its bytes in the budget."""
+        if conn.body is not None:
+            conn.body.close()
+            conn.body = None
+        self._buffered -= conn.reserved
+        conn.reserved = 0
+
     def _refuse(self, conn: _Conn, status: int, msg: str, headers: Any = ()) -> None:
         if status >= 500 and status != 503:
             self.log.error("Refused a request from %s: %s %s", _where(conn.client), status, msg)
@@ -374,9 +406,7 @@ class EnvelopeWorker(ThreadWorker):
     def _close(self, conn: _Conn, now: float) -> None:
         """Half-close, then drain what the client still sends for a moment (RFC 9112 9.6):
         closing with unread bytes would reset the connection and lose our answer."""
-        if conn.body is not None:
-            conn.body.close()
-            conn.body = None
+        self._release(conn)
         try:
             conn.sock.setblocking(False)
             conn.sock.shutdown(socket.SHUT_WR)

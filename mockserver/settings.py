@@ -15,7 +15,7 @@ YAML keys are camelCase like Kore's own fields::
     journalSize: 10000
     adminToken: null
     http: {headersTimeout: 10, bodyGracePeriod: 10, bodyMinRate: 1024, sendTimeout: 30,
-           maxQueuedRequests: 64, retryAfter: 1}
+           maxQueuedRequests: 64, retryAfter: 1, maxBufferedBytes: 268435456}
 """
 
 from __future__ import annotations
@@ -139,6 +139,7 @@ class Http:
     send_timeout: float = 30.0  # s a response write may wait for a client that reads nothing
     max_queued_requests: int = 64  # complete requests waiting for a thread, per worker
     retry_after: int = 1  # s, the Retry-After of the 503 past that queue
+    max_buffered_bytes: int = 256 * 1024 * 1024  # request bodies held at once, per worker
 
 
 @dataclass(frozen=True)
@@ -265,6 +266,7 @@ _HTTP_COUNTS = {
     "bodyMinRate": "body_min_rate",
     "maxQueuedRequests": "max_queued_requests",
     "retryAfter": "retry_after",
+    "maxBufferedBytes": "max_buffered_bytes",
 }
 
 

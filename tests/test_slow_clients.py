@@ -469,3 +469,49 @@ def test_a_connection_that_sends_nothing_is_closed_without_an_answer(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=HEADERS_TIMEOUT * 10) as sock:
         assert sock.recv(65536) == b""
     assert time.monotonic() - began >= HEADERS_TIMEOUT - 0.5  # not before its deadline
+
+
+BUDGET = 300_000  # maxBufferedBytes of the budget server (its largest body: 200,000)
+
+
+@pytest.fixture(scope="module")
+def small_budget(tmp_path_factory) -> LiveServer:
+    settings = {
+        "http": {"maxBufferedBytes": BUDGET, "headersTimeout": 30, "bodyGracePeriod": 30},
+        "limits": {"maxUploadBytes": 200_000, "maxJsonBytes": 100_000},
+    }
+    live = LiveServer(tmp_path_factory.mktemp("budget"), settings, workers=1)
+    yield live
+    live.stop()
+
+
+def test_bodies_past_the_buffer_budget_get_503_before_a_byte_of_them_is_read(small_budget):
+    port = small_budget.port
+    holding = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        # an upload that announces 200,000 bytes and sends a few: 200,000 of the budget held
+        holding.sendall(_import_head(port, "st-budget-a", 200_000) + b"--kore")
+        time.sleep(0.5)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as second:
+            second.sendall(_import_head(port, "st-budget-b", 150_000))  # would pass 300,000
+            refused = read_response(second)
+        assert refused.status == 503 and refused.headers["retry-after"] == "1"
+        assert "too many request bodies" in refused.json()["errors"][0]["msg"]
+        # requests without a body, and bodies that fit, go on
+        small = upload_body("2155550199")
+        assert requests.get(f"{small_budget.url}/__mock__/health", timeout=10).status_code == 200
+        fits = requests.post(
+            f"{small_budget.url}{API_PREFIX}/st-budget-c/contacts/import-contacts",
+            headers={**HEADERS, "Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+            data=small,
+            timeout=30,
+        )
+        assert fits.status_code == 200
+    finally:
+        holding.close()
+    # the held upload's bytes are given back when its client leaves
+    time.sleep(0.5)
+    body = upload_body("2165550199").ljust(150_000, b"\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as third:
+        third.sendall(_import_head(port, "st-budget-d", len(body)) + body)
+        assert read_response(third).status != 503
