@@ -72,24 +72,29 @@ def host_options(
     return decorate
 
 
-def host_environment(options: Mapping[str, Any]) -> dict[str, str]:
+def host_environment(
+    options: Mapping[str, Any], extra: Mapping[str, str | None] | None = None
+) -> dict[str, str]:
     """The environment the suite reads, the given options over the process's variables."""
     given = {
         HOST_ENV[name]: str(value)
         for name, value in options.items()
         if name in HOST_ENV and value is not None
     }
-    return {**os.environ, **given}
+    more = {k: v for k, v in (extra or {}).items() if v is not None}
+    return {**os.environ, **given, **more}
 
 
-def suite_settings(options: Mapping[str, Any]) -> Any:
+def suite_settings(
+    options: Mapping[str, Any], extra: Mapping[str, str | None] | None = None
+) -> Any:
     """The suite's settings for a host, or ``UsageFailure`` saying what is missing."""
     try:
         from contract_tests.settings import SuiteConfigError, SuiteSettings
     except ImportError as exc:  # pragma: no cover - the package ships contract_tests
         raise UsageFailure(f"the contract suite is missing ({exc.name})") from None
     try:
-        return SuiteSettings.from_env(host_environment(options))
+        return SuiteSettings.from_env(host_environment(options, extra))
     except SuiteConfigError as exc:
         raise UsageFailure(str(exc)) from None
 

@@ -41,7 +41,8 @@ def fidelity(profile: str | None, out_dir: str, **host: Any) -> None:
     contradicts nothing, 1 when it contradicts a reading, 2 on a usage or connection error.
     """
     expected = _expected(profile)
-    settings = suite_settings({**host, "profile": profile})
+    # in-process, the mock runs with the profile it is expected to have (a self-check)
+    settings = suite_settings(host, {"KORE_PROFILE": profile})
     try:
         from mockserver.fidelity.report import write_reports
         from mockserver.fidelity.run import FidelityError, run_fidelity
