@@ -16,6 +16,8 @@ _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 def fidelity_json(report: Fidelity) -> dict[str, Any]:
     return {
         "host": report.host,
+        "streamId": report.stream_id,
+        "accountId": report.account_id,
         "at": report.at,
         "confirmed": report.count(CONFIRMED),
         "contradicted": report.count(CONTRADICTED),
@@ -48,7 +50,8 @@ def _behaviour(b: Behaviour) -> dict[str, Any]:
 def profile_yaml(report: Fidelity) -> str:
     """A profile ``kore-mock serve --profile`` loads as is: the readings the host showed."""
     lines = [
-        f"# The tenant profile of {report.host}, measured by `kore-mock fidelity` at {report.at}.",
+        f"# The tenant profile of {report.host} (stream {report.stream_id}), measured by",
+        f"# `kore-mock fidelity` at {report.at}.",
         "# Load it with: kore-mock serve --profile profile.yaml",
     ]
     for b in report.behaviours:
@@ -78,7 +81,7 @@ def fidelity_md(report: Fidelity) -> str:
         f"{report.count(UNTESTABLE)} untestable"
     )
     lines = [
-        f"# kore-mock fidelity: {report.host}",
+        f"# kore-mock fidelity: {report.host} (stream {report.stream_id})",
         "",
         f"Measured {report.at}: {counts}. {report.probes_run} probes, {report.requests} "
         f"requests, {report.wall_time:.1f} s. Namespace before / after: "

@@ -64,7 +64,9 @@ class Behaviour:
 
 @dataclass
 class Fidelity:
-    host: str
+    host: str  # the base URL probed (or "kore-mock in-process")
+    stream_id: str
+    account_id: str
     at: str
     behaviours: list[Behaviour]
     requests: int
@@ -129,7 +131,9 @@ def _run(
             progress(f"  {name}: {behaviour.verdict} ({_value(behaviour)})")
     final = _listed_ids(kore)
     return Fidelity(
-        host=settings.describe(),
+        host=settings.base_url or "kore-mock in-process",
+        stream_id=settings.stream_id,
+        account_id=settings.account_id,
         at=now_iso(),
         behaviours=behaviours,
         requests=target.ledger.requests,
