@@ -20,6 +20,9 @@ from typing import Any
 
 from mockserver.contacts.rules import POLICIES, SKIP
 
+# accountIdFormat -> the pattern of an account id (Python ``fullmatch``; OpenAPI anchors it)
+ACCOUNT_ID_FORMATS = {"any": r"[A-Za-z0-9_-]{1,64}", "objectId": r"[0-9a-fA-F]{24}"}
+
 DOCUMENTED = "documented"
 EVIDENCED = "evidenced"
 INFERRED = "inferred"

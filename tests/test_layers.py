@@ -24,9 +24,10 @@ SIBLINGS = ("api", "control")  # interfaces that never import each other
 # contract_tests modules that may import the mock, and what of it
 SUITE_ALLOWED = {
     "contract_tests.target": {"app", "auth", "mock", "settings"},
-    "contract_tests.settings": {"settings", "contacts.rules"},
-    "contract_tests.schema": {"spec"},
-    "contract_tests.oracle": {"spec"},
+    "contract_tests.settings": {"settings", "contacts.rules", "profile"},
+    "contract_tests.schema": {"spec", "profile"},
+    "contract_tests.oracle": {"spec", "profile"},
+    "contract_tests.observed": {"profile"},
 }
 
 Graph = dict[str, set[str]]  # module -> the modules it imports (any package)
