@@ -22,6 +22,7 @@ from mockserver.settings import (
     SettingsError,
     check_policy,
     load,
+    load_profile,
 )
 from mockserver.store.base import StoreUnavailable, display_url
 
@@ -78,6 +79,14 @@ def main() -> None:
     help="Open the control plane to every host, for callers sending this token in the "
     "header X-Mock-Admin-Token (default: loopback callers only).",
 )
+@click.option(
+    "--profile",
+    "profile_file",
+    envvar="KORE_MOCK_PROFILE",
+    type=click.Path(dir_okay=False),
+    help="Tenant profile YAML: readings such as 'validationStatus: 400' or 'importPolicy: "
+    "reject' (over the settings file's profile:). Env: KORE_MOCK_PROFILE.",
+)
 @CONFIG_OPTION
 def serve(
     host: str | None,
@@ -87,6 +96,7 @@ def serve(
     import_policy: str | None,
     config: str | None,
     admin_token: str | None = None,
+    profile_file: str | None = None,
 ) -> None:
     """Run the mock server (a production WSGI server, gunicorn)."""
     from mockserver.server import run
@@ -97,9 +107,21 @@ def serve(
         port=port,
         db=db,
         workers=workers,
-        import_policy=import_policy and check_policy(import_policy),
         admin_token=admin_token or None,
     )
+    try:
+        if profile_file:
+            settings = load_profile(profile_file, settings)
+        if import_policy:
+            source = click.get_current_context().get_parameter_source("import_policy")
+            origin = "environment" if source == click.core.ParameterSource.ENVIRONMENT else "flag"
+            settings = settings.with_profile(
+                settings.profile.with_readings({"importPolicy": check_policy(import_policy)}),
+                origin,
+                ["importPolicy"],
+            )
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
     if settings.workers > 1 and settings.db == ":memory:":
         raise click.ClickException(
             "--db :memory: cannot be shared by several workers; use a file or PostgreSQL"
@@ -124,6 +146,7 @@ def banner(settings: Settings, url: str) -> str:
         + ("  (development app, built in)" if settings.using_dev_app else ""),
         f"  token      kore-mock token{config}    (send it in the header auth)",
         f"  store      {display_url(settings.db)}    import policy: {settings.import_policy}",
+        f"  profile    {_changed_readings(settings)}    (GET {url}/__mock__/profile)",
         f"  control    {url}/__mock__/health",
         f"  console    {url}/__mock__/ui    (QA console; control API under {url}/__mock__/)",
         "",
@@ -132,6 +155,17 @@ def banner(settings: Settings, url: str) -> str:
         f"      '{base}/contacts?limit=10'",
     ]
     return "\n".join(lines)
+
+
+def _changed_readings(settings: Settings) -> str:
+    from mockserver.profile import DEFAULT
+
+    changed = {
+        name: value
+        for name, value in settings.profile.to_mapping().items()
+        if value != DEFAULT.get(name)
+    }
+    return ", ".join(f"{k}: {v}" for k, v in changed.items()) or "the defaults"
 
 
 @main.command()

@@ -14,11 +14,14 @@ Kore's own fields); ``Profile`` exposes them as snake_case attributes.
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from mockserver.contacts.rules import POLICIES, SKIP
+from mockserver.spec import VENDOR
 
 # accountIdFormat -> the pattern of an account id (Python ``fullmatch``; OpenAPI anchors it)
 ACCOUNT_ID_FORMATS = {"any": r"[A-Za-z0-9_-]{1,64}", "objectId": r"[0-9a-fA-F]{24}"}
@@ -202,3 +205,67 @@ def _checked(raw: Any, where: str) -> dict[str, Any]:
 _BY_ATTR: dict[str, Reading] = {f.name: f.metadata["reading"] for f in fields(Profile)}
 _ATTR: dict[str, str] = {reading.name: attr for attr, reading in _BY_ATTR.items()}
 DEFAULT = Profile()
+
+
+# -- the contract as a profile reads it ---------------------------------------------------------
+
+# the readings that change what openapi.yaml allows (the others change answers, not shapes)
+SCHEMA_READINGS = (
+    "required_fields",
+    "update_bodies",
+    "list_query",
+    "bulk_delete_field",
+    "account_id_format",
+)
+LIST_PARAMETERS = ("skip", "limit")
+
+
+def schema_key(profile: Profile) -> tuple[str, ...]:
+    return tuple(getattr(profile, attr) for attr in SCHEMA_READINGS)
+
+
+def document_for(profile: Profile) -> dict[str, Any]:
+    """openapi.yaml as ``profile`` reads it (the document itself for the defaults). The mock
+    validates requests against it; a contract suite told the profile generates from it."""
+    return document_for_key(schema_key(profile))
+
+
+@functools.cache
+def document_for_key(key: tuple[str, ...]) -> dict[str, Any]:
+    """``document_for`` of any profile whose ``schema_key`` is ``key``."""
+    if key == schema_key(DEFAULT):
+        return VENDOR.document
+    profile = replace(DEFAULT, **dict(zip(SCHEMA_READINGS, key, strict=True)))
+    document = copy.deepcopy(VENDOR.document)
+    schemas = document["components"]["schemas"]
+    if profile.required_fields == "lenient":
+        _without(schemas["ContactInput"]["required"], "salutation")
+        _without(schemas["CellPhoneInput"]["required"], "extension")
+    if profile.update_bodies == "full":
+        names = ["firstName", "lastName", "salutation", "cellPhone"]
+        schemas["ContactPatch"]["required"] = names
+        schemas["BulkUpdateItem"]["required"] = ["id", *names]
+        schemas["CellPhoneChange"]["required"] = ["phoneNumber", "countryCode", "extension"]
+    operations = {
+        operation["operationId"]: operation
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict) and "operationId" in operation
+    }
+    if profile.list_query == "lenient":
+        for parameter in operations["listContacts"]["parameters"]:
+            if parameter["name"] in LIST_PARAMETERS:
+                parameter["schema"] = {}  # anything; the handler clamps it into the page
+    if profile.bulk_delete_field == "id":
+        body = operations["bulkDeleteContacts"]["requestBody"]["content"]["application/json"]
+        body["schema"]["properties"] = {"id": body["schema"]["properties"].pop("ids")}
+        body["schema"]["required"] = ["id"]
+    if profile.account_id_format != "any":
+        pattern = ACCOUNT_ID_FORMATS[profile.account_id_format]
+        document["components"]["parameters"]["AccountId"]["schema"]["pattern"] = f"^{pattern}$"
+    return document
+
+
+def _without(names: list[str], name: str) -> None:
+    if name in names:
+        names.remove(name)

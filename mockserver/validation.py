@@ -11,6 +11,11 @@ see tests/test_validation.py.)
 
 The import's multipart body is read by ``contacts.csv_rows`` instead: its CSV may be 100,000
 rows, and werkzeug streams it to disk.
+
+A request that breaks the document is ``InvalidArguments`` (412 or 400: the reading
+``validationStatus``), but a malformed stream id is 401 ``Invalid SDK credentials`` (Kore's
+platform answers so). The document is the one the tenant profile reads (``validator_for``):
+one compiled validator per distinct reading of the document, kept.
 """
 
 from __future__ import annotations
@@ -28,14 +33,17 @@ from mockserver import json_body
 from mockserver.errors import (
     MAX_DETAIL_CHARS,
     MAX_MESSAGE_CHARS,
+    InvalidArguments,
+    Unauthorized,
     UnsupportedMediaType,
-    ValidationError,
     clip,
 )
+from mockserver.profile import DEFAULT, Profile, document_for_key, schema_key
 from mockserver.spec import VENDOR, describe
 
 MAX_ERRORS = 5
 LOCATIONS = ("path", "query", "header")
+CREDENTIAL_PARAMETERS = {("path", "streamId")}  # malformed: 401, like an unknown one
 JSON = "application/json"
 
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -69,8 +77,8 @@ class _Operation:
 
 
 class RequestValidator:
-    def __init__(self) -> None:
-        document = VENDOR.document
+    def __init__(self, document: dict[str, Any] | None = None) -> None:
+        document = document or VENDOR.document
         self._components = {"schemas": document["components"]["schemas"]}
         self._document = document
         self._operations = {
@@ -157,7 +165,7 @@ class RequestValidator:
                     values[parameter.location][parameter.name] = parameter.default
                 continue
             values[parameter.location][parameter.name] = parameter.coerce(raw)
-        _check(operation.parameters_check, values, "")
+        _check(operation.parameters_check, values, "", credentials=CREDENTIAL_PARAMETERS)
         return values
 
     def _body(self, operation: _Operation, request: Request) -> Any:
@@ -176,9 +184,7 @@ class RequestValidator:
         raw = request.get_data()
         if not raw:
             if operation.body_required:
-                raise ValidationError(
-                    "Validation errors/ Invalid arguments: the request body is required"
-                )
+                raise InvalidArguments("the request body is required")
             return None
         body = json_body.loads(raw)
         _check(check, body, "body")
@@ -205,21 +211,35 @@ def _integer(raw: str) -> int | str:
     return raw  # the schema check names it
 
 
-def _check(validator: Any, instance: Any, where: str) -> None:
+def _check(
+    validator: Any, instance: Any, where: str, *, credentials: set[tuple[str, str]] = frozenset()
+) -> None:
     if validator.is_valid(instance):
         return
     details = []
     for error in validator.iter_errors(instance):
+        if tuple(error.instance_path[:2]) in credentials:
+            location, name = error.instance_path[:2]
+            value = clip(repr(instance[location][name]), 80)
+            raise Unauthorized(detail=f"the {name} {value} is malformed")
         path = ".".join(str(part) for part in (where, *error.instance_path) if part != "")
         message = clip(describe(error), MAX_DETAIL_CHARS)  # messages quote the whole instance
         details.append(f"{path}: {message}" if path else message)
         if len(details) == MAX_ERRORS:
             break
-    message = clip("; ".join(details), MAX_MESSAGE_CHARS)
-    raise ValidationError("Validation errors/ Invalid arguments: " + message)
+    raise InvalidArguments(clip("; ".join(details), MAX_MESSAGE_CHARS))
+
+
+def validator_for(profile: Profile) -> RequestValidator:
+    """The validator of the document as ``profile`` reads it (compiled once per process)."""
+    return _validator(schema_key(profile))
 
 
 @functools.cache
+def _validator(key: tuple[str, ...]) -> RequestValidator:
+    return RequestValidator(document_for_key(key))
+
+
 def shared_validator() -> RequestValidator:
-    """The spec is immutable: one validator per process, however many apps are created."""
-    return RequestValidator()
+    """The default profile's validator: one per process, however many apps are created."""
+    return validator_for(DEFAULT)
