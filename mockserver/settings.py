@@ -311,7 +311,7 @@ def load_profile(path: str, settings: Settings) -> Settings:
     if raw is None:
         raw = {}
     try:
-        profile = settings.profile.with_readings(raw, f"profile file {path}")
+        profile = settings.profile.with_readings(raw, f"{path}: profile")
     except ProfileError as exc:
         raise SettingsError(str(exc)) from None
     return settings.with_profile(profile, "profile", list(raw))
