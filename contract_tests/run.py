@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from schemathesis.schemas import BaseSchema
 
+from contract_tests import oracle
 from contract_tests.client import KoreClient
 from contract_tests.namespace import Baseline, Cleanup
+from contract_tests.observed import Observations
 from contract_tests.schema import load_schema
 from contract_tests.settings import SuiteConfigError, SuiteSettings
 from contract_tests.target import Target, open_target
@@ -28,6 +30,7 @@ class Run:
     schema: BaseSchema
     client: KoreClient
     baseline: Baseline
+    observed: Observations = field(default_factory=lambda: Observations(None))
     started: float = field(default_factory=time.monotonic)
     cleanup: Cleanup | None = None
     finished: float | None = None
@@ -60,6 +63,7 @@ def current() -> Run:
     The namespace is listed first: what it holds is never touched, and its numbers never used.
     """
     settings = SuiteSettings.from_env(os.environ if _variables is None else _variables)
+    oracle.use_profile(settings.profile)
     target = open_target(settings)
     client = KoreClient(target)
     try:
@@ -70,4 +74,5 @@ def current() -> Run:
         ) from None
     baseline = Baseline.of(existing)
     target.numbers.exclude(baseline.numbers)
-    return Run(settings, target, load_schema(target), client, baseline)
+    observed = Observations(settings.profile)
+    return Run(settings, target, load_schema(target), client, baseline, observed)

@@ -235,8 +235,18 @@ def document_for_key(key: tuple[str, ...]) -> dict[str, Any]:
     """``document_for`` of any profile whose ``schema_key`` is ``key``."""
     if key == schema_key(DEFAULT):
         return VENDOR.document
-    profile = replace(DEFAULT, **dict(zip(SCHEMA_READINGS, key, strict=True)))
-    document = copy.deepcopy(VENDOR.document)
+    return transformed(VENDOR.document, profile_for_key(key))
+
+
+def profile_for_key(key: tuple[str, ...]) -> Profile:
+    """The default profile with the schema readings of ``key``."""
+    return replace(DEFAULT, **dict(zip(SCHEMA_READINGS, key, strict=True)))
+
+
+def transformed(original: dict[str, Any], profile: Profile) -> dict[str, Any]:
+    """A copy of an openapi.yaml document as ``profile`` reads it (the one definition of what
+    each schema reading changes; the contract suite applies it to its own parse)."""
+    document = copy.deepcopy(original)
     schemas = document["components"]["schemas"]
     if profile.required_fields == "lenient":
         _without(schemas["ContactInput"]["required"], "salutation")

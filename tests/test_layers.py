@@ -23,7 +23,7 @@ NO_HTTP_LAYERS = ("base", "domain", "store", "config")
 SIBLINGS = ("api", "control")  # interfaces that never import each other
 # contract_tests modules that may import the mock, and what of it
 SUITE_ALLOWED = {
-    "contract_tests.target": {"app", "auth", "mock", "settings"},
+    "contract_tests.target": {"app", "auth", "mock", "settings", "profile"},
     "contract_tests.settings": {"settings", "contacts.rules", "profile"},
     "contract_tests.schema": {"spec", "profile"},
     "contract_tests.oracle": {"spec", "profile"},
