@@ -43,6 +43,8 @@ from mockserver.spec import VENDOR, describe
 
 MAX_ERRORS = 5
 LOCATIONS = ("path", "query", "header")
+MULTIPART = "multipart/form-data"
+DECLARED_TYPE = "kore_mock.declared_content_type"  # environ key: the type a client declared
 CREDENTIAL_PARAMETERS = {("path", "streamId")}  # malformed: 401, like an unknown one
 JSON = "application/json"
 
@@ -74,6 +76,7 @@ class _Operation:
     parameters_check: Any  # jsonschema_rs validator of {"path": {...}, "query": ..., "header": ...}
     body_required: bool = False
     media: dict[str, Any | None] = field(default_factory=dict)  # media type -> validator
+    file_part: str | None = None  # a multipart body's required part (for the 415's hint)
 
 
 class RequestValidator:
@@ -137,6 +140,8 @@ class RequestValidator:
             compiled.body_required = bool(body.get("required"))
             for media_type, media in body["content"].items():
                 schema = media.get("schema")
+                if media_type == MULTIPART and schema:
+                    compiled.file_part = next(iter(self._resolve(schema).get("required", [])), None)
                 compiled.media[media_type] = (
                     self._validator(schema) if schema and media_type == JSON else None
                 )
@@ -170,12 +175,18 @@ class RequestValidator:
 
     def _body(self, operation: _Operation, request: Request) -> Any:
         media_type = request.mimetype
+        if media_type not in operation.media and _read_as_multipart(operation, request):
+            media_type = MULTIPART
         if media_type not in operation.media:
             if not media_type and not request.content_length and not operation.body_required:
                 return None
+            hint = ""
+            if operation.file_part:
+                hint = f" (send the file: curl --form {operation.file_part}=@FILE)"
             raise UnsupportedMediaType(
                 f"Content type {media_type or 'none'!r} is not supported here; use "
                 + " or ".join(repr(m) for m in operation.media)
+                + hint
             )
         check = operation.media[media_type]
         if check is None:  # read by the domain (the import's multipart CSV)
@@ -189,6 +200,21 @@ class RequestValidator:
         body = json_body.loads(raw)
         _check(check, body, "body")
         return body
+
+
+def _read_as_multipart(operation: _Operation, request: Request) -> bool:
+    """The vendor's import curl declares ``application/json;charset=UTF-8`` and sends ``--form``:
+    curl keeps the declared type and adds the form's ``boundary``. An operation that takes
+    multipart/form-data reads such a body as the multipart upload it then has to be (the
+    handler says 415 when it does not parse as one)."""
+    boundary = request.mimetype_params.get("boundary")
+    if MULTIPART not in operation.media or not boundary:
+        return False
+    request.environ[DECLARED_TYPE] = request.headers.get("Content-Type", "")
+    request.environ["CONTENT_TYPE"] = f'{MULTIPART}; boundary="{boundary}"'
+    for cached in ("_parsed_content_type", "mimetype", "mimetype_params", "content_type"):
+        request.__dict__.pop(cached, None)
+    return True
 
 
 def _coercion(schema_type: Any) -> Callable[[str], Any]:

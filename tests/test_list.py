@@ -54,7 +54,10 @@ def test_empty_stream_lists_nothing(api):
 
 
 @pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 101}, {"skip": -1}, {"limit": "ten"}])
-def test_bad_paging_values_are_400(api, query):
+def test_bad_paging_values_are_kores_validation_error(api, query):
     response = api.list(**query)
-    assert response.status_code == 400
-    assert "Validation errors" in response.get_json()["errors"][0]["msg"]
+    assert response.status_code == 412
+    assert response.get_json()["errors"][0] == {
+        "msg": "Validation errors/ Invalid arguments",
+        "code": 412,
+    }

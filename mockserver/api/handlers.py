@@ -23,12 +23,11 @@ from mockserver.contacts.service import BulkOutcome, ContactsService, SaveOutcom
 from mockserver.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
 from mockserver.profile import Profile
 from mockserver.settings import Limits
-from mockserver.validation import ValidRequest
+from mockserver.validation import DECLARED_TYPE, ValidRequest
 
 REJECTED_HEADER = "X-Mock-Rejected-Rows"
 IMPORT_PART = "result_file"
 MULTIPART = "multipart/form-data"
-DECLARED_TYPE = "kore_mock.declared_content_type"  # environ key: what the client declared
 SEND_A_FILE = (
     f"send the CSV file as multipart/form-data in the part {IMPORT_PART!r} "
     f"(curl --form {IMPORT_PART}=@contacts.csv)"
@@ -190,26 +189,6 @@ def _check_item_count(items: list[Any], limits: Limits) -> None:
             f"The request has {len(items)} items; this server takes at most "
             f"{limits.max_json_items} per call"
         )
-
-
-def read_declared_multipart(request: Request) -> None:
-    """The vendor's import curl declares ``application/json;charset=UTF-8`` and sends
-    ``--form``: curl keeps the declared type and adds the form's ``boundary``. A request whose
-    declared type is not multipart but carries a boundary is read as the multipart upload its
-    body then has to be (``_uploaded_csv`` says 415 when it is not one). Any other type is 415.
-    """
-    if request.mimetype == MULTIPART:
-        return
-    declared = request.headers.get("Content-Type", "")
-    boundary = request.mimetype_params.get("boundary")
-    if not boundary:
-        raise UnsupportedMediaType(
-            f"Content type {request.mimetype or 'none'!r} is not supported here; {SEND_A_FILE}"
-        )
-    request.environ[DECLARED_TYPE] = declared
-    request.environ["CONTENT_TYPE"] = f'{MULTIPART}; boundary="{boundary}"'
-    for cached in ("_parsed_content_type", "mimetype", "mimetype_params", "content_type"):
-        request.__dict__.pop(cached, None)
 
 
 def _uploaded_csv(request: Request) -> bytes:

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.routing import BaseConverter, Map
 
-from mockserver.api.handlers import HANDLERS, Call, read_declared_multipart
+from mockserver.api.handlers import HANDLERS, Call
 from mockserver.api.hooks import before_vendor_request
 from mockserver.auth import authorize
 from mockserver.contacts.model import Caller, Namespace
@@ -97,8 +97,6 @@ def _view(mock: Mock, operation_id: str) -> Any:
         app = mock.authenticator.app_for(request.headers.get("auth"))
         record.caller = app.client_id
         _check_json_size(operation_id, mock.settings.limits)
-        if operation_id == "importContacts":
-            read_declared_multipart(request)
         valid = validator_for(profile).validate(operation_id, request)
         ns = Namespace(valid.header["accountId"].lower(), valid.path["streamId"])
         authorize(app, ns.account_id, ns.stream_id)
