@@ -102,8 +102,9 @@ def test_two_tests_get_isolated_data_and_the_session_fixture_shares(pytester):
         """
         import pytest, requests
 
-        ITEM = [{"firstName": "a", "lastName": "b",
-                 "cellPhone": {"phoneNumber": "9876543210", "countryCode": "+91"}}]
+        ITEM = [{"firstName": "a", "lastName": "b", "salutation": "",
+                 "cellPhone": {"phoneNumber": "9876543210", "countryCode": "+91",
+                               "extension": ""}}]
 
         def create(kore):
             return requests.post(kore.contacts_url, headers=kore.headers(), json=ITEM).json()

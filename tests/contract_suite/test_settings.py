@@ -44,7 +44,7 @@ def test_client_credentials_instead_of_a_jwt():
     ("change", "message"),
     [
         ({"KORE_STREAM_ID": ""}, "KORE_STREAM_ID is required"),
-        ({"KORE_ACCOUNT_ID": "42"}, "KORE_ACCOUNT_ID='42' does not look right"),
+        ({"KORE_ACCOUNT_ID": "4 2"}, "KORE_ACCOUNT_ID='4 2' does not look right"),
         ({"KORE_JWT": ""}, "give KORE_JWT, or KORE_CLIENT_ID and KORE_CLIENT_SECRET"),
         ({"KORE_BASE_URL": "platform.kore.ai"}, "must be an http(s) URL"),
         ({"KORE_EXAMPLES": "many"}, "KORE_EXAMPLES must be an integer"),
