@@ -25,6 +25,7 @@ SAVE_ACCEPTANCE = ["2xx", "400", "401", "403", "404", "409", "412", "429", "5xx"
 # Statuses with which the contract documents refusing a request (412: Kore's validation answer).
 REFUSALS = ["400", "401", "404", "405", "412", "413", "415"]
 SAVE_OPERATIONS = ["createContacts", "importContacts"]
+MISSING_HEADER = ["400", "401", "403", "406", "412", "415", "422"]
 
 
 def configuration(target: Target) -> dict[str, Any]:
@@ -47,6 +48,8 @@ def configuration(target: Target) -> dict[str, Any]:
         "phases": {"coverage": {"enabled": settings.coverage}},
         "checks": {
             "negative_data_rejection": {"expected-statuses": REFUSALS},
+            # a missing accountId is a value the contract does not allow: Kore's 412 too
+            "missing_required_header": {"expected-statuses": MISSING_HEADER},
             "ignored_auth": {"enabled": False},  # run as `auth_is_enforced`, once per operation
             # run as `created_contact_is_addressable`, which knows bulk delete
             "ensure_resource_availability": {"enabled": False},
