@@ -15,6 +15,7 @@ from mockserver import __version__
 from mockserver.auth import mint_token
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
+from mockserver.profile import DEFAULT
 from mockserver.settings import (
     DEV_ACCOUNT_ID,
     DEV_STREAM_ID,
@@ -158,8 +159,6 @@ def banner(settings: Settings, url: str) -> str:
 
 
 def _changed_readings(settings: Settings) -> str:
-    from mockserver.profile import DEFAULT
-
     changed = {
         name: value
         for name, value in settings.profile.to_mapping().items()
@@ -206,6 +205,8 @@ CONTRACT_ENV = {
     "coverage": "KORE_COVERAGE",
     "seed": "KORE_SEED",
     "import_policy": "KORE_MOCK_IMPORT_POLICY",
+    "profile": "KORE_PROFILE",
+    "profile_report": "KORE_PROFILE_REPORT",
 }
 
 
@@ -216,7 +217,7 @@ CONTRACT_ENV = {
     help="Host to test, e.g. https://platform.kore.ai. Default: kore-mock in-process.",
 )
 @click.option("--stream-id", envvar="KORE_STREAM_ID", help="Stream (bot) id st-... of the host.")
-@click.option("--account-id", envvar="KORE_ACCOUNT_ID", help="24-hex account id of the host.")
+@click.option("--account-id", envvar="KORE_ACCOUNT_ID", help="Account id of the host (24 hex).")
 @click.option("--jwt", envvar="KORE_JWT", help="A ready JWT for the auth header.")
 @click.option("--client-id", envvar="KORE_CLIENT_ID", help="App client id (to sign a JWT).")
 @click.option("--client-secret", envvar="KORE_CLIENT_SECRET", help="App client secret.")
@@ -251,6 +252,20 @@ CONTRACT_ENV = {
     envvar="KORE_MOCK_IMPORT_POLICY",
     type=click.Choice(POLICIES),
     help=f"In-process mock only: what to do with rejected rows (default {SKIP}).",
+)
+@click.option(
+    "--profile",
+    envvar="KORE_PROFILE",
+    type=click.Path(dir_okay=False),
+    help="Tenant profile YAML the host is stated to have (in-process: the mock runs with it); "
+    "a reading the host does not show then fails. Default: in-process the mock's defaults, "
+    "a host unknown (every reading accepted, and recorded).",
+)
+@click.option(
+    "--profile-report",
+    envvar="KORE_PROFILE_REPORT",
+    type=click.Path(dir_okay=False),
+    help="Write which reading of the profile the host showed, per reading, as JSON.",
 )
 @click.option("--junitxml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
