@@ -73,3 +73,31 @@ def test_changing_readings_keeps_the_others():
     strict = Profile.from_mapping({"importPolicy": "reject"})
     changed = strict.with_readings({"validationStatus": 400})
     assert (changed.import_policy, changed.validation_status) == ("reject", 400)
+
+
+def test_the_contracts_describe_the_readings_as_profile_py_defines_them():
+    from mockserver.profile import ACCOUNT_ID_FORMATS
+    from mockserver.spec import CONTROL, VENDOR
+
+    account = VENDOR.document["components"]["parameters"]["AccountId"]["schema"]["pattern"]
+    assert account == f"^{ACCOUNT_ID_FORMATS['any']}$"
+    control = CONTROL.document["components"]["schemas"]["ProfileValues"]["properties"]
+    assert {name: schema["enum"] for name, schema in control.items()} == {
+        r.name: list(r.values) for r in all_readings()
+    }
+
+
+def test_the_document_as_a_profile_reads_it_changes_only_what_the_readings_say():
+    from mockserver.profile import document_for
+    from mockserver.spec import VENDOR
+
+    assert document_for(DEFAULT) is VENDOR.document
+    lenient = document_for(Profile.from_mapping({"requiredFields": "lenient"}))
+    schemas = lenient["components"]["schemas"]
+    assert "salutation" not in schemas["ContactInput"]["required"]
+    assert "extension" not in schemas["CellPhoneInput"]["required"]
+    assert "salutation" in VENDOR.document["components"]["schemas"]["ContactInput"]["required"]
+    by_id = document_for(Profile.from_mapping({"bulkDeleteField": "id"}))
+    body = by_id["paths"]["/agentassist/api/v1/public/{streamId}/contacts/bulk-delete"]
+    schema = body["delete"]["requestBody"]["content"]["application/json"]["schema"]
+    assert (list(schema["properties"]), schema["required"]) == (["id"], ["id"])
