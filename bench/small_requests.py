@@ -77,7 +77,7 @@ def _create_contact(base: str, headers: dict[str, str]) -> str:
                 "firstName": "bench",
                 "lastName": "update",
                 "salutation": "Mr",
-                "cellPhone": {"phoneNumber": "2025550100", "countryCode": "+1"},
+                "cellPhone": {"phoneNumber": "2025550100", "countryCode": "+1", "extension": ""},
             }
         ]
     )
