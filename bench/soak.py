@@ -120,7 +120,11 @@ class Server:
             found = re.search(r"base URL\s+(http://[^/\s]+)/", "".join(self.output))
             if found:
                 url = found.group(1)
-                requests.get(url + "/__mock__/health", timeout=10).raise_for_status()
+                try:
+                    requests.get(url + "/__mock__/health", timeout=30).raise_for_status()
+                except requests.RequestException:
+                    self.stop()  # the constructor fails: nobody else would stop the server
+                    raise
                 return url
             if self.process.poll() is not None:
                 break
