@@ -20,6 +20,7 @@ from flask import Response, g, has_request_context, request
 from mockserver.contacts.model import Namespace, now_iso
 from mockserver.errors import ApiError
 from mockserver.mock import current_mock
+from mockserver.profile import Profile
 from mockserver.redact import redacted, redacted_query
 from mockserver.shadow.recording import encode_text
 from mockserver.shadow.wire import redacted_headers
@@ -53,6 +54,7 @@ class RequestRecord:
     state: dict[str, Any] | None = None  # this request's read of the run-time state
     created: int | None = None  # contacts a create / import stored
     body: KeptBody | None = None  # the request body as the app read it (vendor paths)
+    profile: Profile | None = None  # the tenant profile this request is answered under
 
     def journal_entry(self, response: Response) -> dict[str, Any]:
         error = self.error

@@ -17,7 +17,6 @@ from mockserver.contacts.service import ContactsService
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.store.base import Store
-from mockserver.validation import RequestValidator
 
 _EXTENSION = "kore_mock"  # the key in ``Flask.extensions``
 
@@ -39,7 +38,6 @@ class Mock:
     store: Store
     runtime: Runtime
     service: ContactsService
-    validator: RequestValidator
     authenticator: Authenticator
     shadow: ShadowSource | None = None  # set when this mock is the mirror of a proxy
 

@@ -5,6 +5,9 @@ the whole run. Options per test come from a marker or from the ``kore_mock_optio
 
     @pytest.mark.kore_mock(import_policy="reject")
     def test_refused_file(kore_mock): ...
+
+    @pytest.mark.kore_mock(profile={"validationStatus": 400})
+    def test_a_tenant_that_answers_400(kore_mock): ...
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**options): options for the kore_mock fixture "
-        "(import_policy='skip'|'reject', faults={operationId: {...}}, apps=[...], "
+        "(import_policy='skip'|'reject', profile={reading: value}, "
+        "faults={operationId: {...}}, apps=[...], "
         "stream_id='st-...', settings=Settings(...))",
     )
 

@@ -7,8 +7,9 @@ Start-up settings are the fallback when nothing was changed.
 
 A *reading* is one named value the mock's behaviour depends on that can change at run time:
 ``READINGS`` lists them, each with its state key (also its name in the settings file and on
-the control plane), its start-up value and its stored form. Apps and faults have their own
-atomic read-modify-write methods below.
+the control plane), its start-up value and its stored form. The tenant profile (its readings are
+in ``profile.py``) is one of them: what is stored is the readings set at run time, over the
+start-up profile. Apps and faults have their own atomic read-modify-write methods below.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from mockserver.profile import Profile
 from mockserver.settings import App, RateLimit, Settings, check_policy
 from mockserver.store.base import Store
 
 APPS_KEY = "apps"
 FAULTS_KEY = "faults"
+LEGACY_POLICY_KEY = "importPolicy"  # where stores written before the profile keep the policy
+RUNTIME_ORIGIN = "runtime"
 
 T = TypeVar("T")
 
@@ -34,8 +38,16 @@ class Reading(Generic[T]):
     dump: Callable[[T], Any]  # value -> stored JSON
 
 
-IMPORT_POLICY: Reading[str] = Reading(
-    "importPolicy", lambda s: s.import_policy, load=str, dump=check_policy
+def _checked_readings(readings: dict[str, Any]) -> dict[str, Any] | None:
+    Profile.from_mapping(readings)  # ProfileError names a bad key or value
+    return dict(readings) or None
+
+
+PROFILE: Reading[dict[str, Any]] = Reading(
+    "profile",
+    lambda s: {},  # nothing set at run time: the start-up profile
+    load=dict,
+    dump=_checked_readings,
 )
 RATE_LIMIT: Reading[RateLimit] = Reading(
     "rateLimit",
@@ -43,7 +55,7 @@ RATE_LIMIT: Reading[RateLimit] = Reading(
     load=lambda raw: RateLimit(enabled=raw["enabled"], per_minute=raw["perMinute"]),
     dump=lambda limit: {"enabled": limit.enabled, "perMinute": limit.per_minute},
 )
-READINGS: tuple[Reading[Any], ...] = (IMPORT_POLICY, RATE_LIMIT)
+READINGS: tuple[Reading[Any], ...] = (PROFILE, RATE_LIMIT)
 
 
 class Scope(Protocol):
@@ -99,11 +111,43 @@ class Runtime:
     def set(self, reading: Reading[T], value: T) -> None:
         self._set(reading.key, reading.dump(value))
 
+    # -- the tenant profile ----------------------------------------------------------------
+
+    def changed_readings(self) -> dict[str, Any]:
+        """The readings set at run time (``PUT /__mock__/profile``, the import policy)."""
+        changed = self.get(PROFILE)
+        legacy = self._get(LEGACY_POLICY_KEY)
+        if legacy is not None and "importPolicy" not in changed:
+            changed = {**changed, "importPolicy": legacy}
+        return changed
+
+    def profile(self) -> Profile:
+        """The profile in force: the start-up profile with the readings set at run time."""
+        return self.settings.profile.with_readings(self.changed_readings(), "run-time profile")
+
+    def origin(self, name: str) -> str:
+        """Where a reading's value comes from: runtime, or its start-up origin."""
+        if name in self.changed_readings():
+            return RUNTIME_ORIGIN
+        return self.settings.origin(name)
+
+    def set_profile(self, readings: dict[str, Any]) -> Profile:
+        """``PUT /__mock__/profile``: the readings named take these values, the others their
+        start-up values (for every worker). ``ProfileError`` names a bad key or value."""
+        self.set(PROFILE, readings)
+        self._set(LEGACY_POLICY_KEY, None)
+        return self.profile()
+
+    def change_readings(self, readings: dict[str, Any]) -> Profile:
+        """Change some readings, keeping the other run-time changes (atomically)."""
+        self._update(PROFILE.key, lambda stored: _checked_readings({**(stored or {}), **readings}))
+        return self.profile()
+
     def import_policy(self) -> str:
-        return self.get(IMPORT_POLICY)
+        return self.profile().import_policy
 
     def set_import_policy(self, policy: str) -> None:
-        self.set(IMPORT_POLICY, policy)
+        self.change_readings({"importPolicy": check_policy(policy)})
 
     def apps(self) -> tuple[App, ...]:
         return self._parse_apps(self._get(APPS_KEY))
@@ -141,5 +185,5 @@ class Runtime:
 
     def reset(self) -> None:
         """Back to the start-up settings: forget every run-time change."""
-        for key in (*(reading.key for reading in READINGS), APPS_KEY, FAULTS_KEY):
+        for key in (*(r.key for r in READINGS), LEGACY_POLICY_KEY, APPS_KEY, FAULTS_KEY):
             self._set(key, None)

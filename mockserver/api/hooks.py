@@ -1,8 +1,9 @@
 """Before every vendor request: Kore's rate limit, then the operation's fault.
 
 ``before_vendor_request`` is a before-request hook. For a request routed to a vendor operation
-it names the operation and namespace in the request's record, counts the call against the
-account's per-minute rate limit (429 with ``Retry-After`` and Kore's message when spent), then
+it names the operation, namespace and tenant profile in the request's record, counts the call
+against the per-minute rate limit of its account — or of its app, under the reading
+``rateLimitScope: app`` (429 with ``Retry-After`` and Kore's message when spent), then
 applies the operation's fault: a fixed or random delay, then either a dropped connection or an
 error status, each at its rate. The control plane (``/__mock__``) and unknown paths are never
 touched.
@@ -17,22 +18,25 @@ import contextlib
 import errno
 import math
 import random
+import re
 import socket
 import time
 from typing import Any
 
 from flask import Response, request
 
+from mockserver.auth import claimed_app
 from mockserver.contacts.model import Namespace
 from mockserver.errors import InjectedFault, RateLimited
 from mockserver.faults import Fault, fault_for
 from mockserver.journal import RequestRecord, current_record
 from mockserver.mock import Mock, current_mock
+from mockserver.profile import ACCOUNT_ID_FORMATS
 from mockserver.spec import VENDOR
 
 RATE_WINDOW_SECONDS = 60
 DROPPED_STATUS = 0  # journal status of a request whose connection was closed on purpose
-_ACCOUNT_CHARS = frozenset("0123456789abcdef")
+_ACCOUNT_ID = {name: re.compile(pattern) for name, pattern in ACCOUNT_ID_FORMATS.items()}
 
 _rng = random.Random()
 
@@ -49,23 +53,28 @@ def before_vendor_request() -> Response | None:
         return None
     record = current_record()
     record.operation = operation
-    account = (request.headers.get("accountId") or "").strip().lower()
-    if len(account) == 24 and _ACCOUNT_CHARS.issuperset(account):
-        record.namespace = Namespace(account, (request.view_args or {}).get("streamId", ""))
     mock = current_mock()
+    profile = record.profile = mock.runtime.profile()
+    account = (request.headers.get("accountId") or "").strip().lower()
+    if _ACCOUNT_ID[profile.account_id_format].fullmatch(account):
+        record.namespace = Namespace(account, (request.view_args or {}).get("streamId", ""))
     _count_against_rate_limit(mock, record)
     fault = fault_for(mock.runtime.faults(), operation)
     return None if fault is None else _inject(fault, record)
 
 
 def _count_against_rate_limit(mock: Mock, record: RequestRecord) -> None:
-    """Kore counts calls per account; a malformed accountId is left to validation (400)."""
+    """Kore counts calls per account (the docs also say "account/application": the reading
+    ``rateLimitScope``); a malformed accountId is left to validation."""
     limit = mock.runtime.rate_limit()
     if not limit.enabled or record.namespace is None:
         return
+    key = f"rate:{record.namespace.account_id}"
+    if record.profile is not None and record.profile.rate_limit_scope == "app":
+        key = f"rate:app:{claimed_app(request.headers.get('auth')) or '-'}"
     now = wall_clock()
     window = int(now // RATE_WINDOW_SECONDS)
-    hits = mock.store.counter_hit(f"rate:{record.namespace.account_id}", window)
+    hits = mock.store.counter_hit(key, window)
     if hits > limit.per_minute:
         retry_after = max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
         record.met = {"rateLimited": True}

@@ -32,6 +32,7 @@ from mockserver.errors import (
 )
 from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.mock import current_mock
+from mockserver.profile import ProfileError, readings
 from mockserver.responses import json_response
 from mockserver.settings import RateLimit
 from mockserver.shadow.recording import journal_exchange
@@ -302,6 +303,39 @@ def _settings() -> dict[str, Any]:
         "rateLimit": {"enabled": limit.enabled, "perMinute": limit.per_minute},
         "journalSize": mock.settings.journal_size,
         "adminTokenRequired": bool(mock.settings.admin_token),
+    }
+
+
+# -- the tenant profile ----------------------------------------------------------------------
+
+
+@control.get("/profile")
+def get_profile() -> Response:
+    return _reply(_profile_state())
+
+
+@control.put("/profile")
+def put_profile() -> Response:
+    try:
+        current_mock().runtime.set_profile(_body())
+    except ProfileError as exc:
+        raise ValidationError(str(exc)) from None
+    return _reply(_profile_state())
+
+
+def _profile_state() -> dict[str, Any]:
+    runtime = current_mock().runtime
+    profile = runtime.profile()
+    return {
+        "profile": profile.to_mapping(),
+        "readings": [
+            {
+                **reading.to_dict(),
+                "value": profile.get(reading.name),
+                "setBy": runtime.origin(reading.name),
+            }
+            for reading in readings()
+        ],
     }
 
 
