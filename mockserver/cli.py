@@ -15,6 +15,7 @@ from mockserver import __version__
 from mockserver.auth import mint_token
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
+from mockserver.fidelity.command import fidelity
 from mockserver.host_options import HOST_ENV, host_options
 from mockserver.profile import DEFAULT
 from mockserver.settings import (
@@ -523,6 +524,7 @@ def journal_table(entries: list[dict[str, Any]]) -> str:
     )
 
 
+main.add_command(fidelity)
 main.add_command(proxy)
 main.add_command(replay)
 

@@ -5,6 +5,7 @@ suite reads, see ``contract_tests.settings``)."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -86,7 +87,9 @@ def host_environment(
 
 
 def suite_settings(
-    options: Mapping[str, Any], extra: Mapping[str, str | None] | None = None
+    options: Mapping[str, Any],
+    extra: Mapping[str, str | None] | None = None,
+    url_flag: str = "--base-url",
 ) -> Any:
     """The suite's settings for a host, or ``UsageFailure`` saying what is missing."""
     try:
@@ -96,7 +99,15 @@ def suite_settings(
     try:
         return SuiteSettings.from_env(host_environment(options, extra))
     except SuiteConfigError as exc:
-        raise UsageFailure(str(exc)) from None
+        raise UsageFailure(with_flags(str(exc), url_flag)) from None
+
+
+def with_flags(message: str, url_flag: str = "--base-url") -> str:
+    """A message of the suite's settings, naming the command's flags beside its variables."""
+    for name, variable in HOST_ENV.items():
+        flag = url_flag if name == "base_url" else "--" + name.replace("_", "-")
+        message = re.sub(rf"\b{variable}\b", f"{flag} ({variable})", message)
+    return message
 
 
 def needs_test_extras(what: str) -> UsageFailure:

@@ -10,7 +10,8 @@ import click
 
 from mockserver import __version__
 from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
-from mockserver.settings import Settings, SettingsError, load
+from mockserver.profile import DEFAULT
+from mockserver.settings import Settings, SettingsError, load, load_profile
 from mockserver.shadow.mirror import Mirror
 from mockserver.shadow.proxy import ShadowProxy, run_proxy
 from mockserver.shadow.recording import RecordingError, RecordingWriter, read_recording
@@ -27,13 +28,33 @@ MOCK_CONFIG_OPTION = click.option(
     help="Settings YAML of the mock that mirrors (proxy) or replays (replay): limits, import "
     "policy...; its apps are not used: that mock takes the host's word on credentials.",
 )
+MOCK_PROFILE_OPTION = click.option(
+    "--profile",
+    "profile_file",
+    type=click.Path(dir_okay=False),
+    help="Tenant profile YAML of that mock (e.g. the profile.yaml `kore-mock fidelity` wrote "
+    "for the host), over the settings file's profile:. Default: kore-mock's readings.",
+)
 
 
-def _mock_settings(config: str | None, **overrides: Any) -> Settings:
+def _mock_settings(config: str | None, profile_file: str | None, **overrides: Any) -> Settings:
     try:
-        return load(config).with_overrides(**overrides)
+        settings = load(config).with_overrides(**overrides)
+        return load_profile(profile_file, settings) if profile_file else settings
     except SettingsError as exc:
         raise UsageFailure(str(exc)) from None
+
+
+def _readings(settings: Settings) -> str:
+    """The readings of ``settings`` that are not kore-mock's defaults, for a banner."""
+    changed = {
+        name: value
+        for name, value in settings.profile.to_mapping().items()
+        if value != DEFAULT.get(name)
+    }
+    if not changed:
+        return "kore-mock's default readings"
+    return "readings " + ", ".join(f"{name}: {value}" for name, value in changed.items())
 
 
 def _upstream(url: str, timeout: float = 60.0) -> Upstream:
@@ -84,6 +105,7 @@ def _upstream(url: str, timeout: float = 60.0) -> Upstream:
     help="Open the proxy's control plane (/__mock__) to other hosts, for holders of this token.",
 )
 @MOCK_CONFIG_OPTION
+@MOCK_PROFILE_OPTION
 def proxy(
     upstream: str,
     host: str,
@@ -93,6 +115,7 @@ def proxy(
     timeout: float,
     admin_token: str | None,
     config: str | None,
+    profile_file: str | None,
 ) -> None:
     """A shadowing proxy in front of a real tenant.
 
@@ -101,7 +124,9 @@ def proxy(
     timestamps and audit ids normalised). GET /__mock__/shadow lists the exchanges and their
     differences; the QA console (/__mock__/ui) shows them.
     """
-    settings = _mock_settings(config, db=db, host=host, port=port, admin_token=admin_token)
+    settings = _mock_settings(
+        config, profile_file, db=db, host=host, port=port, admin_token=admin_token
+    )
     target = _upstream(upstream, timeout)
     target.close()
 
@@ -123,7 +148,7 @@ def _banner(url: str, upstream: Upstream, settings: Settings, record: str | None
         f"  base URL   {url}{API_PATH}{{streamId}}/contacts",
         f"  upstream   {upstream.url}    (every request goes there; its answer comes back "
         "unchanged)",
-        f"  mock       {display_url(settings.db)}    import policy: {settings.import_policy}",
+        f"  mock       {display_url(settings.db)}    {_readings(settings)}",
         f"  shadow     {url}/__mock__/shadow    (the exchanges and their differences)",
         f"  console    {url}/__mock__/ui",
     ]
@@ -141,11 +166,19 @@ def _banner(url: str, upstream: Upstream, settings: Settings, record: str | None
     url_envvar=None,  # a replay goes to a host only when told so on its command line
 )
 @MOCK_CONFIG_OPTION
+@MOCK_PROFILE_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
     "--verbose", "-v", is_flag=True, help="List every exchange, not only those that differ."
 )
-def replay(file: str, config: str | None, as_json: bool, verbose: bool, **host: Any) -> None:
+def replay(
+    file: str,
+    config: str | None,
+    profile_file: str | None,
+    as_json: bool,
+    verbose: bool,
+    **host: Any,
+) -> None:
     """Replay a recording (kore-mock proxy --record, kore-mock journal --export) in order.
 
     Against a fresh in-process mock by default, mapping ids as the proxy does; with --upstream
@@ -159,8 +192,8 @@ def replay(file: str, config: str | None, as_json: bool, verbose: bool, **host: 
     if host.get("base_url"):
         report, extra = _on_host(recorded, host)
     else:
-        settings = _mock_settings(config)
-        target = f"a fresh kore-mock (import policy {settings.import_policy})"
+        settings = _mock_settings(config, profile_file)
+        target = f"a fresh kore-mock ({_readings(settings)})"
         report, extra = replay_on_mock(recorded, settings, target), []
     if as_json:
         click.echo(json.dumps({**report.to_wire(), **dict(extra)}, indent=2, ensure_ascii=False))
@@ -172,7 +205,7 @@ def replay(file: str, config: str | None, as_json: bool, verbose: bool, **host: 
 
 
 def _on_host(recorded: list[Any], host: dict[str, Any]) -> tuple[Any, list[tuple[str, Any]]]:
-    settings = suite_settings(host)
+    settings = suite_settings(host, url_flag="--upstream")
     try:
         import requests
 

@@ -17,6 +17,7 @@ import requests
 
 from contract_tests.numbers import NumberPool
 from mockserver.auth import mint_token
+from mockserver.profile import Profile
 from mockserver.settings import DEV_APP, Settings
 from mockserver.shadow.mirror import Mirror
 from mockserver.shadow.proxy import ShadowProxy
@@ -27,7 +28,9 @@ from tests.live import ROOT, free_port, kore_mock_serve, wait_for
 
 API = "/agentassist/api/v1/public"
 CSV_HEADER = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension"
-DIVERGENT_ARGS = ("--import-policy", "reject")  # what the divergent host reads differently
+# what the divergent host reads differently from kore-mock's defaults (a `serve --profile` file)
+DIVERGENT = {"importPolicy": "reject", "validationStatus": 400}
+DIVERGENT_YAML = "".join(f"{name}: {value}\n" for name, value in DIVERGENT.items())
 _numbers = NumberPool()
 
 
@@ -40,13 +43,16 @@ def default_host(tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def divergent_host(tmp_path_factory) -> Iterator[str]:
     where = tmp_path_factory.mktemp("divergent")
-    with kore_mock_serve("--db", ":memory:", *DIVERGENT_ARGS, cwd=where) as url:
+    profile = where / "divergent.yaml"
+    profile.write_text(DIVERGENT_YAML)
+    with kore_mock_serve("--db", ":memory:", "--profile", str(profile), cwd=where) as url:
         yield url
 
 
 def divergent_settings() -> Settings:
     """A mock reading everything as the divergent host does."""
-    return Settings(db=":memory:", import_policy="reject")
+    settings = Settings(db=":memory:")
+    return settings.with_profile(Profile.from_mapping(DIVERGENT), "profile", list(DIVERGENT))
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import requests
 
 from mockserver.settings import DEV_APP
 from tests.shadow.conftest import (
+    DIVERGENT_YAML,
     Tenant,
     all_seven,
     fictitious,
@@ -58,8 +59,8 @@ def test_a_recording_replays_clean_on_a_mock_reading_as_the_host_and_fails_on_on
         tenant.import_rows(("Ada", "Lovelace", *number), ("Grace", "Hopper", *number))
         all_seven(tenant)
     profile = tmp_path / "host.yaml"
-    profile.write_text("importPolicy: reject\n")
-    alike = kore_mock("replay", str(record), "--config", str(profile), cwd=tmp_path)
+    profile.write_text(DIVERGENT_YAML)
+    alike = kore_mock("replay", str(record), "--profile", str(profile), cwd=tmp_path)
     assert alike.returncode == 0, alike.stdout + alike.stderr
     assert "9 exchange(s), 0 differing" in alike.stdout
     unlike = kore_mock("replay", str(record), cwd=tmp_path)
