@@ -1,0 +1,218 @@
+"""``kore-mock fidelity`` as a user runs it: a subprocess probing stand-in tenants (``kore-mock
+serve``, one with the default readings, one divergent) over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from contract_tests.numbers import e164_key, is_fictitious
+from mockserver.profile import DEFAULT, readings
+from mockserver.settings import DEV_APP, Settings, load_profile
+from tests.live import kore_mock_serve
+from tests.shadow.conftest import DIVERGENT, Tenant, fictitious, kore_mock, person
+
+FILES = ("fidelity.json", "profile.yaml", "fidelity.md")
+UNTESTABLE = {"scopeErrorCode", "rateLimitScope"}  # no safe probe tells their values apart
+
+
+def fidelity(url: str, out: Path, *extra: str, stream: str | None = None) -> Any:
+    """``kore-mock fidelity`` against ``url`` (unthrottled: loopback), writing into ``out``."""
+    return kore_mock(
+        "fidelity",
+        "--base-url",
+        url,
+        "--stream-id",
+        stream or f"st-fidelity-{uuid.uuid4()}",
+        "--account-id",
+        DEV_APP.account_id,
+        "--client-id",
+        DEV_APP.client_id,
+        "--client-secret",
+        DEV_APP.client_secret,
+        "--rate-per-minute",
+        "0",
+        "--out",
+        str(out),
+        *extra,
+        cwd=out.parent,
+    )
+
+
+def report_of(out: Path) -> dict[str, Any]:
+    return json.loads((out / "fidelity.json").read_text())
+
+
+def verdicts(report: dict[str, Any], verdict: str) -> set[str]:
+    return {b["reading"] for b in report["behaviours"] if b["verdict"] == verdict}
+
+
+def test_a_host_with_the_default_readings_contradicts_nothing(default_host, tmp_path):
+    out = tmp_path / "report"
+    run = fidelity(default_host, out)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    report = report_of(out)
+    assert report["host"] == default_host and report["at"]
+    assert report["contradicted"] == 0
+    assert verdicts(report, "untestable") <= UNTESTABLE | {"duplicateCreateStatus"}
+    assert report["confirmed"] + report["untestable"] == len(readings())
+    assert {b["reading"] for b in report["behaviours"]} == {r.name for r in readings()}
+    for behaviour in report["behaviours"]:
+        assert set(behaviour) >= {"reading", "expected", "observed", "verdict", "evidence"}
+        assert behaviour["expected"] == DEFAULT.get(behaviour["reading"])
+        if behaviour["verdict"] == "confirmed":
+            assert behaviour["observed"] == behaviour["expected"]
+            assert behaviour["evidence"], behaviour["reading"]
+    assert "0 contradicted" in run.stdout
+    assert "| `importPolicy` | skip | skip | **confirmed** |" in (out / "fidelity.md").read_text()
+
+
+def test_the_report_holds_no_credential(default_host, tmp_path):
+    out = tmp_path / "report"
+    assert fidelity(default_host, out).returncode == 0
+    written = "".join((out / name).read_text() for name in FILES)
+    assert DEV_APP.client_secret not in written and "eyJ" not in written
+    evidence = [e for b in report_of(out)["behaviours"] for e in b["evidence"]]
+    assert evidence and all(e["request"]["headers"]["auth"] == "REDACTED" for e in evidence)
+
+
+def test_a_divergent_host_contradicts_exactly_its_readings_and_its_profile_reads_it_back(
+    divergent_host, tmp_path
+):
+    out = tmp_path / "report"
+    run = fidelity(divergent_host, out)
+    assert run.returncode == 1, run.stdout + run.stderr
+    report = report_of(out)
+    assert verdicts(report, "contradicted") == set(DIVERGENT)
+    assert report["contradicted"] == len(DIVERGENT)
+    by_reading = {b["reading"]: b for b in report["behaviours"]}
+    for name, value in DIVERGENT.items():
+        assert by_reading[name]["expected"] == DEFAULT.get(name)
+        assert by_reading[name]["observed"] == value
+    assert by_reading["duplicateCreateStatus"]["verdict"] == "confirmed"  # told apart on reject
+
+    profile_file = out / "profile.yaml"
+    shown = yaml.safe_load(profile_file.read_text())
+    assert {name: shown[name] for name in DIVERGENT} == DIVERGENT
+    for line in profile_file.read_text().splitlines():
+        if line.split(":")[0] in UNTESTABLE:
+            assert "untestable" in line  # kept at the default, marked so
+    loaded = load_profile(str(profile_file), Settings()).profile  # as `serve --profile` loads it
+    assert {name: loaded.get(name) for name in DIVERGENT} == DIVERGENT
+
+    again = fidelity(divergent_host, tmp_path / "again", "--profile", str(profile_file))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert report_of(tmp_path / "again")["contradicted"] == 0
+
+    # a mock started with that profile reads as the host does: fidelity finds nothing against it
+    with kore_mock_serve(
+        "--db", ":memory:", "--profile", str(profile_file), cwd=tmp_path
+    ) as learnt_mock:
+        learnt = fidelity(learnt_mock, tmp_path / "learnt", "--profile", str(profile_file))
+    assert learnt.returncode == 0, learnt.stdout + learnt.stderr
+    assert report_of(tmp_path / "learnt")["contradicted"] == 0
+
+
+def test_the_probes_leave_the_namespace_as_they_found_it(divergent_host, tmp_path):
+    tenant = Tenant(divergent_host, stream=f"st-fidelity-{uuid.uuid4()}")
+    kept = tenant.create(
+        person("Ada", "Lovelace", fictitious()), person("Alan", "Turing", fictitious())
+    )
+    assert kept.status_code == 200, kept.text
+    before = tenant.list(limit=100).json()
+    out = tmp_path / "report"
+    run = fidelity(divergent_host, out, stream=tenant.stream)
+    assert run.returncode == 1, run.stdout + run.stderr
+    after = tenant.list(limit=100).json()
+    assert after == before  # the same contacts, untouched (no field, no timestamp changed)
+    report = report_of(out)
+    assert report["namespace"] == {"before": 2, "after": 2, "asFound": True}
+    ran = [b for b in report["behaviours"] if b.get("cleanup")]
+    assert ran and all(b["cleanup"]["asFound"] for b in ran)
+    created = sum(1 for b in report["behaviours"] for e in b["evidence"] if _created(e))
+    assert created >= 5  # the probes did create contacts, and deleted them
+
+
+def test_no_probe_sends_a_number_outside_the_fictitious_ranges(default_host, tmp_path):
+    stream = f"st-fidelity-{uuid.uuid4()}"
+    assert fidelity(default_host, tmp_path / "report", stream=stream).returncode == 0
+    export = requests.get(default_host + "/__mock__/journal/export", timeout=30)
+    sent = [
+        number
+        for line in export.text.splitlines()
+        if f"/{stream}/" in (entry := json.loads(line))["request"]["path"] + "/"
+        for number in _numbers_sent(entry["request"])
+    ]
+    assert len(sent) >= 10  # what the host received from the probes (its journal), not their word
+    outside = [number for number in sent if not is_fictitious(number)]
+    assert outside == []
+
+
+def test_usage_and_connection_errors_exit_with_2(tmp_path):
+    no_stream = kore_mock("fidelity", "--base-url", "http://127.0.0.1:9", cwd=tmp_path)
+    assert no_stream.returncode == 2 and "--stream-id" in no_stream.stderr
+    no_host = fidelity("http://127.0.0.1:9", tmp_path / "report")
+    assert no_host.returncode == 2 and "does not answer" in no_host.stderr
+    assert not (tmp_path / "report").exists()
+    no_profile = kore_mock("fidelity", "--profile", str(tmp_path / "nope.yaml"), cwd=tmp_path)
+    assert no_profile.returncode == 2 and "cannot read profile file" in no_profile.stderr
+
+
+def test_wrong_credentials_are_a_usage_error_not_a_contradiction(default_host, tmp_path):
+    run = kore_mock(
+        "fidelity",
+        "--base-url",
+        default_host,
+        "--stream-id",
+        "st-fidelity-wrong",
+        "--account-id",
+        DEV_APP.account_id,
+        "--client-id",
+        DEV_APP.client_id,
+        "--client-secret",
+        "not-the-secret-of-this-app-at-all-0000",
+        "--out",
+        str(tmp_path / "report"),
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2 and "401" in run.stderr and "credentials" in run.stderr
+
+
+def _created(exchange: dict[str, Any]) -> bool:
+    body = exchange["response"]["body"]
+    return exchange["request"]["method"] == "POST" and isinstance(body, list) and bool(body)
+
+
+def _numbers_sent(request: dict[str, Any]) -> list[str]:
+    """E.164 numbers of a journal request: JSON cellPhone objects and CSV number columns."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if "phoneNumber" in value:
+                found.append(
+                    e164_key(str(value["phoneNumber"]), str(value.get("countryCode", "")))
+                    or str(value["phoneNumber"])
+                )
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(request.get("body"))
+    text = request.get("bodyText") or ""
+    if "cellPhoneNumber" in text:
+        lines = text[text.index("firstName,") :].split("\r\n")[0]
+        for row in csv.DictReader(io.StringIO(lines)):
+            number, code = row.get("cellPhoneNumber") or "", row.get("cellPhoneCountryCode") or ""
+            found.append(e164_key(number, code) or number)
+    return found
