@@ -145,3 +145,23 @@ def test_the_proxy_control_plane_is_its_mock(default_host, tmp_path):
         console = requests.get(url + "/__mock__/ui", timeout=5)
     assert health["status"] == "ok" and health["store"] == ":memory:"
     assert console.status_code == 200 and "text/html" in console.headers["Content-Type"]
+
+
+def test_a_proxy_with_the_hosts_profile_shows_no_difference_where_one_without_differs(
+    divergent_host, tmp_path
+):
+    profile = tmp_path / "host.yaml"
+    profile.write_text(DIVERGENT_YAML)
+    malformed = {"firstName": "Ada"}  # an object where the API takes an array
+    for args, differing in (((), 2), (("--profile", str(profile)), 0)):
+        with kore_mock_proxy(divergent_host, *args, cwd=tmp_path) as url:
+            tenant = Tenant(url)
+            number = fictitious()
+            tenant.import_rows(("Ada", "Lovelace", *number), ("Grace", "Hopper", *number))
+            bad = tenant.http.post(tenant.base, json=malformed, headers=tenant.headers())
+            assert bad.status_code == 400  # the host's validation status, whatever the mock's
+            report = shadow(url)
+        assert report["exchanges"] == 2 and report["differing"] == differing, report["items"]
+        if differing:
+            statuses = {(i["upstream"]["status"], i["mock"]["status"]) for i in report["items"]}
+            assert statuses == {(400, 200), (400, 412)}
