@@ -22,11 +22,14 @@ class ProbeClient(KoreClient):
         super().__init__(*args, **kwargs)
         self.evidence: list[dict[str, Any]] = []
         self.account_header: str | None = None  # another accountId header, for one probe
+        self.auth_header: str | None = None  # another app's token, for one probe
 
     def headers(self) -> dict[str, str]:
         headers = super().headers()
         if self.account_header is not None:
             headers["accountId"] = self.account_header
+        if self.auth_header is not None:
+            headers["auth"] = self.auth_header
         return headers
 
     def call(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from mockserver.auth import mint_token
 from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
-from mockserver.settings import Settings, SettingsError, load_profile
+from mockserver.settings import App, Settings, SettingsError, load_profile
 
 DEFAULT_OUT = "fidelity-report"
+TOKEN_TTL = 3600  # seconds; a run takes a few minutes at most
 
 
 @click.command()
@@ -32,7 +35,30 @@ DEFAULT_OUT = "fidelity-report"
     show_default=True,
     help="Directory for fidelity.json, profile.yaml and fidelity.md.",
 )
-def fidelity(profile: str | None, out_dir: str, **host: Any) -> None:
+@click.option(
+    "--unscoped-client-id",
+    envvar="KORE_UNSCOPED_CLIENT_ID",
+    help="An app of the same account without the Configuration scope (with "
+    "--unscoped-client-secret): lets the scopeErrorCode probe run. Env: KORE_UNSCOPED_CLIENT_ID.",
+)
+@click.option(
+    "--unscoped-client-secret",
+    envvar="KORE_UNSCOPED_CLIENT_SECRET",
+    help="That app's client secret. Env: KORE_UNSCOPED_CLIENT_SECRET.",
+)
+@click.option(
+    "--unscoped-jwt",
+    envvar="KORE_UNSCOPED_JWT",
+    help="Or a ready JWT of such an app. Env: KORE_UNSCOPED_JWT.",
+)
+def fidelity(
+    profile: str | None,
+    out_dir: str,
+    unscoped_client_id: str | None,
+    unscoped_client_secret: str | None,
+    unscoped_jwt: str | None,
+    **host: Any,
+) -> None:
     """Probe a host with one small, safe scenario per reading of the tenant profile.
 
     Each probe sends fictitious numbers only and deletes what it created (the namespace is
@@ -41,6 +67,7 @@ def fidelity(profile: str | None, out_dir: str, **host: Any) -> None:
     contradicts nothing, 1 when it contradicts a reading, 2 on a usage or connection error.
     """
     expected = _expected(profile)
+    unscoped = _unscoped_token(unscoped_client_id, unscoped_client_secret, unscoped_jwt, host)
     # in-process, the mock runs with the profile it is expected to have (a self-check)
     settings = suite_settings(host, {"KORE_PROFILE": profile})
     try:
@@ -50,7 +77,7 @@ def fidelity(profile: str | None, out_dir: str, **host: Any) -> None:
         raise needs_test_extras("fidelity") from None
     click.echo(f"kore-mock fidelity: probing {settings.describe()}")
     try:
-        report = run_fidelity(settings, expected, progress=click.echo)
+        report = run_fidelity(settings, expected, unscoped_token=unscoped, progress=click.echo)
     except FidelityError as exc:
         raise UsageFailure(str(exc)) from None
     written = write_reports(report, Path(out_dir))
@@ -73,3 +100,25 @@ def _expected(profile: str | None) -> Any:
         return load_profile(profile, Settings()).profile
     except SettingsError as exc:
         raise UsageFailure(str(exc)) from None
+
+
+def _unscoped_token(
+    client_id: str | None, client_secret: str | None, token: str | None, host: dict[str, Any]
+) -> str | None:
+    """The token of the app without the Configuration scope, if one is given."""
+    if token and (client_id or client_secret):
+        raise UsageFailure("give --unscoped-jwt or --unscoped-client-id/-secret, not both")
+    if token:
+        return token
+    if bool(client_id) != bool(client_secret):
+        raise UsageFailure("--unscoped-client-id and --unscoped-client-secret go together")
+    if not client_id:
+        return None
+    if not host.get("base_url"):
+        raise UsageFailure(
+            "--unscoped-client-id is for a host (--base-url): the mock in-process "
+            "knows its development app only"
+        )
+    account = host.get("account_id") or os.environ.get("KORE_ACCOUNT_ID") or ""
+    app = App(client_id, client_secret or "", account, scopes=())
+    return mint_token(app, ttl=TOKEN_TTL, subject="kore-mock-fidelity")

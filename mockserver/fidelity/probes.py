@@ -24,6 +24,11 @@ from mockserver.shadow.compare import is_envelope
 VALIDATION_STATUSES = (412, 400)  # the values of validationStatus
 FRESH_TRIES = 3  # numbers tried when a fresh one turns out held (by a contact a list hides)
 ACCOUNT_OF_THE_CREATE_PAGE = "123456789"  # the create page's sample accountId
+SCOPE_ERROR_CODES = (4002, 4003)  # the values of scopeErrorCode
+NO_UNSCOPED_APP = (
+    "needs a token of an app without the Configuration scope "
+    "(--unscoped-client-id/--unscoped-client-secret or --unscoped-jwt)"
+)
 
 
 class Unexpected(str):
@@ -42,6 +47,7 @@ class Context:
     kore: ProbeClient
     numbers: NumberPool
     validation: tuple[int, ...] = VALIDATION_STATUSES  # narrowed by the validationStatus probe
+    unscoped_token: str | None = None  # a token of an app without the Configuration scope
     shown: dict[str, Any] = field(default_factory=dict)  # what earlier probes observed
 
     def fresh(self) -> Number:
@@ -237,6 +243,34 @@ def bulk_delete_field(ctx: Context) -> dict[str, Outcome]:
     return {"bulkDeleteField": Outcome(Unexpected("both ids and id refused"))}
 
 
+def scope_error_code(ctx: Context) -> dict[str, Outcome]:
+    if ctx.unscoped_token is None:
+        return {"scopeErrorCode": Outcome(None, NO_UNSCOPED_APP)}
+    ctx.kore.auth_header = ctx.unscoped_token
+    try:
+        reply = ctx.kore.list_page(limit=1)
+    finally:
+        ctx.kore.auth_header = None
+    codes = _codes(reply.body)
+    if reply.status == 401 and is_envelope(reply.body):
+        for code in SCOPE_ERROR_CODES:
+            if code in codes:
+                return {"scopeErrorCode": Outcome(code)}
+        return {"scopeErrorCode": Outcome(Unexpected(f"401 code {', '.join(map(str, codes))}"))}
+    if reply.status == 200:
+        return {
+            "scopeErrorCode": Outcome(
+                None, "the app given as without the Configuration scope was let in (200)"
+            )
+        }
+    return {"scopeErrorCode": Outcome(Unexpected(_answered(reply)))}
+
+
+def _codes(body: Any) -> list[Any]:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [e.get("code") for e in errors or [] if isinstance(e, dict)]
+
+
 def _limit(reply: Reply) -> Any:
     return reply.body.get("limit") if isinstance(reply.body, dict) else "?"
 
@@ -302,8 +336,9 @@ PROBES: tuple[Probe, ...] = (
     Probe(
         "scopeErrorCode",
         ("scopeErrorCode",),
-        "nothing",
-        untestable="needs a token of an app without the Configuration scope",
+        "GET …/contacts?limit=1 with the token of an app without the Configuration scope (only "
+        "when one is given: --unscoped-client-id/--unscoped-client-secret or --unscoped-jwt)",
+        scope_error_code,
     ),
     Probe(
         "rateLimitScope",

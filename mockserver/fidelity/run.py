@@ -82,12 +82,15 @@ def run_fidelity(
     settings: SuiteSettings,
     expected: Profile,
     *,
+    unscoped_token: str | None = None,
     progress: Callable[[str], None] = lambda line: None,
 ) -> Fidelity:
+    """Every probe against the host of ``settings``; ``unscoped_token`` (a token of an app
+    without the Configuration scope) lets the scopeErrorCode probe run."""
     started = time.monotonic()
     target = open_target(settings)
     try:
-        return _run(target, settings, expected, progress, started)
+        return _run(target, settings, expected, unscoped_token, progress, started)
     except requests.RequestException as exc:
         raise FidelityError(f"{settings.describe()} stopped answering: {exc}") from None
     except AssertionError as exc:  # a listing for the cleanup check failed
@@ -101,6 +104,7 @@ def _run(
     target: Target,
     settings: SuiteSettings,
     expected: Profile,
+    unscoped_token: str | None,
     progress: Callable[[str], None],
     started: float,
 ) -> Fidelity:
@@ -109,7 +113,7 @@ def _run(
     target.numbers.exclude(baseline.numbers)
     for _ in range(random.randrange(SKIP_AHEAD)):
         target.numbers.fresh()
-    ctx = Context(kore, target.numbers)
+    ctx = Context(kore, target.numbers, unscoped_token=unscoped_token)
     by_name = {r.name: r for r in readings()}
     behaviours: list[Behaviour] = []
     probes_run = 0
@@ -117,10 +121,12 @@ def _run(
         outcomes: dict[str, Outcome] = {}
         if probe.run is not None:
             progress(f"probe {probe.name}: {probe.sends}")
-            probes_run += 1
             outcomes = _guarded(probe, ctx)
         evidence = kore.take_evidence()
-        cleanup = _clean(kore, baseline) if probe.run is not None else {}
+        cleanup: dict[str, Any] = {}
+        if evidence:  # the probe sent something (one needs a token the run may not be given)
+            probes_run += 1
+            cleanup = _clean(kore, baseline)
         for name in probe.readings:
             outcome = outcomes.get(name) or Outcome(None, probe.untestable or "not told apart")
             ctx.shown[name] = outcome.observed

@@ -164,6 +164,8 @@ def test_usage_and_connection_errors_exit_with_2(tmp_path):
     assert not (tmp_path / "report").exists()
     no_profile = kore_mock("fidelity", "--profile", str(tmp_path / "nope.yaml"), cwd=tmp_path)
     assert no_profile.returncode == 2 and "cannot read profile file" in no_profile.stderr
+    half = fidelity("http://127.0.0.1:9", tmp_path / "half", "--unscoped-client-id", "cs-x")
+    assert half.returncode == 2 and "go together" in half.stderr
 
 
 def test_wrong_credentials_are_a_usage_error_not_a_contradiction(default_host, tmp_path):
@@ -216,3 +218,29 @@ def _numbers_sent(request: dict[str, Any]) -> list[str]:
             number, code = row.get("cellPhoneNumber") or "", row.get("cellPhoneCountryCode") or ""
             found.append(e164_key(number, code) or number)
     return found
+
+
+UNSCOPED = {"clientId": "cs-fidelity-unscoped", "clientSecret": "u" * 40, "scopes": []}
+
+
+def test_given_an_app_without_the_scope_the_scope_error_code_is_probed(tmp_path):
+    dev = {"clientId": DEV_APP.client_id, "clientSecret": DEV_APP.client_secret}
+    apps = [{**app, "accountId": DEV_APP.account_id} for app in (dev, UNSCOPED)]
+    config = tmp_path / "host.yaml"
+    config.write_text(yaml.safe_dump({"apps": apps, "profile": {"scopeErrorCode": 4003}}))
+    unscoped = ("--unscoped-client-id", UNSCOPED["clientId"])
+    unscoped += ("--unscoped-client-secret", UNSCOPED["clientSecret"])
+    learnt = tmp_path / "learnt.yaml"
+    learnt.write_text("scopeErrorCode: 4003\n")
+    with kore_mock_serve("--db", ":memory:", "--config", str(config), cwd=tmp_path) as url:
+        run = fidelity(url, tmp_path / "report", *unscoped)
+        again = fidelity(url, tmp_path / "again", *unscoped, "--profile", str(learnt))
+    assert run.returncode == 1, run.stdout + run.stderr
+    report = report_of(tmp_path / "report")
+    assert verdicts(report, "contradicted") == {"scopeErrorCode"}
+    (scope,) = [b for b in report["behaviours"] if b["reading"] == "scopeErrorCode"]
+    assert (scope["expected"], scope["observed"]) == (4002, 4003)
+    assert scope["evidence"][0]["response"]["status"] == 401
+    assert UNSCOPED["clientSecret"] not in (tmp_path / "report" / "fidelity.json").read_text()
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "scopeErrorCode" in verdicts(report_of(tmp_path / "again"), "confirmed")
