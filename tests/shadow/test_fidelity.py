@@ -14,6 +14,7 @@ import requests
 import yaml
 
 from contract_tests.numbers import e164_key, is_fictitious
+from mockserver.fidelity.probes import PROBES
 from mockserver.profile import DEFAULT, readings
 from mockserver.settings import DEV_APP, Settings, load_profile
 from tests.live import kore_mock_serve
@@ -244,3 +245,13 @@ def test_given_an_app_without_the_scope_the_scope_error_code_is_probed(tmp_path)
     assert UNSCOPED["clientSecret"] not in (tmp_path / "report" / "fidelity.json").read_text()
     assert again.returncode == 0, again.stdout + again.stderr
     assert "scopeErrorCode" in verdicts(report_of(tmp_path / "again"), "confirmed")
+
+
+def test_the_readme_says_what_each_probe_sends_and_leaves_behind():
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("\n## Checking a real tenant\n", 1)[1].split("\n## ", 1)[0]
+    for probe in PROBES:
+        row = f"| {probe.name} |" if probe.run is not None else f"| `{probe.name}` | nothing"
+        assert row in section, probe.name
+    for reading in readings():
+        assert f"`{reading.name}`" in section, reading.name
