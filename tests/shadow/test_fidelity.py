@@ -255,3 +255,15 @@ def test_the_readme_says_what_each_probe_sends_and_leaves_behind():
         assert row in section, probe.name
     for reading in readings():
         assert f"`{reading.name}`" in section, reading.name
+
+
+def test_in_process_the_mock_runs_with_the_profile_it_is_checked_against(tmp_path):
+    profile = tmp_path / "tenant.yaml"
+    profile.write_text(yaml.safe_dump(DIVERGENT))
+    out = tmp_path / "report"
+    run = kore_mock("fidelity", "--profile", str(profile), "--out", str(out), cwd=tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = report_of(out)
+    assert report["host"] == "kore-mock in-process" and report["contradicted"] == 0
+    by_reading = {b["reading"]: b for b in report["behaviours"]}
+    assert {name: by_reading[name]["observed"] for name in DIVERGENT} == DIVERGENT
