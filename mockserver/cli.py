@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import click
 
 from mockserver import __version__
+from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
 from mockserver.settings import (
@@ -78,6 +80,13 @@ def main() -> None:
     help="Open the control plane to every host, for callers sending this token in the "
     "header X-Mock-Admin-Token (default: loopback callers only).",
 )
+@click.option(
+    "--admin-token-file",
+    envvar="KORE_MOCK_ADMIN_TOKEN_FILE",
+    type=click.Path(dir_okay=False),
+    help="Keep the admin token in this file: without --admin-token, read it from there, or "
+    "generate one into it and print it (the container image's default).",
+)
 @CONFIG_OPTION
 def serve(
     host: str | None,
@@ -87,6 +96,7 @@ def serve(
     import_policy: str | None,
     config: str | None,
     admin_token: str | None = None,
+    admin_token_file: str | None = None,
 ) -> None:
     """Run the mock server (a production WSGI server, gunicorn)."""
     from mockserver.server import run
@@ -99,18 +109,25 @@ def serve(
         workers=workers,
         import_policy=import_policy and check_policy(import_policy),
         admin_token=admin_token or None,
+        admin_token_file=admin_token_file or None,
     )
     if settings.workers > 1 and settings.db == ":memory:":
         raise click.ClickException(
             "--db :memory: cannot be shared by several workers; use a file or PostgreSQL"
         )
     try:
-        run(settings, banner=lambda url: click.echo(banner(settings, url)))
+        admin = admin_tokens.resolve(settings)
+        settings = settings.with_overrides(admin_token=admin.token)
+        run(settings, banner=lambda url: click.echo(banner(settings, url, admin)))
     except (SettingsError, StoreUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def banner(settings: Settings, url: str) -> str:
+def banner(settings: Settings, url: str, admin: admin_tokens.AdminToken | None = None) -> str:
+    if admin is None:
+        admin = admin_tokens.AdminToken(
+            settings.admin_token, "given" if settings.admin_token else "none"
+        )
     app = settings.app()
     stream = app.example_stream()
     base = f"{url}/agentassist/api/v1/public/{stream}"
@@ -126,6 +143,7 @@ def banner(settings: Settings, url: str) -> str:
         f"  store      {redacted(settings.db)}    import policy: {settings.import_policy}",
         f"  control    {url}/__mock__/health",
         f"  console    {url}/__mock__/ui    (QA console; control API under {url}/__mock__/)",
+        admin.banner_line(),
         "",
         "  try:",
         f"    curl -H \"auth: $(kore-mock token{config})\" -H 'accountId: {app.account_id}' \\",
@@ -252,10 +270,25 @@ URL_OPTION = click.option(
     show_default=True,
     help="The running kore-mock. Env: KORE_MOCK_URL.",
 )
+
+
+def _token_or_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """No token given: the one a server on this machine keeps in KORE_MOCK_ADMIN_TOKEN_FILE."""
+    if value:
+        return value
+    path = os.environ.get("KORE_MOCK_ADMIN_TOKEN_FILE")
+    try:
+        return admin_tokens.read_file(path) if path else None
+    except SettingsError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 ADMIN_TOKEN_OPTION = click.option(
     "--admin-token",
     envvar="KORE_MOCK_ADMIN_TOKEN",
-    help="The server's admin token, if it was started with one. Env: KORE_MOCK_ADMIN_TOKEN.",
+    callback=_token_or_file,
+    help="The server's admin token, if it was started with one. Env: KORE_MOCK_ADMIN_TOKEN; "
+    "else the file KORE_MOCK_ADMIN_TOKEN_FILE names.",
 )
 ACCOUNT_OPTION = click.option(
     "--account",
@@ -276,6 +309,29 @@ def _control(url: str, admin_token: str | None, method: str, path: str, **kw: An
         return ControlClient(url, admin_token).call(method, path, **kw)
     except ControlError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@URL_OPTION
+@ADMIN_TOKEN_OPTION
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0,
+    help="Keep trying for up to this many seconds while the server does not answer yet.",
+)
+def health(url: str, admin_token: str | None, wait: float) -> None:
+    """Check that a running server answers; exit status 0 when it does (a HEALTHCHECK)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            result = ControlClient(url, admin_token).call("GET", "/__mock__/health")
+            break
+        except ControlError as exc:
+            if exc.status is not None or time.monotonic() >= deadline:
+                raise click.ClickException(str(exc)) from None
+            time.sleep(0.2)
+    click.echo(f"{result['status']}: kore-mock {result['version']} at {url} ({result['store']})")
 
 
 @main.command()

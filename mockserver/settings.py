@@ -14,6 +14,7 @@ YAML keys are camelCase like Kore's own fields::
     rateLimit: {enabled: false, perMinute: 60}
     journalSize: 10000
     adminToken: null
+    adminTokenFile: null      # where serve keeps (or generates) the admin token; see admin_token.py
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ class Settings:
     rate_limit: RateLimit = field(default_factory=RateLimit)
     journal_size: int = 10_000
     admin_token: str | None = None
+    admin_token_file: str | None = None
     workers: int = 1
     config_file: str | None = None
 
@@ -183,6 +185,7 @@ _TOP_KEYS = {
     "rateLimit",
     "journalSize",
     "adminToken",
+    "adminTokenFile",
     "workers",
 }
 
@@ -207,7 +210,12 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
         values["apps"] = apps
     if "importPolicy" in raw:
         values["import_policy"] = check_policy(raw["importPolicy"], where)
-    for key, attr in (("db", "db"), ("host", "host"), ("adminToken", "admin_token")):
+    for key, attr in (
+        ("db", "db"),
+        ("host", "host"),
+        ("adminToken", "admin_token"),
+        ("adminTokenFile", "admin_token_file"),
+    ):
         if raw.get(key) is not None:
             values[attr] = _string(raw[key], f"{where}: {key}")
     for key, attr in (("port", "port"), ("journalSize", "journal_size"), ("workers", "workers")):
