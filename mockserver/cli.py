@@ -16,6 +16,7 @@ from mockserver import __version__
 from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
+from mockserver.progress import Progress
 from mockserver.settings import (
     DEV_ACCOUNT_ID,
     DEV_STREAM_ID,
@@ -401,11 +402,13 @@ def seed(
             raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
         contacts = parsed.get("contacts") if isinstance(parsed, dict) else parsed
         body = {"contacts": contacts, "legacyDuplicates": legacy_duplicates}
-        result = _control(url, admin_token, "POST", path, json_body=body)
+        data, content_type = json.dumps(body).encode(), "application/json"
     else:
-        query = "?legacyDuplicates=true" if legacy_duplicates else ""
+        path += "?legacyDuplicates=true" if legacy_duplicates else ""
+        content_type = "text/csv"
+    with Progress("seed", len(data), server_work="the server checks and stores them") as progress:
         result = _control(
-            url, admin_token, "POST", path + query, data=data, content_type="text/csv"
+            url, admin_token, "POST", path, data=data, content_type=content_type, progress=progress
         )
     if as_json:
         click.echo(json.dumps(result, indent=2))
@@ -417,8 +420,8 @@ def seed(
     )
     for row in result["rejected"]:
         click.echo(f"  refused row {row.get('row', '?')}: {row['reason']}: {row['msg']}")
-    if result["truncated"]:
-        click.echo("  (the server listed the first 1,000 refused rows only)")
+    if result["truncated"] and result["rejectedCount"] > len(result["rejected"]):
+        click.echo(f"  (the server listed the first {len(result['rejected']):,} refused rows only)")
 
 
 @main.command()
