@@ -259,7 +259,9 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
     args = [str(Path(contract_tests.__file__).parent), "-p", "no:cacheprovider", *pytest_args]
     if junitxml:
         args.append(f"--junitxml={junitxml}")
-    sys.exit(pytest.main(args))
+    from mockserver.contract_progress import ContractProgress
+
+    sys.exit(pytest.main(args, plugins=[ContractProgress()]))
 
 
 # -- control-plane verbs: they drive a running server over HTTP ------------------------------

@@ -4,9 +4,10 @@ Progress goes to standard error, so what a command prints (``--json`` included) 
 standard output. Work that ends within ``DELAY_SECONDS`` shows nothing. ``KORE_MOCK_PROGRESS``:
 ``auto`` (the default), ``always`` (from the first moment), ``never``.
 
-Two kinds of measure: ``advance(n)`` towards a known or unknown total (bytes sent or received,
-tests run), and ``waiting(what)`` for work that has no measure the client can see (the server's
-one transaction over a whole file): the bar then shows the time spent waiting.
+What is measured: ``advance(n)`` towards a known or unknown total (bytes sent or received,
+tests run), with an optional ``status`` read now and then (requests sent so far); and
+``waiting(what)`` for work the client cannot measure (the server's one transaction over a
+whole file), shown as the time waited.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
@@ -23,7 +24,7 @@ from tqdm import tqdm
 
 DELAY_SECONDS = 2.0  # quick work shows no progress at all
 LINE_EVERY_SECONDS = 10.0  # plain lines: at most one per this many seconds (and the last)
-TICK_SECONDS = 0.5  # a terminal bar's refresh while waiting
+TICK_SECONDS = 0.5  # how often a bar's clock and status are redrawn
 MODES = ("auto", "always", "never")
 
 
@@ -32,16 +33,21 @@ def mode() -> str:
     return value if value in MODES else "auto"
 
 
+def draws_bar(stream: TextIO) -> bool:
+    """Whether progress on ``stream`` is a bar (a terminal) rather than lines or nothing."""
+    return mode() != "never" and _isatty(stream)
+
+
 def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
+    for unit in ("B", "KiB", "MiB"):
+        if n < 1024:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
-    raise AssertionError("unreachable")
+    return f"{n:.1f} GiB"
 
 
 class Progress:
-    """One piece of long work: ``label`` names it (``seed``, ``snapshot save``...)."""
+    """One piece of long work: ``label`` names it (``seed``, ``snapshot save``, ``contract``)."""
 
     def __init__(
         self,
@@ -51,36 +57,55 @@ class Progress:
         unit: str = "B",
         stream: TextIO | None = None,
         server_work: str = "the server is working",
+        status: Callable[[], str] | None = None,
     ) -> None:
         self.label = label
-        self.server_work = server_work  # what the wait after an upload is called
         self.total = total
         self.unit = unit
+        self.server_work = server_work  # what the wait after an upload is called
         self.stream = stream or sys.stderr
         self.done = 0
-        self.started = time.monotonic()
+        self._status = status
         self._mode = mode()
         self._delay = 0.0 if self._mode == "always" else DELAY_SECONDS
-        self._tty = self._mode != "never" and _isatty(self.stream)
-        self._bar: tqdm | None = None
+        self._started = time.monotonic()
         self._last_line = 0.0
-        self._lock = threading.Lock()
-        if self._tty:
-            self._bar = self._new_bar(total)
+        self._waiting: str | None = None
+        self._waited_from = 0.0
+        self._lock = threading.RLock()
+        self._bar = self._new_bar(total) if draws_bar(self.stream) else None
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if status is not None:
+            self._start_ticker()
 
-    # -- measures ------------------------------------------------------------------------
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- what the work reports ------------------------------------------------------------
 
     def advance(self, n: int) -> None:
         with self._lock:
             self.done += n
             if self._bar is not None:
                 self._bar.update(n)
-            else:
-                self._line_if_due()
+            elif self._due() or (self._finished() and self._shown()):
+                self._write(self._measure())
+
+    def set_total(self, total: int | None) -> None:
+        """The total, once known (a download's Content-Length)."""
+        with self._lock:
+            self.total = total
+            if self._bar is not None and total is not None:
+                self._bar.close()
+                self._bar = self._new_bar(total)
+                self._bar.update(self.done)
 
     @contextmanager
     def waiting(self, what: str) -> Iterator[None]:
-        """Work without a measure: a bar of the time waited, or a line now and then."""
         self.begin_wait(what)
         try:
             yield
@@ -95,94 +120,107 @@ class Progress:
                 self._bar.close()
                 self._bar = self._new_bar(None, desc=f"{self.label}: {what}", unit="s")
             self._waiting, self._waited_from = what, time.monotonic()
-            self._stop = threading.Event()
-            self._ticker = threading.Thread(target=self._tick, args=(self._stop,), daemon=True)
-            self._ticker.start()
+            self._start_ticker()
 
     def end_wait(self) -> None:
         with self._lock:
             if self._waiting is None:
                 return
-            self._stop.set()
-        self._ticker.join()
-        with self._lock:
             what, self._waiting = self._waiting, None
-            if self._bar is None and self._shown():
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None if self._finished() else self._new_bar(self.total)
+            elif self._shown():
                 self._write(f"{what}: done in {time.monotonic() - self._waited_from:.0f} s")
+        if self._status is None:
+            self._stop_ticker()
 
     def close(self) -> None:
         self.end_wait()
+        self._stop_ticker()
         with self._lock:
             if self._bar is not None:
+                if self._status is not None:
+                    self._bar.set_postfix_str(self._status(), refresh=False)
                 self._bar.close()
                 self._bar = None
-            elif self._shown() and self.total is not None and self.done and not self._waited_from:
+            elif self._shown() and not self._waited_from and not self._finished():
                 self._write(self._measure())
 
-    def __enter__(self) -> Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- rendering -----------------------------------------------------------------------
-
-    _waiting: str | None = None
-    _waited_from = 0.0
+    # -- rendering ------------------------------------------------------------------------
 
     def _new_bar(self, total: int | None, desc: str | None = None, unit: str | None = None):
         unit = unit or self.unit
+        suffix = unit if unit == "B" else f" {unit}"
         if unit == "s":  # a wait: how long so far
             bar_format = "{desc}  {elapsed}"
         elif total:
             bar_format = (
-                "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}" + _suffix(unit) + "/{total_fmt}"
-                "" + _suffix(unit) + " [{elapsed}<{remaining}, {rate_fmt}]"
-            )
+                "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}" + suffix + "/{total_fmt}" + suffix
+            ) + " [{elapsed}<{remaining}{postfix}]"
         else:
-            bar_format = "{desc}: {n_fmt}" + _suffix(unit) + " [{elapsed}, {rate_fmt}]"
+            bar_format = "{desc}: {n_fmt}" + suffix + " [{elapsed}{postfix}]"
+        columns = _columns(self.stream)
         return tqdm(
             total=total,
             desc=desc or self.label,
             unit=unit,
-            unit_scale=unit != "s",
-            unit_divisor=1024 if unit == "B" else 1000,
+            unit_scale=unit == "B",
+            unit_divisor=1024,
             file=self.stream,
             delay=self._delay,
-            # a terminal that reports no size (0 x 0) would hide the bar
-            ncols=None if _columns(self.stream) else 80,
-            nrows=None if _columns(self.stream) else 24,
-            dynamic_ncols=bool(_columns(self.stream)),
+            ncols=None if columns else 80,  # a terminal reporting no size (0 x 0) would
+            nrows=None if columns else 24,  # hide the bar
+            dynamic_ncols=bool(columns),
             bar_format=bar_format,
         )
 
-    def _tick(self, stop: threading.Event) -> None:
-        while not stop.wait(TICK_SECONDS):
+    def _start_ticker(self) -> None:
+        if self._ticker is None:
+            self._stop.clear()
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
+
+    def _stop_ticker(self) -> None:
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            self._stop.set()
+            ticker.join()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
             with self._lock:
                 if self._bar is not None:
+                    if self._status is not None and self._waiting is None:
+                        self._bar.set_postfix_str(self._status(), refresh=False)
                     self._bar.refresh()
                 elif self._due():
-                    self._write(f"{self._waiting} ({time.monotonic() - self._waited_from:.0f} s)")
-
-    def _line_if_due(self) -> None:
-        if self._due() or (self.total is not None and self.done >= self.total and self._shown()):
-            self._write(self._measure())
+                    if self._waiting is not None:
+                        waited = time.monotonic() - self._waited_from
+                        self._write(f"{self._waiting} ({waited:.0f} s)")
+                    else:
+                        self._write(self._measure())
 
     def _measure(self) -> str:
         if self.unit == "B":
-            done = human_bytes(self.done)
-            of = f" of {human_bytes(self.total)}" if self.total else ""
+            text = human_bytes(self.done) + (f" of {human_bytes(self.total)}" if self.total else "")
         else:
-            done, of = f"{self.done:,}", f" of {self.total:,}" if self.total else ""
-        percent = f" ({100 * self.done // self.total} %)" if self.total else ""
-        unit = "" if self.unit == "B" else f" {self.unit}"
-        return f"{done}{of}{unit}{percent}"
+            text = f"{self.done:,}" + (f" of {self.total:,}" if self.total else "")
+            text += f" {self.unit}"
+        if self.total:
+            text += f" ({100 * self.done // self.total} %)"
+        if self._status is not None:
+            text += f", {self._status()}"
+        return text
+
+    def _finished(self) -> bool:
+        return self.total is not None and self.done >= self.total
 
     def _due(self) -> bool:
         if self._mode == "never":
             return False
         now = time.monotonic()
-        if now - self.started < self._delay:
+        if now - self._started < self._delay:
             return False
         return not self._last_line or now - self._last_line >= LINE_EVERY_SECONDS
 
@@ -192,10 +230,6 @@ class Progress:
     def _write(self, text: str) -> None:
         self._last_line = time.monotonic()
         print(f"{self.label}: {text}", file=self.stream, flush=True)
-
-
-def _suffix(unit: str) -> str:
-    return unit if unit == "B" else f" {unit}"
 
 
 def _columns(stream: TextIO) -> int:

@@ -99,17 +99,22 @@ def test_seed_in_a_log_prints_progress_lines_on_stderr_and_clean_json_on_stdout(
 
 
 def test_seed_on_a_terminal_draws_a_bar(server, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KORE_MOCK_PROGRESS": "always"}
+    text = read_terminal(seed_command(tmp_path, server), env)
+    assert "seed: 100%|" in text and "█" in text  # the bar, redrawn in place
+    assert "\r" in text
+    assert f"{len(ROWS)} created, 0 refused." in text
+
+
+def read_terminal(command: list[str], env: dict[str, str], cwd=None) -> str:
+    """Run ``command`` on a pseudo-terminal; everything it drew."""
     master, slave = pty.openpty()
     process = subprocess.Popen(
-        seed_command(tmp_path, server),
-        stdout=slave,
-        stderr=slave,
-        close_fds=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "KORE_MOCK_PROGRESS": "always"},
+        command, stdout=slave, stderr=slave, close_fds=True, env=env, cwd=cwd
     )
     os.close(slave)
     screen = b""
-    deadline = time.time() + 60
+    deadline = time.time() + 300
     while time.time() < deadline:
         ready, _, _ = select.select([master], [], [], 0.5)
         if ready:
@@ -123,8 +128,37 @@ def test_seed_on_a_terminal_draws_a_bar(server, tmp_path):
         elif process.poll() is not None:
             break
     os.close(master)
-    assert process.wait(timeout=10) == 0
-    text = screen.decode()
-    assert "seed: 100%|" in text and "█" in text  # the bar, redrawn in place
-    assert "\r" in text
-    assert f"{len(ROWS)} created, 0 refused." in text
+    assert process.wait(timeout=10) == 0, screen.decode()[-3000:]
+    return screen.decode()
+
+
+CONTRACT = [sys.executable, "-m", "mockserver.cli", "contract", "--examples", "2"]
+CONTRACT += ["--stateful-examples", "1", "--no-coverage", "--", "-k", "number_freed or file"]
+
+
+def test_contract_in_a_log_adds_progress_lines_with_the_requests_sent(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+    result = subprocess.run(
+        CONTRACT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT), "KORE_MOCK_PROGRESS": "always"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("contract: ")]
+    assert lines, result.stderr
+    last = lines[-1]
+    assert " tests (100 %), " in last and " requests, 0 failed" in last
+    assert " passed" in result.stdout  # pytest's own report is untouched
+
+
+def test_contract_on_a_terminal_draws_one_bar_instead_of_dots(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+    screen = read_terminal(
+        CONTRACT, {**env, "PYTHONPATH": str(ROOT), "KORE_MOCK_PROGRESS": "always"}, tmp_path
+    )
+    assert "contract: 100%|" in screen and " requests, 0 failed]" in screen
+    assert "test_duplicate_rule.py" not in screen  # no file-by-file rows of dots
+    assert " passed" in screen

@@ -20,6 +20,7 @@ class Progress(Protocol):
     server_work: str
 
     def advance(self, n: int) -> None: ...
+    def set_total(self, total: int | None) -> None: ...
     def begin_wait(self, what: str) -> None: ...
     def end_wait(self) -> None: ...
 
@@ -111,6 +112,8 @@ def _download(response: Any, progress: Progress | None) -> bytes:
     if progress is None:
         return response.read()
     progress.end_wait()
+    length = response.headers.get("Content-Length")
+    progress.set_total(int(length) if length and length.isdigit() else None)
     parts = []
     while chunk := response.read(CHUNK_BYTES):
         parts.append(chunk)
