@@ -29,7 +29,7 @@ from pathlib import Path
 from bench.common import free_port, kore_mock_cmd, peak_rss_mb, running
 from mockserver.auth import mint_token
 from mockserver.settings import DEV_APP
-from mockserver.store.sqlite import COLUMNS
+from mockserver.store.base import COLUMNS
 
 HEADER = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension"
 TARGET_VS_FLOOR = 1.5

@@ -5,6 +5,17 @@ they forbid what the contract rules out: a contact from an invalid row, a second
 number repeated in the same request, a changed field the request did not ask for, a page that
 contradicts its own counts. Registered with ``@schemathesis.check``, so every generated case and
 stateful step runs them.
+
+The oracle is the contract alone, never the mock's code. Which items a save may turn into
+contacts is decided from openapi.yaml's ``ContactInput`` schema, checked here with
+python-jsonschema (the reference implementation; the mock checks with jsonschema-rs through its
+own wrapper), plus the E.164 rule of the schema's description, restated in ``numbers.e164_key``;
+the CSV columns and the ``X-Mock-Rejected-Rows`` header are restated from the contract too. An
+oracle that shared the mock's validator could not catch that validator's bugs: a rule the mock
+gets wrong would be wrong on both sides and every check would pass. The suite imports the mock
+only to start it as a target (``target.py``) and to find the document (``schema.py``,
+``oracle.py``); the
+layer test (tests/test_layers.py) keeps it so.
 """
 
 from __future__ import annotations
@@ -21,10 +32,9 @@ from schemathesis.specs.openapi.checks import ensure_resource_availability, igno
 from contract_tests.client import CSV_COLUMNS
 from contract_tests.guard import NEVER_ISSUED_PREFIX
 from contract_tests.numbers import e164_key
-from mockserver.spec import items_check
+from contract_tests.oracle import contact_input_is_valid
 
 REJECTED_HEADER = "X-Mock-Rejected-Rows"
-_contact_inputs = items_check("ContactInput")
 # Operations already shown to refuse missing and invalid tokens in this run (one run per process).
 _auth_enforced: set[str] = set()
 
@@ -48,9 +58,8 @@ def save_request(items: list[Any]) -> SaveRequest:
     """Which items of a save request may become contacts, in request order."""
     candidates: list[Candidate] = []
     seen: set[str] = set()
-    invalid = _contact_inputs(list(items))
-    for index, item in enumerate(items):
-        if index in invalid:
+    for item in items:
+        if not contact_input_is_valid(item):
             continue
         phone = item["cellPhone"]
         key = e164_key(phone["phoneNumber"], phone["countryCode"])

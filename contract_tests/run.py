@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from schemathesis.schemas import BaseSchema
@@ -39,13 +40,26 @@ class Run:
         return (self.finished or time.monotonic()) - self.started
 
 
+_variables: Mapping[str, str] | None = None  # set by ``configure``; else os.environ
+
+
+def configure(variables: Mapping[str, str]) -> None:
+    """Describe the run with ``variables`` (the names of ``settings.VARIABLES``) instead of the
+    process environment: ``kore-mock contract`` passes its options this way. Call it before
+    pytest starts the suite."""
+    global _variables
+    if current.cache_info().currsize:
+        raise RuntimeError("the contract run is already set up")
+    _variables = variables
+
+
 @functools.cache
 def current() -> Run:
     """The run described by the environment; raises ``SuiteConfigError`` when it is unusable.
 
     The namespace is listed first: what it holds is never touched, and its numbers never used.
     """
-    settings = SuiteSettings.from_env(os.environ)
+    settings = SuiteSettings.from_env(os.environ if _variables is None else _variables)
     target = open_target(settings)
     client = KoreClient(target)
     try:

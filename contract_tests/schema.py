@@ -14,7 +14,7 @@ from schemathesis.schemas import BaseSchema
 from contract_tests import checks  # noqa: F401  (registers the suite's own checks)
 from contract_tests.csv_files import csv_files
 from contract_tests.target import Target
-from mockserver.spec import spec_path
+from mockserver.spec import VENDOR
 
 # A save refusing rows answers 400 under the `reject` policy, and an import file can be unusable
 # (malformed CSV) although the multipart body itself is schema-valid.
@@ -63,6 +63,6 @@ def configuration(target: Target) -> dict[str, Any]:
 def load_schema(target: Target) -> BaseSchema:
     schemathesis.openapi.media_type("text/csv", csv_files(target.numbers))
     config = schemathesis.Config.from_dict(configuration(target))
-    schema = schemathesis.openapi.from_path(spec_path(), config=config)
+    schema = schemathesis.openapi.from_path(VENDOR.path, config=config)
     schema.app = target.app
     return schema

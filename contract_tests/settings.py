@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.settings import DEV_APP, DEV_STREAM_ID
 
 STREAM_ID = re.compile(r"st-[A-Za-z0-9-]{1,100}")
@@ -92,10 +93,10 @@ class SuiteSettings:
                     "KORE_BASE_URL is set: give KORE_JWT, or KORE_CLIENT_ID and KORE_CLIENT_SECRET "
                     "so the suite can sign its own token"
                 )
-        policy = get("KORE_MOCK_IMPORT_POLICY") or "skip"
-        if policy not in ("skip", "reject"):
+        policy = get("KORE_MOCK_IMPORT_POLICY") or SKIP
+        if policy not in POLICIES:
             raise SuiteConfigError(
-                f"KORE_MOCK_IMPORT_POLICY must be skip or reject, not {policy!r}"
+                f"KORE_MOCK_IMPORT_POLICY must be {' or '.join(POLICIES)}, not {policy!r}"
             )
         seed = get("KORE_SEED")
         return cls(

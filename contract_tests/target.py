@@ -19,6 +19,7 @@ from contract_tests.rewrite import Rewriter
 from contract_tests.settings import SuiteSettings
 from mockserver.app import create_app
 from mockserver.auth import mint_token
+from mockserver.mock import mock_of
 from mockserver.settings import DEV_APP, App, Settings
 
 # Failing cases of an in-process run print curl commands for a local `kore-mock serve`.
@@ -49,7 +50,7 @@ class Target:
 
     def close(self) -> None:
         if self.mock is not None:
-            self.mock.extensions["kore_mock"].store.close()
+            mock_of(self.mock).close()
 
 
 def open_target(settings: SuiteSettings) -> Target:

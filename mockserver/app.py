@@ -1,81 +1,36 @@
-"""``create_app(settings)``: the Flask mock, its routes taken from openapi.yaml.
+"""``create_app(settings)``: the factory that wires the mock together, once per app.
 
-A request flows one way: route (404/405) -> auth (401) -> validation against openapi.yaml
-(400/413/415) -> account/stream check (401) -> handler -> service -> store -> response.
-Every error on the way is an ``ApiError`` rendered once, in Kore's envelope.
+It opens the store, builds the ``Mock`` (settings, store, run-time settings, the domain service,
+the request validator, the authenticator), then registers, in this order: the request record
+(``journal``), the vendor API (``api.routes``: routes and the rate-limit/fault hook), the control
+plane (``control.routes``), the error renderer (``responses``) and the journal writer. No
+request code lives here; see ARCHITECTURE.md for the path of a request.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import re
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from flask import Flask
 
-import orjson
-from flask import Flask, Response, g, request
-from werkzeug.exceptions import ClientDisconnected, HTTPException
-from werkzeug.routing import BaseConverter, Map
-
-from mockserver import api
-from mockserver.auth import Authenticator, authorize
-from mockserver.contacts.model import Caller, Contact, Namespace, now_iso
+from mockserver.api import routes as api_routes
+from mockserver.auth import Authenticator
 from mockserver.contacts.rules import ItemRules
 from mockserver.contacts.service import ContactsService
-from mockserver.control.faults import before_vendor_request
 from mockserver.control.routes import control
-from mockserver.errors import (
-    ApiError,
-    MethodNotAllowed,
-    NotFound,
-    PayloadTooLarge,
-    ValidationError,
-)
-from mockserver.memory import paused_gc
-from mockserver.redact import redacted, redacted_query
+from mockserver.journal import begin_record, request_record, write_journal
+from mockserver.mock import Mock
+from mockserver.responses import register_error_handlers
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
-from mockserver.spec import items_check, json_body_operations, operations
+from mockserver.spec import items_check
 from mockserver.store import open_store
 from mockserver.store.base import Store
-from mockserver.validation import RequestValidator, shared_validator
-
-log = logging.getLogger("kore_mock")
-
-JOURNAL_REPORT_CAP = 10_000  # per-row report entries kept per journal entry
-STREAM_CHUNK = 1_000  # contacts encoded at a time in a streamed array
-# operations that may carry thousands of rows: run without the cyclic GC (see memory.py)
-BULK_OPERATIONS = {"importContacts", "createContacts", "bulkUpdateContacts", "bulkDeleteContacts"}
-
-
-@dataclass
-class Mock:
-    """Everything one app instance works with (``app.extensions['kore_mock']``)."""
-
-    settings: Settings
-    store: Store
-    runtime: Runtime
-    service: ContactsService
-    validator: RequestValidator
-    authenticator: Authenticator
-
-    def reset(self) -> int:
-        """Everything back to start-up: contacts, journal, rate-limit counters and run-time
-        settings (policy, apps, faults, rate limit). Returns how many contacts were removed."""
-        removed = self.store.reset()
-        self.store.journal_clear()
-        self.store.counters_clear()
-        self.runtime.reset()
-        return removed
+from mockserver.validation import shared_validator
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
     settings = settings or Settings()
     store = store or open_store(settings.db)
-    runtime = Runtime(settings, store)
+    runtime = Runtime(settings, store, scope=request_record)
     mock = Mock(
         settings=settings,
         store=store,
@@ -86,241 +41,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_upload_bytes
-    app.extensions["kore_mock"] = mock
-    _bind_operations(app, mock)
+    mock.attach(app)
+    app.before_request(begin_record)  # first: the request's clock starts here
+    api_routes.register(app, mock)
     app.register_blueprint(control)
-    _register_errors(app)
-    app.before_request(_start_clock)
-    app.before_request(before_vendor_request)  # rate limit and faults
-    app.after_request(_journal)
+    register_error_handlers(app)
+    app.after_request(write_journal)
     return app
-
-
-class _Segment(BaseConverter):
-    """A path parameter that never takes a literal segment of a sibling path.
-
-    OpenAPI matches concrete paths before templated ones, so ``PUT .../contacts/import-contacts``
-    is a wrong method on the import path (405), not an update of a contact ``import-contacts``.
-    """
-
-    def __init__(self, url_map: Map, *literals: str) -> None:
-        super().__init__(url_map)
-        self.regex = "(?!(?:" + "|".join(re.escape(lit) for lit in literals) + ")$)[^/]+"
-
-
-def _rule(path: str, paths: list[str]) -> str:
-    """The werkzeug rule of an OpenAPI path; parameters exclude their siblings' literal segments."""
-    segments = path.split("/")
-    rule = list(segments)
-    for index, segment in enumerate(segments):
-        if not segment.startswith("{"):
-            continue
-        literals = sorted(
-            {
-                other[index]
-                for other in (p.split("/") for p in paths)
-                if len(other) == len(segments)
-                and other[:index] == segments[:index]
-                and other[index + 1 :] == segments[index + 1 :]
-                and not other[index].startswith("{")
-            }
-        )
-        name = segment[1:-1]
-        args = ",".join(repr(lit) for lit in literals)
-        rule[index] = f"<segment({args}):{name}>" if literals else f"<{name}>"
-    return "/".join(rule)
-
-
-def _bind_operations(app: Flask, mock: Mock) -> None:
-    app.url_map.converters["segment"] = _Segment
-    paths = [path for path, _, _ in operations()]
-    for path, method, operation_id in operations():
-        rule = _rule(path, paths)
-        app.add_url_rule(
-            rule,
-            endpoint=operation_id,
-            view_func=_view(mock, operation_id),
-            methods=[method],
-        )
-
-
-def _view(mock: Mock, operation_id: str) -> Any:
-    handler = api.HANDLERS[operation_id]
-
-    def view(**_path: str) -> Response:
-        if operation_id in BULK_OPERATIONS:
-            with paused_gc():
-                return handle()
-        return handle()
-
-    def handle() -> Response:
-        g.operation = operation_id
-        app = mock.authenticator.app_for(request.headers.get("auth"))
-        g.caller = app.client_id
-        _check_json_size(operation_id, mock.settings)
-        valid = mock.validator.validate(operation_id, request)
-        account_id = valid.header["accountId"].lower()
-        stream_id = valid.path["streamId"]
-        g.namespace = (account_id, stream_id)
-        authorize(app, account_id, stream_id)
-        reply = handler(
-            api.Call(
-                ns=Namespace(account_id, stream_id),
-                caller=Caller.for_app(app.client_id),
-                valid=valid,
-                request=request,
-                service=mock.service,
-                limits=mock.settings.limits,
-                import_policy=mock.runtime.import_policy,
-            )
-        )
-        g.report = reply.report
-        if reply.contacts is not None:
-            return contacts_response(reply.contacts, reply.status, reply.headers)
-        return json_response(reply.body, reply.status, reply.headers)
-
-    view.__name__ = operation_id
-    return view
-
-
-def _check_json_size(operation_id: str, settings: Settings) -> None:
-    if operation_id not in json_body_operations():
-        return  # no body to read (list, delete) or a multipart upload (import)
-    limit = settings.limits.max_json_bytes
-    length = request.content_length
-    if length is not None and length > limit:
-        raise PayloadTooLarge(
-            f"The JSON body has {length} bytes; this server takes at most {limit}"
-        )
-    # A body without Content-Length (chunked) is read up to one byte past the limit, no further.
-    request.max_content_length = limit + 1
-    received = len(request.get_data())
-    if received > limit:
-        raise PayloadTooLarge(f"The JSON body has more than {limit} bytes, this server's limit")
-    if length is not None and received < length:
-        raise ValidationError(
-            f"The request body ended after {received} of its {length} bytes (Content-Length)"
-        )
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    try:
-        payload = orjson.dumps(body)
-    except TypeError:  # an integer over 64 bits (a huge ``skip`` echoed back)
-        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(payload, status=status, headers=headers, mimetype="application/json")
-
-
-def contacts_response(
-    contacts: list[Contact], status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    """A JSON array of contacts; a large one (imports can be 100k) encoded and sent a chunk at a
-    time, a small one whole (with its Content-Length)."""
-    if len(contacts) <= STREAM_CHUNK:
-        return json_response([c.to_wire() for c in contacts], status, headers)
-
-    def chunks() -> Iterator[bytes]:
-        with paused_gc():
-            yield b"["
-            for start in range(0, len(contacts), STREAM_CHUNK):
-                part = orjson.dumps([c.to_wire() for c in contacts[start : start + STREAM_CHUNK]])
-                yield (b"," if start else b"") + part[1:-1]
-            yield b"]"
-
-    return Response(chunks(), status=status, headers=headers, mimetype="application/json")
-
-
-def error_response(error: ApiError) -> Response:
-    g.error = error
-    return json_response(error.body(), error.status, error.headers)
-
-
-def _register_errors(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> Response:
-        return error_response(error)
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
-        return error_response(_from_werkzeug(error))
-
-    @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(ApiError("Internal server error; the server log has the details"))
-
-
-def _from_werkzeug(error: HTTPException) -> ApiError:
-    code = error.code or 500
-    if code == 404:
-        return NotFound(f"No such path: {request.method} {request.path}")
-    if code == 405:
-        allowed = getattr(error, "valid_methods", None) or []
-        headers = {"Allow": ", ".join(allowed)} if allowed else {}
-        return MethodNotAllowed(headers=headers)
-    if code == 413:
-        return PayloadTooLarge(
-            f"The request body is over this server's limit of {request.max_content_length} bytes"
-        )
-    if isinstance(error, ClientDisconnected):
-        return ValidationError(
-            "The request body could not be read: it ended before its Content-Length, "
-            "or its chunked encoding is malformed"
-        )
-    if 400 <= code < 500:
-        result = ValidationError(error.description or "Bad request")
-        result.status = result.code = code
-        return result
-    return ApiError()
-
-
-def _mock() -> Mock:
-    from flask import current_app
-
-    return current_app.extensions["kore_mock"]
-
-
-def _start_clock() -> None:
-    g.started = time.perf_counter()
-
-
-def _journal(response: Response) -> Response:
-    if request.path.startswith("/__mock__"):
-        return response
-    mock = _mock()
-    error = g.get("error")
-    report = g.get("report") or getattr(error, "report", [])
-    entry: dict[str, Any] = {
-        "at": now_iso(),
-        "method": request.method,
-        "path": request.path,
-        "query": redacted_query(request.query_string),
-        "operation": g.get("operation"),
-        "status": response.status_code,
-        "latencyMs": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 3),
-        "caller": g.get("caller"),
-        "namespace": _ns_dict(g.get("namespace")),
-    }
-    entry.update(g.get("journal_extra") or {})  # the fault or rate limit met, if any
-    if g.get("operation") in (
-        "importContacts",
-        "createContacts",
-        "bulkUpdateContacts",
-        "bulkDeleteContacts",
-    ):
-        entry["rejectedCount"] = len(report)
-        entry["report"] = report[:JOURNAL_REPORT_CAP]
-        entry["reportTruncated"] = len(report) > JOURNAL_REPORT_CAP
-    if error is not None:
-        entry["errors"] = error.body()["errors"][:JOURNAL_REPORT_CAP]
-    try:
-        entry_id = mock.store.journal_add(redacted(entry), keep=mock.settings.journal_size)
-    except Exception:  # the journal must never break the API
-        log.exception("could not write the journal entry")
-        return response
-    response.headers["X-Mock-Journal-Id"] = str(entry_id)
-    return response
-
-
-def _ns_dict(ns: tuple[str, str] | None) -> dict[str, str] | None:
-    return None if ns is None else {"accountId": ns[0], "streamId": ns[1]}

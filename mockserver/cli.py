@@ -15,6 +15,7 @@ import click
 from mockserver import __version__
 from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
+from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
 from mockserver.progress import Progress
 from mockserver.settings import (
@@ -25,8 +26,7 @@ from mockserver.settings import (
     check_policy,
     load,
 )
-from mockserver.store import redacted
-from mockserver.store.base import StoreUnavailable
+from mockserver.store.base import StoreUnavailable, display_url
 
 CONFIG_OPTION = click.option(
     "--config",
@@ -72,8 +72,8 @@ def main() -> None:
 @click.option(
     "--import-policy",
     envvar="KORE_MOCK_IMPORT_POLICY",
-    type=click.Choice(["skip", "reject"]),
-    help="What to do with rejected rows (default skip).",
+    type=click.Choice(POLICIES),
+    help=f"What to do with rejected rows (default {SKIP}).",
 )
 @click.option(
     "--admin-token",
@@ -141,7 +141,7 @@ def banner(settings: Settings, url: str, admin: admin_tokens.AdminToken | None =
         f"  app        {app.client_id}"
         + ("  (development app, built in)" if settings.using_dev_app else ""),
         f"  token      kore-mock token{config}    (send it in the header auth)",
-        f"  store      {redacted(settings.db)}    import policy: {settings.import_policy}",
+        f"  store      {display_url(settings.db)}    import policy: {settings.import_policy}",
         f"  control    {url}/__mock__/health",
         f"  console    {url}/__mock__/ui    (QA console; control API under {url}/__mock__/)",
         admin.banner_line(),
@@ -234,8 +234,8 @@ CONTRACT_ENV = {
 @click.option(
     "--import-policy",
     envvar="KORE_MOCK_IMPORT_POLICY",
-    type=click.Choice(["skip", "reject"]),
-    help="In-process mock only: what to do with rejected rows (default skip).",
+    type=click.Choice(POLICIES),
+    help=f"In-process mock only: what to do with rejected rows (default {SKIP}).",
 )
 @click.option("--junitxml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
@@ -248,14 +248,18 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
         import pytest
 
         import contract_tests
+        from contract_tests import run
     except ImportError as exc:
         raise click.ClickException(
             f"the contract suite needs the test extras ({exc.name} is missing): "
             "pip install 'kore-mock[test]'"
         ) from None
-    for name, value in options.items():  # the suite reads its settings from the environment
-        if value is not None:
-            os.environ[CONTRACT_ENV[name]] = str(int(value) if isinstance(value, bool) else value)
+    given = {
+        CONTRACT_ENV[name]: str(int(value) if isinstance(value, bool) else value)
+        for name, value in options.items()
+        if value is not None
+    }
+    run.configure({**os.environ, **given})  # options win over the environment's variables
     args = [str(Path(contract_tests.__file__).parent), "-p", "no:cacheprovider", *pytest_args]
     if junitxml:
         args.append(f"--junitxml={junitxml}")

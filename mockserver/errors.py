@@ -15,6 +15,9 @@ from typing import Any
 AUTH_CODE = 4002
 SCOPE_CODE = 4003
 
+MAX_DETAIL_CHARS = 200  # one validation finding
+MAX_MESSAGE_CHARS = 1000  # a whole message: it never echoes a whole hostile value
+
 RATE_LIMIT_MSG = (
     "You've exceeded the per-minute rate limit. Please wait for sometime before retrying."
 )
@@ -126,3 +129,8 @@ def envelope(entries: Iterable[dict[str, Any]], code: int) -> dict[str, Any]:
 
 def _extra(entry: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k not in ("msg", "code") and v is not None}
+
+
+def clip(text: str, limit: int) -> str:
+    """``text``, cut to ``limit`` characters ending in ``...`` when it is longer."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -4,42 +4,78 @@ The control plane changes them while the server runs (import policy, apps, fault
 limit); they live in the store's ``state`` table so that all workers — and all machines on one
 PostgreSQL — agree.
 Start-up settings are the fallback when nothing was changed.
+
+A *reading* is one named value the mock's behaviour depends on that can change at run time:
+``READINGS`` lists them, each with its state key (also its name in the settings file and on
+the control plane), its start-up value and its stored form. Apps and faults have their own
+atomic read-modify-write methods below.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from flask import g, has_request_context
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from mockserver.settings import App, RateLimit, Settings, check_policy
 from mockserver.store.base import Store
 
-POLICY_KEY = "importPolicy"
 APPS_KEY = "apps"
 FAULTS_KEY = "faults"
-RATE_LIMIT_KEY = "rateLimit"
-_SNAPSHOT = "kore_mock_state"  # attribute of flask.g holding this request's read of the state
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Reading(Generic[T]):
+    key: str  # the state key; the same name as in the settings file and the control plane
+    start_up: Callable[[Settings], T]  # the value when nothing was changed at run time
+    load: Callable[[Any], T]  # stored JSON -> value
+    dump: Callable[[T], Any]  # value -> stored JSON
+
+
+IMPORT_POLICY: Reading[str] = Reading(
+    "importPolicy", lambda s: s.import_policy, load=str, dump=check_policy
+)
+RATE_LIMIT: Reading[RateLimit] = Reading(
+    "rateLimit",
+    lambda s: s.rate_limit,
+    load=lambda raw: RateLimit(enabled=raw["enabled"], per_minute=raw["perMinute"]),
+    dump=lambda limit: {"enabled": limit.enabled, "perMinute": limit.per_minute},
+)
+READINGS: tuple[Reading[Any], ...] = (IMPORT_POLICY, RATE_LIMIT)
+
+
+class Scope(Protocol):
+    """Where one request keeps its read of the state (the web layer's request record)."""
+
+    state: dict[str, Any] | None
+
+
+def _no_scope() -> Scope | None:
+    return None
 
 
 class Runtime:
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, *, scope: Callable[[], Scope | None] = _no_scope
+    ) -> None:
+        """``scope`` gives the current request's ``Scope``, or None outside a request."""
         self.settings = settings
         self.store = store
+        self._scope = scope
         self._parsed_from: object = None
         self._parsed: tuple[App, ...] = ()
 
     def _get(self, key: str) -> Any:
         """One run-time value. Within a request, every value comes from one read of the state,
         taken at its first use (auth, faults, the rate limit and the policy each need one)."""
-        if not has_request_context():
+        scope = self._scope()
+        if scope is None:
             return self.store.get_state(key)
-        snapshot = g.get(_SNAPSHOT)
-        if snapshot is None:
-            snapshot = self.store.all_state()
-            setattr(g, _SNAPSHOT, snapshot)
-        return snapshot.get(key)
+        if scope.state is None:
+            scope.state = self.store.all_state()
+        return scope.state.get(key)
 
     def _set(self, key: str, value: Any) -> None:
         self.store.set_state(key, value)
@@ -50,16 +86,24 @@ class Runtime:
         self._forget_snapshot()
         return value
 
-    @staticmethod
-    def _forget_snapshot() -> None:
-        if has_request_context():
-            g.pop(_SNAPSHOT, None)  # this request reads what it just wrote
+    def _forget_snapshot(self) -> None:
+        scope = self._scope()
+        if scope is not None:
+            scope.state = None  # this request reads what it just wrote
+
+    def get(self, reading: Reading[T]) -> T:
+        """The reading's run-time value, or its start-up value when nothing changed it."""
+        stored = self._get(reading.key)
+        return reading.start_up(self.settings) if stored is None else reading.load(stored)
+
+    def set(self, reading: Reading[T], value: T) -> None:
+        self._set(reading.key, reading.dump(value))
 
     def import_policy(self) -> str:
-        return self._get(POLICY_KEY) or self.settings.import_policy
+        return self.get(IMPORT_POLICY)
 
     def set_import_policy(self, policy: str) -> None:
-        self._set(POLICY_KEY, check_policy(policy))
+        self.set(IMPORT_POLICY, policy)
 
     def apps(self) -> tuple[App, ...]:
         return self._parse_apps(self._get(APPS_KEY))
@@ -90,15 +134,12 @@ class Runtime:
         return self._update(FAULTS_KEY, lambda stored: change(dict(stored or {})) or None) or {}
 
     def rate_limit(self) -> RateLimit:
-        stored = self._get(RATE_LIMIT_KEY)
-        if stored is None:
-            return self.settings.rate_limit
-        return RateLimit(enabled=stored["enabled"], per_minute=stored["perMinute"])
+        return self.get(RATE_LIMIT)
 
     def set_rate_limit(self, limit: RateLimit) -> None:
-        self._set(RATE_LIMIT_KEY, {"enabled": limit.enabled, "perMinute": limit.per_minute})
+        self.set(RATE_LIMIT, limit)
 
     def reset(self) -> None:
         """Back to the start-up settings: forget every run-time change."""
-        for key in (POLICY_KEY, APPS_KEY, FAULTS_KEY, RATE_LIMIT_KEY):
+        for key in (*(reading.key for reading in READINGS), APPS_KEY, FAULTS_KEY):
             self._set(key, None)

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from mockserver.contacts.rules import POLICIES
+from mockserver.contacts.rules import POLICIES, SKIP
 
 CONFIGURATION_SCOPE = "Configuration"
 MIN_SECRET_CHARS = 32
@@ -134,7 +134,7 @@ class Settings:
     port: int = 8080
     db: str = "kore-mock.db"
     apps: tuple[App, ...] = (DEV_APP,)
-    import_policy: str = "skip"
+    import_policy: str = SKIP
     limits: Limits = field(default_factory=Limits)
     rate_limit: RateLimit = field(default_factory=RateLimit)
     journal_size: int = 10_000
@@ -248,7 +248,8 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
 
 def check_policy(value: Any, where: str = "importPolicy") -> str:
     if value not in POLICIES:
-        raise SettingsError(f"{where}: importPolicy must be 'skip' or 'reject', not {value!r}")
+        names = " or ".join(repr(policy) for policy in POLICIES)
+        raise SettingsError(f"{where}: importPolicy must be {names}, not {value!r}")
     return value
 
 

@@ -1,4 +1,6 @@
-"""The OpenAPI document, read once at start-up, and what is derived from it."""
+"""The two OpenAPI documents — the vendor contract and the control plane's — each read once,
+and what the mock derives from the vendor contract (JSON-body operations, the batch check of
+contact items)."""
 
 from __future__ import annotations
 
@@ -11,36 +13,52 @@ from typing import Any
 import jsonschema_rs
 import yaml
 
-SPEC_FILE = "openapi.yaml"
 API_PREFIX = "/agentassist/api/v1/public"
 
 
-def spec_path() -> Path:
-    return Path(str(resources.files("mockserver").joinpath(SPEC_FILE)))
+class OpenApiDocument:
+    """One OpenAPI document shipped in the package, parsed on first use and then kept."""
+
+    def __init__(self, package: str, filename: str) -> None:
+        self.package = package
+        self.filename = filename
+
+    @property
+    def path(self) -> Path:
+        return Path(str(resources.files(self.package).joinpath(self.filename)))
+
+    @functools.cached_property
+    def document(self) -> dict[str, Any]:
+        with self.path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+
+    @property
+    def version(self) -> str:
+        return self.document["info"]["version"]
+
+    @functools.cached_property
+    def _operations(self) -> tuple[tuple[str, str, str], ...]:
+        return tuple(
+            (path, method.upper(), operation["operationId"])
+            for path, item in self.document["paths"].items()
+            for method, operation in item.items()
+            if isinstance(operation, dict) and "operationId" in operation
+        )
+
+    def operations(self) -> tuple[tuple[str, str, str], ...]:
+        """(OpenAPI path, HTTP method, operationId) of every operation, in document order."""
+        return self._operations
+
+    @functools.cached_property
+    def _operation_ids(self) -> frozenset[str]:
+        return frozenset(operation_id for _, _, operation_id in self._operations)
+
+    def operation_ids(self) -> frozenset[str]:
+        return self._operation_ids
 
 
-@functools.cache
-def spec_dict() -> dict[str, Any]:
-    with spec_path().open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-def default_server_url() -> str:
-    server = spec_dict()["servers"][0]
-    url = server["url"]
-    for name, variable in server.get("variables", {}).items():
-        url = url.replace("{" + name + "}", variable["default"])
-    return url
-
-
-def operations() -> list[tuple[str, str, str]]:
-    """(OpenAPI path, HTTP method, operationId) for every operation of the document."""
-    found = []
-    for path, item in spec_dict()["paths"].items():
-        for method, operation in item.items():
-            if isinstance(operation, dict) and "operationId" in operation:
-                found.append((path, method.upper(), operation["operationId"]))
-    return found
+VENDOR = OpenApiDocument("mockserver", "openapi.yaml")  # the contract of the mocked API
+CONTROL = OpenApiDocument("mockserver.control", "control-openapi.yaml")  # the control plane's
 
 
 @functools.cache
@@ -48,7 +66,7 @@ def json_body_operations() -> frozenset[str]:
     """The operationIds whose request body is JSON (create, update, the bulk operations)."""
     return frozenset(
         operation["operationId"]
-        for item in spec_dict()["paths"].values()
+        for item in VENDOR.document["paths"].values()
         for operation in item.values()
         if isinstance(operation, dict)
         and "application/json" in operation.get("requestBody", {}).get("content", {})
@@ -66,7 +84,7 @@ def items_check(schema_name: str) -> Any:
         {
             "type": "array",
             "items": {"$ref": f"#/components/schemas/{schema_name}"},
-            "components": {"schemas": spec_dict()["components"]["schemas"]},
+            "components": {"schemas": VENDOR.document["components"]["schemas"]},
         }
     )
 

@@ -28,15 +28,16 @@ from typing import Any
 import jsonschema_rs
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from mockserver.api import HANDLERS
 from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
-from mockserver.control.faults import Fault
-from mockserver.control.schema import control_spec
+from mockserver.contacts.rules import SKIP
+from mockserver.faults import EVERY_OPERATION, Fault
+from mockserver.mock import Mock, mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
-from mockserver.spec import API_PREFIX
+from mockserver.spec import API_PREFIX, CONTROL, VENDOR
+from mockserver.store.base import JournalFilter
 
 SEED_CALLER = Caller.for_app("kore-mock-seed")
 POLL_SECONDS = 0.02  # how soon the server thread notices it should stop
@@ -90,8 +91,8 @@ class KoreMock:
     # -- its data --------------------------------------------------------------------------
 
     @property
-    def _mock(self) -> Any:
-        return self.flask_app.extensions["kore_mock"]
+    def _mock(self) -> Mock:
+        return mock_of(self.flask_app)
 
     def _ns(self, stream_id: str | None) -> Namespace:
         return Namespace(self.account_id.lower(), stream_id or self.stream_id)
@@ -127,7 +128,9 @@ class KoreMock:
         self, operation: str | None = None, status: int | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
         """Requests the mock answered, newest first (method, path, status, per-row report)."""
-        return self._mock.store.journal_query(operation=operation, status=status, limit=limit)
+        return self._mock.store.journal_query(
+            JournalFilter(operation=operation, status=status), limit=limit
+        )
 
     def rejected_rows(self) -> list[dict[str, Any]]:
         """The per-row report of the most recent import or create: row, reason, number..."""
@@ -140,8 +143,8 @@ class KoreMock:
         """Inject a fault into one operation (an operationId, or ``*`` for all), as the control
         plane's ``PUT /__mock__/faults/{operation}`` does: ``latencyMs``, ``latencyMaxMs``,
         ``errorStatus``, ``errorRate``, ``errorMessage``, ``dropConnection``, ``dropRate``."""
-        if operation != "*" and operation not in HANDLERS:
-            known = ", ".join(sorted(HANDLERS))
+        if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
+            known = ", ".join(sorted(VENDOR.operation_ids()))
             raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
         problem = _fault_problem()(fault)
         if problem is not None:
@@ -165,7 +168,7 @@ class KoreMock:
 def _fault_problem() -> Any:
     """fault -> what breaks the control contract's ``Fault`` schema, or None."""
     validator = jsonschema_rs.validator_for(
-        {"$ref": "#/components/schemas/Fault", "components": control_spec()["components"]}
+        {"$ref": "#/components/schemas/Fault", "components": CONTROL.document["components"]}
     )
     return lambda fault: next((e.message for e in validator.iter_errors(fault)), None)
 
@@ -183,7 +186,7 @@ def _items(
 @contextmanager
 def kore_mock(
     *,
-    import_policy: str = "skip",
+    import_policy: str = SKIP,
     apps: Sequence[App] | None = None,
     stream_id: str = DEV_STREAM_ID,
     settings: Settings | None = None,
@@ -216,7 +219,7 @@ def kore_mock(
                 kore.set_fault(operation, **fault)
             yield kore
     finally:
-        flask_app.extensions["kore_mock"].store.close()
+        mock_of(flask_app).close()
 
 
 @contextmanager

@@ -25,11 +25,15 @@ import jsonschema_rs
 from flask import Request
 
 from mockserver import json_body
-from mockserver.errors import UnsupportedMediaType, ValidationError
-from mockserver.spec import describe, operations, spec_dict
+from mockserver.errors import (
+    MAX_DETAIL_CHARS,
+    MAX_MESSAGE_CHARS,
+    UnsupportedMediaType,
+    ValidationError,
+    clip,
+)
+from mockserver.spec import VENDOR, describe
 
-MAX_DETAIL_CHARS = 200
-MAX_MESSAGE_CHARS = 1000  # a validation message never echoes a whole hostile value
 MAX_ERRORS = 5
 LOCATIONS = ("path", "query", "header")
 JSON = "application/json"
@@ -66,12 +70,12 @@ class _Operation:
 
 class RequestValidator:
     def __init__(self) -> None:
-        document = spec_dict()
+        document = VENDOR.document
         self._components = {"schemas": document["components"]["schemas"]}
         self._document = document
         self._operations = {
             operation_id: self._compile(path, method.lower(), operation_id)
-            for path, method, operation_id in operations()
+            for path, method, operation_id in VENDOR.operations()
         }
 
     # -- start-up --------------------------------------------------------------------------
@@ -207,15 +211,11 @@ def _check(validator: Any, instance: Any, where: str) -> None:
     details = []
     for error in validator.iter_errors(instance):
         path = ".".join(str(part) for part in (where, *error.instance_path) if part != "")
-        message = describe(error)
-        if len(message) > MAX_DETAIL_CHARS:  # messages quote the whole instance
-            message = message[: MAX_DETAIL_CHARS - 3] + "..."
+        message = clip(describe(error), MAX_DETAIL_CHARS)  # messages quote the whole instance
         details.append(f"{path}: {message}" if path else message)
         if len(details) == MAX_ERRORS:
             break
-    message = "; ".join(details)
-    if len(message) > MAX_MESSAGE_CHARS:
-        message = message[: MAX_MESSAGE_CHARS - 3] + "..."
+    message = clip("; ".join(details), MAX_MESSAGE_CHARS)
     raise ValidationError("Validation errors/ Invalid arguments: " + message)
 
 

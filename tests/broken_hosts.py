@@ -16,6 +16,7 @@ from flask import Flask
 from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.contacts.service import ContactsService, SaveOutcome
+from mockserver.mock import mock_of
 from mockserver.settings import DEV_APP, Settings
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -103,7 +104,7 @@ class _NoDuplicateRule(ContactsService):
 
 def accepts_duplicates(app: Flask) -> Flask:
     """Creates and imports store every valid row, whoever holds its number already."""
-    mock = app.extensions["kore_mock"]
+    mock = mock_of(app)
     mock.service = _NoDuplicateRule(mock.service.store, mock.service.rules)
     return app
 

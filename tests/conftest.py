@@ -15,6 +15,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.auth import mint_token
+from mockserver.mock import mock_of
 from mockserver.settings import DEV_APP, App, Limits, Settings
 from tests.postgres_cluster import ClusterUnavailable, PostgresCluster, start_cluster
 from tests.spec_check import check_response
@@ -160,7 +161,7 @@ def settings(db_url: str) -> Settings:
 def app(settings: Settings) -> Iterator[Any]:
     app = create_app(settings)
     yield app
-    app.extensions["kore_mock"].store.close()
+    mock_of(app).close()
 
 
 @pytest.fixture

@@ -10,18 +10,27 @@ from typing import Any
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from mockserver.spec import default_server_url, spec_dict, spec_path
+from mockserver.spec import VENDOR
+
+
+def default_server_url() -> str:
+    """The document's first server with every variable at its default."""
+    server = VENDOR.document["servers"][0]
+    url = server["url"]
+    for name, variable in server.get("variables", {}).items():
+        url = url.replace("{" + name + "}", variable["default"])
+    return url
 
 
 @cache
 def _openapi() -> OpenAPI:
-    return OpenAPI.from_file_path(str(spec_path()))
+    return OpenAPI.from_file_path(str(VENDOR.path))
 
 
 @cache
 def _templates() -> list[tuple[re.Pattern[str], str, set[str]]]:
     found = []
-    for template, item in spec_dict()["paths"].items():
+    for template, item in VENDOR.document["paths"].items():
         regex = re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$")
         methods = {m.upper() for m in item if m != "parameters"}
         found.append((regex, template, methods))

@@ -18,6 +18,7 @@ import pytest
 
 from mockserver.auth import mint_token
 from mockserver.contacts.model import Caller, Namespace
+from mockserver.mock import mock_of
 from mockserver.settings import DEV_APP
 from tests.conftest import (
     ACCOUNT,
@@ -118,7 +119,7 @@ ATTACKS = [
 @pytest.fixture
 def victim(app) -> dict[str, Any]:
     """One stored contact of the account and stream the attacks aim at."""
-    service = app.extensions["kore_mock"].service
+    service = mock_of(app).service
     outcome = service.create(
         Namespace(ACCOUNT, STREAM),
         Caller.for_app("seed"),
@@ -131,7 +132,7 @@ def victim(app) -> dict[str, Any]:
 @pytest.fixture
 def service_calls(app, monkeypatch) -> list[str]:
     """Names of the ContactsService operations called during the test."""
-    service = app.extensions["kore_mock"].service
+    service = mock_of(app).service
     calls: list[str] = []
     for name in SERVICE_METHODS:
         real = getattr(service, name)
@@ -188,7 +189,7 @@ def send(api, headers: dict[str, str], request: dict[str, Any]):
 
 
 def snapshot(app) -> list[dict[str, Any]]:
-    store = app.extensions["kore_mock"].store
+    store = mock_of(app).store
     namespaces = _namespaces(store)
     with store.read() as tx:
         return [c.to_wire() for ns in namespaces for c in tx.active(ns)]

@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 
 from mockserver.contacts.model import Namespace
+from mockserver.mock import mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID
 from mockserver.testing import serve_wsgi
 from tests.broken_hosts import (
@@ -91,7 +92,7 @@ def test_contract_suite_fails_on_a_host_that(variant, tmp_path):
 
 
 def active_contacts(mock: Flask) -> int:
-    store = mock.extensions["kore_mock"].store
+    store = mock_of(mock).store
     with store.read() as tx:
         return tx.page(Namespace(DEV_APP.account_id, DEV_STREAM_ID), skip=0, limit=1)[1]
 

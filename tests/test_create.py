@@ -1,5 +1,6 @@
 """JSON create: the same rules and policy as the import, per array item."""
 
+from mockserver.mock import mock_of
 from tests.conftest import person
 
 
@@ -44,7 +45,7 @@ def test_duplicate_items_in_one_request_keep_the_first(api):
 
 
 def test_reject_policy_refuses_the_whole_request(api, app):
-    app.extensions["kore_mock"].runtime.set_import_policy("reject")
+    mock_of(app).runtime.set_import_policy("reject")
     api.create([person("john", "doe", "9876543210")])
     response = api.create([person("x", "y", "9876543211"), person("a", "b", "9876543210")])
     assert response.status_code == 400
@@ -90,7 +91,7 @@ def test_malformed_json_is_400_and_wrong_content_type_is_415(api):
 
 
 def test_too_many_items_is_413(api, app):
-    limit = app.extensions["kore_mock"].settings.limits.max_json_items
+    limit = mock_of(app).settings.limits.max_json_items
     items = [person("a", "b", str(9000000000 + i)) for i in range(limit + 1)]
     assert api.create(items).status_code == 413
     assert api.list().get_json()["totalResults"] == 0

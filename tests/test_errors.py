@@ -1,5 +1,6 @@
 """Every error is JSON in Kore's envelope: no HTML pages, no stack traces."""
 
+from mockserver.mock import mock_of
 from tests.conftest import base
 
 
@@ -24,7 +25,7 @@ def test_unexpected_failure_is_500_envelope_without_traceback(api, app, monkeypa
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(app.extensions["kore_mock"].service, "list", explode)
+    monkeypatch.setattr(mock_of(app).service, "list", explode)
     response = api.call("GET", base())
     assert response.status_code == 500
     text = response.get_data(as_text=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from mockserver.mock import mock_of
 from mockserver.settings import Limits, Settings
 from tests.conftest import STREAM, TEST_APPS, Api, base
 from tests.hostile.corpus import CASES, LIMITS, ROW_LEVEL, Case, good_csv
@@ -30,7 +31,7 @@ def settings() -> Settings:
 
 
 def stored(app: Any) -> int:
-    return sum(n["active"] + n["inactive"] for n in app.extensions["kore_mock"].store.namespaces())
+    return sum(n["active"] + n["inactive"] for n in mock_of(app).store.namespaces())
 
 
 def send(api: Api, case: Case) -> Any:
@@ -49,7 +50,7 @@ def test_the_corpus_has_at_least_40_cases_with_unique_names():
 
 @pytest.mark.parametrize("case", IN_PROCESS, ids=lambda case: case.name)
 def test_hostile_request_is_refused_cleanly_and_stores_nothing(api, app, case):
-    app.extensions["kore_mock"].runtime.set_import_policy(case.policy)
+    mock_of(app).runtime.set_import_policy(case.policy)
 
     response = send(api, case)  # the answer is checked against openapi.yaml by api.call
 

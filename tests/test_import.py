@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.mock import mock_of
 from tests.conftest import HEADER, STREAM, base, csv_file
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "contacts.csv"
@@ -121,7 +122,7 @@ def test_invalid_rows_are_skipped_and_reported_with_their_column(api):
 
 
 def test_reject_policy_refuses_the_whole_file_with_one_error_per_row(api, app):
-    app.extensions["kore_mock"].runtime.set_import_policy("reject")
+    mock_of(app).runtime.set_import_policy("reject")
     api.import_csv(csv_file("john,doe,Mr,9876543210,+91,"))
     response = api.import_csv(
         csv_file(
@@ -184,7 +185,7 @@ def test_json_body_on_import_is_unsupported_media_type(api):
 
 
 def test_file_over_the_row_limit_is_413(api, app):
-    limits = app.extensions["kore_mock"].settings.limits
+    limits = mock_of(app).settings.limits
     rows = [f"a,b,Mr,{9000000000 + i},+91," for i in range(limits.max_import_rows + 1)]
     response = api.import_csv(csv_file(*rows))
     assert response.status_code == 413

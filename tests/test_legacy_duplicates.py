@@ -3,6 +3,7 @@
 import pytest
 
 from mockserver.contacts.model import Caller, Namespace
+from mockserver.mock import mock_of
 from tests.conftest import ACCOUNT, STREAM, person
 
 NS = Namespace(ACCOUNT, STREAM)
@@ -10,7 +11,7 @@ NS = Namespace(ACCOUNT, STREAM)
 
 @pytest.fixture
 def legacy(app):
-    service = app.extensions["kore_mock"].service
+    service = mock_of(app).service
     outcome = service.seed(
         NS,
         Caller.for_app("seed"),

@@ -3,8 +3,8 @@
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from mockserver.api import HANDLERS
-from mockserver.spec import operations, spec_dict, spec_path
+from mockserver.api.handlers import HANDLERS
+from mockserver.spec import VENDOR
 
 OPERATIONS = {
     "importContacts",
@@ -18,19 +18,19 @@ OPERATIONS = {
 
 
 def test_openapi_document_is_valid():
-    document, _ = read_from_filename(str(spec_path()))
+    document, _ = read_from_filename(str(VENDOR.path))
     validate(document)
     assert document["openapi"].startswith("3.1")
 
 
 def test_all_seven_operations_are_described_and_served():
-    described = {op for _, _, op in operations()}
+    described = {op for _, _, op in VENDOR.operations()}
     assert described == OPERATIONS
     assert set(HANDLERS) == OPERATIONS
 
 
 def test_every_operation_documents_the_errors_the_mock_can_answer():
-    for path, item in spec_dict()["paths"].items():
+    for path, item in VENDOR.document["paths"].items():
         for method, operation in item.items():
             if method == "parameters":
                 continue
@@ -42,14 +42,14 @@ def test_every_operation_documents_the_errors_the_mock_can_answer():
                 assert "404" in statuses, (path, method)
     assert (
         "409"
-        in spec_dict()["paths"]["/agentassist/api/v1/public/{streamId}/contacts/{contactId}"][
+        in VENDOR.document["paths"]["/agentassist/api/v1/public/{streamId}/contacts/{contactId}"][
             "put"
         ]["responses"]
     )
 
 
 def test_import_is_multipart_with_a_csv_part():
-    operation = spec_dict()["paths"][
+    operation = VENDOR.document["paths"][
         "/agentassist/api/v1/public/{streamId}/contacts/import-contacts"
     ]["post"]
     media = operation["requestBody"]["content"]["multipart/form-data"]
@@ -58,5 +58,5 @@ def test_import_is_multipart_with_a_csv_part():
 
 
 def test_auth_header_is_an_api_key_scheme():
-    scheme = spec_dict()["components"]["securitySchemes"]["JWT"]
+    scheme = VENDOR.document["components"]["securitySchemes"]["JWT"]
     assert scheme == scheme | {"type": "apiKey", "in": "header", "name": "auth"}

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 from mockserver.cli import main
 from mockserver.contacts.model import INACTIVE, Contact, Namespace, new_ids, now_iso
-from mockserver.store import open_store, redacted
-from mockserver.store.base import SCHEMA_VERSION, NumberTaken, Store, StoreUnavailable
+from mockserver.contacts.ports import NumberTaken
+from mockserver.store import open_store
+from mockserver.store.base import SCHEMA_VERSION, Store, StoreUnavailable, display_url
 from mockserver.store.postgres import PostgresStore
 from tests.conftest import ACCOUNT, OTHER_STREAM, STREAM
 
@@ -221,7 +222,7 @@ def test_state_is_shared_by_every_store_on_the_database(db_url, store):
 
 def test_a_postgresql_password_is_never_shown():
     url = "postgresql://kore:s3cret@db.example:5432/mock?sslmode=require&password=other"
-    shown = redacted(url)
+    shown = display_url(url)
     assert "s3cret" not in shown and "other" not in shown
     assert shown.startswith("postgresql://kore:***@db.example:5432/mock?")
 

@@ -17,6 +17,16 @@ INACTIVE = "INACTIVE"
 _ID_NAMESPACE = uuid.UUID("6f1b7a52-3c1d-4f43-9a55-6b6f72652d6d")
 
 
+class InvalidField(ValueError):
+    """A field of a contact item breaks the rules; ``field`` names it (a JSON path such as
+    ``cellPhone.phoneNumber``), ``msg`` says why."""
+
+    def __init__(self, field: str, msg: str) -> None:
+        super().__init__(msg)
+        self.field = field
+        self.msg = msg
+
+
 class Namespace(NamedTuple):
     """Contacts live per (account id header, stream id path segment)."""
 

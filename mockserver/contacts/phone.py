@@ -9,17 +9,10 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
+from mockserver.contacts.model import InvalidField
+
 E164_MIN_DIGITS = 8
 E164_MAX_DIGITS = 15
-
-
-class InvalidPhone(ValueError):
-    """A phone field breaks the rules; ``field`` names it (JSON path inside ``cellPhone``)."""
-
-    def __init__(self, field: str, msg: str) -> None:
-        super().__init__(msg)
-        self.field = field
-        self.msg = msg
 
 
 class Phone(NamedTuple):
@@ -37,20 +30,23 @@ def normalise_country_code(raw: str) -> str:
     """``+91`` stays ``+91``; ``91`` becomes ``+91``; anything else is refused."""
     digits = raw[1:] if raw.startswith("+") else raw
     if not (1 <= len(digits) <= 3 and _digits(digits)):
-        raise InvalidPhone(
+        raise InvalidField(
             "countryCode", f"country code {raw!r} must be '+' followed by 1 to 3 digits"
         )
     return "+" + digits
 
 
 def normalise(number: str, country_code: str, extension: str = "") -> Phone:
-    """Check a request's phone fields and build the stored phone with its number key."""
+    """Check a request's phone fields and build the stored phone with its number key.
+
+    ``InvalidField`` names the bad field inside ``cellPhone`` (``phoneNumber``, ``countryCode``).
+    """
     code = normalise_country_code(country_code)
     if not _digits(number):
-        raise InvalidPhone("phoneNumber", f"phone number {number!r} must be digits only")
+        raise InvalidField("phoneNumber", f"phone number {number!r} must be digits only")
     total = len(code) - 1 + len(number)
     if not E164_MIN_DIGITS <= total <= E164_MAX_DIGITS:
-        raise InvalidPhone(
+        raise InvalidField(
             "phoneNumber",
             f"phone number {code}{number} has {total} digits with its country code; "
             f"E.164 allows {E164_MIN_DIGITS} to {E164_MAX_DIGITS}",

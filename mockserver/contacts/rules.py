@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from mockserver.contacts.phone import InvalidPhone, Phone, normalise
+from mockserver.contacts.model import InvalidField
+from mockserver.contacts.phone import Phone, normalise
 
 # What a save does with rejected rows: leave them out (200), or refuse the whole request (400).
 SKIP = "skip"
@@ -26,13 +27,6 @@ NOT_FOUND = "NOT_FOUND"
 
 # items -> {index: (field path, message)} of each non-conforming item's first violation
 SchemaCheck = Callable[[list[Any]], "dict[int, tuple[str, str]]"]
-
-
-class InvalidItem(ValueError):
-    def __init__(self, field: str, msg: str) -> None:
-        super().__init__(msg)
-        self.field = field
-        self.msg = msg
 
 
 class Candidate(NamedTuple):
@@ -74,27 +68,20 @@ class ItemRules:
     def __init__(self, schema_check: SchemaCheck) -> None:
         self._schema_check = schema_check
 
-    def candidate(self, row: int, item: Any) -> Candidate:
-        """The item as a candidate for saving, or ``InvalidItem`` naming the first bad field."""
-        [(_, outcome)] = self.candidates([(row, item)])
-        if isinstance(outcome, InvalidItem):
-            raise outcome
-        return outcome
-
     def candidates(
         self, numbered: list[tuple[int, Any]]
-    ) -> list[tuple[int, Candidate | InvalidItem]]:
-        """Each (row, item) as a candidate, or the ``InvalidItem`` that refuses it, in order."""
+    ) -> list[tuple[int, Candidate | InvalidField]]:
+        """Each (row, item) as a candidate, or the ``InvalidField`` that refuses it, in order."""
         bad = self._schema_check([item for _, item in numbered])
-        results: list[tuple[int, Candidate | InvalidItem]] = []
+        results: list[tuple[int, Candidate | InvalidField]] = []
         for index, (row, item) in enumerate(numbered):
             error = bad.get(index)
             if error is not None:
-                results.append((row, InvalidItem(*error)))
+                results.append((row, InvalidField(*error)))
                 continue
             try:
                 phone = self.phone(item["cellPhone"])
-            except InvalidItem as exc:
+            except InvalidField as exc:
                 results.append((row, exc))
                 continue
             results.append(
@@ -115,5 +102,5 @@ class ItemRules:
                 cell_phone["countryCode"],
                 cell_phone.get("extension", ""),
             )
-        except InvalidPhone as exc:
-            raise InvalidItem("cellPhone." + exc.field, exc.msg) from None
+        except InvalidField as exc:
+            raise InvalidField("cellPhone." + exc.field, exc.msg) from None

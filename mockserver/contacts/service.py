@@ -1,8 +1,11 @@
-"""One function per operation. The duplicate-number rule lives here and nowhere else.
+"""One function per operation, and the service's half of the duplicate-number rule.
 
 Within a namespace at most one ACTIVE contact holds a number key. Every save — import, create,
 update, bulk update, seed — asks the store who holds the numbers it is about to use, inside the
-same write transaction that then stores the result; the store's unique index is the backstop.
+same write transaction that then stores the result, and refuses the taken ones with a reason
+(the per-row report, 409). The store's half (``ports.py``): the transaction is serialised per
+namespace, a unique index refuses a second holder (``NumberTaken``) and, when a holder of a
+legacy-duplicated number leaves it, promotes the next holder so the number keeps blocking.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from mockserver.contacts.model import (
     INACTIVE,
     Caller,
     Contact,
+    InvalidField,
     Namespace,
     new_ids,
     now_iso,
     org_id_for,
 )
 from mockserver.contacts.phone import Phone
+from mockserver.contacts.ports import ContactsStore, ContactsTransaction, NumberTaken
 from mockserver.contacts.rules import (
     DUPLICATE_EXISTING,
     DUPLICATE_IN_FILE,
@@ -33,12 +38,10 @@ from mockserver.contacts.rules import (
     REJECT,
     SKIP,
     Candidate,
-    InvalidItem,
     ItemRules,
     Rejection,
 )
 from mockserver.errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationError
-from mockserver.store.base import NumberTaken, Store, Transaction
 
 PHONE_FIELD = "cellPhone.phoneNumber"
 # Stores take a 64-bit OFFSET; a larger skip (valid per the spec) pages past the end all the same.
@@ -90,7 +93,7 @@ class RowsRejected(ValidationError):
 
 
 class ContactsService:
-    def __init__(self, store: Store, rules: ItemRules) -> None:
+    def __init__(self, store: ContactsStore, rules: ItemRules) -> None:
         self.store = store
         self.rules = rules
 
@@ -188,7 +191,7 @@ class ContactsService:
         rejected: list[Rejection] = []
         first_row: dict[str, int] = {}
         for row, outcome in self.rules.candidates(list(numbered_items)):
-            if isinstance(outcome, InvalidItem):
+            if isinstance(outcome, InvalidField):
                 rejected.append(
                     Rejection(
                         row=row,
@@ -280,7 +283,7 @@ class ContactsService:
 
     def _apply_patch(
         self,
-        tx: Transaction,
+        tx: ContactsTransaction,
         ns: Namespace,
         caller: Caller,
         contact_id: str,
@@ -290,7 +293,7 @@ class ContactsService:
         """Change one contact; a new number must not be held by another ACTIVE contact."""
         try:
             phone = self._patch_phone(patch)
-        except InvalidItem as exc:
+        except InvalidField as exc:
             raise _refusal(ValidationError, INVALID_FIELD, f"{exc.field}: {exc.msg}") from None
         current = tx.get_active(ns, contact_id)
         if current is None:

@@ -13,15 +13,14 @@ import ipaddress
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 
 from mockserver import __version__
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.contacts.service import SaveOutcome
 from mockserver.control import apps as app_admin
 from mockserver.control.export import contacts_csv
-from mockserver.control.faults import EVERY_OPERATION, Fault
-from mockserver.control.schema import ControlValidator, control_spec
+from mockserver.control.schema import ControlValidator
 from mockserver.errors import (
     ApiError,
     Forbidden,
@@ -30,9 +29,12 @@ from mockserver.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
+from mockserver.faults import EVERY_OPERATION, Fault
+from mockserver.mock import current_mock
+from mockserver.responses import json_response
 from mockserver.settings import RateLimit
-from mockserver.spec import spec_dict
-from mockserver.store import redacted
+from mockserver.spec import CONTROL, VENDOR
+from mockserver.store.base import JournalFilter, display_url
 
 PREFIX = "/__mock__"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -61,7 +63,7 @@ class VerificationFailed(ApiError):
 
 @control.record_once
 def _setup(state: Any) -> None:
-    state.app.extensions["kore_mock_control"] = _validator()
+    _validator()  # read the control document at start-up, not on the first call
 
 
 @functools.cache
@@ -69,19 +71,13 @@ def _validator() -> ControlValidator:
     return ControlValidator()  # the document is read once per process
 
 
-def _mock() -> Any:
-    return current_app.extensions["kore_mock"]
-
-
 def _reply(body: Any, status: int = 200) -> Response:
-    from mockserver.app import json_response
-
     return json_response(body, status)
 
 
 @control.before_request
 def _only_admins() -> None:
-    token = _mock().settings.admin_token
+    token = current_mock().settings.admin_token
     if token:
         if request.endpoint in _CONSOLE_ENDPOINTS:
             return  # the page holds no data; it asks for the token and sends it on every call
@@ -111,8 +107,7 @@ def is_loopback(address: str) -> bool:
 def _validate() -> None:
     if request.endpoint == "control.static" or request.method == "OPTIONS":
         return  # static files; Flask answers OPTIONS with the allowed methods
-    validator: ControlValidator = current_app.extensions["kore_mock_control"]
-    g.valid = validator.validate(request, body=request.mimetype not in _FILE_TYPES)
+    g.valid = _validator().validate(request, body=request.mimetype not in _FILE_TYPES)
 
 
 def _query(name: str, default: Any = None) -> Any:
@@ -128,8 +123,8 @@ def _body() -> dict[str, Any]:
 
 @control.get("/health")
 def health() -> Response:
-    mock = _mock()
-    return _reply({"status": "ok", "version": __version__, "store": redacted(mock.store.url)})
+    mock = current_mock()
+    return _reply({"status": "ok", "version": __version__, "store": display_url(mock.store.url)})
 
 
 @control.get("/version")
@@ -137,8 +132,8 @@ def version() -> Response:
     return _reply(
         {
             "version": __version__,
-            "vendorContract": spec_dict()["info"]["version"],
-            "controlContract": control_spec()["info"]["version"],
+            "vendorContract": VENDOR.version,
+            "controlContract": CONTROL.version,
         }
     )
 
@@ -153,7 +148,7 @@ def console() -> Response:
 
 @control.post("/reset")
 def reset() -> Response:
-    mock = _mock()
+    mock = current_mock()
     body = _body()
     if "accountId" in body:
         ns = Namespace(body["accountId"].lower(), body["streamId"])
@@ -164,14 +159,14 @@ def reset() -> Response:
 
 @control.get("/namespaces")
 def namespaces() -> Response:
-    return _reply({"namespaces": _mock().store.namespaces()})
+    return _reply({"namespaces": current_mock().store.namespaces()})
 
 
 @control.get("/namespaces/<accountId>/<streamId>/contacts")
 def browse_contacts(accountId: str, streamId: str) -> Response:
     status = _query("status", "ACTIVE")
     skip, limit = _query("skip", 0), _query("limit", 25)
-    contacts, total = _mock().store.find_contacts(
+    contacts, total = current_mock().store.find_contacts(
         Namespace(accountId.lower(), streamId),
         text=_query("q", "").strip(),
         status=None if status == "ALL" else status,
@@ -185,7 +180,7 @@ def browse_contacts(accountId: str, streamId: str) -> Response:
 
 @control.post("/namespaces/<accountId>/<streamId>/seed")
 def seed_contacts(accountId: str, streamId: str) -> Response:
-    mock = _mock()
+    mock = current_mock()
     ns = Namespace(accountId.lower(), streamId)
     legacy = bool(_query("legacyDuplicates", False))
     max_rows = mock.settings.limits.max_import_rows
@@ -233,7 +228,7 @@ def _seed_result(outcome: SaveOutcome, legacy: bool) -> dict[str, Any]:
 @control.get("/namespaces/<accountId>/<streamId>/export")
 def export_contacts(accountId: str, streamId: str) -> Response:
     ns = Namespace(accountId.lower(), streamId)
-    with _mock().store.read() as tx:
+    with current_mock().store.read() as tx:
         contacts = list(tx.active(ns))
     if _query("format", "json") == "json":
         return _reply([c.to_wire() for c in contacts])
@@ -250,24 +245,24 @@ def export_contacts(accountId: str, streamId: str) -> Response:
 @control.get("/apps")
 def list_apps() -> Response:
     with_secret = bool(_query("secrets", False))
-    apps = _mock().runtime.apps()
+    apps = current_mock().runtime.apps()
     return _reply({"apps": [a.to_dict(with_secret=with_secret) for a in apps]})
 
 
 @control.post("/apps")
 def add_app() -> Response:
-    app = app_admin.add_app(_mock().runtime, _body())
+    app = app_admin.add_app(current_mock().runtime, _body())
     return _reply(app.to_dict(with_secret=True), 201)
 
 
 @control.delete("/apps/<clientId>")
 def remove_app(clientId: str) -> Response:
-    return _reply(app_admin.remove_app(_mock().runtime, clientId).to_dict())
+    return _reply(app_admin.remove_app(current_mock().runtime, clientId).to_dict())
 
 
 @control.post("/apps/<clientId>/rotate-secret")
 def rotate_secret(clientId: str) -> Response:
-    app = app_admin.rotate_secret(_mock().runtime, clientId, _body().get("clientSecret"))
+    app = app_admin.rotate_secret(current_mock().runtime, clientId, _body().get("clientSecret"))
     return _reply(app.to_dict(with_secret=True))
 
 
@@ -281,7 +276,7 @@ def get_settings() -> Response:
 
 @control.patch("/settings")
 def update_settings() -> Response:
-    runtime = _mock().runtime
+    runtime = current_mock().runtime
     body = _body()
     if "importPolicy" in body:
         runtime.set_import_policy(body["importPolicy"])
@@ -298,7 +293,7 @@ def update_settings() -> Response:
 
 
 def _settings() -> dict[str, Any]:
-    mock = _mock()
+    mock = current_mock()
     limit = mock.runtime.rate_limit()
     return {
         "importPolicy": mock.runtime.import_policy(),
@@ -313,19 +308,21 @@ def _settings() -> dict[str, Any]:
 
 @control.get("/journal")
 def journal() -> Response:
-    entries = _mock().store.journal_query(**_journal_filter(g.valid.query), limit=_query("limit"))
+    entries = current_mock().store.journal_query(
+        _journal_filter(g.valid.query), limit=_query("limit")
+    )
     return _reply({"entries": entries})
 
 
 @control.delete("/journal")
 def clear_journal() -> Response:
-    _mock().store.journal_clear()
+    current_mock().store.journal_clear()
     return _reply({"cleared": True})
 
 
 @control.get("/journal/<int:entryId>")
 def journal_entry(entryId: int) -> Response:
-    entry = _mock().store.journal_get(entryId)
+    entry = current_mock().store.journal_get(entryId)
     if entry is None:
         raise NotFound(f"No journal entry {entryId}")
     return _reply(entry)
@@ -334,7 +331,7 @@ def journal_entry(entryId: int) -> Response:
 @control.post("/journal/verify")
 def verify_journal() -> Response:
     body = _body()
-    count = _mock().store.journal_count(**_journal_filter(body))
+    count = current_mock().store.journal_count(_journal_filter(body))
     expectation, met = _expectation(body, count)
     if not met:
         msg = f"Expected {expectation} matching request(s), found {count}"
@@ -345,13 +342,13 @@ def verify_journal() -> Response:
     return _reply(reply)
 
 
-def _journal_filter(values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "operation": values.get("operation"),
-        "status": values.get("status"),
-        "since": _instant(values.get("since"), "since"),
-        "until": _instant(values.get("until"), "until"),
-    }
+def _journal_filter(values: dict[str, Any]) -> JournalFilter:
+    return JournalFilter(
+        operation=values.get("operation"),
+        status=values.get("status"),
+        since=_instant(values.get("since"), "since"),
+        until=_instant(values.get("until"), "until"),
+    )
 
 
 def _instant(value: str | None, name: str) -> str | None:
@@ -389,19 +386,19 @@ def _expectation(body: dict[str, Any], count: int) -> tuple[str, bool]:
 
 @control.get("/faults")
 def list_faults() -> Response:
-    return _reply({"faults": _mock().runtime.faults()})
+    return _reply({"faults": current_mock().runtime.faults()})
 
 
 @control.delete("/faults")
 def clear_faults() -> Response:
-    _mock().runtime.change_faults(lambda faults: {})
+    current_mock().runtime.change_faults(lambda faults: {})
     return _reply({"faults": {}})
 
 
 @control.put("/faults/<operation>")
 def set_fault(operation: str) -> Response:
     fault = Fault.from_wire(_body())
-    _mock().runtime.change_faults(lambda faults: {**faults, operation: fault.to_wire()})
+    current_mock().runtime.change_faults(lambda faults: {**faults, operation: fault.to_wire()})
     return _reply(fault.to_wire())
 
 
@@ -414,7 +411,7 @@ def clear_fault(operation: str) -> Response:
             raise NotFound(f"No fault is set for {what}")
         return {op: fault for op, fault in faults.items() if op != operation}
 
-    return _reply({"faults": _mock().runtime.change_faults(without)})
+    return _reply({"faults": current_mock().runtime.change_faults(without)})
 
 
 def _ns(ns: Namespace) -> dict[str, str]:

@@ -6,12 +6,8 @@ control plane is called a few times per test and keeps the reference implementat
 
 from __future__ import annotations
 
-import functools
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-import yaml
 from flask import Request
 from openapi_core import OpenAPI
 from openapi_core.contrib.flask import FlaskOpenAPIRequest
@@ -26,30 +22,16 @@ from openapi_core.validation.request.exceptions import (
 )
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
-from mockserver.errors import ApiError, UnsupportedMediaType, ValidationError
-from mockserver.validation import MAX_DETAIL_CHARS, MAX_MESSAGE_CHARS, ValidRequest
-
-CONTROL_SPEC_FILE = "control-openapi.yaml"
-
-
-def control_spec_path() -> Path:
-    return Path(str(resources.files("mockserver.control").joinpath(CONTROL_SPEC_FILE)))
-
-
-@functools.cache
-def control_spec() -> dict[str, Any]:
-    with control_spec_path().open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
-
-
-def control_operations() -> list[tuple[str, str, str]]:
-    """(path, HTTP method, operationId) for every operation of the control document."""
-    return [
-        (path, method.upper(), operation["operationId"])
-        for path, item in control_spec()["paths"].items()
-        for method, operation in item.items()
-        if isinstance(operation, dict) and "operationId" in operation
-    ]
+from mockserver.errors import (
+    MAX_DETAIL_CHARS,
+    MAX_MESSAGE_CHARS,
+    ApiError,
+    UnsupportedMediaType,
+    ValidationError,
+    clip,
+)
+from mockserver.spec import CONTROL
+from mockserver.validation import ValidRequest
 
 
 class _Request(FlaskOpenAPIRequest):
@@ -57,7 +39,7 @@ class _Request(FlaskOpenAPIRequest):
 
     @property
     def host_url(self) -> str:
-        return control_spec()["servers"][0]["url"]
+        return CONTROL.document["servers"][0]["url"]
 
     @property
     def method(self) -> str:
@@ -67,7 +49,8 @@ class _Request(FlaskOpenAPIRequest):
 
 class ControlValidator:
     def __init__(self) -> None:
-        spec = OpenAPI.from_file_path(str(control_spec_path())).spec
+        # the document as spec.py parsed it; its $refs into openapi.yaml resolve from its path
+        spec = OpenAPI.from_dict(CONTROL.document, base_uri=CONTROL.path.as_uri()).spec
         self._full = V31RequestUnmarshaller(spec)
         self._parameters = V31RequestParametersUnmarshaller(spec)
 
@@ -97,9 +80,7 @@ def _as_api_error(errors: list[Exception]) -> ApiError:
                 f"Content type {media.mimetype!r} is not supported here; use "
                 + " or ".join(repr(a) for a in media.availableMimetypes)
             )
-    messages = "; ".join(_describe(e) for e in errors)
-    if len(messages) > MAX_MESSAGE_CHARS:
-        messages = messages[: MAX_MESSAGE_CHARS - 3] + "..."
+    messages = clip("; ".join(_describe(e) for e in errors), MAX_MESSAGE_CHARS)
     return ValidationError("Validation errors/ Invalid arguments: " + messages)
 
 
@@ -132,6 +113,5 @@ def _schema_error(error: Any) -> str:
     message = error.message
     if error.validator == "not" and set(error.validator_value) == {"pattern"}:
         message = f"{error.instance!r} must not match {error.validator_value['pattern']!r}"
-    if len(message) > MAX_DETAIL_CHARS:  # jsonschema quotes the whole instance
-        message = message[: MAX_DETAIL_CHARS - 3] + "..."
+    message = clip(message, MAX_DETAIL_CHARS)  # jsonschema quotes the whole instance
     return f"{path.lstrip('.') or 'value'}: {message}"

@@ -1,12 +1,8 @@
-"""Persistence behind one small interface (``base.Store``)."""
+"""Persistence behind one small interface (``base.Store``): SQLite (default) or PostgreSQL."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from mockserver.store.base import Store, StoreUnavailable
-
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+from mockserver.store.base import POSTGRES_SCHEMES, Store, StoreUnavailable
 
 
 def open_store(url: str) -> Store:
@@ -25,18 +21,3 @@ def open_store(url: str) -> Store:
     if url.startswith("sqlite:///"):
         url = url[len("sqlite:///") :]
     return SqliteStore(url)
-
-
-def redacted(url: str) -> str:
-    """The store URL without a password, for banners, health answers and error messages."""
-    if not url.startswith(POSTGRES_SCHEMES):
-        return url
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        userinfo, _, host = netloc.rpartition("@")
-        netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    query = urlencode(
-        [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)], safe="/"
-    )
-    return urlunsplit(parts._replace(netloc=netloc, query=query))

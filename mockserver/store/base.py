@@ -1,73 +1,98 @@
-"""The store interface: transactions over contacts, plus the journal and shared run-time state.
+"""The store interface: the domain's port (``contacts.ports``) plus the journal and the shared
+run-time state, and what every backend shares (the contacts columns, the legacy-holder
+promotion, the journal filter, how a store URL is shown).
 
-Contracts every backend keeps:
-- ``write(ns)`` is one transaction, serialised against every other write of the namespace
-  (across threads, processes and machines sharing the store); leaving the block by an exception
-  rolls it back.
-- A unique index allows at most one ACTIVE contact per (namespace, number key, dup slot); normal
-  saves use slot 0, so a second ACTIVE holder of a number is impossible. Legacy duplicates
-  (seeded on purpose) take slots 1, 2, ...; when the slot-0 holder leaves the number, another
-  holder is promoted to slot 0, so a number held by anyone always blocks new saves.
+The contract of contacts storage — one transaction per namespace write, the unique index and
+the dup slots of legacy duplicates — is stated in ``mockserver.contacts.ports``.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mockserver.contacts.model import Contact, Namespace
+from mockserver.contacts.ports import ContactsStore
 
 SCHEMA_VERSION = 2
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+# The contacts table's columns, in ``Contact``'s field order: a row maps to a Contact for free.
+COLUMNS = (
+    "id",
+    "account_id",
+    "stream_id",
+    "status",
+    "first_name",
+    "last_name",
+    "salutation",
+    "phone_number",
+    "country_code",
+    "extension",
+    "org_id",
+    "created_by",
+    "created_by_aid",
+    "updated_by",
+    "updated_by_aid",
+    "created_at",
+    "updated_at",
+)
+assert Contact._fields == COLUMNS, "Contact must list the contacts columns in order"
 
 
-class NumberTaken(Exception):
-    """The unique index refused a second ACTIVE holder of a number."""
+def promote_sql(mark: str) -> str:
+    """The store's half of the rule when a holder leaves a number: if no ACTIVE contact holds it
+    at slot 0 any more, the remaining holder with the lowest slot moves to slot 0.
 
-    def __init__(self, number_key: str | None = None) -> None:
-        super().__init__(number_key)
-        self.number_key = number_key
+    ``mark`` is the driver's placeholder (``?`` or ``%s``); the parameters are (account id,
+    stream id, number key), twice.
+    """
+    holds = (
+        f"account_id = {mark} AND stream_id = {mark} AND phone_number = {mark}"
+        " AND status = 'ACTIVE'"
+    )
+    return (
+        "UPDATE contacts SET dup_slot = 0 WHERE seq = ("
+        f" SELECT seq FROM contacts WHERE {holds} ORDER BY dup_slot LIMIT 1)"
+        f" AND NOT EXISTS (SELECT 1 FROM contacts WHERE {holds} AND dup_slot = 0)"
+    )
+
+
+@dataclass(frozen=True)
+class JournalFilter:
+    """Which journal entries a query or a verify call means; None matches everything."""
+
+    operation: str | None = None
+    status: int | None = None
+    since: str | None = None  # ISO-8601 instants in the journal's own form (UTC, ms, Z)
+    until: str | None = None
+
+    def conditions(self) -> list[tuple[str, str, Any]]:
+        """(column, operator, value) of every filter that is set."""
+        return [
+            (column, operator, value)
+            for column, operator, value in (
+                ("operation", "=", self.operation),
+                ("status", "=", self.status),
+                ("at", ">=", self.since),
+                ("at", "<=", self.until),
+            )
+            if value is not None
+        ]
+
+
+EVERY_ENTRY = JournalFilter()
 
 
 class StoreUnavailable(RuntimeError):
     """The store cannot be opened (unreachable server, bad URL, schema newer than this code)."""
 
 
-class Transaction(ABC):
-    @abstractmethod
-    def holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
-        """Number key -> id of the ACTIVE contact holding it, for the keys that are held."""
-
-    @abstractmethod
-    def insert(self, contacts: Sequence[Contact], *, legacy: bool = False) -> None:
-        """Store new ACTIVE contacts; ``legacy`` gives held numbers a further dup slot."""
-
-    @abstractmethod
-    def get_active(self, ns: Namespace, contact_id: str) -> Contact | None: ...
-
-    @abstractmethod
-    def update(self, contact: Contact, *, previous: Contact) -> None:
-        """Store a changed contact (new fields, new number, or INACTIVE)."""
-
-    @abstractmethod
-    def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
-        """ACTIVE contacts oldest first, and how many there are in all."""
-
-    @abstractmethod
-    def active(self, ns: Namespace) -> Iterator[Contact]:
-        """Every ACTIVE contact of the namespace, oldest first."""
-
-
-class Store(ABC):
+class Store(ContactsStore):
     url: str
-
-    @abstractmethod
-    def write(self, ns: Namespace) -> AbstractContextManager[Transaction]: ...
-
-    @abstractmethod
-    def read(self) -> AbstractContextManager[Transaction]:
-        """A read-only transaction: one consistent snapshot."""
 
     # -- shared state for the control plane ----------------------------------------------
 
@@ -85,13 +110,7 @@ class Store(ABC):
 
     @abstractmethod
     def journal_query(
-        self,
-        *,
-        operation: str | None = None,
-        status: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        limit: int = 100,
+        self, where: JournalFilter = EVERY_ENTRY, *, limit: int = 100
     ) -> list[dict[str, Any]]:
         """Newest first."""
 
@@ -102,15 +121,8 @@ class Store(ABC):
     def journal_clear(self) -> None: ...
 
     @abstractmethod
-    def journal_count(
-        self,
-        *,
-        operation: str | None = None,
-        status: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-    ) -> int:
-        """How many journal entries match (the filters of ``journal_query``)."""
+    def journal_count(self, where: JournalFilter = EVERY_ENTRY) -> int:
+        """How many journal entries match."""
 
     @abstractmethod
     def find_contacts(
@@ -147,3 +159,18 @@ class Store(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+
+def display_url(url: str) -> str:
+    """The store URL without a password, for banners, health answers and error messages."""
+    if not url.startswith(POSTGRES_SCHEMES):
+        return url
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    query = urlencode(
+        [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)], safe="/"
+    )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))

@@ -27,9 +27,17 @@ from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool
 
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
-from mockserver.store import redacted
-from mockserver.store.base import SCHEMA_VERSION, NumberTaken, Store, StoreUnavailable, Transaction
-from mockserver.store.sqlite import COLUMNS
+from mockserver.contacts.ports import ContactsTransaction, NumberTaken
+from mockserver.store.base import (
+    COLUMNS,
+    EVERY_ENTRY,
+    SCHEMA_VERSION,
+    JournalFilter,
+    Store,
+    StoreUnavailable,
+    display_url,
+    promote_sql,
+)
 
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 8  # a gthread worker serves 4 requests at once; each uses one connection at a time
@@ -54,6 +62,7 @@ _UPDATE = (
     + ", dup_slot = %s WHERE id = %s"
 )
 _NS = "account_id = %s AND stream_id = %s"
+_PROMOTE = promote_sql("%s")
 _TAKEN_KEY = re.compile(r"=\(.*, (\+\d+), \d+\) already exists")
 
 # Index i holds the statements that bring a store at version i to version i + 1.
@@ -117,7 +126,7 @@ def _lock_namespace(conn: psycopg.Connection, ns: Namespace) -> None:
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (namespace_lock_key(ns),))
 
 
-class PostgresTransaction(Transaction):
+class PostgresTransaction(ContactsTransaction):
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
 
@@ -193,14 +202,7 @@ class PostgresTransaction(Transaction):
 
     def _promote(self, ns: Namespace, key: str) -> None:
         """Keep a held number blocking: give slot 0 to a remaining legacy holder."""
-        self.conn.execute(
-            "UPDATE contacts SET dup_slot = 0 WHERE seq = ("
-            " SELECT seq FROM contacts WHERE " + _NS + " AND phone_number = %s"
-            " AND status = 'ACTIVE' ORDER BY dup_slot LIMIT 1)"
-            " AND NOT EXISTS (SELECT 1 FROM contacts WHERE " + _NS + " AND phone_number = %s"
-            " AND status = 'ACTIVE' AND dup_slot = 0)",
-            (*ns, key, *ns, key),
-        )
+        self.conn.execute(_PROMOTE, (*ns, key, *ns, key))
 
     def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
         where = " WHERE " + _NS + " AND status = 'ACTIVE'"
@@ -228,7 +230,7 @@ def _taken_key(exc: errors.UniqueViolation) -> str | None:
 class PostgresStore(Store):
     def __init__(self, url: str) -> None:
         self._conninfo = url
-        self.url = redacted(url)
+        self.url = display_url(url)
         self._lock = threading.Lock()
         self._pool: ConnectionPool | None = None
         self._pool_pid = 0
@@ -275,13 +277,13 @@ class PostgresStore(Store):
             yield conn
 
     @contextmanager
-    def write(self, ns: Namespace) -> Iterator[Transaction]:
+    def write(self, ns: Namespace) -> Iterator[ContactsTransaction]:
         with self._transaction() as conn:
             _lock_namespace(conn, ns)
             yield PostgresTransaction(conn)
 
     @contextmanager
-    def read(self) -> Iterator[Transaction]:
+    def read(self) -> Iterator[ContactsTransaction]:
         with self._transaction() as conn:
             yield PostgresTransaction(conn)
 
@@ -318,32 +320,19 @@ class PostgresStore(Store):
         return entry_id
 
     def journal_query(
-        self,
-        *,
-        operation: str | None = None,
-        status: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        limit: int = 100,
+        self, where: JournalFilter = EVERY_ENTRY, *, limit: int = 100
     ) -> list[dict[str, Any]]:
-        where, params = _journal_where(operation, status, since, until)
-        query = sql.SQL("SELECT id, entry FROM journal{} ORDER BY id DESC LIMIT %s").format(where)
+        clauses, params = _journal_where(where)
+        query = sql.SQL("SELECT id, entry FROM journal{} ORDER BY id DESC LIMIT %s").format(clauses)
         with self._transaction() as conn:
             rows = conn.execute(query, (*params, limit)).fetchall()
         return [{"id": i, **e} for i, e in rows]
 
-    def journal_count(
-        self,
-        *,
-        operation: str | None = None,
-        status: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-    ) -> int:
-        where, params = _journal_where(operation, status, since, until)
+    def journal_count(self, where: JournalFilter = EVERY_ENTRY) -> int:
+        clauses, params = _journal_where(where)
         with self._transaction() as conn:
             (count,) = conn.execute(
-                sql.SQL("SELECT COUNT(*) FROM journal{}").format(where), params
+                sql.SQL("SELECT COUNT(*) FROM journal{}").format(clauses), params
             ).fetchone()
         return count
 
@@ -434,22 +423,15 @@ def _write_state(conn: psycopg.Connection, key: str, value: Any) -> None:
         )
 
 
-def _journal_where(
-    operation: str | None, status: int | None, since: str | None, until: str | None
-) -> tuple[sql.Composable, list[Any]]:
-    clauses: list[sql.Composable] = []
-    params: list[Any] = []
-    for column, operator, value in (
-        ("operation", "=", operation),
-        ("status", "=", status),
-        ("at", ">=", since),
-        ("at", "<=", until),
-    ):
-        if value is not None:
-            clauses.append(sql.SQL("{} " + operator + " %s").format(sql.Identifier(column)))
-            params.append(value)
-    where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("")
-    return where, params
+def _journal_where(where: JournalFilter) -> tuple[sql.Composable, list[Any]]:
+    conditions = where.conditions()
+    if not conditions:
+        return sql.SQL(""), []
+    clauses = sql.SQL(" AND ").join(
+        sql.SQL("{} " + operator + " %s").format(sql.Identifier(column))
+        for column, operator, _ in conditions
+    )
+    return sql.SQL(" WHERE ") + clauses, [value for _, _, value in conditions]
 
 
 def _contains(text: str) -> str:

@@ -20,33 +20,17 @@ from typing import Any
 import orjson
 
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
+from mockserver.contacts.ports import ContactsTransaction, NumberTaken
 from mockserver.store.base import (
+    COLUMNS,
+    EVERY_ENTRY,
     SCHEMA_VERSION,
-    NumberTaken,
+    JournalFilter,
     Store,
     StoreUnavailable,
-    Transaction,
+    promote_sql,
 )
 
-COLUMNS = (
-    "id",
-    "account_id",
-    "stream_id",
-    "status",
-    "first_name",
-    "last_name",
-    "salutation",
-    "phone_number",
-    "country_code",
-    "extension",
-    "org_id",
-    "created_by",
-    "created_by_aid",
-    "updated_by",
-    "updated_by_aid",
-    "created_at",
-    "updated_at",
-)
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
 _INSERT = (
     "INSERT INTO contacts ("
@@ -62,6 +46,7 @@ _INSERT_SLOT_0 = (
     + ", ".join("?" * len(COLUMNS))
     + ")"
 )
+_PROMOTE = promote_sql("?")
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's lock
 
 # Index i holds the statements that bring a store at version i to version i + 1.
@@ -112,14 +97,13 @@ MIGRATIONS: list[list[str]] = [
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
-assert Contact._fields == COLUMNS, "Contact must list the contacts columns in order"
 
 
 def _contact(row: Sequence[Any]) -> Contact:
     return Contact(*row)
 
 
-class SqliteTransaction(Transaction):
+class SqliteTransaction(ContactsTransaction):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
@@ -187,14 +171,7 @@ class SqliteTransaction(Transaction):
 
     def _promote(self, ns: Namespace, key: str) -> None:
         """Keep a held number blocking: give slot 0 to a remaining legacy holder."""
-        self.conn.execute(
-            "UPDATE contacts SET dup_slot = 0 WHERE seq = ("
-            " SELECT seq FROM contacts WHERE account_id = ? AND stream_id = ?"
-            " AND phone_number = ? AND status = 'ACTIVE' ORDER BY dup_slot LIMIT 1)"
-            " AND NOT EXISTS (SELECT 1 FROM contacts WHERE account_id = ? AND stream_id = ?"
-            " AND phone_number = ? AND status = 'ACTIVE' AND dup_slot = 0)",
-            (*ns, key, *ns, key),
-        )
+        self.conn.execute(_PROMOTE, (*ns, key, *ns, key))
 
     def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
         where = " WHERE account_id = ? AND stream_id = ? AND status = 'ACTIVE'"
@@ -299,12 +276,12 @@ class SqliteStore(Store):
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
     @contextmanager
-    def write(self, ns: Namespace) -> Iterator[Transaction]:
+    def write(self, ns: Namespace) -> Iterator[ContactsTransaction]:
         with self._transaction("BEGIN IMMEDIATE") as conn:
             yield SqliteTransaction(conn)
 
     @contextmanager
-    def read(self) -> Iterator[Transaction]:
+    def read(self) -> Iterator[ContactsTransaction]:
         with self._transaction("BEGIN") as conn:  # one snapshot: a page agrees with its total
             yield SqliteTransaction(conn)
 
@@ -340,15 +317,9 @@ class SqliteStore(Store):
         return entry_id
 
     def journal_query(
-        self,
-        *,
-        operation: str | None = None,
-        status: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        limit: int = 100,
+        self, where: JournalFilter = EVERY_ENTRY, *, limit: int = 100
     ) -> list[dict[str, Any]]:
-        clauses, params = _journal_filter(operation, status, since, until)
+        clauses, params = _journal_where(where)
         with self._transaction("BEGIN") as conn:
             rows = conn.execute(
                 "SELECT id, entry FROM journal" + clauses + " ORDER BY id DESC LIMIT ?",
@@ -365,15 +336,8 @@ class SqliteStore(Store):
         with self._transaction("BEGIN IMMEDIATE") as conn:
             conn.execute("DELETE FROM journal")
 
-    def journal_count(
-        self,
-        *,
-        operation: str | None = None,
-        status: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-    ) -> int:
-        clauses, params = _journal_filter(operation, status, since, until)
+    def journal_count(self, where: JournalFilter = EVERY_ENTRY) -> int:
+        clauses, params = _journal_where(where)
         with self._connection() as conn:
             (count,) = conn.execute("SELECT COUNT(*) FROM journal" + clauses, params).fetchone()
         return count
@@ -469,21 +433,12 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _journal_filter(
-    operation: str | None, status: int | None, since: str | None, until: str | None
-) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for sql, value in (
-        ("operation = ?", operation),
-        ("status = ?", status),
-        ("at >= ?", since),
-        ("at <= ?", until),
-    ):
-        if value is not None:
-            clauses.append(sql)
-            params.append(value)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+def _journal_where(where: JournalFilter) -> tuple[str, list[Any]]:
+    conditions = where.conditions()
+    if not conditions:
+        return "", []
+    clauses = " AND ".join(f"{column} {operator} ?" for column, operator, _ in conditions)
+    return " WHERE " + clauses, [value for _, _, value in conditions]
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from mockserver.app import create_app
+from mockserver.mock import mock_of
 from mockserver.settings import Limits, Settings
 from tests.conftest import TEST_APPS
 from tests.live import threaded_server
@@ -87,7 +88,7 @@ def live() -> Iterator[Live]:
         with threaded_server(app) as url:
             yield Live(url, app)
     finally:
-        app.extensions["kore_mock"].store.close()
+        mock_of(app).close()
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver.contacts.csv_rows import COLUMNS, CsvFileError, read_contacts
-from mockserver.contacts.phone import InvalidPhone, normalise
-from mockserver.contacts.rules import Candidate, InvalidItem, ItemRules
+from mockserver.contacts.model import InvalidField
+from mockserver.contacts.phone import normalise
+from mockserver.contacts.rules import Candidate, ItemRules
 from mockserver.spec import items_check
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -118,7 +119,7 @@ phone_text = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("+0
 def test_phone_normalisation_gives_an_e164_key_or_invalid_phone(number, country_code, extension):
     try:
         phone = normalise(number, country_code, extension)
-    except InvalidPhone as exc:
+    except InvalidField as exc:
         assert exc.field in ("phoneNumber", "countryCode") and exc.msg
         return
     assert E164.fullmatch(phone.number_key)
@@ -156,10 +157,10 @@ def almost_valid_items(draw: st.DrawFn) -> dict:
 
 
 def assert_candidate_or_invalid(item: object) -> None:
-    try:
-        candidate = RULES.candidate(1, item)
-    except InvalidItem as exc:
-        assert exc.field and exc.msg
+    [(row, candidate)] = RULES.candidates([(1, item)])
+    assert row == 1
+    if isinstance(candidate, InvalidField):
+        assert candidate.field and candidate.msg
         return
     assert isinstance(candidate, Candidate)
     assert E164.fullmatch(candidate.phone.number_key)

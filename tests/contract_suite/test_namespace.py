@@ -7,6 +7,7 @@ from contract_tests.namespace import Baseline, assert_numbers_distinct, clean_up
 from contract_tests.settings import SuiteSettings
 from contract_tests.target import open_target
 from mockserver.contacts.model import Caller, Namespace
+from mockserver.mock import mock_of
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def target():
 
 def behind_the_suites_back(target, *items, legacy=False):
     """Store contacts without going through the suite (someone else, or a lost answer)."""
-    service = target.mock.extensions["kore_mock"].service
+    service = mock_of(target.mock).service
     ns = Namespace(target.account_id, target.stream_id)
     return service.seed(ns, Caller.for_app("someone-else"), list(items), legacy_duplicates=legacy)
 

@@ -12,23 +12,23 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from mockserver.control.schema import control_operations, control_spec, control_spec_path
+from mockserver.spec import CONTROL
 from tests.conftest import ACCOUNT, STREAM
 from tests.spec_check import assert_envelope
 
-SERVER = control_spec()["servers"][0]["url"]
+SERVER = CONTROL.document["servers"][0]["url"]
 
 
 @cache
 def _openapi() -> OpenAPI:
-    return OpenAPI.from_file_path(str(control_spec_path()))
+    return OpenAPI.from_file_path(str(CONTROL.path))
 
 
 @cache
 def _templates() -> list[tuple[re.Pattern[str], str, str]]:
     found = [
         (re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$"), path, method)
-        for path, method, _ in control_operations()
+        for path, method, _ in CONTROL.operations()
     ]
     found.sort(key=lambda t: t[1].count("{"))  # literal segments first, as Flask routes them
     return found

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from mockserver.app import create_app
+from mockserver.mock import mock_of
 from tests.control.conftest import Control
 
 TOKEN = "an-admin-token-for-the-tests"
@@ -16,7 +17,7 @@ TOKEN = "an-admin-token-for-the-tests"
 def guarded(settings):
     app = create_app(replace(settings, admin_token=TOKEN))
     yield app
-    app.extensions["kore_mock"].store.close()
+    mock_of(app).close()
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1"])

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from mockserver.app import create_app
 from mockserver.cli import main
+from mockserver.mock import mock_of
 from tests.conftest import ACCOUNT, STREAM, csv_file, person
 from tests.live import call, free_port, threaded_server
 
@@ -128,4 +129,4 @@ def test_verbs_send_the_admin_token(settings):
             env = {"KORE_MOCK_ADMIN_TOKEN": "t0ken"}
             assert run("reset", "--url", url, env=env).exit_code == 0
     finally:
-        app.extensions["kore_mock"].store.close()
+        mock_of(app).close()

@@ -7,11 +7,11 @@ from importlib import resources
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from mockserver.control.schema import control_operations, control_spec_path
+from mockserver.spec import CONTROL
 
 
 def test_control_openapi_document_is_valid():
-    document, base_uri = read_from_filename(str(control_spec_path()))
+    document, base_uri = read_from_filename(str(CONTROL.path))
     validate(document, base_uri=base_uri)
     assert document["openapi"].startswith("3.1")
 
@@ -23,7 +23,7 @@ def test_every_control_route_is_described_and_every_operation_served(app):
         if rule.endpoint.startswith("control.") and rule.endpoint != "control.static"
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
-    described = {(path, method) for path, method, _ in control_operations()}
+    described = {(path, method) for path, method, _ in CONTROL.operations()}
     assert served == described
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.contacts.model import now_iso
+from mockserver.mock import mock_of
 from mockserver.settings import Settings
 from tests.conftest import TEST_APPS, Api, base, csv_file, person
 from tests.control.conftest import Control
@@ -115,7 +116,7 @@ def test_journal_stays_bounded_over_100000_requests(tmp_path):
     with a journal of 2,000: the row count stays at the bound and memory stops growing."""
     keep = 2000
     app = create_app(Settings(db=":memory:", apps=TEST_APPS, journal_size=keep))
-    store = app.extensions["kore_mock"].store
+    store = mock_of(app).store
     api = Api(app.test_client())
     try:
         for _ in range(300):

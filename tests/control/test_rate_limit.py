@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.control import faults
+from mockserver.api import hooks
 from mockserver.errors import RATE_LIMIT_MSG
+from mockserver.mock import mock_of
 from mockserver.settings import RateLimit
 from tests.conftest import OTHER_ACCOUNT_APP, base, person
 
@@ -15,7 +16,7 @@ MINUTE_START = 1_700_000_040.0  # a whole minute (divisible by 60)
 @pytest.fixture
 def clock(monkeypatch):
     now = [MINUTE_START + 10]
-    monkeypatch.setattr(faults, "wall_clock", lambda: now[0])
+    monkeypatch.setattr(hooks, "wall_clock", lambda: now[0])
     return now
 
 
@@ -76,7 +77,7 @@ def test_the_limit_of_the_settings_file_applies_from_the_start(settings, clock):
         api = Api(app.test_client())
         assert [api.list().status_code for _ in range(3)] == [200, 200, 429]
     finally:
-        app.extensions["kore_mock"].store.close()
+        mock_of(app).close()
 
 
 def test_control_plane_is_not_rate_limited(control, api, clock):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mockserver.app import create_app
+from mockserver.mock import mock_of
 from mockserver.settings import RateLimit, Settings
 from tests.conftest import TEST_APPS, Api, csv_file
 from tests.control.conftest import Control
@@ -68,4 +69,4 @@ def test_settings_and_faults_are_shared_by_every_process_on_the_store(tmp_path):
         assert response.status_code == 503
     finally:
         for app in (first, second):
-            app.extensions["kore_mock"].store.close()
+            mock_of(app).close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 
+from mockserver.store.base import JournalFilter
 from mockserver.store.sqlite import MIGRATIONS, SqliteStore
 
 
@@ -53,5 +54,5 @@ def test_a_store_of_schema_version_1_is_upgraded_in_place(tmp_path):
     conn.close()
     store = SqliteStore(str(path))
     assert store.counter_hit("rate:a", 1) == 1
-    assert store.journal_count(operation="x") == 1
+    assert store.journal_count(JournalFilter(operation="x")) == 1
     store.close()

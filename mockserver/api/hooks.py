@@ -1,0 +1,116 @@
+"""Before every vendor request: Kore's rate limit, then the operation's fault.
+
+``before_vendor_request`` is a before-request hook. For a request routed to a vendor operation
+it names the operation and namespace in the request's record, counts the call against the
+account's per-minute rate limit (429 with ``Retry-After`` and Kore's message when spent), then
+applies the operation's fault: a fixed or random delay, then either a dropped connection or an
+error status, each at its rate. The control plane (``/__mock__``) and unknown paths are never
+touched.
+
+Faults, the rate limit and its counters live in the store, so every worker process and every
+server on one database applies the same ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import math
+import random
+import socket
+import time
+from typing import Any
+
+from flask import Response, request
+
+from mockserver.contacts.model import Namespace
+from mockserver.errors import InjectedFault, RateLimited
+from mockserver.faults import Fault, fault_for
+from mockserver.journal import RequestRecord, current_record
+from mockserver.mock import Mock, current_mock
+from mockserver.spec import VENDOR
+
+RATE_WINDOW_SECONDS = 60
+DROPPED_STATUS = 0  # journal status of a request whose connection was closed on purpose
+_ACCOUNT_CHARS = frozenset("0123456789abcdef")
+
+_rng = random.Random()
+
+
+def wall_clock() -> float:
+    """Seconds since the epoch; rate-limit windows are whole minutes of it."""
+    return time.time()
+
+
+def before_vendor_request() -> Response | None:
+    """Flask before-request hook: rate limit, then the operation's fault."""
+    operation = request.endpoint
+    if operation not in VENDOR.operation_ids():
+        return None
+    record = current_record()
+    record.operation = operation
+    account = (request.headers.get("accountId") or "").strip().lower()
+    if len(account) == 24 and _ACCOUNT_CHARS.issuperset(account):
+        record.namespace = Namespace(account, (request.view_args or {}).get("streamId", ""))
+    mock = current_mock()
+    _count_against_rate_limit(mock, record)
+    fault = fault_for(mock.runtime.faults(), operation)
+    return None if fault is None else _inject(fault, record)
+
+
+def _count_against_rate_limit(mock: Mock, record: RequestRecord) -> None:
+    """Kore counts calls per account; a malformed accountId is left to validation (400)."""
+    limit = mock.runtime.rate_limit()
+    if not limit.enabled or record.namespace is None:
+        return
+    now = wall_clock()
+    window = int(now // RATE_WINDOW_SECONDS)
+    hits = mock.store.counter_hit(f"rate:{record.namespace.account_id}", window)
+    if hits > limit.per_minute:
+        retry_after = max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
+        record.met = {"rateLimited": True}
+        raise RateLimited(headers={"Retry-After": str(retry_after)})
+
+
+def _inject(fault: Fault, record: RequestRecord) -> Response | None:
+    applied: dict[str, Any] = {}
+    delay = fault.delay_ms(_rng)
+    if delay:
+        time.sleep(delay / 1000)
+        applied["latencyMs"] = delay
+    if fault.drop_connection and _rng.random() < fault.drop_rate:
+        record.met = {"fault": {**applied, "dropConnection": True}, "status": DROPPED_STATUS}
+        return _dropped_connection()
+    if fault.error_status is not None and _rng.random() < fault.error_rate:
+        record.met = {"fault": {**applied, "errorStatus": fault.error_status}}
+        raise InjectedFault(fault.error_status, fault.error_message)
+    if applied:
+        record.met = {"fault": applied}
+    return None
+
+
+class _DroppedBody:
+    """A response body that closes the client's socket and aborts instead of yielding bytes.
+
+    Servers send status and headers with the first body chunk, so nothing reaches the client.
+    gunicorn (``gunicorn.socket``) and werkzeug's server (``werkzeug.socket``) expose the socket:
+    it is shut down so the client sees the connection close. Both servers treat the EPIPE that
+    follows as a client that went away and close the connection quietly; a server without a
+    socket in the environ (a test client) lets the error reach the caller.
+    """
+
+    def __init__(self, environ: dict[str, Any]) -> None:
+        self.sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+
+    def __iter__(self) -> _DroppedBody:
+        return self
+
+    def __next__(self) -> bytes:
+        if isinstance(self.sock, socket.socket):
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+        raise BrokenPipeError(errno.EPIPE, "kore-mock fault: connection dropped on purpose")
+
+
+def _dropped_connection() -> Response:
+    return Response(_DroppedBody(request.environ), status=503, direct_passthrough=True)

@@ -1,0 +1,137 @@
+"""Each operationId of openapi.yaml bound to its path; its view runs the request's walk.
+
+``register`` adds one route per operation and the before-request hook (``hooks``: rate limit,
+faults). A view then goes: auth (401) -> JSON body size (413) -> validation against
+openapi.yaml (400/413/415) -> account/stream check (401) -> handler -> service -> store ->
+response. Every error on the way is an ``ApiError``, rendered once (``responses``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.routing import BaseConverter, Map
+
+from mockserver.api.handlers import HANDLERS, Call
+from mockserver.api.hooks import before_vendor_request
+from mockserver.auth import authorize
+from mockserver.contacts.model import Caller, Namespace
+from mockserver.errors import PayloadTooLarge, ValidationError
+from mockserver.journal import current_record
+from mockserver.memory import paused_gc
+from mockserver.mock import Mock
+from mockserver.responses import contacts_response, json_response
+from mockserver.settings import Limits
+from mockserver.spec import VENDOR, json_body_operations
+
+# operations that may carry thousands of rows: run without the cyclic GC (see memory.py)
+BULK_OPERATIONS = {"importContacts", "createContacts", "bulkUpdateContacts", "bulkDeleteContacts"}
+
+
+def register(app: Flask, mock: Mock) -> None:
+    """The vendor API on ``app``: its routes and the hook that runs before each of them."""
+    app.url_map.converters["segment"] = _Segment
+    found = VENDOR.operations()
+    paths = [path for path, _, _ in found]
+    for path, method, operation_id in found:
+        app.add_url_rule(
+            _rule(path, paths),
+            endpoint=operation_id,
+            view_func=_view(mock, operation_id),
+            methods=[method],
+        )
+    app.before_request(before_vendor_request)
+
+
+class _Segment(BaseConverter):
+    """A path parameter that never takes a literal segment of a sibling path.
+
+    OpenAPI matches concrete paths before templated ones, so ``PUT .../contacts/import-contacts``
+    is a wrong method on the import path (405), not an update of a contact ``import-contacts``.
+    """
+
+    def __init__(self, url_map: Map, *literals: str) -> None:
+        super().__init__(url_map)
+        self.regex = "(?!(?:" + "|".join(re.escape(lit) for lit in literals) + ")$)[^/]+"
+
+
+def _rule(path: str, paths: list[str]) -> str:
+    """The werkzeug rule of an OpenAPI path; parameters exclude their siblings' literal segments."""
+    segments = path.split("/")
+    rule = list(segments)
+    for index, segment in enumerate(segments):
+        if not segment.startswith("{"):
+            continue
+        literals = sorted(
+            {
+                other[index]
+                for other in (p.split("/") for p in paths)
+                if len(other) == len(segments)
+                and other[:index] == segments[:index]
+                and other[index + 1 :] == segments[index + 1 :]
+                and not other[index].startswith("{")
+            }
+        )
+        name = segment[1:-1]
+        args = ",".join(repr(lit) for lit in literals)
+        rule[index] = f"<segment({args}):{name}>" if literals else f"<{name}>"
+    return "/".join(rule)
+
+
+def _view(mock: Mock, operation_id: str) -> Any:
+    handler = HANDLERS[operation_id]
+
+    def view(**_path: str) -> Response:
+        if operation_id in BULK_OPERATIONS:
+            with paused_gc():
+                return handle()
+        return handle()
+
+    def handle() -> Response:
+        record = current_record()
+        app = mock.authenticator.app_for(request.headers.get("auth"))
+        record.caller = app.client_id
+        _check_json_size(operation_id, mock.settings.limits)
+        valid = mock.validator.validate(operation_id, request)
+        ns = Namespace(valid.header["accountId"].lower(), valid.path["streamId"])
+        authorize(app, ns.account_id, ns.stream_id)
+        reply = handler(
+            Call(
+                ns=ns,
+                caller=Caller.for_app(app.client_id),
+                valid=valid,
+                request=request,
+                service=mock.service,
+                limits=mock.settings.limits,
+                import_policy=mock.runtime.import_policy,
+            )
+        )
+        record.report = reply.report
+        if reply.contacts is not None:
+            return contacts_response(reply.contacts, reply.status, reply.headers)
+        return json_response(reply.body, reply.status, reply.headers)
+
+    view.__name__ = operation_id
+    return view
+
+
+def _check_json_size(operation_id: str, limits: Limits) -> None:
+    if operation_id not in json_body_operations():
+        return  # no body to read (list, delete) or a multipart upload (import)
+    limit = limits.max_json_bytes
+    length = request.content_length
+    if length is not None and length > limit:
+        raise PayloadTooLarge(
+            f"The JSON body has {length} bytes; this server takes at most {limit}"
+        )
+    # A body without Content-Length (chunked) is read up to one byte past the limit, no further.
+    request.max_content_length = limit + 1
+    received = len(request.get_data())
+    if received > limit:
+        raise PayloadTooLarge(f"The JSON body has more than {limit} bytes, this server's limit")
+    if length is not None and received < length:
+        raise ValidationError(
+            f"The request body ended after {received} of its {length} bytes (Content-Length)"
+        )

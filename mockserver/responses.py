@@ -1,0 +1,98 @@
+"""Every response body the mock sends: JSON, arrays of contacts, and errors in Kore's envelope.
+
+``json_response`` encodes any JSON value; ``contacts_response`` streams a large array of
+contacts; ``error_response`` renders an ``ApiError`` (the one place an error becomes a response).
+``register_error_handlers`` makes every failure — an ``ApiError``, a werkzeug HTTP error, an
+unexpected exception — go through ``error_response``, so no client ever sees a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from flask import Flask, Response, request
+from werkzeug.exceptions import ClientDisconnected, HTTPException
+
+from mockserver.contacts.model import Contact
+from mockserver.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, ValidationError
+from mockserver.journal import current_record
+from mockserver.memory import paused_gc
+
+log = logging.getLogger("kore_mock")
+
+STREAM_CHUNK = 1_000  # contacts encoded at a time in a streamed array
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    try:
+        payload = orjson.dumps(body)
+    except TypeError:  # an integer over 64 bits (a huge ``skip`` echoed back)
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(payload, status=status, headers=headers, mimetype="application/json")
+
+
+def contacts_response(
+    contacts: list[Contact], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON array of contacts; a large one (imports can be 100k) encoded and sent a chunk at a
+    time, a small one whole (with its Content-Length)."""
+    if len(contacts) <= STREAM_CHUNK:
+        return json_response([c.to_wire() for c in contacts], status, headers)
+
+    def chunks() -> Iterator[bytes]:
+        with paused_gc():
+            yield b"["
+            for start in range(0, len(contacts), STREAM_CHUNK):
+                part = orjson.dumps([c.to_wire() for c in contacts[start : start + STREAM_CHUNK]])
+                yield (b"," if start else b"") + part[1:-1]
+            yield b"]"
+
+    return Response(chunks(), status=status, headers=headers, mimetype="application/json")
+
+
+def error_response(error: ApiError) -> Response:
+    current_record().error = error
+    return json_response(error.body(), error.status, error.headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        return error_response(_from_werkzeug(error))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(ApiError("Internal server error; the server log has the details"))
+
+
+def _from_werkzeug(error: HTTPException) -> ApiError:
+    code = error.code or 500
+    if code == 404:
+        return NotFound(f"No such path: {request.method} {request.path}")
+    if code == 405:
+        allowed = getattr(error, "valid_methods", None) or []
+        headers = {"Allow": ", ".join(allowed)} if allowed else {}
+        return MethodNotAllowed(headers=headers)
+    if code == 413:
+        return PayloadTooLarge(
+            f"The request body is over this server's limit of {request.max_content_length} bytes"
+        )
+    if isinstance(error, ClientDisconnected):
+        return ValidationError(
+            "The request body could not be read: it ended before its Content-Length, "
+            "or its chunked encoding is malformed"
+        )
+    if 400 <= code < 500:
+        result = ValidationError(error.description or "Bad request")
+        result.status = result.code = code
+        return result
+    return ApiError()
