@@ -5,6 +5,7 @@
 1. Bulk import over HTTP (1k / 10k / 100k rows) on SQLite and PostgreSQL vs the stdlib floor.
 2. Small requests (list / create / update) under 16 keep-alive clients vs bare Flask and Prism.
 3. The contract suite's wall time at default settings.
+4. Latency faults over HTTP: a log-normal delay's median and sigma, a trickled body's timing.
 
 Every ratio is against a floor measured in the same run on the same machine; absolute numbers
 drift with the machine's load. Needs wrk (apt-get install wrk), npm (for Prism, installed into
@@ -22,7 +23,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import import_bench, small_requests
+from bench import import_bench, latency_bench, small_requests
 from bench.common import ROOT
 
 RESULTS = Path(__file__).parent / "results.md"
@@ -111,6 +112,18 @@ def main() -> None:
         sections += ["### 3. Contract suite", "", *lines, ""]
         ok = ok and passed
         print("\n".join(lines), flush=True)
+
+    print("== 4. latency faults", flush=True)
+    lines, passed = latency_bench.table(latency_bench.measure())
+    sections += [
+        "### 4. Latency faults (`kore-mock serve --workers 2`, 4 keep-alive clients; "
+        f"{latency_bench.CALLS} log-normal calls, 20 trickled)",
+        "",
+        *lines,
+        "",
+    ]
+    ok = ok and passed
+    print("\n".join(lines), flush=True)
 
     header = [
         "# Benchmark results",

@@ -142,6 +142,7 @@ class KoreMock:
     def set_fault(self, operation: str, **fault: Any) -> None:
         """Inject a fault into one operation (an operationId, or ``*`` for all), as the control
         plane's ``PUT /__mock__/faults/{operation}`` does: ``latencyMs``, ``latencyMaxMs``,
+        ``latencyLogNormal={"medianMs", "sigma", "maxMs"}``, ``trickle={"totalMs", "chunks"}``,
         ``errorStatus``, ``errorRate``, ``errorMessage``, ``dropConnection``, ``dropRate``."""
         if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
             known = ", ".join(sorted(VENDOR.operation_ids()))

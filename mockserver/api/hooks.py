@@ -3,9 +3,10 @@
 ``before_vendor_request`` is a before-request hook. For a request routed to a vendor operation
 it names the operation and namespace in the request's record, counts the call against the
 account's per-minute rate limit (429 with ``Retry-After`` and Kore's message when spent), then
-applies the operation's fault: a fixed or random delay, then either a dropped connection or an
-error status, each at its rate. The control plane (``/__mock__``) and unknown paths are never
-touched.
+applies the operation's fault: a fixed, uniform or log-normal delay, then either a dropped
+connection or an error status, each at its rate. ``trickle_response`` (an after-request hook)
+sends the answer's body of a fault with ``trickle`` in timed pieces. The control plane
+(``/__mock__``) and unknown paths are never touched.
 
 Faults, the rate limit and its counters live in the store, so every worker process and every
 server on one database applies the same ones.
@@ -75,18 +76,58 @@ def _count_against_rate_limit(mock: Mock, record: RequestRecord) -> None:
 def _inject(fault: Fault, record: RequestRecord) -> Response | None:
     applied: dict[str, Any] = {}
     delay = fault.delay_ms(_rng)
-    if delay:
+    if delay or fault.log_normal is not None:  # a log-normal draw may round to 0
         time.sleep(delay / 1000)
         applied["latencyMs"] = delay
     if fault.drop_connection and _rng.random() < fault.drop_rate:
         record.met = {"fault": {**applied, "dropConnection": True}, "status": DROPPED_STATUS}
         return _dropped_connection()
+    if fault.trickle is not None:
+        applied["trickle"] = fault.trickle.to_wire()
     if fault.error_status is not None and _rng.random() < fault.error_rate:
         record.met = {"fault": {**applied, "errorStatus": fault.error_status}}
         raise InjectedFault(fault.error_status, fault.error_message)
     if applied:
         record.met = {"fault": applied}
     return None
+
+
+def trickle_response(response: Response) -> Response:
+    """After-request hook: a trickle fault met by this request paces its answer's body."""
+    if request.endpoint not in VENDOR.operation_ids():
+        return response
+    trickle = current_record().met.get("fault", {}).get("trickle")
+    if trickle is None:
+        return response
+    response.response = _TrickledBody(response.response, trickle["totalMs"], trickle["chunks"])
+    response.direct_passthrough = True  # the pieces go out as they are; Content-Length stays
+    return response
+
+
+class _TrickledBody:
+    """The body in up to ``chunks`` pieces: each sent after ``total_ms / chunks`` ms."""
+
+    def __init__(self, body: Any, total_ms: int, chunks: int) -> None:
+        self.body = body
+        self.pause = total_ms / chunks / 1000
+        self.chunks = chunks
+
+    def __iter__(self) -> Any:
+        data = b"".join(
+            part.encode() if isinstance(part, str) else bytes(part) for part in self.body
+        )
+        size = max(1, math.ceil(len(data) / self.chunks))
+        pieces = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+        for _ in range(self.chunks - len(pieces)):  # a short body: the time is kept anyway
+            time.sleep(self.pause)
+        for piece in pieces:
+            time.sleep(self.pause)
+            yield piece
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
 
 
 class _DroppedBody:
