@@ -17,7 +17,7 @@ from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
-from mockserver.progress import Progress
+from mockserver.progress import Progress, human_bytes
 from mockserver.settings import (
     DEV_ACCOUNT_ID,
     DEV_STREAM_ID,
@@ -428,6 +428,95 @@ def seed(
         click.echo(f"  refused row {row.get('row', '?')}: {row['reason']}: {row['msg']}")
     if result["truncated"] and result["rejectedCount"] > len(result["rejected"]):
         click.echo(f"  (the server listed the first {len(result['rejected']):,} refused rows only)")
+
+
+@main.group()
+def snapshot() -> None:
+    """Save the whole state of a running server to a file, or load one into it.
+
+    A snapshot holds every contact (ACTIVE and INACTIVE, legacy duplicates, ids and timestamps),
+    the apps with their secrets, the import policy, rate limit and faults, and with
+    --with-journal the request journal. It loads into any kore-mock, SQLite or PostgreSQL.
+    """
+
+
+@snapshot.command("save")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@URL_OPTION
+@ADMIN_TOKEN_OPTION
+@click.option("--with-journal", is_flag=True, help="Include the request journal.")
+def snapshot_save(file: str, url: str, admin_token: str | None, with_journal: bool) -> None:
+    """Save the server's state to FILE ('-': standard output)."""
+    query = "?journal=true" if with_journal else ""
+    with Progress("snapshot save", server_work="the server reads its store") as progress:
+        answer = _control(
+            url, admin_token, "GET", "/__mock__/snapshot" + query, progress=progress, raw=True
+        )
+    if file == "-":
+        sys.stdout.buffer.write(answer.body)
+        sys.stdout.flush()
+    else:
+        _write_whole(Path(file), answer.body)
+    summary = _snapshot_summary(answer.headers.get("X-Mock-Snapshot", ""))
+    click.echo(f"Saved {summary} to {file} ({human_bytes(len(answer.body))}).", err=file == "-")
+
+
+@snapshot.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@URL_OPTION
+@ADMIN_TOKEN_OPTION
+@click.option(
+    "--with-journal",
+    is_flag=True,
+    help="Load the journal the file holds too (without: the journal starts empty).",
+)
+def snapshot_load(file: str, url: str, admin_token: str | None, with_journal: bool) -> None:
+    """Replace the server's whole state by the snapshot in FILE ('-': standard input).
+
+    All or nothing: a bad or truncated file is refused with the reason, and nothing changes.
+    """
+    with click.open_file(file, "rb") as handle:
+        data = handle.read()
+    query = "?journal=" + ("true" if with_journal else "false")
+    with Progress(
+        "snapshot load", len(data), server_work="the server checks and replaces everything"
+    ) as progress:
+        result = _control(
+            url,
+            admin_token,
+            "PUT",
+            "/__mock__/snapshot" + query,
+            data=data,
+            content_type="application/json",
+            progress=progress,
+        )
+    journal = f", {result['journal']} journal entries" if with_journal else ""
+    click.echo(
+        f"Loaded {file}: {result['contacts']} contacts{journal}; run-time settings: "
+        + (", ".join(result["state"]) or "none")
+        + "."
+    )
+
+
+def _snapshot_summary(header: str) -> str:
+    """``contacts=5; active=4; apps=1; journal=3`` -> words."""
+    counts = dict(part.strip().partition("=")[::2] for part in header.split(";") if "=" in part)
+    text = f"{counts.get('contacts', '?')} contacts ({counts.get('active', '?')} ACTIVE), "
+    text += f"{counts.get('apps', '?')} app(s)"
+    if "journal" in counts:
+        text += f", {counts['journal']} journal entries"
+    return text
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all (a partial file would look like a bad snapshot)."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
 
 
 @main.command()

@@ -120,6 +120,8 @@ class Progress:
                 self._bar.close()
                 self._bar = self._new_bar(None, desc=f"{self.label}: {what}", unit="s")
             self._waiting, self._waited_from = what, time.monotonic()
+            if self._bar is None and self._due():
+                self._write(what)
             self._start_ticker()
 
     def end_wait(self) -> None:

@@ -44,6 +44,8 @@ RATE_LIMIT: Reading[RateLimit] = Reading(
     dump=lambda limit: {"enabled": limit.enabled, "perMinute": limit.per_minute},
 )
 READINGS: tuple[Reading[Any], ...] = (IMPORT_POLICY, RATE_LIMIT)
+# every key of the run-time state (what a reset forgets, what a snapshot carries)
+STATE_KEYS: tuple[str, ...] = (*(reading.key for reading in READINGS), APPS_KEY, FAULTS_KEY)
 
 
 class Scope(Protocol):
@@ -141,5 +143,5 @@ class Runtime:
 
     def reset(self) -> None:
         """Back to the start-up settings: forget every run-time change."""
-        for key in (*(reading.key for reading in READINGS), APPS_KEY, FAULTS_KEY):
+        for key in STATE_KEYS:
             self._set(key, None)

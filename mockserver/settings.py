@@ -10,7 +10,8 @@ YAML keys are camelCase like Kore's own fields::
         streams: ["*"]
     importPolicy: skip
     db: kore-mock.db
-    limits: {maxUploadBytes: 33554432, maxImportRows: 200000, maxJsonItems: 1000}
+    limits: {maxUploadBytes: 33554432, maxImportRows: 200000, maxJsonItems: 1000,
+             maxSnapshotBytes: 268435456}
     rateLimit: {enabled: false, perMinute: 60}
     journalSize: 10000
     adminToken: null
@@ -120,6 +121,7 @@ class Limits:
     max_import_rows: int = 200_000
     max_json_items: int = 1000
     max_json_bytes: int = 2 * 1024 * 1024
+    max_snapshot_bytes: int = 256 * 1024 * 1024  # PUT /__mock__/snapshot
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,7 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
                 "maxImportRows": "max_import_rows",
                 "maxJsonItems": "max_json_items",
                 "maxJsonBytes": "max_json_bytes",
+                "maxSnapshotBytes": "max_snapshot_bytes",
             },
             f"{where}: limits",
         )

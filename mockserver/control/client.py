@@ -6,7 +6,7 @@ import io
 import json
 import urllib.error
 import urllib.request
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 ADMIN_HEADER = "X-Mock-Admin-Token"
@@ -23,6 +23,13 @@ class Progress(Protocol):
     def set_total(self, total: int | None) -> None: ...
     def begin_wait(self, what: str) -> None: ...
     def end_wait(self) -> None: ...
+
+
+class RawAnswer(NamedTuple):
+    """A 2xx answer as it came (``call(..., raw=True)``)."""
+
+    body: bytes
+    headers: Any
 
 
 class ControlError(Exception):
@@ -48,11 +55,13 @@ class ControlClient:
         data: bytes | None = None,
         content_type: str | None = None,
         progress: Progress | None = None,
+        raw: bool = False,
     ) -> Any:
         """The parsed JSON (or text) answer of a 2xx; ``ControlError`` otherwise.
 
         With ``progress``: the bytes sent and then the wait for the answer (a call with a body),
-        or the wait and then the bytes received (a call without).
+        or the wait and then the bytes received (a call without). ``raw``: a ``RawAnswer``,
+        the body's bytes as they came and the headers.
         """
         headers = {"Accept": "application/json"}
         if self.admin_token:
@@ -71,8 +80,10 @@ class ControlClient:
         request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-                raw = _download(response, progress if data is None else None)
-                return _parse(raw, response.headers.get_content_type())
+                received = _download(response, progress if data is None else None)
+                if raw:
+                    return RawAnswer(received, response.headers)
+                return _parse(received, response.headers.get_content_type())
         except urllib.error.HTTPError as error:
             body = _parse(error.read(), error.headers.get_content_type())
             raise ControlError(_explain(error.code, body), error.code, body) from None

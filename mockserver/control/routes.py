@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from mockserver import __version__
+from mockserver import __version__, snapshot
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.contacts.service import SaveOutcome
 from mockserver.control import apps as app_admin
@@ -30,11 +30,12 @@ from mockserver.errors import (
     ValidationError,
 )
 from mockserver.faults import EVERY_OPERATION, Fault
+from mockserver.memory import paused_gc
 from mockserver.mock import current_mock
 from mockserver.responses import json_response
 from mockserver.settings import RateLimit
 from mockserver.spec import CONTROL, VENDOR
-from mockserver.store.base import JournalFilter, display_url
+from mockserver.store.base import ContentsRefused, JournalFilter, display_url
 
 PREFIX = "/__mock__"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -44,6 +45,8 @@ SEED_REPORT_CAP = 1000  # created contacts and refused rows listed in a seed ans
 CSV_PARTS = ("file", "result_file")
 _FILE_TYPES = {"text/csv", "multipart/form-data"}  # bodies the seed handler reads itself
 _CONSOLE_ENDPOINTS = {"control.console", "control.static"}
+# bodies their handler checks itself, against the same document (a snapshot: megabytes)
+_OWN_BODY_CHECKS = {"control.load_snapshot"}
 
 control = Blueprint(
     "control",
@@ -107,7 +110,8 @@ def is_loopback(address: str) -> bool:
 def _validate() -> None:
     if request.endpoint == "control.static" or request.method == "OPTIONS":
         return  # static files; Flask answers OPTIONS with the allowed methods
-    g.valid = _validator().validate(request, body=request.mimetype not in _FILE_TYPES)
+    body = request.mimetype not in _FILE_TYPES and request.endpoint not in _OWN_BODY_CHECKS
+    g.valid = _validator().validate(request, body=body)
 
 
 def _query(name: str, default: Any = None) -> Any:
@@ -144,6 +148,42 @@ def console() -> Response:
 
 
 # -- data ----------------------------------------------------------------------------------
+
+
+@control.get("/snapshot")
+def save_snapshot() -> Response:
+    mock = current_mock()
+    with paused_gc():  # a snapshot of 100,000 contacts: millions of acyclic objects
+        body, summary = snapshot.save(
+            mock.store, mock.settings, with_journal=_query("journal", False)
+        )
+    return Response(body, mimetype="application/json", headers={snapshot.SUMMARY_HEADER: summary})
+
+
+@control.put("/snapshot")
+def load_snapshot() -> Response:
+    mock = current_mock()
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("A snapshot is sent as application/json")
+    request.max_content_length = mock.settings.limits.max_snapshot_bytes
+    with paused_gc():
+        contents = snapshot.read(
+            request.get_data(),
+            journal_size=mock.settings.journal_size,
+            journal=_query("journal"),
+        )
+        try:
+            mock.store.replace_contents(contents)
+        except ContentsRefused as exc:
+            raise ValidationError(f"snapshot.contacts: {exc}") from None
+    return _reply(
+        {
+            "version": snapshot.VERSION,
+            "contacts": len(contents.contacts),
+            "journal": len(contents.journal or ()),
+            "state": sorted(contents.state),
+        }
+    )
 
 
 @control.post("/reset")

@@ -86,6 +86,27 @@ class JournalFilter:
 
 EVERY_ENTRY = JournalFilter()
 
+# A contact row as a snapshot holds it: the contacts columns, then its holder slot.
+CONTENT_COLUMNS = (*COLUMNS, "dup_slot")
+
+
+@dataclass(frozen=True)
+class StoreContents:
+    """Everything a store holds but its rate-limit counters, read at one instant.
+
+    ``contacts``: rows of ``CONTENT_COLUMNS`` in listing order (oldest first); ``state``: every
+    run-time value by key; ``journal``: (id, entry) oldest first, or None when not read (a
+    replace then leaves the journal empty).
+    """
+
+    contacts: list[tuple[Any, ...]]
+    state: dict[str, Any]
+    journal: list[tuple[int, dict[str, Any]]] | None = None
+
+
+class ContentsRefused(ValueError):
+    """A replace broke a rule of the store (two ACTIVE holders at one slot, a repeated id)."""
+
 
 class StoreUnavailable(RuntimeError):
     """The store cannot be opened (unreachable server, bad URL, schema newer than this code)."""
@@ -156,6 +177,16 @@ class Store(ContactsStore):
         other update of the state (two control-plane calls never lose each other's change).
         ``change`` gets the current value (None when unset) and returns the new one (None
         removes it); an exception from it changes nothing."""
+
+    @abstractmethod
+    def contents(self, *, with_journal: bool) -> StoreContents:
+        """Contacts, state (and the journal) in one consistent read."""
+
+    @abstractmethod
+    def replace_contents(self, contents: StoreContents) -> None:
+        """Everything replaced by ``contents`` in one transaction, all or nothing: contacts,
+        state and journal (empty when ``contents.journal`` is None); rate-limit counters
+        cleared. Writers wait meanwhile. ``ContentsRefused`` when the rows break a rule."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -30,10 +30,13 @@ from mockserver.contacts.model import ACTIVE, Contact, Namespace
 from mockserver.contacts.ports import ContactsTransaction, NumberTaken
 from mockserver.store.base import (
     COLUMNS,
+    CONTENT_COLUMNS,
     EVERY_ENTRY,
     SCHEMA_VERSION,
+    ContentsRefused,
     JournalFilter,
     Store,
+    StoreContents,
     StoreUnavailable,
     display_url,
     promote_sql,
@@ -405,6 +408,56 @@ class PostgresStore(Store):
             _write_state(conn, key, value)
         return value
 
+    def contents(self, *, with_journal: bool) -> StoreContents:
+        with self._transaction() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one snapshot
+            contacts = conn.execute(
+                "SELECT " + ", ".join(CONTENT_COLUMNS) + " FROM contacts ORDER BY seq"
+            ).fetchall()
+            state = dict(conn.execute("SELECT key, value FROM state").fetchall())
+            journal = None
+            if with_journal:
+                rows = conn.execute("SELECT id, entry FROM journal ORDER BY id").fetchall()
+                journal = [(i, e) for i, e in rows]
+        return StoreContents([tuple(r) for r in contacts], state, journal)
+
+    def replace_contents(self, contents: StoreContents) -> None:
+        columns = sql.SQL(", ").join(map(sql.Identifier, CONTENT_COLUMNS))
+        with self._transaction() as conn:
+            # every writer (namespace advisory locks, state updates, the journal) waits
+            conn.execute("LOCK TABLE contacts, journal, state, counters IN ACCESS EXCLUSIVE MODE")
+            conn.execute("DELETE FROM contacts")
+            conn.execute("DELETE FROM journal")
+            conn.execute("DELETE FROM state")
+            conn.execute("DELETE FROM counters")
+            try:
+                with (
+                    conn.cursor() as cursor,
+                    cursor.copy(sql.SQL("COPY contacts ({}) FROM STDIN").format(columns)) as copy,
+                ):
+                    for row in contents.contacts:
+                        copy.write_row(row)
+            except errors.UniqueViolation as exc:
+                raise ContentsRefused(_refusal(exc)) from None
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO state (key, value) VALUES (%s, %s)",
+                    [(key, Json(value)) for key, value in contents.state.items()],
+                )
+                cursor.executemany(
+                    "INSERT INTO journal (id, at, operation, status, entry)"
+                    " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s)",
+                    [
+                        (i, e["at"], e.get("operation"), e["status"], Json(e))
+                        for i, e in contents.journal or ()
+                    ],
+                )
+            # new entries follow the restored ones
+            conn.execute(
+                "SELECT setval(pg_get_serial_sequence('journal', 'id'),"
+                " COALESCE((SELECT MAX(id) FROM journal), 0) + 1, false)"
+            )
+
     def close(self) -> None:
         with self._lock:
             if self._pool is not None and self._pool_pid == os.getpid():
@@ -421,6 +474,12 @@ def _write_state(conn: psycopg.Connection, key: str, value: Any) -> None:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, Json(value)),
         )
+
+
+def _refusal(exc: errors.UniqueViolation) -> str:
+    if exc.diag.constraint_name == "contacts_id_key":
+        return "two contacts share an id"
+    return "two ACTIVE contacts of a namespace hold one number at the same slot (dupSlot)"
 
 
 def _journal_where(where: JournalFilter) -> tuple[sql.Composable, list[Any]]:

@@ -23,10 +23,13 @@ from mockserver.contacts.model import ACTIVE, Contact, Namespace
 from mockserver.contacts.ports import ContactsTransaction, NumberTaken
 from mockserver.store.base import (
     COLUMNS,
+    CONTENT_COLUMNS,
     EVERY_ENTRY,
     SCHEMA_VERSION,
+    ContentsRefused,
     JournalFilter,
     Store,
+    StoreContents,
     StoreUnavailable,
     promote_sql,
 )
@@ -401,6 +404,42 @@ class SqliteStore(Store):
             _write_state(conn, key, value)
         return value
 
+    def contents(self, *, with_journal: bool) -> StoreContents:
+        with self._transaction("BEGIN") as conn:  # one snapshot of the file
+            contacts = conn.execute(
+                "SELECT " + ", ".join(CONTENT_COLUMNS) + " FROM contacts ORDER BY seq"
+            ).fetchall()
+            state = {k: orjson.loads(v) for k, v in conn.execute("SELECT key, value FROM state")}
+            journal = None
+            if with_journal:
+                rows = conn.execute("SELECT id, entry FROM journal ORDER BY id")
+                journal = [(i, orjson.loads(e)) for i, e in rows]
+        return StoreContents(contacts, state, journal)
+
+    def replace_contents(self, contents: StoreContents) -> None:
+        insert = (
+            "INSERT INTO contacts (" + ", ".join(CONTENT_COLUMNS) + ") VALUES ("
+            + ", ".join("?" * len(CONTENT_COLUMNS)) + ")"
+        )  # fmt: skip
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            for table in ("contacts", "journal", "state", "counters"):
+                conn.execute(f"DELETE FROM {table}")
+            try:
+                conn.executemany(insert, contents.contacts)
+            except sqlite3.IntegrityError as exc:
+                raise ContentsRefused(_refusal(str(exc))) from None
+            conn.executemany(
+                "INSERT INTO state (key, value) VALUES (?, ?)",
+                [(key, json.dumps(value)) for key, value in contents.state.items()],
+            )
+            conn.executemany(
+                "INSERT INTO journal (id, at, operation, status, entry) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (i, e["at"], e.get("operation"), e["status"], orjson.dumps(e))
+                    for i, e in contents.journal or ()
+                ],
+            )
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -420,6 +459,12 @@ def _write_state(conn: sqlite3.Connection, key: str, value: Any) -> None:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, json.dumps(value)),
         )
+
+
+def _refusal(message: str) -> str:
+    if "contacts.id" in message:
+        return "two contacts share an id"
+    return "two ACTIVE contacts of a namespace hold one number at the same slot (dupSlot)"
 
 
 @contextmanager
