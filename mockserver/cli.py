@@ -526,6 +526,7 @@ def _write_whole(path: Path, data: bytes) -> None:
 @click.option("--status", type=click.IntRange(0, 599), help="Only this HTTP status.")
 @click.option("--since", help="Only entries at or after this ISO-8601 instant.")
 @click.option("--until", help="Only entries at or before this ISO-8601 instant.")
+@click.option("--scenario", help="Only requests that named this scenario (X-Mock-Scenario).")
 @click.option(
     "--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Newest N."
 )
@@ -542,6 +543,7 @@ def journal(
     status: int | None,
     since: str | None,
     until: str | None,
+    scenario: str | None,
     limit: int,
     entry_id: int | None,
     count: int | None,
@@ -563,7 +565,13 @@ def journal(
         entry = _control(url, admin_token, "GET", f"/__mock__/journal/{entry_id}")
         click.echo(json.dumps(entry, indent=2))
         return
-    filters = {"operation": operation, "status": status, "since": since, "until": until}
+    filters = {
+        "operation": operation,
+        "status": status,
+        "since": since,
+        "until": until,
+        "scenario": scenario,
+    }
     filters = {k: v for k, v in filters.items() if v is not None}
     expectation = {"count": count, "atLeast": at_least, "atMost": at_most}
     expectation = {k: v for k, v in expectation.items() if v is not None}

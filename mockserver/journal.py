@@ -43,6 +43,8 @@ class RequestRecord:
     error: ApiError | None = None  # the error answered, if any
     met: dict[str, Any] = field(default_factory=dict)  # the fault or rate limit met, if any
     state: dict[str, Any] | None = None  # this request's read of the run-time state
+    scenario: str | None = None  # the X-Mock-Scenario it names
+    scopes: list[str] = field(default_factory=list)  # the scope keys it belongs to (scopes.py)
 
     def journal_entry(self, response: Response) -> dict[str, Any]:
         error = self.error
@@ -58,6 +60,8 @@ class RequestRecord:
             "caller": self.caller,
             "namespace": None if self.namespace is None else _ns_dict(self.namespace),
         }
+        if self.scenario is not None:
+            entry["scenario"] = self.scenario
         entry.update(self.met)
         if self.operation in REPORTING_OPERATIONS:
             entry["rejectedCount"] = len(report)

@@ -17,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from mockserver.faults import EVERY_OPERATION
 from mockserver.settings import App, RateLimit, Settings, check_policy
 from mockserver.store.base import Store
 
 APPS_KEY = "apps"
 FAULTS_KEY = "faults"
+SCOPES_KEY = "scopes"  # scope key -> {"faults": {operationId: fault}, "readings": {key: value}}
 
 T = TypeVar("T")
 
@@ -45,17 +47,28 @@ RATE_LIMIT: Reading[RateLimit] = Reading(
 )
 READINGS: tuple[Reading[Any], ...] = (IMPORT_POLICY, RATE_LIMIT)
 # every key of the run-time state (what a reset forgets, what a snapshot carries)
-STATE_KEYS: tuple[str, ...] = (*(reading.key for reading in READINGS), APPS_KEY, FAULTS_KEY)
+STATE_KEYS: tuple[str, ...] = (
+    *(reading.key for reading in READINGS),
+    APPS_KEY,
+    FAULTS_KEY,
+    SCOPES_KEY,
+)
 
 
 class Scope(Protocol):
-    """Where one request keeps its read of the state (the web layer's request record)."""
+    """Where one request keeps its read of the state (the web layer's request record), and
+    the keys of the scopes (``mockserver.scopes``) it belongs to, most specific first."""
 
     state: dict[str, Any] | None
+    scopes: list[str]
 
 
 def _no_scope() -> Scope | None:
     return None
+
+
+def _copied(entry: dict[str, Any]) -> dict[str, Any]:
+    return {part: dict(value) for part, value in entry.items()}
 
 
 class Runtime:
@@ -94,9 +107,84 @@ class Runtime:
             scope.state = None  # this request reads what it just wrote
 
     def get(self, reading: Reading[T]) -> T:
-        """The reading's run-time value, or its start-up value when nothing changed it."""
+        """The reading's value for the current request: the one its most specific scope sets,
+        else the run-time value, else the start-up value."""
+        return self.get_with_origin(reading)[0]
+
+    def get_with_origin(self, reading: Reading[T]) -> tuple[T, str | None]:
+        """The value, and the key of the scope that set it (None: set for everyone)."""
+        for key in self._request_scopes():
+            stored = self._scoped_entry(key).get("readings", {}).get(reading.key)
+            if stored is not None:
+                return reading.load(stored), key
+        stored = self._get(reading.key)
+        value = reading.start_up(self.settings) if stored is None else reading.load(stored)
+        return value, None
+
+    def scoped_value(self, reading: Reading[T], scope_key: str) -> T:
+        """The reading as the requests of one scope see it."""
+        stored = self._scoped_entry(scope_key).get("readings", {}).get(reading.key)
+        if stored is not None:
+            return reading.load(stored)
         stored = self._get(reading.key)
         return reading.start_up(self.settings) if stored is None else reading.load(stored)
+
+    def set_scoped(self, scope_key: str, reading: Reading[T], value: T) -> None:
+        dumped = reading.dump(value)
+
+        def change(entry: dict[str, Any]) -> dict[str, Any]:
+            entry.setdefault("readings", {})[reading.key] = dumped
+            return entry
+
+        self.change_scope(scope_key, change)
+
+    # -- scopes ---------------------------------------------------------------------------
+
+    def _request_scopes(self) -> list[str]:
+        scope = self._scope()
+        return list(getattr(scope, "scopes", ()) or ()) if scope is not None else []
+
+    def _scoped_entry(self, key: str) -> dict[str, Any]:
+        return (self._get(SCOPES_KEY) or {}).get(key) or {}
+
+    def scoped(self) -> dict[str, dict[str, Any]]:
+        """Every scope key with what it sets (``faults``, ``readings``)."""
+        return self._get(SCOPES_KEY) or {}
+
+    def change_scope(
+        self, key: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        """Apply ``change`` to one scope's entry atomically; an entry left empty is dropped.
+        Returns the entry as it now is ({} when dropped)."""
+
+        def update(stored: Any) -> Any:
+            scopes = dict(stored or {})
+            entry = change(_copied(scopes.get(key) or {})) or {}
+            entry = {part: value for part, value in entry.items() if value}
+            if entry:
+                scopes[key] = entry
+            else:
+                scopes.pop(key, None)
+            return scopes or None
+
+        return (self._update(SCOPES_KEY, update) or {}).get(key, {})
+
+    def forget_scope(self, key: str) -> bool:
+        """Drop everything one scope sets; whether there was anything."""
+        existed = key in self.scoped()
+        self.change_scope(key, lambda entry: None)
+        return existed
+
+    def fault_for(self, operation: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The fault the current request meets on ``operation``, and the scope that set it:
+        its scopes first (an operation's own fault before ``*``), then the unscoped faults."""
+        for key in self._request_scopes():
+            faults = self._scoped_entry(key).get("faults") or {}
+            raw = faults.get(operation) or faults.get(EVERY_OPERATION)
+            if raw is not None:
+                return raw, key
+        faults = self.faults()
+        return faults.get(operation) or faults.get(EVERY_OPERATION), None
 
     def set(self, reading: Reading[T], value: T) -> None:
         self._set(reading.key, reading.dump(value))

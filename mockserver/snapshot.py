@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import operator
+import re
 from collections import Counter
 from typing import Any
 
@@ -26,12 +27,14 @@ from mockserver import __version__
 from mockserver.contacts.model import ACTIVE, now_iso
 from mockserver.errors import ValidationError
 from mockserver.faults import EVERY_OPERATION, Fault
-from mockserver.runtime import APPS_KEY, FAULTS_KEY, READINGS
+from mockserver.runtime import APPS_KEY, FAULTS_KEY, READINGS, SCOPES_KEY
+from mockserver.scopes import Scope, check_scenario
 from mockserver.settings import App, Settings, SettingsError
 from mockserver.spec import CONTROL, VENDOR
 from mockserver.store.base import CONTENT_COLUMNS, POSTGRES_SCHEMES, Store, StoreContents
 
 KIND = "kore-mock-snapshot"
+_ACCOUNT = re.compile(r"[0-9a-f]{24}")
 VERSION = 1
 MAX_ERRORS = 5  # problems named in one refusal
 
@@ -93,6 +96,7 @@ def state_in_force(stored: dict[str, Any], settings: Settings) -> dict[str, Any]
         app.to_dict(with_secret=True) for app in settings.apps
     ]
     state[FAULTS_KEY] = stored.get(FAULTS_KEY) or {}
+    state[SCOPES_KEY] = stored.get(SCOPES_KEY) or {}
     return state
 
 
@@ -195,18 +199,58 @@ def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError(str(exc)) from None
         _check_unique([app.client_id for app in apps], "app clientIds")
         checked[APPS_KEY] = [app.to_dict(with_secret=True) for app in apps]
-    if FAULTS_KEY in state:
-        faults = {}
-        for operation, raw in state[FAULTS_KEY].items():
-            if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
-                raise ValidationError(f"snapshot.state.faults: no operation {operation!r}")
+    faults = _checked_faults(state.get(FAULTS_KEY) or {}, "snapshot.state.faults")
+    if faults:
+        checked[FAULTS_KEY] = faults
+    scoped = {}
+    for key, entry in (state.get(SCOPES_KEY) or {}).items():
+        where = f"snapshot.state.scopes[{key!r}]"
+        _check_scope_key(key, where)
+        readings = {}
+        for name, raw in (entry.get("readings") or {}).items():
+            reading = next((r for r in READINGS if r.key == name), None)
+            if reading is None:
+                raise ValidationError(f"{where}.readings: no reading {name!r}")
             try:
-                faults[operation] = Fault.from_wire(raw).to_wire()
-            except ValidationError as exc:
-                raise ValidationError(f"snapshot.state.faults.{operation}: {exc.msg}") from None
-        if faults:
-            checked[FAULTS_KEY] = faults
+                readings[name] = reading.dump(reading.load(raw))
+            except (SettingsError, KeyError, TypeError, ValueError) as exc:
+                raise ValidationError(f"{where}.readings.{name}: {exc}") from None
+        parts = {
+            "faults": _checked_faults(entry.get("faults") or {}, f"{where}.faults"),
+            "readings": readings,
+        }
+        parts = {part: value for part, value in parts.items() if value}
+        if parts:
+            scoped[key] = parts
+    if scoped:
+        checked[SCOPES_KEY] = scoped
     return checked
+
+
+def _checked_faults(faults: dict[str, Any], where: str) -> dict[str, Any]:
+    checked = {}
+    for operation, raw in faults.items():
+        if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
+            raise ValidationError(f"{where}: no operation {operation!r}")
+        try:
+            checked[operation] = Fault.from_wire(raw).to_wire()
+        except ValidationError as exc:
+            raise ValidationError(f"{where}.{operation}: {exc.msg}") from None
+    return checked
+
+
+def _check_scope_key(key: str, where: str) -> None:
+    scope = Scope.from_key(key)
+    if scope.kind == "scenario":
+        check_scenario(scope.value)
+    elif scope.kind == "namespace":
+        account, _, stream = scope.value.partition("/")
+        if not (_ACCOUNT.fullmatch(account) and stream.startswith("st-")):
+            raise ValidationError(f"{where}: a namespace scope is 'namespace:ACCOUNT/STREAM'")
+    elif scope.kind != "clientId" or not scope.value:
+        raise ValidationError(
+            f"{where}: a scope key is scenario:NAME, clientId:ID or namespace:ACCOUNT/STREAM"
+        )
 
 
 @functools.cache

@@ -24,11 +24,13 @@ from typing import Any
 
 from flask import Response, request
 
+from mockserver import scopes
 from mockserver.contacts.model import Namespace
-from mockserver.errors import InjectedFault, RateLimited
-from mockserver.faults import Fault, fault_for
+from mockserver.errors import ApiError, InjectedFault, RateLimited
+from mockserver.faults import Fault
 from mockserver.journal import RequestRecord, current_record
 from mockserver.mock import Mock, current_mock
+from mockserver.runtime import RATE_LIMIT
 from mockserver.spec import VENDOR
 
 RATE_WINDOW_SECONDS = 60
@@ -54,41 +56,64 @@ def before_vendor_request() -> Response | None:
     if len(account) == 24 and _ACCOUNT_CHARS.issuperset(account):
         record.namespace = Namespace(account, (request.view_args or {}).get("streamId", ""))
     mock = current_mock()
+    record.scenario = scopes.scenario_of(request.headers.get(scopes.SCENARIO_HEADER))
+    record.scopes = scopes.candidates(record.scenario, _caller(mock), record.namespace)
     _count_against_rate_limit(mock, record)
-    fault = fault_for(mock.runtime.faults(), operation)
-    return None if fault is None else _inject(fault, record)
+    raw, origin = mock.runtime.fault_for(operation)
+    if raw is None:
+        return None
+    return _inject(Fault.from_wire(raw), record, origin)
+
+
+def _caller(mock: Mock) -> str | None:
+    """The calling app, when some scope names an app: its token checked as the view will
+    (remembered, so the view's check costs nothing); None when it does not check out."""
+    if not any(key.startswith("clientId:") for key in mock.runtime.scoped()):
+        return None
+    try:
+        return mock.authenticator.app_for(request.headers.get("auth")).client_id
+    except ApiError:
+        return None  # the view answers 401 in its turn
 
 
 def _count_against_rate_limit(mock: Mock, record: RequestRecord) -> None:
-    """Kore counts calls per account; a malformed accountId is left to validation (400)."""
-    limit = mock.runtime.rate_limit()
+    """Kore counts calls per account; a malformed accountId is left to validation (400).
+    A rate limit set for a scope counts that scope's calls apart."""
+    limit, origin = mock.runtime.get_with_origin(RATE_LIMIT)
     if not limit.enabled or record.namespace is None:
         return
     now = wall_clock()
     window = int(now // RATE_WINDOW_SECONDS)
-    hits = mock.store.counter_hit(f"rate:{record.namespace.account_id}", window)
+    counter = f"rate:{record.namespace.account_id}"
+    if origin is not None:
+        counter = f"rate:{origin}:{record.namespace.account_id}"
+    hits = mock.store.counter_hit(counter, window)
     if hits > limit.per_minute:
         retry_after = max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
         record.met = {"rateLimited": True}
         raise RateLimited(headers={"Retry-After": str(retry_after)})
 
 
-def _inject(fault: Fault, record: RequestRecord) -> Response | None:
+def _inject(fault: Fault, record: RequestRecord, origin: str | None) -> Response | None:
     applied: dict[str, Any] = {}
+    met = {} if origin is None else {"scope": scopes.Scope.from_key(origin).to_wire()}
     delay = fault.delay_ms(_rng)
     if delay or fault.log_normal is not None:  # a log-normal draw may round to 0
         time.sleep(delay / 1000)
         applied["latencyMs"] = delay
     if fault.drop_connection and _rng.random() < fault.drop_rate:
-        record.met = {"fault": {**applied, "dropConnection": True}, "status": DROPPED_STATUS}
+        record.met = {
+            "fault": {**applied, "dropConnection": True, **met},
+            "status": DROPPED_STATUS,
+        }
         return _dropped_connection()
     if fault.trickle is not None:
         applied["trickle"] = fault.trickle.to_wire()
     if fault.error_status is not None and _rng.random() < fault.error_rate:
-        record.met = {"fault": {**applied, "errorStatus": fault.error_status}}
+        record.met = {"fault": {**applied, "errorStatus": fault.error_status, **met}}
         raise InjectedFault(fault.error_status, fault.error_message)
     if applied:
-        record.met = {"fault": applied}
+        record.met = {"fault": {**applied, **met}}
     return None
 
 

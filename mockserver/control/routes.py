@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from mockserver import __version__, snapshot
+from mockserver import __version__, scopes, snapshot
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.contacts.service import SaveOutcome
 from mockserver.control import apps as app_admin
@@ -33,6 +33,7 @@ from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.memory import paused_gc
 from mockserver.mock import current_mock
 from mockserver.responses import json_response
+from mockserver.runtime import IMPORT_POLICY, RATE_LIMIT
 from mockserver.settings import RateLimit
 from mockserver.spec import CONTROL, VENDOR
 from mockserver.store.base import ContentsRefused, JournalFilter, display_url
@@ -311,35 +312,86 @@ def rotate_secret(clientId: str) -> Response:
 
 @control.get("/settings")
 def get_settings() -> Response:
-    return _reply(_settings())
+    return _reply(_settings(_scope()))
 
 
 @control.patch("/settings")
 def update_settings() -> Response:
     runtime = current_mock().runtime
+    scope = _scope()
     body = _body()
+
+    def put(reading: Any, value: Any) -> None:
+        if scope is None:
+            runtime.set(reading, value)
+        else:
+            runtime.set_scoped(scope.key, reading, value)
+
     if "importPolicy" in body:
-        runtime.set_import_policy(body["importPolicy"])
+        put(IMPORT_POLICY, body["importPolicy"])
     if "rateLimit" in body:
-        current = runtime.rate_limit()
+        current = _reading(RATE_LIMIT, scope)
         change = body["rateLimit"]
-        runtime.set_rate_limit(
+        put(
+            RATE_LIMIT,
             RateLimit(
                 enabled=change.get("enabled", current.enabled),
                 per_minute=change.get("perMinute", current.per_minute),
-            )
+            ),
         )
-    return _reply(_settings())
+    return _reply(_settings(scope))
 
 
-def _settings() -> dict[str, Any]:
+def _reading(reading: Any, scope: scopes.Scope | None) -> Any:
+    runtime = current_mock().runtime
+    return runtime.get(reading) if scope is None else runtime.scoped_value(reading, scope.key)
+
+
+def _settings(scope: scopes.Scope | None = None) -> dict[str, Any]:
     mock = current_mock()
-    limit = mock.runtime.rate_limit()
-    return {
-        "importPolicy": mock.runtime.import_policy(),
+    limit = _reading(RATE_LIMIT, scope)
+    settings = {
+        "importPolicy": _reading(IMPORT_POLICY, scope),
         "rateLimit": {"enabled": limit.enabled, "perMinute": limit.per_minute},
         "journalSize": mock.settings.journal_size,
         "adminTokenRequired": bool(mock.settings.admin_token),
+    }
+    if scope is not None:
+        settings["scope"] = scope.to_wire()
+    return settings
+
+
+def _scope() -> scopes.Scope | None:
+    """The scope a control call names in its query (scenario, clientId, accountId+streamId)."""
+    return scopes.from_params(g.valid.query)
+
+
+# -- scopes --------------------------------------------------------------------------------
+
+
+@control.get("/scopes")
+def list_scopes() -> Response:
+    return _reply({"scopes": [_scope_wire(key, entry) for key, entry in _scoped_items()]})
+
+
+@control.delete("/scopes")
+def forget_scopes() -> Response:
+    runtime = current_mock().runtime
+    scope = _scope()
+    keys = [key for key, _ in _scoped_items()] if scope is None else [scope.key]
+    forgotten = sum(runtime.forget_scope(key) for key in keys)
+    return _reply({"forgotten": forgotten})
+
+
+def _scoped_items() -> list[tuple[str, dict[str, Any]]]:
+    return sorted(current_mock().runtime.scoped().items())
+
+
+def _scope_wire(key: str, entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "scope": scopes.Scope.from_key(key).to_wire(),
+        "faults": entry.get("faults", {}),
+        "readings": entry.get("readings", {}),
     }
 
 
@@ -383,11 +435,13 @@ def verify_journal() -> Response:
 
 
 def _journal_filter(values: dict[str, Any]) -> JournalFilter:
+    scenario = values.get("scenario")
     return JournalFilter(
         operation=values.get("operation"),
         status=values.get("status"),
         since=_instant(values.get("since"), "since"),
         until=_instant(values.get("until"), "until"),
+        scenario=None if scenario is None else scopes.check_scenario(scenario),
     )
 
 
@@ -426,32 +480,67 @@ def _expectation(body: dict[str, Any], count: int) -> tuple[str, bool]:
 
 @control.get("/faults")
 def list_faults() -> Response:
-    return _reply({"faults": current_mock().runtime.faults()})
+    runtime = current_mock().runtime
+    scope = _scope()
+    if scope is not None:
+        faults = runtime.scoped().get(scope.key, {}).get("faults", {})
+        return _reply({"scope": scope.to_wire(), "faults": faults})
+    scoped = [
+        {"scope": scopes.Scope.from_key(key).to_wire(), "faults": entry["faults"]}
+        for key, entry in _scoped_items()
+        if entry.get("faults")
+    ]
+    answer: dict[str, Any] = {"faults": runtime.faults()}
+    if scoped:
+        answer["scoped"] = scoped  # absent while no scope sets a fault
+    return _reply(answer)
 
 
 @control.delete("/faults")
 def clear_faults() -> Response:
-    current_mock().runtime.change_faults(lambda faults: {})
+    runtime = current_mock().runtime
+    scope = _scope()
+    keys = [key for key, _ in _scoped_items()] if scope is None else [scope.key]
+    for key in keys:
+        runtime.change_scope(key, lambda entry: {**entry, "faults": {}})
+    if scope is None:
+        runtime.change_faults(lambda faults: {})
     return _reply({"faults": {}})
 
 
 @control.put("/faults/<operation>")
 def set_fault(operation: str) -> Response:
-    fault = Fault.from_wire(_body())
-    current_mock().runtime.change_faults(lambda faults: {**faults, operation: fault.to_wire()})
-    return _reply(fault.to_wire())
+    fault = Fault.from_wire(_body()).to_wire()
+    runtime = current_mock().runtime
+    scope = _scope()
+    if scope is None:
+        runtime.change_faults(lambda faults: {**faults, operation: fault})
+    else:
+        runtime.change_scope(
+            scope.key,
+            lambda entry: {**entry, "faults": {**entry.get("faults", {}), operation: fault}},
+        )
+    return _reply(fault)
 
 
 @control.delete("/faults/<operation>")
 def clear_fault(operation: str) -> Response:
+    scope = _scope()
 
     def without(faults: dict[str, Any]) -> dict[str, Any]:
         if operation not in faults:
             what = "every operation" if operation == EVERY_OPERATION else operation
-            raise NotFound(f"No fault is set for {what}")
+            where = "" if scope is None else f" in scope {scope.to_wire()}"
+            raise NotFound(f"No fault is set for {what}{where}")
         return {op: fault for op, fault in faults.items() if op != operation}
 
-    return _reply({"faults": current_mock().runtime.change_faults(without)})
+    runtime = current_mock().runtime
+    if scope is None:
+        return _reply({"faults": runtime.change_faults(without)})
+    entry = runtime.change_scope(
+        scope.key, lambda entry: {**entry, "faults": without(entry.get("faults", {}))}
+    )
+    return _reply({"scope": scope.to_wire(), "faults": entry.get("faults", {})})
 
 
 def _ns(ns: Namespace) -> dict[str, str]:

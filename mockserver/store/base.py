@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from mockserver.contacts.model import Contact, Namespace
 from mockserver.contacts.ports import ContactsStore
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 # The contacts table's columns, in ``Contact``'s field order: a row maps to a Contact for free.
@@ -69,6 +69,7 @@ class JournalFilter:
     status: int | None = None
     since: str | None = None  # ISO-8601 instants in the journal's own form (UTC, ms, Z)
     until: str | None = None
+    scenario: str | None = None  # the X-Mock-Scenario the requests named
 
     def conditions(self) -> list[tuple[str, str, Any]]:
         """(column, operator, value) of every filter that is set."""
@@ -79,6 +80,7 @@ class JournalFilter:
                 ("status", "=", self.status),
                 ("at", ">=", self.since),
                 ("at", "<=", self.until),
+                ("scenario", "=", self.scenario),
             )
             if value is not None
         ]

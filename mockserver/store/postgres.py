@@ -114,6 +114,10 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX journal_at ON journal (at)",
     ],
+    [
+        "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario, for journal filters
+        "CREATE INDEX journal_scenario ON journal (scenario)",
+    ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -315,9 +319,15 @@ class PostgresStore(Store):
     def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
         with self._transaction() as conn:
             (entry_id,) = conn.execute(
-                "INSERT INTO journal (at, operation, status, entry) VALUES (%s, %s, %s, %s)"
-                " RETURNING id",
-                (entry["at"], entry.get("operation"), entry["status"], Json(entry)),
+                "INSERT INTO journal (at, operation, status, scenario, entry)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                (
+                    entry["at"],
+                    entry.get("operation"),
+                    entry["status"],
+                    entry.get("scenario"),
+                    Json(entry),
+                ),
             ).fetchone()
             conn.execute("DELETE FROM journal WHERE id <= %s", (entry_id - keep,))
         return entry_id
@@ -445,10 +455,10 @@ class PostgresStore(Store):
                     [(key, Json(value)) for key, value in contents.state.items()],
                 )
                 cursor.executemany(
-                    "INSERT INTO journal (id, at, operation, status, entry)"
-                    " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s)",
+                    "INSERT INTO journal (id, at, operation, status, scenario, entry)"
+                    " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s, %s)",
                     [
-                        (i, e["at"], e.get("operation"), e["status"], Json(e))
+                        (i, e["at"], e.get("operation"), e["status"], e.get("scenario"), Json(e))
                         for i, e in contents.journal or ()
                     ],
                 )

@@ -98,6 +98,10 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX journal_at ON journal (at)",
     ],
+    [
+        "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario, for journal filters
+        "CREATE INDEX journal_scenario ON journal (scenario)",
+    ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -313,8 +317,15 @@ class SqliteStore(Store):
         # two autocommitted statements: the hot path of every request, kept short
         with self._connection() as conn, self._writer_lock():
             entry_id = conn.execute(
-                "INSERT INTO journal (at, operation, status, entry) VALUES (?, ?, ?, ?)",
-                (entry["at"], entry.get("operation"), entry["status"], orjson.dumps(entry)),
+                "INSERT INTO journal (at, operation, status, scenario, entry)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    entry["at"],
+                    entry.get("operation"),
+                    entry["status"],
+                    entry.get("scenario"),
+                    orjson.dumps(entry),
+                ),
             ).lastrowid
             conn.execute("DELETE FROM journal WHERE id <= ?", (entry_id - keep,))
         return entry_id
@@ -433,9 +444,10 @@ class SqliteStore(Store):
                 [(key, json.dumps(value)) for key, value in contents.state.items()],
             )
             conn.executemany(
-                "INSERT INTO journal (id, at, operation, status, entry) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO journal (id, at, operation, status, scenario, entry)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (i, e["at"], e.get("operation"), e["status"], orjson.dumps(e))
+                    (i, e["at"], e.get("operation"), e["status"], e.get("scenario"), _json(e))
                     for i, e in contents.journal or ()
                 ],
             )
@@ -459,6 +471,10 @@ def _write_state(conn: sqlite3.Connection, key: str, value: Any) -> None:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, json.dumps(value)),
         )
+
+
+def _json(value: Any) -> bytes:
+    return orjson.dumps(value)
 
 
 def _refusal(message: str) -> str:
