@@ -192,11 +192,29 @@ def kore_mock(
     stream_id: str = DEV_STREAM_ID,
     settings: Settings | None = None,
     faults: dict[str, dict[str, Any]] | None = None,
-) -> Iterator[KoreMock]:
+    url: str | None = None,
+    admin_token: str | None = None,
+) -> Iterator[Any]:
     """Run an isolated mock (in-memory store) on a free loopback port for the block's length.
 
     ``faults`` maps an operationId (or ``*``) to a fault, as ``KoreMock.set_fault`` takes it.
+    With ``url`` (a running ``kore-mock serve``, shared with other sessions) no mock is started:
+    the block gets a ``SharedKoreMock`` with a namespace and a scenario of its own
+    (``mockserver.shared_mock``); ``apps``, ``settings`` and ``stream_id`` are the server's.
     """
+    if url is not None:
+        from mockserver.shared_mock import shared_kore_mock
+
+        if apps or settings is not None or stream_id != DEV_STREAM_ID:
+            raise ValueError("apps, settings and stream_id are the shared server's own")
+        with shared_kore_mock(
+            url,
+            admin_token=admin_token,
+            import_policy=None if import_policy == SKIP else check_policy(import_policy),
+            faults=faults,
+        ) as shared:
+            yield shared
+        return
     base = settings or Settings()
     settings = base.with_overrides(
         db=":memory:",

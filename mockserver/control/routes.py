@@ -436,12 +436,17 @@ def verify_journal() -> Response:
 
 def _journal_filter(values: dict[str, Any]) -> JournalFilter:
     scenario = values.get("scenario")
+    account, stream = values.get("accountId"), values.get("streamId")
+    if bool(account) != bool(stream):
+        raise ValidationError("A namespace filter needs both accountId and streamId")
     return JournalFilter(
         operation=values.get("operation"),
         status=values.get("status"),
         since=_instant(values.get("since"), "since"),
         until=_instant(values.get("until"), "until"),
         scenario=None if scenario is None else scopes.check_scenario(scenario),
+        account_id=account.lower() if account else None,
+        stream_id=stream,
     )
 
 

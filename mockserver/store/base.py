@@ -70,6 +70,8 @@ class JournalFilter:
     since: str | None = None  # ISO-8601 instants in the journal's own form (UTC, ms, Z)
     until: str | None = None
     scenario: str | None = None  # the X-Mock-Scenario the requests named
+    account_id: str | None = None  # the namespace the requests addressed (both halves, or none)
+    stream_id: str | None = None
 
     def conditions(self) -> list[tuple[str, str, Any]]:
         """(column, operator, value) of every filter that is set."""
@@ -81,6 +83,8 @@ class JournalFilter:
                 ("at", ">=", self.since),
                 ("at", "<=", self.until),
                 ("scenario", "=", self.scenario),
+                ("account_id", "=", self.account_id),
+                ("stream_id", "=", self.stream_id),
             )
             if value is not None
         ]
@@ -192,6 +196,23 @@ class Store(ContactsStore):
 
     @abstractmethod
     def close(self) -> None: ...
+
+
+def journal_columns(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """(at, operation, status, scenario, account_id, stream_id) of a journal entry: the
+    columns its filters read."""
+    ns = entry.get("namespace") or {}
+    return (
+        entry["at"],
+        entry.get("operation"),
+        entry["status"],
+        entry.get("scenario"),
+        ns.get("accountId"),
+        ns.get("streamId"),
+    )
+
+
+JOURNAL_COLUMNS = "at, operation, status, scenario, account_id, stream_id"
 
 
 def display_url(url: str) -> str:

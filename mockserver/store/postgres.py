@@ -32,6 +32,7 @@ from mockserver.store.base import (
     COLUMNS,
     CONTENT_COLUMNS,
     EVERY_ENTRY,
+    JOURNAL_COLUMNS,
     SCHEMA_VERSION,
     ContentsRefused,
     JournalFilter,
@@ -39,6 +40,7 @@ from mockserver.store.base import (
     StoreContents,
     StoreUnavailable,
     display_url,
+    journal_columns,
     promote_sql,
 )
 
@@ -115,8 +117,12 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX journal_at ON journal (at)",
     ],
     [
-        "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario, for journal filters
+        # what the journal's filters read besides at / operation / status
+        "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario
+        "ALTER TABLE journal ADD COLUMN account_id TEXT",  # the namespace addressed
+        "ALTER TABLE journal ADD COLUMN stream_id TEXT",
         "CREATE INDEX journal_scenario ON journal (scenario)",
+        "CREATE INDEX journal_namespace ON journal (account_id, stream_id)",
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -319,15 +325,9 @@ class PostgresStore(Store):
     def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
         with self._transaction() as conn:
             (entry_id,) = conn.execute(
-                "INSERT INTO journal (at, operation, status, scenario, entry)"
-                " VALUES (%s, %s, %s, %s, %s) RETURNING id",
-                (
-                    entry["at"],
-                    entry.get("operation"),
-                    entry["status"],
-                    entry.get("scenario"),
-                    Json(entry),
-                ),
+                f"INSERT INTO journal ({JOURNAL_COLUMNS}, entry)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                (*journal_columns(entry), Json(entry)),
             ).fetchone()
             conn.execute("DELETE FROM journal WHERE id <= %s", (entry_id - keep,))
         return entry_id
@@ -455,12 +455,9 @@ class PostgresStore(Store):
                     [(key, Json(value)) for key, value in contents.state.items()],
                 )
                 cursor.executemany(
-                    "INSERT INTO journal (id, at, operation, status, scenario, entry)"
-                    " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s, %s)",
-                    [
-                        (i, e["at"], e.get("operation"), e["status"], e.get("scenario"), Json(e))
-                        for i, e in contents.journal or ()
-                    ],
+                    f"INSERT INTO journal (id, {JOURNAL_COLUMNS}, entry)"
+                    " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    [(i, *journal_columns(e), Json(e)) for i, e in contents.journal or ()],
                 )
             # new entries follow the restored ones
             conn.execute(

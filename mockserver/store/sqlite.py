@@ -25,12 +25,14 @@ from mockserver.store.base import (
     COLUMNS,
     CONTENT_COLUMNS,
     EVERY_ENTRY,
+    JOURNAL_COLUMNS,
     SCHEMA_VERSION,
     ContentsRefused,
     JournalFilter,
     Store,
     StoreContents,
     StoreUnavailable,
+    journal_columns,
     promote_sql,
 )
 
@@ -99,8 +101,12 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX journal_at ON journal (at)",
     ],
     [
-        "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario, for journal filters
+        # what the journal's filters read besides at / operation / status
+        "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario
+        "ALTER TABLE journal ADD COLUMN account_id TEXT",  # the namespace addressed
+        "ALTER TABLE journal ADD COLUMN stream_id TEXT",
         "CREATE INDEX journal_scenario ON journal (scenario)",
+        "CREATE INDEX journal_namespace ON journal (account_id, stream_id)",
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -317,15 +323,8 @@ class SqliteStore(Store):
         # two autocommitted statements: the hot path of every request, kept short
         with self._connection() as conn, self._writer_lock():
             entry_id = conn.execute(
-                "INSERT INTO journal (at, operation, status, scenario, entry)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (
-                    entry["at"],
-                    entry.get("operation"),
-                    entry["status"],
-                    entry.get("scenario"),
-                    orjson.dumps(entry),
-                ),
+                f"INSERT INTO journal ({JOURNAL_COLUMNS}, entry) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*journal_columns(entry), orjson.dumps(entry)),
             ).lastrowid
             conn.execute("DELETE FROM journal WHERE id <= ?", (entry_id - keep,))
         return entry_id
@@ -444,12 +443,9 @@ class SqliteStore(Store):
                 [(key, json.dumps(value)) for key, value in contents.state.items()],
             )
             conn.executemany(
-                "INSERT INTO journal (id, at, operation, status, scenario, entry)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (i, e["at"], e.get("operation"), e["status"], e.get("scenario"), _json(e))
-                    for i, e in contents.journal or ()
-                ],
+                f"INSERT INTO journal (id, {JOURNAL_COLUMNS}, entry)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(i, *journal_columns(e), orjson.dumps(e)) for i, e in contents.journal or ()],
             )
 
     def close(self) -> None:
@@ -471,10 +467,6 @@ def _write_state(conn: sqlite3.Connection, key: str, value: Any) -> None:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, json.dumps(value)),
         )
-
-
-def _json(value: Any) -> bytes:
-    return orjson.dumps(value)
 
 
 def _refusal(message: str) -> str:
