@@ -96,6 +96,19 @@ def peak_rss_mb(pid: int) -> float:
     return _tree_status_mb(pid, "VmHWM")
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) used so far by a process and its descendants."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{proc}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
+
+
 def _tree_status_mb(pid: int, field: str) -> float:
     total = 0
     for proc in [pid, *_children(pid)]:
@@ -140,8 +153,30 @@ class WrkResult:
     requests_per_s: float
     p50_ms: float
     p99_ms: float
-    non_2xx: int
-    errors: int
+    non_2xx: int  # answers outside 200-299, counted by bench/wrk/status.lua
+    errors: int  # socket errors (connect, read, write, timeout)
+    answered: int = 0
+    first_non_2xx: int = 0  # the status of the first such answer, for the report
+    server_cpu_ms: float | None = None  # the server's CPU time per answer, when measured
+
+    @property
+    def clean(self) -> bool:
+        """Every answer was a 2xx and no connection failed."""
+        return self.answered > 0 and self.non_2xx == 0 and self.errors == 0
+
+    def problems(self) -> str:
+        found = []
+        if self.non_2xx:
+            found.append(f"{self.non_2xx:,} non-2xx (first: {self.first_non_2xx})")
+        if self.errors:
+            found.append(f"{self.errors:,} socket errors")
+        if self.answered == 0:
+            found.append("no answers")
+        return ", ".join(found)
+
+
+WRK_DIR = Path(__file__).parent / "wrk"
+STATUS_LUA = WRK_DIR / "status.lua"
 
 
 def wrk(
@@ -153,22 +188,39 @@ def wrk(
     threads: int = 2,
     env: dict[str, str] | None = None,
 ) -> WrkResult:
+    """One wrk run; ``script`` (a request generator) gets bench/wrk/status.lua appended."""
     ensure_wrk()
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
-    if script is not None:
-        cmd += ["-s", str(script)]
-    out = subprocess.run(
-        [*cmd, url], capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
-    ).stdout
+    lua = (script.read_text() + "\n" if script is not None else "") + STATUS_LUA.read_text()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as combined:
+        combined.write(lua)
+        combined.flush()
+        out = subprocess.run(
+            [*cmd, "-s", combined.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, **(env or {})},
+        ).stdout
+    status = re.search(r"bench-status: answered (\d+) non-2xx (\d+) first (\d+)", out)
+    if status is None:
+        raise RuntimeError(f"wrk printed no status line:\n{out[-2000:]}")
     return WrkResult(
         requests_per_s=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         p50_ms=_latency(out, "50%"),
         p99_ms=_latency(out, "99%"),
-        non_2xx=int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0,
+        non_2xx=int(status.group(2)),
         errors=sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", m.group(0)))
         if (m := re.search(r"Socket errors:.*", out))
         else 0,
+        answered=int(status.group(1)),
+        first_non_2xx=int(status.group(3)),
     )
+
+
+def median(results: list[WrkResult]) -> WrkResult:
+    """The run with the median rate (its own latencies and counts, not mixed with others')."""
+    return sorted(results, key=lambda r: r.requests_per_s)[len(results) // 2]
 
 
 def _latency(out: str, percentile: str) -> float:

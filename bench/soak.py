@@ -40,6 +40,7 @@ from mockserver.settings import DEV_APP  # noqa: E402
 from mockserver.spec import API_PREFIX  # noqa: E402
 
 MAX_GROWTH = 0.10
+START_TIMEOUT = 90  # seconds to the first health answer (4 workers loading, busy cores)
 HEADER = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension"
 WEIGHTS = {"import": 2, "create": 3, "list": 4, "update": 2, "delete": 1, "bad": 3}
 
@@ -115,18 +116,34 @@ class Server:
             self.output.append(line)
 
     def _wait_for_url(self) -> str:
-        deadline = time.time() + 30
+        # the banner comes when gunicorn listens; its workers may still be loading the app
+        # (several seconds each on two busy cores), so the health check waits as long
+        deadline = time.time() + START_TIMEOUT
         while time.time() < deadline:
             found = re.search(r"base URL\s+(http://[^/\s]+)/", "".join(self.output))
             if found:
                 url = found.group(1)
-                requests.get(url + "/__mock__/health", timeout=10).raise_for_status()
+                try:
+                    self._wait_healthy(url, deadline)
+                except requests.RequestException:
+                    self.stop()  # never leave a server running behind a failed start
+                    raise
                 return url
             if self.process.poll() is not None:
                 break
             time.sleep(0.05)
         self.stop()
         raise RuntimeError("kore-mock serve did not start:\n" + "".join(self.output))
+
+    def _wait_healthy(self, url: str, deadline: float) -> None:
+        while True:
+            try:
+                requests.get(url + "/__mock__/health", timeout=10).raise_for_status()
+                return
+            except requests.RequestException:
+                if time.time() > deadline or self.process.poll() is not None:
+                    raise
+                time.sleep(0.2)
 
     def rss_kb(self) -> int:
         """Resident memory of the gunicorn master and its workers."""

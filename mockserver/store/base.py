@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from mockserver.contacts.model import Contact, Namespace
 from mockserver.contacts.ports import ContactsStore
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 # The contacts table's columns, in ``Contact``'s field order: a row maps to a Contact for free.

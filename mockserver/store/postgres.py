@@ -16,8 +16,9 @@ import hashlib
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from operator import attrgetter
 from typing import Any
 
@@ -28,6 +29,7 @@ from psycopg_pool import ConnectionPool
 
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
 from mockserver.contacts.ports import ContactsTransaction, NumberTaken
+from mockserver.store import blocks
 from mockserver.store.base import (
     COLUMNS,
     CONTENT_COLUMNS,
@@ -47,6 +49,10 @@ from mockserver.store.base import (
 POOL_MIN_SIZE = 1
 POOL_MAX_SIZE = 8  # a gthread worker serves 4 requests at once; each uses one connection at a time
 CONNECT_TIMEOUT = 10  # seconds
+# A pooled connection idle longer than this is checked (a round trip) before it is handed out;
+# one returned a moment ago is not: checking every checkout cost a round trip per statement
+# group, a third of a list request's time.
+CHECK_IDLE_AFTER = 30.0  # seconds
 # A mock machine that dies without closing its connections (power loss, network cut) must not
 # hold a namespace lock for hours: the server drops its session after a minute of silence.
 SESSION_SETTINGS = (
@@ -64,10 +70,11 @@ _COPY_SLOT_0 = "COPY contacts (" + ", ".join(COLUMNS) + ") FROM STDIN"
 _UPDATE = (
     "UPDATE contacts SET "
     + ", ".join(f"{c} = %s" for c in COLUMNS[3:])
-    + ", dup_slot = %s WHERE id = %s"
+    + ", dup_slot = %s WHERE id = %s RETURNING seq"
 )
 _NS = "account_id = %s AND stream_id = %s"
 _PROMOTE = promote_sql("%s")
+_BLOCKS_MOVED = blocks.moved_sql("%s")
 _TAKEN_KEY = re.compile(r"=\(.*, (\+\d+), \d+\) already exists")
 
 # Index i holds the statements that bring a store at version i to version i + 1.
@@ -117,6 +124,16 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX journal_at ON journal (at)",
     ],
     [
+        blocks.TABLE,
+        blocks.POPULATE,
+        # every insert, COPY included, counts its rows in the same statement's transaction
+        "CREATE FUNCTION contact_blocks_added() RETURNS trigger LANGUAGE plpgsql AS $$"
+        f" BEGIN {blocks.added_rows_sql('new_contacts')}; RETURN NULL; END $$",
+        "CREATE TRIGGER contacts_counted AFTER INSERT ON contacts"
+        " REFERENCING NEW TABLE AS new_contacts"
+        " FOR EACH STATEMENT EXECUTE FUNCTION contact_blocks_added()",
+    ],
+    [
         # what the journal's filters read besides at / operation / status
         "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario
         "ALTER TABLE journal ADD COLUMN account_id TEXT",  # the namespace addressed
@@ -126,6 +143,16 @@ MIGRATIONS: list[list[str]] = [
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def _note_returned(conn: psycopg.Connection) -> None:
+    conn._kore_returned_at = time.monotonic()  # the pool sets its own attributes the same way
+
+
+def _check_if_idle(conn: psycopg.Connection) -> None:
+    """The pool's check: a connection idle a while may have been dropped by the server."""
+    if time.monotonic() - getattr(conn, "_kore_returned_at", 0.0) > CHECK_IDLE_AFTER:
+        ConnectionPool.check_connection(conn)
 
 
 def namespace_lock_key(ns: Namespace) -> int:
@@ -146,10 +173,14 @@ class PostgresTransaction(ContactsTransaction):
     def holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
         if not keys:
             return {}
+        # One number (a create of one contact) is an equality: right after a large import,
+        # before PostgreSQL has statistics of it, ``= ANY`` may be planned as a filter over the
+        # whole namespace (60 ms at 100,000 contacts) instead of a probe of the holder index.
+        match, key_param = ("= %s", keys[0]) if len(keys) == 1 else ("= ANY(%s)", list(keys))
         rows = self.conn.execute(
             "SELECT phone_number, id FROM contacts WHERE " + _NS + " AND status = 'ACTIVE'"
-            " AND phone_number = ANY(%s) ORDER BY dup_slot DESC",
-            (ns.account_id, ns.stream_id, list(keys)),
+            f" AND phone_number {match} ORDER BY dup_slot DESC",
+            (ns.account_id, ns.stream_id, key_param),
         )
         return dict(rows)  # slot 0 comes last and wins
 
@@ -207,9 +238,16 @@ class PostgresTransaction(ContactsTransaction):
         try:
             # a savepoint: a refused update must leave the rest of a bulk update usable
             with self.conn.transaction():
-                self.conn.execute(_UPDATE, (*_values(contact)[3:], slot, contact.id))
+                (seq,) = self.conn.execute(
+                    _UPDATE, (*_values(contact)[3:], slot, contact.id)
+                ).fetchone()
         except errors.UniqueViolation:
             raise NumberTaken(contact.phone_number) from None
+        if contact.status != previous.status:
+            self.conn.execute(
+                _BLOCKS_MOVED,
+                blocks.moved_params(*contact.namespace, seq, contact.status == ACTIVE),
+            )
         if leaves_number:
             self._promote(previous.namespace, previous.phone_number)
 
@@ -218,12 +256,7 @@ class PostgresTransaction(ContactsTransaction):
         self.conn.execute(_PROMOTE, (*ns, key, *ns, key))
 
     def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
-        where = " WHERE " + _NS + " AND status = 'ACTIVE'"
-        (total,) = self.conn.execute("SELECT COUNT(*) FROM contacts" + where, ns).fetchone()
-        rows = self.conn.execute(
-            _SELECT + where + " ORDER BY seq LIMIT %s OFFSET %s", (*ns, limit, skip)
-        ).fetchall()
-        return [Contact(*r) for r in rows], total
+        return _page(self.conn, ns, ACTIVE, skip, limit)
 
     def active(self, ns: Namespace) -> Iterator[Contact]:
         with self.conn.cursor(name="active_contacts") as cursor:  # server side: streams rows
@@ -233,6 +266,13 @@ class PostgresTransaction(ContactsTransaction):
 
 
 _values = attrgetter(*COLUMNS)  # Contact -> the row of COLUMNS
+
+
+def _page(
+    conn: psycopg.Connection, ns: Namespace, status: str | None, skip: int, limit: int
+) -> tuple[list[Contact], int]:
+    rows, total = blocks.page(conn.execute, "%s", _SELECT, ns, status, skip, limit)
+    return [Contact(*r) for r in rows], total
 
 
 def _taken_key(exc: errors.UniqueViolation) -> str | None:
@@ -268,7 +308,8 @@ class PostgresStore(Store):
                         min_size=POOL_MIN_SIZE,
                         max_size=POOL_MAX_SIZE,
                         kwargs=self._connect_options(pid),
-                        check=ConnectionPool.check_connection,
+                        check=_check_if_idle,
+                        reset=_note_returned,
                         name=f"kore-mock-{pid}",
                         open=False,
                     )
@@ -277,7 +318,8 @@ class PostgresStore(Store):
         return self._pool
 
     def _connect_options(self, pid: int) -> dict[str, Any]:
-        options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT}
+        # autocommit: a single statement is one round trip; a transaction says so (BEGIN..COMMIT)
+        options: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "autocommit": True}
         if "application_name" not in self._conninfo:  # who holds which connection, in pg_stat_*
             options["application_name"] = f"kore-mock[{pid}]"
         if "options" not in self._conninfo:
@@ -288,6 +330,10 @@ class PostgresStore(Store):
     def _transaction(self) -> Iterator[psycopg.Connection]:
         with self._connections().connection() as conn, conn.transaction():
             yield conn
+
+    def _statement(self) -> AbstractContextManager[psycopg.Connection]:
+        """A pooled connection for one statement, which commits on its own (autocommit)."""
+        return self._connections().connection()
 
     @contextmanager
     def write(self, ns: Namespace) -> Iterator[ContactsTransaction]:
@@ -305,9 +351,9 @@ class PostgresStore(Store):
     def namespaces(self) -> list[dict[str, Any]]:
         with self._transaction() as conn:
             rows = conn.execute(
-                "SELECT account_id, stream_id, COUNT(*) FILTER (WHERE status = 'ACTIVE'),"
-                " COUNT(*) FILTER (WHERE status <> 'ACTIVE') FROM contacts"
-                " GROUP BY account_id, stream_id ORDER BY account_id, stream_id"
+                "SELECT account_id, stream_id, SUM(active), SUM(inactive) FROM contact_blocks"
+                " GROUP BY account_id, stream_id HAVING SUM(active + inactive) > 0"
+                " ORDER BY account_id, stream_id"
             ).fetchall()
         return [
             {"accountId": a, "streamId": s, "active": act, "inactive": inact}
@@ -317,19 +363,22 @@ class PostgresStore(Store):
     def reset(self, ns: Namespace | None = None) -> int:
         if ns is None:
             with self._transaction() as conn:
+                conn.execute("DELETE FROM contact_blocks")
                 return conn.execute("DELETE FROM contacts").rowcount
         with self._transaction() as conn:
             _lock_namespace(conn, ns)
+            conn.execute("DELETE FROM contact_blocks WHERE " + _NS, ns)
             return conn.execute("DELETE FROM contacts WHERE " + _NS, ns).rowcount
 
     def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
-        with self._transaction() as conn:
+        with self._statement() as conn:  # one statement, one round trip: add, then trim
             (entry_id,) = conn.execute(
-                f"INSERT INTO journal ({JOURNAL_COLUMNS}, entry)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                (*journal_columns(entry), Json(entry)),
+                f"WITH added AS (INSERT INTO journal ({JOURNAL_COLUMNS}, entry)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id),"
+                " trimmed AS (DELETE FROM journal WHERE id <= (SELECT id FROM added) - %s)"
+                " SELECT id FROM added",
+                (*journal_columns(entry), Json(entry), keep),
             ).fetchone()
-            conn.execute("DELETE FROM journal WHERE id <= %s", (entry_id - keep,))
         return entry_id
 
     def journal_query(
@@ -337,30 +386,33 @@ class PostgresStore(Store):
     ) -> list[dict[str, Any]]:
         clauses, params = _journal_where(where)
         query = sql.SQL("SELECT id, entry FROM journal{} ORDER BY id DESC LIMIT %s").format(clauses)
-        with self._transaction() as conn:
+        with self._statement() as conn:
             rows = conn.execute(query, (*params, limit)).fetchall()
         return [{"id": i, **e} for i, e in rows]
 
     def journal_count(self, where: JournalFilter = EVERY_ENTRY) -> int:
         clauses, params = _journal_where(where)
-        with self._transaction() as conn:
+        with self._statement() as conn:
             (count,) = conn.execute(
                 sql.SQL("SELECT COUNT(*) FROM journal{}").format(clauses), params
             ).fetchone()
         return count
 
     def journal_get(self, entry_id: int) -> dict[str, Any] | None:
-        with self._transaction() as conn:
+        with self._statement() as conn:
             row = conn.execute("SELECT entry FROM journal WHERE id = %s", (entry_id,)).fetchone()
         return None if row is None else {"id": entry_id, **row[0]}
 
     def journal_clear(self) -> None:
-        with self._transaction() as conn:
+        with self._statement() as conn:
             conn.execute("DELETE FROM journal")
 
     def find_contacts(
         self, ns: Namespace, *, text: str = "", status: str | None = None, skip: int, limit: int
     ) -> tuple[list[Contact], int]:
+        if not text:
+            with self._transaction() as conn:
+                return _page(conn, ns, status, skip, limit)
         clauses = [_NS]
         params: list[Any] = [*ns]
         if status is not None:
@@ -398,12 +450,12 @@ class PostgresStore(Store):
             conn.execute("DELETE FROM counters")
 
     def get_state(self, key: str) -> Any:
-        with self._transaction() as conn:
+        with self._statement() as conn:
             row = conn.execute("SELECT value FROM state WHERE key = %s", (key,)).fetchone()
         return None if row is None else row[0]
 
     def all_state(self) -> dict[str, Any]:
-        with self._transaction() as conn:
+        with self._statement() as conn:
             return dict(conn.execute("SELECT key, value FROM state").fetchall())
 
     def set_state(self, key: str, value: Any) -> None:
@@ -435,7 +487,11 @@ class PostgresStore(Store):
         columns = sql.SQL(", ").join(map(sql.Identifier, CONTENT_COLUMNS))
         with self._transaction() as conn:
             # every writer (namespace advisory locks, state updates, the journal) waits
-            conn.execute("LOCK TABLE contacts, journal, state, counters IN ACCESS EXCLUSIVE MODE")
+            conn.execute(
+                "LOCK TABLE contacts, contact_blocks, journal, state, counters"
+                " IN ACCESS EXCLUSIVE MODE"
+            )
+            conn.execute("DELETE FROM contact_blocks")  # the COPY's trigger counts anew
             conn.execute("DELETE FROM contacts")
             conn.execute("DELETE FROM journal")
             conn.execute("DELETE FROM state")

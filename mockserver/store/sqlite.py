@@ -14,27 +14,27 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import orjson
 
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
 from mockserver.contacts.ports import ContactsTransaction, NumberTaken
+from mockserver.store import blocks
 from mockserver.store.base import (
     COLUMNS,
     CONTENT_COLUMNS,
     EVERY_ENTRY,
-    JOURNAL_COLUMNS,
     SCHEMA_VERSION,
     ContentsRefused,
     JournalFilter,
     Store,
     StoreContents,
     StoreUnavailable,
-    journal_columns,
     promote_sql,
 )
+from mockserver.store.sqlite_journal import SqliteJournal
 
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
 _INSERT = (
@@ -52,6 +52,9 @@ _INSERT_SLOT_0 = (
     + ")"
 )
 _PROMOTE = promote_sql("?")
+_BLOCKS_ADDED = blocks.added_sql("?", "contacts NOT INDEXED")  # by rowid: the new rows only
+_BLOCK_ADDED = blocks.one_added_sql("?")
+_BLOCKS_MOVED = blocks.moved_sql("?")
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's lock
 
 # Index i holds the statements that bring a store at version i to version i + 1.
@@ -100,14 +103,9 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX journal_at ON journal (at)",
     ],
-    [
-        # what the journal's filters read besides at / operation / status
-        "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario
-        "ALTER TABLE journal ADD COLUMN account_id TEXT",  # the namespace addressed
-        "ALTER TABLE journal ADD COLUMN stream_id TEXT",
-        "CREATE INDEX journal_scenario ON journal (scenario)",
-        "CREATE INDEX journal_namespace ON journal (account_id, stream_id)",
-    ],
+    [blocks.TABLE + " WITHOUT ROWID", blocks.POPULATE],
+    [],  # 4: the journal's filter columns; on SQLite the journal is a file of its own, whose
+    # table sqlite_journal.SqliteJournal.create() brings up to date
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -133,13 +131,23 @@ class SqliteTransaction(ContactsTransaction):
         return dict(rows)  # slot 0 comes last and wins
 
     def insert(self, contacts: Sequence[Contact], *, legacy: bool = False) -> None:
+        if not contacts:
+            return
+        ns = contacts[0].namespace
         try:
+            if not legacy and len(contacts) == 1:  # one create: its seq is the new rowid
+                seq = self.conn.execute(_INSERT_SLOT_0, contacts[0]).lastrowid
+                self.conn.execute(_BLOCK_ADDED, (*ns, seq))
+                return
+            # the writer holds the write lock: every seq above the highest is one of these
+            (before,) = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM contacts").fetchone()
             if not legacy:
                 self.conn.executemany(_INSERT_SLOT_0, contacts)  # a Contact is a row already
-                return
-            for c in contacts:
-                slot = self._next_slot(c.namespace, c.phone_number)
-                self.conn.execute(_INSERT, (*_values(c), slot))
+            else:
+                for c in contacts:
+                    slot = self._next_slot(c.namespace, c.phone_number)
+                    self.conn.execute(_INSERT, (*_values(c), slot))
+            self.conn.execute(_BLOCKS_ADDED, (*ns, before))
         except sqlite3.IntegrityError:
             raise NumberTaken() from None
 
@@ -173,12 +181,17 @@ class SqliteTransaction(ContactsTransaction):
         if changed:
             assignments = ", ".join(f"{column} = ?" for column in changed)
             try:
-                self.conn.execute(
-                    f"UPDATE contacts SET {assignments} WHERE id = ?",
+                (seq,) = self.conn.execute(
+                    f"UPDATE contacts SET {assignments} WHERE id = ? RETURNING seq",
                     (*changed.values(), contact.id),
-                )
+                ).fetchone()
             except sqlite3.IntegrityError:
                 raise NumberTaken(contact.phone_number) from None
+            if "status" in changed:
+                self.conn.execute(
+                    _BLOCKS_MOVED,
+                    blocks.moved_params(*contact.namespace, seq, contact.status == ACTIVE),
+                )
         if leaves_number:
             self._promote(previous.namespace, previous.phone_number)
 
@@ -187,16 +200,7 @@ class SqliteTransaction(ContactsTransaction):
         self.conn.execute(_PROMOTE, (*ns, key, *ns, key))
 
     def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
-        where = " WHERE account_id = ? AND stream_id = ? AND status = 'ACTIVE'"
-        # the count reads only the listing index (a window COUNT(*) OVER () would read every
-        # row of the namespace in full: 50 ms a page at 10,000 contacts)
-        (total,) = self.conn.execute("SELECT COUNT(*) FROM contacts" + where, ns).fetchone()
-        if skip >= total:
-            return [], total
-        rows = self.conn.execute(
-            _SELECT + where + " ORDER BY seq LIMIT ? OFFSET ?", (*ns, limit, skip)
-        ).fetchall()
-        return [Contact(*r) for r in rows], total
+        return _page(self.conn, ns, "ACTIVE", skip, limit)
 
     def active(self, ns: Namespace) -> Iterator[Contact]:
         rows = self.conn.execute(
@@ -211,6 +215,13 @@ def _values(c: Contact) -> tuple[Any, ...]:
     return tuple(c)  # Contact's fields are the columns, in order
 
 
+def _page(
+    conn: sqlite3.Connection, ns: Namespace, status: str | None, skip: int, limit: int
+) -> tuple[list[Contact], int]:
+    rows, total = blocks.page(conn.execute, "?", _SELECT, ns, status, skip, limit)
+    return [Contact(*r) for r in rows], total
+
+
 class SqliteStore(Store):
     def __init__(self, path: str) -> None:
         self.url = path
@@ -218,13 +229,22 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._lock = threading.RLock()
         self._shared: sqlite3.Connection | None = None
-        self._lock_file: tuple[int, int] | None = None  # (pid, fd) of the writers' lock file
+        self._writers = _WriterQueue(path + ".lock")
+        if self.memory:  # one database, one process: the journal is a table of it
+            self._journal = SqliteJournal(self._connection, _nothing)
+        else:
+            self.journal_path = path + ".journal"
+            journal_writers = _WriterQueue(self.journal_path + ".lock")
+            self._journal = SqliteJournal(self._journal_connection, journal_writers.hold)
         try:
             if not self.memory:
                 parent = os.path.dirname(os.path.abspath(path))
                 os.makedirs(parent, exist_ok=True)
             with self._connection() as conn:
                 _migrate(conn)
+            self._journal.create()
+            if not self.memory:
+                self._move_old_journal()
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot use the SQLite file {path}: {exc}") from None
 
@@ -255,6 +275,42 @@ class SqliteStore(Store):
         yield conn
 
     @contextmanager
+    def _journal_connection(self) -> Iterator[sqlite3.Connection]:
+        conn = getattr(self._local, "journal", None)
+        if conn is None or self._local.journal_pid != os.getpid():
+            conn = sqlite3.connect(
+                self.journal_path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=BUSY_TIMEOUT,
+            )
+            _use_wal(conn)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+            self._local.journal, self._local.journal_pid = conn, os.getpid()
+        yield conn
+
+    def _move_old_journal(self) -> None:
+        """A store from before the journal file kept its journal in the store's own file: the
+        entries move to the journal file once (ids kept), then that table stays empty."""
+        with self._connection() as conn:
+            if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM journal)").fetchone()[0]:
+                return  # nothing to move (a read, no lock): every start but an upgrade's
+        with self._transaction("BEGIN IMMEDIATE") as conn:
+            rows = conn.execute("SELECT id, at, operation, status, entry FROM journal").fetchall()
+            if not rows:
+                return
+            with self._journal_connection() as journal, self._journal._writer_lock():
+                journal.execute("BEGIN IMMEDIATE")
+                journal.executemany(
+                    "INSERT OR IGNORE INTO journal (id, at, operation, status, entry)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                journal.execute("COMMIT")
+            conn.execute("DELETE FROM journal")
+
+    @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
         writing = begin == "BEGIN IMMEDIATE"
         with self._connection() as conn, self._writer_lock() if writing else _nothing():
@@ -266,27 +322,8 @@ class SqliteStore(Store):
                 raise
             conn.execute("COMMIT")
 
-    @contextmanager
-    def _writer_lock(self) -> Iterator[None]:
-        """Queue writers of all processes on a lock file before SQLite's own write lock.
-
-        SQLite makes a blocked writer sleep and retry (1 ms, 2 ms, 5 ms...), which wastes most
-        of the time under many small concurrent writes; a blocked ``flock`` wakes the moment the
-        lock is free. SQLite's lock stays the guarantee; this only orders the queue.
-        """
-        if self.memory:
-            yield
-            return
-        with self._lock:  # threads of this process queue here, processes on the file
-            if self._lock_file is None or self._lock_file[0] != os.getpid():
-                fd = os.open(self.url + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-                self._lock_file = (os.getpid(), fd)
-            fd = self._lock_file[1]
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+    def _writer_lock(self) -> AbstractContextManager[None]:
+        return _nothing() if self.memory else self._writers.hold()
 
     @contextmanager
     def write(self, ns: Namespace) -> Iterator[ContactsTransaction]:
@@ -303,8 +340,9 @@ class SqliteStore(Store):
     def namespaces(self) -> list[dict[str, Any]]:
         with self._transaction("BEGIN") as conn:
             rows = conn.execute(
-                "SELECT account_id, stream_id, SUM(status = 'ACTIVE'), SUM(status != 'ACTIVE')"
-                " FROM contacts GROUP BY account_id, stream_id ORDER BY account_id, stream_id"
+                "SELECT account_id, stream_id, SUM(active), SUM(inactive) FROM contact_blocks"
+                " GROUP BY account_id, stream_id HAVING SUM(active + inactive) > 0"
+                " ORDER BY account_id, stream_id"
             ).fetchall()
         return [
             {"accountId": a, "streamId": s, "active": act, "inactive": inact}
@@ -314,50 +352,36 @@ class SqliteStore(Store):
     def reset(self, ns: Namespace | None = None) -> int:
         with self._transaction("BEGIN IMMEDIATE") as conn:
             if ns is None:
+                conn.execute("DELETE FROM contact_blocks")
                 return conn.execute("DELETE FROM contacts").rowcount
+            conn.execute("DELETE FROM contact_blocks WHERE account_id = ? AND stream_id = ?", ns)
             return conn.execute(
                 "DELETE FROM contacts WHERE account_id = ? AND stream_id = ?", ns
             ).rowcount
 
     def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
-        # two autocommitted statements: the hot path of every request, kept short
-        with self._connection() as conn, self._writer_lock():
-            entry_id = conn.execute(
-                f"INSERT INTO journal ({JOURNAL_COLUMNS}, entry) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*journal_columns(entry), orjson.dumps(entry)),
-            ).lastrowid
-            conn.execute("DELETE FROM journal WHERE id <= ?", (entry_id - keep,))
-        return entry_id
+        return self._journal.add(entry, keep=keep)
 
     def journal_query(
         self, where: JournalFilter = EVERY_ENTRY, *, limit: int = 100
     ) -> list[dict[str, Any]]:
-        clauses, params = _journal_where(where)
-        with self._transaction("BEGIN") as conn:
-            rows = conn.execute(
-                "SELECT id, entry FROM journal" + clauses + " ORDER BY id DESC LIMIT ?",
-                (*params, limit),
-            ).fetchall()
-        return [{"id": i, **orjson.loads(e)} for i, e in rows]
+        return self._journal.query(where, limit=limit)
 
     def journal_get(self, entry_id: int) -> dict[str, Any] | None:
-        with self._connection() as conn:
-            row = conn.execute("SELECT entry FROM journal WHERE id = ?", (entry_id,)).fetchone()
-        return None if row is None else {"id": entry_id, **orjson.loads(row[0])}
+        return self._journal.get(entry_id)
 
     def journal_clear(self) -> None:
-        with self._transaction("BEGIN IMMEDIATE") as conn:
-            conn.execute("DELETE FROM journal")
+        self._journal.clear()
 
     def journal_count(self, where: JournalFilter = EVERY_ENTRY) -> int:
-        clauses, params = _journal_where(where)
-        with self._connection() as conn:
-            (count,) = conn.execute("SELECT COUNT(*) FROM journal" + clauses, params).fetchone()
-        return count
+        return self._journal.count(where)
 
     def find_contacts(
         self, ns: Namespace, *, text: str = "", status: str | None = None, skip: int, limit: int
     ) -> tuple[list[Contact], int]:
+        if not text:
+            with self._transaction("BEGIN") as conn:
+                return _page(conn, ns, status, skip, limit)
         clauses = ["account_id = ?", "stream_id = ?"]
         params: list[Any] = [*ns]
         if status is not None:
@@ -415,44 +439,61 @@ class SqliteStore(Store):
         return value
 
     def contents(self, *, with_journal: bool) -> StoreContents:
-        with self._transaction("BEGIN") as conn:  # one snapshot of the file
+        with self._transaction("BEGIN") as conn:  # one snapshot of the store's file
             contacts = conn.execute(
                 "SELECT " + ", ".join(CONTENT_COLUMNS) + " FROM contacts ORDER BY seq"
             ).fetchall()
             state = {k: orjson.loads(v) for k, v in conn.execute("SELECT key, value FROM state")}
-            journal = None
-            if with_journal:
-                rows = conn.execute("SELECT id, entry FROM journal ORDER BY id")
-                journal = [(i, orjson.loads(e)) for i, e in rows]
+        journal = self._journal.entries() if with_journal else None  # the journal's own file
         return StoreContents(contacts, state, journal)
 
     def replace_contents(self, contents: StoreContents) -> None:
+        """The journal's file is written in a transaction around the store's: it commits only
+        when the store's did (and is rolled back when the store's fails)."""
+        entries = contents.journal or ()
+        if self.memory:  # one database: the journal is a table of it
+            with self._transaction("BEGIN IMMEDIATE") as conn:
+                self._replace(conn, contents)
+                SqliteJournal.write_all(conn, entries)
+            return
+        with self._journal_connection() as journal, self._journal._writer_lock():
+            journal.execute("BEGIN IMMEDIATE")
+            try:
+                SqliteJournal.write_all(journal, entries)
+                with self._transaction("BEGIN IMMEDIATE") as conn:
+                    self._replace(conn, contents)
+            except BaseException:
+                journal.execute("ROLLBACK")
+                raise
+            journal.execute("COMMIT")
+
+    @staticmethod
+    def _replace(conn: sqlite3.Connection, contents: StoreContents) -> None:
         insert = (
             "INSERT INTO contacts (" + ", ".join(CONTENT_COLUMNS) + ") VALUES ("
             + ", ".join("?" * len(CONTENT_COLUMNS)) + ")"
         )  # fmt: skip
-        with self._transaction("BEGIN IMMEDIATE") as conn:
-            for table in ("contacts", "journal", "state", "counters"):
-                conn.execute(f"DELETE FROM {table}")
-            try:
-                conn.executemany(insert, contents.contacts)
-            except sqlite3.IntegrityError as exc:
-                raise ContentsRefused(_refusal(str(exc))) from None
-            conn.executemany(
-                "INSERT INTO state (key, value) VALUES (?, ?)",
-                [(key, json.dumps(value)) for key, value in contents.state.items()],
-            )
-            conn.executemany(
-                f"INSERT INTO journal (id, {JOURNAL_COLUMNS}, entry)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(i, *journal_columns(e), orjson.dumps(e)) for i, e in contents.journal or ()],
-            )
+        for table in ("contacts", "contact_blocks", "state", "counters"):
+            conn.execute(f"DELETE FROM {table}")
+        try:
+            conn.executemany(insert, contents.contacts)
+        except sqlite3.IntegrityError as exc:
+            raise ContentsRefused(_refusal(str(exc))) from None
+        conn.execute(blocks.POPULATE)  # the block counts of every contact just stored
+        conn.executemany(
+            "INSERT INTO state (key, value) VALUES (?, ?)",
+            [(key, json.dumps(value)) for key, value in contents.state.items()],
+        )
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+        journal = getattr(self._local, "journal", None)
+        if journal is not None:
+            journal.close()
+            self._local.journal = None
         if self._shared is not None:
             self._shared.close()
             self._shared = None
@@ -480,18 +521,36 @@ def _nothing() -> Iterator[None]:
     yield
 
 
+class _WriterQueue:
+    """Queue writers of all processes on a lock file before SQLite's own write lock.
+
+    SQLite makes a blocked writer sleep and retry (1 ms, 2 ms, 5 ms...), which wastes most
+    of the time under many small concurrent writes; a blocked ``flock`` wakes the moment the
+    lock is free. SQLite's lock stays the guarantee; this only orders the queue.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()  # threads of this process queue here, processes on the file
+        self._file: tuple[int, int] | None = None  # (pid, fd)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._lock:
+            if self._file is None or self._file[0] != os.getpid():
+                self._file = (os.getpid(), os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644))
+            fd = self._file[1]
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 def _like(text: str) -> str:
     """A LIKE pattern (escape ``!``) matching values that contain ``text``."""
     escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
     return f"%{escaped}%"
-
-
-def _journal_where(where: JournalFilter) -> tuple[str, list[Any]]:
-    conditions = where.conditions()
-    if not conditions:
-        return "", []
-    clauses = " AND ".join(f"{column} {operator} ?" for column, operator, _ in conditions)
-    return " WHERE " + clauses, [value for _, _, value in conditions]
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:

@@ -1,0 +1,160 @@
+"""The SQLite store's request journal: its own file beside the store's, written one row a request.
+
+Every request writes one journal row, a GET too. In the store's own file that row took SQLite's
+one write lock — the lock every contact write needs — so the worker processes took turns for
+it. In a file of its own (``<db>.journal``, WAL like the store) a journal row waits only for
+other journal rows, and is one short statement:
+
+- one autocommitted INSERT per entry (committed, hence visible to every process, before the
+  answer leaves: a ``verify`` right after it sees it, whichever worker it reaches);
+- the journal keeps the newest ``keep`` entries: every read shows only the ids within ``keep``
+  of the newest (ids are consecutive: AUTOINCREMENT, one writer at a time), and the rows below
+  that window are deleted every ``TRIM_EVERY`` entries, not on every request.
+
+``:memory:`` stores keep the journal in their one in-memory database (one process).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+import orjson
+
+from mockserver.store.base import EVERY_ENTRY, JOURNAL_COLUMNS, JournalFilter, journal_columns
+
+TRIM_EVERY = 64  # entries between two deletions of the rows that fell out of the journal
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS journal (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        operation TEXT,
+        status INTEGER NOT NULL,
+        entry TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS journal_at ON journal (at)",
+    "CREATE TABLE IF NOT EXISTS journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+]
+# Columns the journal's filters read besides at / operation / status, added to a journal file
+# made before them (the store's schema version counts the store's own file only).
+FILTER_COLUMNS = [
+    "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario
+    "ALTER TABLE journal ADD COLUMN account_id TEXT",  # the namespace addressed
+    "ALTER TABLE journal ADD COLUMN stream_id TEXT",
+    "CREATE INDEX IF NOT EXISTS journal_scenario ON journal (scenario)",
+    "CREATE INDEX IF NOT EXISTS journal_namespace ON journal (account_id, stream_id)",
+]
+
+# the ids a read may show: within ``keep`` of the newest (every id when no keep was recorded)
+_WINDOW = (
+    "id > COALESCE((SELECT MAX(id) FROM journal)"
+    " - (SELECT value FROM journal_meta WHERE key = 'keep'), 0)"
+)
+
+
+class SqliteJournal:
+    def __init__(
+        self,
+        connection: Callable[[], AbstractContextManager[sqlite3.Connection]],
+        writer_lock: Callable[[], AbstractContextManager[None]],
+    ) -> None:
+        self._connection = connection
+        self._writer_lock = writer_lock
+        self._keep: int | None = None  # the keep this process recorded last
+
+    def create(self) -> None:
+        with self._connection() as conn:
+            present = conn.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'journal_meta'"
+            ).fetchone()[0]
+            if present and _has_filter_columns(conn):  # every start after the first: reads
+                return
+            with self._writer_lock():
+                for statement in SCHEMA:
+                    conn.execute(statement)
+                if not _has_filter_columns(conn):  # checked again: under the lock now
+                    for statement in FILTER_COLUMNS:
+                        conn.execute(statement)
+
+    def add(self, entry: dict[str, Any], *, keep: int) -> int:
+        with self._connection() as conn, self._writer_lock():
+            if keep != self._keep:  # once per process, or when the setting changes
+                conn.execute(
+                    "INSERT INTO journal_meta (key, value) VALUES ('keep', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (keep,),
+                )
+                self._keep = keep
+            entry_id = conn.execute(
+                f"INSERT INTO journal ({JOURNAL_COLUMNS}, entry) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*journal_columns(entry), orjson.dumps(entry)),
+            ).lastrowid
+            if entry_id % TRIM_EVERY == 0:
+                conn.execute("DELETE FROM journal WHERE id <= ?", (entry_id - keep,))
+        return entry_id
+
+    def query(self, where: JournalFilter = EVERY_ENTRY, *, limit: int = 100) -> list[dict]:
+        clauses, params = _where(where)
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, entry FROM journal" + clauses + " ORDER BY id DESC LIMIT ?",
+                (*params, limit),
+            ).fetchall()
+        return [{"id": i, **orjson.loads(e)} for i, e in rows]
+
+    def get(self, entry_id: int) -> dict[str, Any] | None:
+        with self._reading() as conn:
+            row = conn.execute(
+                "SELECT entry FROM journal WHERE id = ? AND " + _WINDOW, (entry_id,)
+            ).fetchone()
+        return None if row is None else {"id": entry_id, **orjson.loads(row[0])}
+
+    def count(self, where: JournalFilter = EVERY_ENTRY) -> int:
+        clauses, params = _where(where)
+        with self._reading() as conn:
+            (count,) = conn.execute("SELECT COUNT(*) FROM journal" + clauses, params).fetchone()
+        return count
+
+    def clear(self) -> None:
+        with self._connection() as conn, self._writer_lock():
+            conn.execute("DELETE FROM journal")
+
+    def entries(self) -> list[tuple[int, dict[str, Any]]]:
+        """Every entry in the journal, oldest first (a snapshot's journal)."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, entry FROM journal WHERE " + _WINDOW + " ORDER BY id"
+            ).fetchall()
+        return [(i, orjson.loads(e)) for i, e in rows]
+
+    @staticmethod
+    def write_all(conn: sqlite3.Connection, entries: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        """Every entry replaced by ``entries`` (ids kept), in the caller's transaction."""
+        conn.execute("DELETE FROM journal")
+        conn.executemany(
+            f"INSERT INTO journal (id, {JOURNAL_COLUMNS}, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(i, *journal_columns(e), orjson.dumps(e)) for i, e in entries],
+        )
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: the window and the rows come from the same state."""
+        with self._connection() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+
+def _has_filter_columns(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "scenario" for row in conn.execute("PRAGMA table_info(journal)"))
+
+
+def _where(where: JournalFilter) -> tuple[str, list[Any]]:
+    conditions = where.conditions()
+    clauses = [_WINDOW, *(f"{column} {operator} ?" for column, operator, _ in conditions)]
+    return " WHERE " + " AND ".join(clauses), [value for _, _, value in conditions]
