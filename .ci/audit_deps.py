@@ -8,8 +8,11 @@
    project's JSON (``/pypi/NAME/json``) is asked instead: it lists the same advisories for the
    project's latest release, so a package installed at that release is audited; any other is
    reported NOT AUDITED by name.
-3. Exit 1 when a vulnerability is found. Packages neither source could audit are printed in a
-   warning; they fail the run only with ``--require-all`` (or KORE_MOCK_AUDIT_REQUIRE_ALL=1).
+3. Exit 1 when a vulnerability is found, or when not one of kore-mock's runtime dependencies
+   (those ``pip install kore-mock`` brings, its extras aside) could be audited: an audit that
+   checked nothing must not pass. Packages neither source could audit are printed in a
+   warning, the runtime ones named as such; with ``--require-all`` (or
+   KORE_MOCK_AUDIT_REQUIRE_ALL=1) any of them fails the run.
 
     .venv/bin/python .ci/audit_deps.py [--require-all]
 """
@@ -39,7 +42,10 @@ class Audit:
     audited: set[str] = field(default_factory=set)
     not_audited: dict[str, str] = field(default_factory=dict)  # "name==version" -> why
 
-    def verdict(self, *, require_all: bool) -> tuple[int, list[str]]:
+    def verdict(
+        self, *, require_all: bool, runtime: frozenset[str] = frozenset()
+    ) -> tuple[int, list[str]]:
+        """Exit status and report; ``runtime``: canonical names of the runtime dependencies."""
         lines = [
             f"VULNERABLE {package}: {', '.join(ids)}"
             for package, ids in sorted(self.vulnerable.items())
@@ -49,14 +55,57 @@ class Audit:
                 f"WARNING: {len(self.not_audited)} package(s) NOT AUDITED (no vulnerability data "
                 "reachable for the installed version):"
             )
-            lines += [f"  {package}: {why}" for package, why in sorted(self.not_audited.items())]
+            lines += [
+                f"  {package}{' (runtime)' if _name(package) in runtime else ''}: {why}"
+                for package, why in sorted(self.not_audited.items())
+            ]
+        audited_runtime = {p for p in self.audited if _name(p) in runtime}
+        unaudited_runtime = sorted(p for p in self.not_audited if _name(p) in runtime)
+        none_of_runtime = bool(runtime) and not audited_runtime
+        if none_of_runtime:
+            lines.append(
+                "FAILED: not one runtime dependency could be audited; not audited: "
+                + (", ".join(unaudited_runtime) or "(none of them is installed)")
+            )
         total = len(self.audited) + len(self.not_audited)
         lines.append(
-            f"dependency audit: {len(self.audited)} of {total} packages audited, "
-            f"{len(self.vulnerable)} vulnerable, {len(self.not_audited)} not audited"
+            f"dependency audit: {len(self.audited)} of {total} packages audited"
+            + (f" ({len(audited_runtime)} of {len(runtime)} runtime)" if runtime else "")
+            + f", {len(self.vulnerable)} vulnerable, {len(self.not_audited)} not audited"
         )
-        failed = bool(self.vulnerable) or (require_all and bool(self.not_audited))
+        failed = (
+            bool(self.vulnerable) or none_of_runtime or (require_all and bool(self.not_audited))
+        )
         return (1 if failed else 0), lines
+
+
+def _name(package: str) -> str:
+    return canonical(package.split("==")[0])
+
+
+def runtime_dependencies(distribution: str = "kore-mock") -> frozenset[str]:
+    """Canonical names of what installing ``distribution`` installs, its extras aside."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    found: set[str] = set()
+    todo = [distribution]
+    while todo:
+        try:
+            requires = metadata.requires(todo.pop()) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            requirement = Requirement(line)
+            marker = requirement.marker
+            if marker is not None and not marker.evaluate({"extra": ""}):
+                continue
+            name = canonical(requirement.name)
+            if name not in found:
+                found.add(name)
+                todo.append(name)
+    return frozenset(found)
 
 
 def from_pip_audit(
@@ -167,7 +216,7 @@ def main() -> None:
             projects = list(pool.map(lambda pin: fetch_project(pin[0]), skipped))
         for (name, version), project in zip(skipped, projects, strict=True):
             add_project_data(audit, name, version, project)
-    status, lines = audit.verdict(require_all=require_all)
+    status, lines = audit.verdict(require_all=require_all, runtime=runtime_dependencies())
     print("\n".join(lines))
     sys.exit(status)
 

@@ -9,7 +9,9 @@ and no request may have been answered 5xx or failed at the transport level.
 
     python bench/soak.py [--seconds 60] [--workers 4] [--clients 8]
 
-Prints the figures and exits 1 when the run fails. tests/test_soak.py runs a short version.
+Prints the figures and exits 1 when the run fails. tests/test_soak.py runs a short version that
+counts requests instead of seconds (``soak_counted``), so a busy machine makes it slower, never
+different.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ from mockserver.settings import DEV_APP  # noqa: E402
 from mockserver.spec import API_PREFIX  # noqa: E402
 
 MAX_GROWTH = 0.10
-START_TIMEOUT = 90  # seconds to the first health answer (4 workers loading, busy cores)
+START_SECONDS = 90  # for kore-mock serve to answer its first request
+BARRIER_SECONDS = 600  # a counted soak's clients wait this long at most for each other
 HEADER = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension"
 WEIGHTS = {"import": 2, "create": 3, "list": 4, "update": 2, "delete": 1, "bad": 3}
 
@@ -116,9 +119,7 @@ class Server:
             self.output.append(line)
 
     def _wait_for_url(self) -> str:
-        # the banner comes when gunicorn listens; its workers may still be loading the app
-        # (several seconds each on two busy cores), so the health check waits as long
-        deadline = time.time() + START_TIMEOUT
+        deadline = time.time() + START_SECONDS
         while time.time() < deadline:
             found = re.search(r"base URL\s+(http://[^/\s]+)/", "".join(self.output))
             if found:
@@ -136,9 +137,11 @@ class Server:
         raise RuntimeError("kore-mock serve did not start:\n" + "".join(self.output))
 
     def _wait_healthy(self, url: str, deadline: float) -> None:
+        """The banner comes before the workers have loaded the app (4 of them on 2 busy cores
+        take 10-15 s): ask until one answers."""
         while True:
             try:
-                requests.get(url + "/__mock__/health", timeout=10).raise_for_status()
+                requests.get(url + "/__mock__/health", timeout=5).raise_for_status()
                 return
             except requests.RequestException:
                 if time.time() > deadline or self.process.poll() is not None:
@@ -185,6 +188,15 @@ class Client:
             return next(self.numbers)
 
     def run_until(self, deadline: float) -> None:
+        while time.time() < deadline:
+            self.step()
+
+    def run_actions(self, count: int) -> None:
+        for _ in range(count):
+            self.step()
+
+    def step(self) -> None:
+        """One request of a kind drawn by the weights (the same sequence for the same seed)."""
         actions = {
             "import": self.import_csv,
             "create": self.create,
@@ -194,12 +206,11 @@ class Client:
             "bad": self.bad,
         }
         kinds, weights = zip(*WEIGHTS.items(), strict=True)
-        while time.time() < deadline:
-            kind = self.random.choices(kinds, weights)[0]
-            try:
-                actions[kind]()
-            except requests.RequestException as exc:
-                self.result.unexpected.append(f"{kind}: {type(exc).__name__}: {exc}")
+        kind = self.random.choices(kinds, weights)[0]
+        try:
+            actions[kind]()
+        except requests.RequestException as exc:
+            self.result.unexpected.append(f"{kind}: {type(exc).__name__}: {exc}")
 
     def _check(self, kind: str, response: requests.Response, expected: set[int]) -> None:
         self.result.by_kind[kind.split(":")[0]] += 1
@@ -356,6 +367,49 @@ def soak(
             result.rss_start_kb = server.rss_kb()
             for thread in threads:
                 thread.join()
+            result.rss_end_kb = server.rss_kb()
+            crashed = [
+                line for line in server.output if "Traceback" in line or "WORKER TIMEOUT" in line
+            ]
+            result.unexpected += [f"server log: {line.strip()}" for line in crashed]
+        finally:
+            server.stop()
+    return result
+
+
+def soak_counted(
+    actions: int, *, workers: int = 4, clients: int = 8, warmup_actions: int | None = None
+) -> SoakResult:
+    """A fixed amount of work instead of a fixed time: each client sends ``warmup_actions``
+    requests, the RSS baseline is taken once all have, then each sends ``actions`` more. What
+    it checks does not depend on the machine's speed (tests/test_soak.py runs it)."""
+    warmup_actions = max(10, actions // 4) if warmup_actions is None else warmup_actions
+    result = SoakResult(seconds=0.0, warmup=0.0, workers=workers, clients=clients)
+    barrier = threading.Barrier(clients + 1)
+
+    def work(client: Client) -> None:
+        try:
+            client.run_actions(warmup_actions)
+            barrier.wait(BARRIER_SECONDS)
+            client.run_actions(actions)
+        except BaseException:
+            barrier.abort()
+            raise
+
+    with tempfile.TemporaryDirectory(prefix="kore-soak-") as tmp:
+        server = Server(Path(tmp), workers)
+        try:
+            load = [Client(server.url, i, result, seed=i) for i in range(clients)]
+            threads = [threading.Thread(target=work, args=(c,)) for c in load]
+            began = time.time()
+            for thread in threads:
+                thread.start()
+            barrier.wait(BARRIER_SECONDS)
+            result.warmup = time.time() - began
+            result.rss_start_kb = server.rss_kb()
+            for thread in threads:
+                thread.join()
+            result.seconds = time.time() - began - result.warmup
             result.rss_end_kb = server.rss_kb()
             crashed = [
                 line for line in server.output if "Traceback" in line or "WORKER TIMEOUT" in line

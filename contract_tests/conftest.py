@@ -8,16 +8,30 @@ from collections.abc import Iterator
 import hypothesis
 import pytest
 
+from contract_tests import run as run_module
 from contract_tests.client import KoreClient
 from contract_tests.namespace import Baseline, clean_up
 from contract_tests.run import Run, current
 from contract_tests.settings import SuiteConfigError
 from contract_tests.target import Target
+from mockserver.ci import hypothesis_profile
 
 RUN_KEY = pytest.StashKey[Run]()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("kore contract suite").addoption(
+        "--kore-target",
+        action="store_true",
+        help="test the host the KORE_* variables name (KORE_BASE_URL, KORE_STREAM_ID, "
+        "KORE_ACCOUNT_ID, KORE_JWT or KORE_CLIENT_ID + KORE_CLIENT_SECRET); without it the "
+        "suite tests kore-mock in-process whatever they say (kore-mock contract uses them too)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    hypothesis.settings.load_profile(hypothesis_profile())  # CI as every conftest sees it
+    run_module.from_environment(target=bool(config.getoption("kore_target", default=False)))
     try:
         current()
     except SuiteConfigError as exc:
@@ -74,8 +88,17 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if run is None:
         return
     settings = run.settings
+    ignored = run_module.ignored_target_variables()
     lines = [
         f"target        {settings.describe()}",
+        *(
+            [
+                f"ignored       {', '.join(ignored)}: this run stays on this machine; "
+                "pytest --kore-target or kore-mock contract tests that host"
+            ]
+            if ignored
+            else []
+        ),
         f"examples      {settings.examples} per operation, "
         f"{settings.stateful_examples} stateful scenarios, "
         f"coverage phase {'on' if settings.coverage else 'off'}",

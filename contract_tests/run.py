@@ -17,7 +17,7 @@ from schemathesis.schemas import BaseSchema
 from contract_tests.client import KoreClient
 from contract_tests.namespace import Baseline, Cleanup
 from contract_tests.schema import load_schema
-from contract_tests.settings import SuiteConfigError, SuiteSettings
+from contract_tests.settings import TARGET_VARIABLES, SuiteConfigError, SuiteSettings
 from contract_tests.target import Target, open_target
 
 
@@ -40,26 +40,48 @@ class Run:
         return (self.finished or time.monotonic()) - self.started
 
 
-_variables: Mapping[str, str] | None = None  # set by ``configure``; else os.environ
+_variables: Mapping[str, str] | None = None  # set by ``configure``; else the environment's own
 
 
 def configure(variables: Mapping[str, str]) -> None:
-    """Describe the run with ``variables`` (the names of ``settings.VARIABLES``) instead of the
-    process environment: ``kore-mock contract`` passes its options this way. Call it before
-    pytest starts the suite."""
+    """Describe the run with ``variables`` (the names of ``settings.VARIABLES``), all of them
+    used: ``kore-mock contract`` passes its options (and the environment's variables) this
+    way. Call it before pytest starts the suite."""
     global _variables
     if current.cache_info().currsize:
         raise RuntimeError("the contract run is already set up")
     _variables = variables
 
 
+def from_environment(*, target: bool) -> None:
+    """The run from the process environment (a plain pytest run), unless ``configure`` came
+    first. Its target variables (KORE_BASE_URL, the credentials) count only with ``target``
+    (pytest's ``--kore-target``): without it the suite tests kore-mock in-process, so the
+    project's test command never sends a request to a host someone exported for other work."""
+    if _variables is None:
+        configure(os.environ if target else without_target(os.environ))
+
+
+def without_target(variables: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in variables.items() if k not in TARGET_VARIABLES}
+
+
+def ignored_target_variables() -> list[str]:
+    """The target variables set in the environment that this run does not use."""
+    used = os.environ if _variables is None else _variables
+    return [n for n in TARGET_VARIABLES if os.environ.get(n, "").strip() and n not in used]
+
+
 @functools.cache
 def current() -> Run:
-    """The run described by the environment; raises ``SuiteConfigError`` when it is unusable.
+    """The run described by ``configure`` (without it: the environment less its target
+    variables); raises ``SuiteConfigError`` when it is unusable.
 
     The namespace is listed first: what it holds is never touched, and its numbers never used.
     """
-    settings = SuiteSettings.from_env(os.environ if _variables is None else _variables)
+    settings = SuiteSettings.from_env(
+        without_target(os.environ) if _variables is None else _variables
+    )
     target = open_target(settings)
     client = KoreClient(target)
     try:

@@ -4,6 +4,10 @@ Without ``KORE_BASE_URL`` the target is kore-mock in-process (WSGI, a fresh in-m
 built-in development app). With it, any host over HTTP: ``KORE_STREAM_ID``, ``KORE_ACCOUNT_ID``
 and either ``KORE_JWT`` or ``KORE_CLIENT_ID`` + ``KORE_CLIENT_SECRET`` are then required.
 ``kore-mock contract`` sets the same variables from its options.
+
+The target variables (``TARGET_VARIABLES``) are read only when asked: by ``kore-mock contract``
+or by pytest's ``--kore-target`` option (``contract_run``). A plain ``pytest`` — the project's
+test command — runs in-process even where they are exported for a real tenant.
 """
 
 from __future__ import annotations
@@ -38,6 +42,17 @@ VARIABLES = {
     "KORE_SEED": "seed for data generation, to repeat a run",
     "KORE_MOCK_IMPORT_POLICY": "in-process mock only: skip (default) or reject",
 }
+
+
+# what chooses the host, and the credentials for it: never read unless asked (see above)
+TARGET_VARIABLES = (
+    "KORE_BASE_URL",
+    "KORE_STREAM_ID",
+    "KORE_ACCOUNT_ID",
+    "KORE_JWT",
+    "KORE_CLIENT_ID",
+    "KORE_CLIENT_SECRET",
+)
 
 
 class SuiteConfigError(ValueError):

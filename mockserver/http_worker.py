@@ -1,17 +1,37 @@
-"""gunicorn's threaded worker, answering the requests gunicorn itself refuses in Kore's envelope.
+"""gunicorn's threaded worker with an event-loop front, answering in Kore's envelope.
 
-Some requests never reach the app: gunicorn refuses a request line or headers over its limits, a
-malformed header or request line, an unknown transfer coding. Its own answer is an HTML page;
-this worker gives the same refusal as every other error of the mock: JSON
-``{"errors": [{"msg", "code"}]}``, a 4xx for anything a client sent. Its log line names the
-problem and the client address, never a header's value (that may be a token).
+**The front** (``mockserver.http_front`` has the rules): the worker's main thread runs an event
+loop over non-blocking sockets that reads each request whole — head and body, under the
+``http:`` deadlines — before one of the worker's threads may see it. The thread is given
+gunicorn's parse of the head (made by the loop) with the body read from memory, and runs the
+app; it never waits for a client's bytes, and a response write waits at most ``sendTimeout``
+for a client that reads nothing. A client that falls behind gets 408 from the loop; past
+``maxQueuedRequests`` requests waiting for a thread, 503 with ``Retry-After``. Kept-alive
+connections wait in the loop too, so a thread is busy only while the app runs.
+
+**Refusals in the envelope.** Some requests never reach the app: gunicorn refuses a request
+line or headers over its limits, a malformed header or request line, an unknown transfer coding.
+Its own answer is an HTML page; this worker gives the same refusal as every other error of the
+mock: JSON ``{"errors": [{"msg", "code"}]}``, a 4xx for anything a client sent. Its log line
+names the problem and the client address, never a header's value (that may be a token).
+
+gunicorn's internals this relies on (``ThreadWorker``'s thread pool, poller and method queue,
+``handle_request``, a parsed request given a new body reader) are those of gunicorn 27;
+pyproject pins it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import re
+import socket
+import threading
+import time
+from functools import partial
 from http import HTTPStatus
+from selectors import EVENT_READ
 from typing import Any
 
 from gunicorn import util
@@ -19,26 +39,441 @@ from gunicorn.http import errors as http
 from gunicorn.workers.gthread import ThreadWorker
 
 from mockserver.errors import envelope
+from mockserver.http_front import Body, ChunkScanner, FrontConfig, Head, body_deadline, parse_head
+from mockserver.settings import Settings
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,40}")
 
+SWEEP_SECONDS = 0.25  # how often deadlines are checked (their resolution)
+READ_BYTES = 256 * 1024  # one recv() of the event loop
+LINGER_SECONDS = 2.0  # a closing connection is drained this long, so our answer is not reset
+LINGER_BYTES = 1024 * 1024  # ... or until this much was drained
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+IDLE, HEAD, BODY, BUSY, CLOSING, CLOSED = "idle", "head", "body", "busy", "closing", "closed"
+
+
+class _Conn:
+    """One client connection, in the event loop (or lent to a thread while ``BUSY``)."""
+
+    __slots__ = (
+        "body",
+        "buf",
+        "client",
+        "deadline",
+        "drained",
+        "head",
+        "left",
+        "phase",
+        "requests",
+        "reserved",
+        "scanner",
+        "server",
+        "sock",
+        "started",
+    )
+
+    def __init__(self, sock: socket.socket, client: Any, server: Any, now: float) -> None:
+        self.sock = sock
+        self.client = client
+        self.server = server
+        self.buf = bytearray()  # received, not yet part of a framed request
+        self.phase = HEAD
+        self.started = now  # when the current phase began
+        self.deadline = now
+        self.head: Head | None = None
+        self.body: Body | None = None
+        self.scanner: ChunkScanner | None = None
+        self.left = 0  # Content-Length bytes still to come
+        self.requests = 0
+        self.drained = 0
+        self.reserved = 0  # body bytes counted against the worker's buffer budget
+
+
+class _Framed:
+    """A request read whole (or, over the body limit, its head): what a thread is given."""
+
+    def __init__(self, head: Head, body: Body | None, *, truncated: bool, reserved: int) -> None:
+        self.head = head
+        self.body = body
+        self.truncated = truncated  # handed over before its end: the connection closes after
+        self.reserved = reserved  # its bytes in the buffer budget, given back once it is served
+
+    def message(self) -> Any:
+        """gunicorn's request, its body read from memory (or the spool)."""
+        return self.head.with_body(self.body.chunks() if self.body is not None else iter(()))
+
+    def close(self) -> None:
+        if self.body is not None:
+            self.body.close()
+
+
+class _PatientSocket(socket.socket):
+    """A client's socket whose ``sendall`` gives up only when the client has taken no byte for
+    the socket's timeout (``sendTimeout``), however long the whole answer takes a slow but
+    steady reader (``socket.sendall``'s own timeout is for all of it)."""
+
+    __slots__ = ()
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        with memoryview(data) as view:
+            sent = 0
+            while sent < len(view):
+                sent += self.send(view[sent:], flags)  # waits at most the timeout for room
+
 
 class EnvelopeWorker(ThreadWorker):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        settings = getattr(self.app, "settings", None)
+        self.front = FrontConfig.from_settings(
+            settings if isinstance(settings, Settings) else Settings()
+        )
+        self.keepalived_conns: set[_Conn] = set()  # idle; handle_request counts them
+        self._watched: set[_Conn] = set()  # every connection the event loop reads from
+        self._in_flight = 0  # requests given to the thread pool, running or waiting
+        self._buffered = 0  # body bytes reserved by requests being received or served
+        self._submitted = 0  # requests given to the thread pool, ever
+        self._finished = 0  # ... whose thread is done with them (counted by the threads)
+        self._finished_lock = threading.Lock()
+        self._next_sweep = 0.0
+
     def load_wsgi(self) -> None:
         super().load_wsgi()
         self.wsgi = _guarded_body(self.wsgi)
+
+    # -- the event loop ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        if self.cfg.is_ssl:
+            raise RuntimeError("kore-mock's worker serves plain HTTP only (no TLS)")
+        self.poller.register(
+            self.method_queue.fileno(), EVENT_READ, self.method_queue.run_callbacks
+        )
+        self.set_accept_enabled(True)
+        while self.alive:
+            self.notify()
+            can_accept = self.nr_conns < self.worker_connections
+            if can_accept != self._accepting:
+                self.set_accept_enabled(can_accept)
+            self.wait_for_and_dispatch_events(timeout=SWEEP_SECONDS)
+            if not self.is_parent_alive():
+                break
+            self._sweep()
+        self._stop()
+
+    def _stop(self) -> None:
+        """Stop accepting; requests being received or served get ``graceful_timeout``."""
+        self.set_accept_enabled(False)
+        for conn in list(self.keepalived_conns):
+            self._drop(conn)
+        deadline = time.monotonic() + self.cfg.graceful_timeout
+        while (self._in_flight or self._watched) and time.monotonic() < deadline:
+            self.notify()
+            self.wait_for_and_dispatch_events(timeout=SWEEP_SECONDS)
+            self._sweep()
+            for conn in list(self.keepalived_conns):
+                self._drop(conn)
+        for conn in list(self._watched):
+            self._drop(conn)
+        self.tpool.shutdown(wait=False)
+        self.poller.close()
+        self.method_queue.close()
+        for listener in self.sockets:
+            listener.close()
+
+    def accept(self, listener: Any) -> None:
+        try:
+            sock, client = listener.accept()
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                return
+            raise
+        sock = _PatientSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
+        sock.setblocking(False)
+        self.nr_conns += 1
+        now = time.monotonic()
+        conn = _Conn(sock, client, listener.getsockname(), now)
+        conn.deadline = now + self.front.headers_timeout
+        self._watch(conn)
+
+    def _watch(self, conn: _Conn) -> None:
+        self.poller.register(conn.sock, EVENT_READ, partial(self._readable, conn))
+        self._watched.add(conn)
+
+    def _unwatch(self, conn: _Conn) -> None:
+        if conn in self._watched:
+            self._watched.discard(conn)
+            self.keepalived_conns.discard(conn)
+            with contextlib.suppress(KeyError, ValueError, OSError):
+                self.poller.unregister(conn.sock)
+
+    def _drop(self, conn: _Conn) -> None:
+        if conn.phase == CLOSED:
+            return
+        conn.phase = CLOSED
+        self._unwatch(conn)
+        self._release(conn)
+        util.close(conn.sock)
+        self.nr_conns -= 1
+
+    def _readable(self, conn: _Conn, _sock: Any) -> None:
+        try:
+            try:
+                data = conn.sock.recv(READ_BYTES)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:
+                if conn.phase == BODY:  # the body ended early: the app says how (and closes)
+                    self._hand_over(conn, truncated=True)
+                else:  # the client left
+                    self._drop(conn)
+                return
+            now = time.monotonic()
+            if conn.phase == CLOSING:
+                conn.drained += len(data)
+                if conn.drained > LINGER_BYTES:
+                    self._drop(conn)
+                return
+            if conn.phase == IDLE:
+                self.keepalived_conns.discard(conn)
+                self._begin_head(conn, now)
+            conn.buf += data
+            self._advance(conn, now)
+        except Exception:
+            self.log.exception("Error in the connection's event loop")
+            self._drop(conn)
+
+    def _begin_head(self, conn: _Conn, now: float) -> None:
+        conn.phase = HEAD
+        conn.started = now
+        conn.deadline = now + self.front.headers_timeout
+
+    def _advance(self, conn: _Conn, now: float) -> None:
+        """Frame what was received: the head, then the body, then hand the request over."""
+        if conn.phase == HEAD:
+            try:
+                head = parse_head(self.cfg, conn.buf, conn.client, conn.requests + 1)
+            except Exception as exc:
+                self._refuse(conn, *refusal(exc, self.cfg))
+                return
+            if head is None:
+                return
+            conn.head = head
+            del conn.buf[: head.size]
+            if head.length is not None and head.length > self.front.max_body_for(head):
+                self._hand_over(conn, truncated=True)  # the app refuses it on its length
+                return
+            if head.length == 0:
+                self._hand_over(conn)
+                return
+            if head.length is not None and not self._reserve(conn, head.length):
+                return
+            conn.phase = BODY
+            conn.started = now
+            conn.body = Body()
+            conn.left = head.length or 0
+            conn.scanner = ChunkScanner() if head.length is None else None
+            if head.expects_continue and not conn.buf:
+                with contextlib.suppress(OSError):  # the answer itself will tell
+                    conn.sock.send(CONTINUE)
+        if conn.phase == BODY:
+            self._take_body(conn, now)
+
+    def _take_body(self, conn: _Conn, now: float) -> None:
+        body = conn.body
+        assert body is not None
+        if conn.scanner is None:
+            take = min(conn.left, len(conn.buf))
+            body.write(conn.buf[:take])
+            del conn.buf[:take]
+            conn.left -= take
+            if conn.left == 0:
+                self._hand_over(conn)
+                return
+        else:
+            try:
+                end = conn.scanner.feed(conn.buf)
+            except http.ParseException:  # the thread's parser meets it too: the app says what
+                body.write(conn.buf)
+                conn.buf.clear()
+                self._hand_over(conn, truncated=True)
+                return
+            taken = len(conn.buf) if end is None else end
+            if not self._reserve(conn, taken):
+                return
+            body.write(conn.buf[:taken])
+            del conn.buf[:taken]
+            if end is not None:
+                self._hand_over(conn)
+                return
+            assert conn.head is not None
+            if conn.scanner.payload > self.front.max_body_for(conn.head):
+                self._hand_over(conn, truncated=True)  # the app refuses it past its limit
+                return
+        front = self.front
+        conn.deadline = body_deadline(
+            conn.started, body.size, front.body_grace_period, front.body_min_rate
+        )
+
+    def _hand_over(self, conn: _Conn, *, truncated: bool = False) -> None:
+        assert conn.head is not None
+        request = _Framed(conn.head, conn.body, truncated=truncated, reserved=conn.reserved)
+        conn.body = conn.scanner = conn.head = None
+        conn.reserved = 0
+        waiting = self._submitted - self._finished - self.cfg.threads
+        if waiting >= self.front.max_queued_requests:
+            request.close()
+            self._buffered -= request.reserved
+            self._refuse(
+                conn,
+                503,
+                self.front.busy_msg(),
+                (("Retry-After", str(self.front.retry_after)),),
+            )
+            return
+        self._unwatch(conn)
+        conn.phase = BUSY
+        self._in_flight += 1
+        self._submitted += 1
+        future = self.tpool.submit(self._serve, conn, request)
+        future.add_done_callback(
+            lambda done: self.method_queue.defer(self._served, conn, request, done)
+        )
+
+    def _served(self, conn: _Conn, request: _Framed, future: Any) -> None:
+        """Back in the event loop: a kept-alive connection waits for its next request."""
+        self._in_flight -= 1
+        self._buffered -= request.reserved
+        request.close()
+        try:
+            keep = bool(future.result()) and not request.truncated
+        except Exception:
+            keep = False
+        now = time.monotonic()
+        try:
+            if not keep:
+                self._close(conn, now)
+                return
+            conn.sock.setblocking(False)
+            conn.requests += 1
+            conn.phase = IDLE
+            conn.started = now
+            conn.deadline = now + self.cfg.keepalive
+            self._watch(conn)
+            if conn.buf:  # pipelined: the next request has begun
+                self._begin_head(conn, now)
+                self._advance(conn, now)
+            else:
+                self.keepalived_conns.add(conn)
+        except Exception:  # the event loop must outlive any one connection
+            self.log.exception("Error in the connection's event loop")
+            self._drop(conn)
+
+    def _reserve(self, conn: _Conn, size: int) -> bool:
+        """Count ``size`` more body bytes against ``maxBufferedBytes``; past it, 503 (the bytes
+        are not read) and False."""
+        if self._buffered + size > self.front.max_buffered_bytes:
+            self._refuse(
+                conn,
+                503,
+                self.front.busy_buffering_msg(),
+                (("Retry-After", str(self.front.retry_after)),),
+            )
+            return False
+        self._buffered += size
+        conn.reserved += size
+        return True
+
+    def _release(self, conn: _Conn) -> None:
+        """The body being received is dropped: its file and its bytes in the budget."""
+        if conn.body is not None:
+            conn.body.close()
+            conn.body = None
+        self._buffered -= conn.reserved
+        conn.reserved = 0
+
+    def _refuse(self, conn: _Conn, status: int, msg: str, headers: Any = ()) -> None:
+        if status >= 500 and status != 503:
+            self.log.error("Refused a request from %s: %s %s", _where(conn.client), status, msg)
+        else:
+            self.log.warning("Refused a request from %s: %s %s", _where(conn.client), status, msg)
+        with contextlib.suppress(OSError):  # a client that reads nothing gets no answer
+            conn.sock.send(render(status, msg, headers))
+        self._close(conn, time.monotonic())
+
+    def _close(self, conn: _Conn, now: float) -> None:
+        """Half-close, then drain what the client still sends for a moment (RFC 9112 9.6):
+        closing with unread bytes would reset the connection and lose our answer."""
+        self._release(conn)
+        try:
+            conn.sock.setblocking(False)
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._drop(conn)
+            return
+        conn.phase = CLOSING
+        conn.buf.clear()
+        conn.deadline = now + LINGER_SECONDS
+        if conn not in self._watched:
+            self._watch(conn)
+
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_SECONDS
+        for conn in [c for c in self._watched if c.deadline <= now]:
+            if conn.phase == HEAD and conn.buf:
+                self._refuse(conn, 408, self.front.late_head_msg())
+            elif conn.phase == BODY:
+                self._refuse(conn, 408, self.front.too_slow_msg())
+            else:  # idle, nothing of a request yet, or done lingering
+                self._drop(conn)
+
+    # -- in a worker thread ------------------------------------------------------------------
+
+    def _serve(self, conn: _Conn, request: _Framed) -> bool:
+        """Run the app on a request read whole; True to keep the connection."""
+        req = None
+        try:
+            conn.sock.settimeout(self.front.send_timeout)
+            req = request.message()
+            return self.handle_request(req, conn)
+        except (StopIteration, http.NoMoreData):
+            return False
+        except TimeoutError:
+            self.log.warning(
+                "Closed the connection of %s: it read none of its answer for %g s",
+                _where(conn.client),
+                self.front.send_timeout,
+            )
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
+                self.log.exception("Socket error processing request.")
+        except Exception as exc:
+            self.handle_error(req, conn.sock, conn.client, exc)
+        finally:
+            with self._finished_lock:  # this thread is free for the next request
+                self._finished += 1
+        return False
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         status, msg = refusal(exc, self.cfg)
         if status >= 500:
             self.log.exception("Error handling request")
         else:
-            where = addr[0] if addr else "?"
-            self.log.warning("Refused a request from %s: %s %s", where, status, msg)
+            self.log.warning("Refused a request from %s: %s %s", _where(addr), status, msg)
         try:
             util.write_nonblock(client, render(status, msg))
         except Exception:
             self.log.debug("Failed to send the error response.")
+
+
+def _where(addr: Any) -> str:
+    return str(addr[0]) if addr else "?"
 
 
 def _guarded_body(app: Any) -> Any:
@@ -113,6 +548,8 @@ def _reading(method: Any, size: int | None) -> Any:
         return method(size)
     except http.ParseException as exc:
         raise ValueError(f"unreadable request body: {type(exc).__name__}") from None
+    except http.NoMoreData:
+        raise ValueError("the request body ended before its end") from None
 
 
 def refusal(exc: BaseException, cfg: Any) -> tuple[int, str]:
@@ -147,13 +584,15 @@ def refusal(exc: BaseException, cfg: Any) -> tuple[int, str]:
     return 500, "Internal server error; the server log has the details"
 
 
-def render(status: int, msg: str) -> bytes:
+def render(status: int, msg: str, headers: Any = ()) -> bytes:
     body = json.dumps(envelope([{"msg": msg}], status), separators=(",", ":")).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers)
     head = (
         f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
         "Connection: close\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n"
+        f"{extra}"
         "\r\n"
     )
     return head.encode("latin-1") + body

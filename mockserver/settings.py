@@ -16,6 +16,8 @@ YAML keys are camelCase like Kore's own fields::
     journalSize: 10000
     adminToken: null
     adminTokenFile: null      # where serve keeps (or generates) the admin token; see admin_token.py
+    http: {headersTimeout: 10, bodyGracePeriod: 10, bodyMinRate: 1024, sendTimeout: 30,
+           maxQueuedRequests: 64, retryAfter: 1, maxBufferedBytes: 268435456}
 """
 
 from __future__ import annotations
@@ -131,6 +133,19 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
+class Http:
+    """How ``kore-mock serve`` treats slow and abusive clients (``mockserver.http_front``)."""
+
+    headers_timeout: float = 10.0  # s: request line and headers complete, from their 1st byte
+    body_grace_period: float = 10.0  # s a body may take whatever its rate...
+    body_min_rate: int = 1024  # ...after which it must average this many bytes a second
+    send_timeout: float = 30.0  # s a response write may wait for a client that reads nothing
+    max_queued_requests: int = 64  # complete requests waiting for a thread, per worker
+    retry_after: int = 1  # s, the Retry-After of the 503 past that queue
+    max_buffered_bytes: int = 256 * 1024 * 1024  # request bodies held at once, per worker
+
+
+@dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -139,6 +154,7 @@ class Settings:
     import_policy: str = SKIP
     limits: Limits = field(default_factory=Limits)
     rate_limit: RateLimit = field(default_factory=RateLimit)
+    http: Http = field(default_factory=Http)
     journal_size: int = 10_000
     admin_token: str | None = None
     admin_token_file: str | None = None
@@ -189,6 +205,7 @@ _TOP_KEYS = {
     "adminToken",
     "adminTokenFile",
     "workers",
+    "http",
 }
 
 
@@ -246,7 +263,44 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
             {"enabled": "enabled", "perMinute": "per_minute"},
             f"{where}: rateLimit",
         )
+    if "http" in raw:
+        values["http"] = _http(raw["http"], f"{where}: http")
     return Settings(**values)
+
+
+_HTTP_SECONDS = {
+    "headersTimeout": "headers_timeout",
+    "bodyGracePeriod": "body_grace_period",
+    "sendTimeout": "send_timeout",
+}
+_HTTP_COUNTS = {
+    "bodyMinRate": "body_min_rate",
+    "maxQueuedRequests": "max_queued_requests",
+    "retryAfter": "retry_after",
+    "maxBufferedBytes": "max_buffered_bytes",
+}
+
+
+def _http(raw: Any, where: str) -> Http:
+    if not isinstance(raw, dict):
+        raise SettingsError(f"{where} must be a mapping")
+    unknown = set(raw) - set(_HTTP_SECONDS) - set(_HTTP_COUNTS)
+    if unknown:
+        raise SettingsError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: "
+            + ", ".join(sorted({*_HTTP_SECONDS, *_HTTP_COUNTS}))
+        )
+    values: dict[str, Any] = {}
+    for key, attr in _HTTP_SECONDS.items():
+        if key in raw:
+            value = raw[key]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
+                raise SettingsError(f"{where}.{key} must be a positive number of seconds")
+            values[attr] = float(value)
+    for key, attr in _HTTP_COUNTS.items():
+        if key in raw:
+            values[attr] = _positive(raw[key], f"{where}.{key}")
+    return Http(**values)
 
 
 def check_policy(value: Any, where: str = "importPolicy") -> str:

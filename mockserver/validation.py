@@ -39,6 +39,8 @@ LOCATIONS = ("path", "query", "header")
 JSON = "application/json"
 
 _INTEGER = re.compile(r"-?[0-9]+")
+INT64_MAX = 2**63 - 1  # what a database offset or id holds; the specs bound integers by it
+_BEYOND_EVERY_BOUND = 2**64  # stands in for an integer too long to convert (see ``_integer``)
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
@@ -200,9 +202,16 @@ def _integer(raw: str) -> int | str:
     if _INTEGER.fullmatch(raw):
         try:
             return int(raw)
-        except ValueError:  # over Python's 4,300-digit conversion limit
-            pass
+        except ValueError:  # over Python's 4,300-digit conversion limit: beyond any bound too
+            return -_BEYOND_EVERY_BOUND if raw.startswith("-") else _BEYOND_EVERY_BOUND
     return raw  # the schema check names it
+
+
+def unquoted(message: str, instance: Any) -> str:
+    """``message`` without an integer that no 64-bit field can hold: such a value is never
+    echoed back (a JavaScript client could not even read it exactly), it is "the value"."""
+    beyond = isinstance(instance, int) and not -INT64_MAX - 1 <= instance <= INT64_MAX
+    return message.replace(str(instance), "the value") if beyond else message
 
 
 def _check(validator: Any, instance: Any, where: str) -> None:
@@ -211,7 +220,9 @@ def _check(validator: Any, instance: Any, where: str) -> None:
     details = []
     for error in validator.iter_errors(instance):
         path = ".".join(str(part) for part in (where, *error.instance_path) if part != "")
-        message = clip(describe(error), MAX_DETAIL_CHARS)  # messages quote the whole instance
+        message = clip(
+            unquoted(describe(error), error.instance), MAX_DETAIL_CHARS
+        )  # messages quote the whole instance
         details.append(f"{path}: {message}" if path else message)
         if len(details) == MAX_ERRORS:
             break

@@ -5,16 +5,17 @@ vendor API."""
 from __future__ import annotations
 
 import io
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import hypothesis
 import jwt
 import pytest
 
 from mockserver.app import create_app
 from mockserver.auth import mint_token
+from mockserver.ci import hypothesis_profile, in_ci
 from mockserver.mock import mock_of
 from mockserver.settings import DEV_APP, App, Limits, Settings
 from tests.postgres_cluster import ClusterUnavailable, PostgresCluster, start_cluster
@@ -123,8 +124,8 @@ class Api:
 BACKENDS = ("sqlite", "postgresql")
 
 
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("true", "1")
+def pytest_configure(config: pytest.Config) -> None:
+    hypothesis.settings.load_profile(hypothesis_profile())  # CI as every conftest sees it
 
 
 @pytest.fixture(scope="session")

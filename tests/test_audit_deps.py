@@ -75,3 +75,41 @@ def test_a_package_no_source_could_check_is_reported_not_audited(audit_deps):
     assert any("2 package(s) NOT AUDITED" in line for line in lines)
     assert lines[-1].endswith("0 of 2 packages audited, 0 vulnerable, 2 not audited")
     assert audit.verdict(require_all=True)[0] == 1
+
+
+RUNTIME = frozenset({"flask", "pyjwt"})
+
+
+def test_an_audit_that_could_check_none_of_the_runtime_dependencies_fails_naming_them(
+    audit_deps,
+):
+    audit, _ = audit_deps.from_pip_audit(ALL_SKIPPED, PINS)
+    audit_deps.add_project_data(audit, "Flask", "3.1.3", "the index's JSON API answered 404")
+    audit_deps.add_project_data(audit, "PyJWT", "2.15.1", project("2.16.0"))
+    status, lines = audit.verdict(require_all=False, runtime=RUNTIME)
+    assert status == 1
+    assert (
+        "FAILED: not one runtime dependency could be audited; not audited: "
+        "Flask==3.1.3, PyJWT==2.15.1"
+    ) in lines
+    assert "  Flask==3.1.3 (runtime): the index's JSON API answered 404" in lines
+
+
+def test_one_audited_runtime_dependency_is_enough_to_pass_without_require_all(audit_deps):
+    audit, _ = audit_deps.from_pip_audit(ALL_SKIPPED, PINS)
+    audit_deps.add_project_data(audit, "Flask", "3.1.3", project("3.1.3"))
+    audit_deps.add_project_data(audit, "PyJWT", "2.15.1", project("2.16.0"))
+    status, lines = audit.verdict(require_all=False, runtime=RUNTIME)
+    assert status == 0
+    assert lines[-1] == (
+        "dependency audit: 1 of 2 packages audited (1 of 2 runtime), 0 vulnerable, 1 not audited"
+    )
+    assert audit.verdict(require_all=True, runtime=RUNTIME)[0] == 1
+
+
+def test_the_runtime_dependencies_are_kore_mocks_requirements_and_theirs_without_extras(
+    audit_deps,
+):
+    runtime = audit_deps.runtime_dependencies()
+    assert {"flask", "gunicorn", "pyjwt", "werkzeug"} <= runtime  # werkzeug: through flask
+    assert not {"pytest", "schemathesis", "pip-audit", "psycopg"} & runtime

@@ -82,6 +82,11 @@ def test_token_for_an_unknown_app_is_a_clear_error(config):
             "accountId must be 24 hex",
         ),
         ("a: [", "not valid YAML"),
+        ("http: {headersTimeout: 0}", "http.headersTimeout must be a positive number of seconds"),
+        ("http: {bodyMinRate: 1.5}", "http.bodyMinRate must be a positive integer"),
+        ("http: {maxQueuedRequests: -1}", "http.maxQueuedRequests must be a positive integer"),
+        ("http: {headerTimeout: 5}", "unknown key(s) headerTimeout; known: bodyGracePeriod"),
+        ("http: 10", "http must be a mapping"),
     ],
 )
 def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
@@ -143,3 +148,19 @@ def test_serve_starts_a_server_in_an_empty_directory(tmp_path, config):
     assert f"http://127.0.0.1:{port}/agentassist/api/v1/public/" in output
     assert "accountId  63c7ebae6a2aef36de8f0001" in output
     assert "kore-mock token --config" in output
+
+
+def test_the_http_settings_have_defaults_and_take_seconds_as_numbers():
+    from mockserver.settings import Http, from_dict
+
+    assert from_dict({}).http == Http(
+        headers_timeout=10.0,
+        body_grace_period=10.0,
+        body_min_rate=1024,
+        send_timeout=30.0,
+        max_queued_requests=64,
+        retry_after=1,
+    )
+    http = from_dict({"http": {"headersTimeout": 2.5, "maxQueuedRequests": 8}}).http
+    assert http.headers_timeout == 2.5 and http.max_queued_requests == 8
+    assert http.body_min_rate == 1024

@@ -50,7 +50,7 @@ def run_suite(
         KORE_RATE_PER_MINUTE="0",
         KORE_SEED="4",
     )
-    command = [sys.executable, "-m", "pytest", str(ROOT / tests), "-x", "-q"]
+    command = [sys.executable, "-m", "pytest", str(ROOT / tests), "--kore-target", "-x", "-q"]
     return subprocess.run(
         [*command, "-p", "no:cacheprovider"],
         cwd=tmp_path,

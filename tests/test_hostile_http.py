@@ -131,9 +131,9 @@ def test_upload_over_the_limit_is_413_before_its_body_is_sent(server):
 def test_upload_over_the_limit_with_expect_100_continue_is_413_with_no_body_byte_sent(server):
     head = _oversized_upload_head(server, 50 * MB, ("Expect", "100-continue"))
     response = raw_exchange(server.port, head)  # no body byte is ever sent
+    # a server waiting for the body would answer 408 when http.bodyGracePeriod (10 s) ran out
     assert response.status == 413
     assert_envelope(response.json())
-    assert response.elapsed < 3
 
 
 def test_chunked_upload_over_the_limit_is_refused_while_the_client_is_still_sending(server):

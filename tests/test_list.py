@@ -58,3 +58,22 @@ def test_bad_paging_values_are_400(api, query):
     response = api.list(**query)
     assert response.status_code == 400
     assert "Validation errors" in response.get_json()["errors"][0]["msg"]
+
+
+INT64_MAX = 2**63 - 1
+BEYOND_64_BITS = [str(INT64_MAX + 1), "9" * 40, "-" + "9" * 40, "9" * 5000]
+
+
+@pytest.mark.parametrize("value", BEYOND_64_BITS, ids=["2^63", "40 nines", "-40 nines", "5000"])
+@pytest.mark.parametrize("name", ["skip", "limit"])
+def test_paging_values_beyond_64_bits_are_the_validation_error_and_never_echoed(api, name, value):
+    response = api.list(**{name: value})
+    assert response.status_code == 400
+    [error] = response.get_json()["errors"]
+    assert error["msg"].startswith(f"Validation errors/ Invalid arguments: query.{name}: ")
+    assert value.lstrip("-") not in response.get_data(as_text=True)
+
+
+def test_the_largest_64_bit_skip_is_an_empty_page(api, twelve):
+    page = api.list(skip=INT64_MAX).get_json()
+    assert page["results"] == [] and page["skip"] == INT64_MAX and page["totalResults"] == 12

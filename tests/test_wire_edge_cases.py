@@ -57,7 +57,7 @@ def test_import_with_a_part_besides_result_file_is_refused(api):
     assert api.list().get_json()["totalResults"] == 0
 
 
-def test_a_skip_beyond_any_store_offset_is_an_empty_page(api):
+def test_the_largest_store_offset_is_an_empty_page_and_one_more_is_refused(api):
     api.create(
         [
             {
@@ -67,13 +67,14 @@ def test_a_skip_beyond_any_store_offset_is_an_empty_page(api):
             }
         ]
     )
-    page = api.list(skip=2**70, limit=5).get_json()
+    page = api.list(skip=2**63 - 1, limit=5).get_json()
     assert (page["results"], page["skip"], page["hasMore"], page["totalResults"]) == (
         [],
-        2**70,
+        2**63 - 1,
         False,
         1,
     )
+    assert api.list(skip=2**63, limit=5).status_code == 400
 
 
 @pytest.mark.parametrize("blank", ["\x1e", "\x85", "\ufeff", "\u3000", " \t"])

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Request
 from openapi_core import OpenAPI
+from openapi_core.casting.schemas.exceptions import CastError
 from openapi_core.contrib.flask import FlaskOpenAPIRequest
 from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
 from openapi_core.unmarshalling.request.unmarshallers import (
@@ -31,7 +32,9 @@ from mockserver.errors import (
     clip,
 )
 from mockserver.spec import CONTROL
-from mockserver.validation import ValidRequest
+from mockserver.validation import ValidRequest, unquoted
+
+MAX_CAST_ECHO = 20  # a value that is not of its parameter's type is quoted up to this length
 
 
 class _Request(FlaskOpenAPIRequest):
@@ -94,6 +97,8 @@ def _describe(error: Exception) -> str:
         return f"{where}: {details}"
     if isinstance(error, RequestBodyValidationError) and cause is not None:
         return f"body: {_text(cause)}"
+    if isinstance(cause, CastError) and len(str(cause.value)) > MAX_CAST_ECHO:
+        return f"{_text(error)}: the value ({len(str(cause.value))} characters) is not {cause.type}"
     if cause is not None and _text(cause) and _text(cause) not in _text(error):
         return f"{_text(error)}: {_text(cause)}"
     return _text(error)
@@ -110,7 +115,7 @@ def _text(error: BaseException) -> str:
 
 def _schema_error(error: Any) -> str:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-    message = error.message
+    message = unquoted(error.message, error.instance)
     if error.validator == "not" and set(error.validator_value) == {"pattern"}:
         message = f"{error.instance!r} must not match {error.validator_value['pattern']!r}"
     message = clip(message, MAX_DETAIL_CHARS)  # jsonschema quotes the whole instance

@@ -1,7 +1,8 @@
 """Real headless Chromium (Debian's chromium + chromium-driver) driving the QA console.
 
-With CI=true a missing browser fails these tests; elsewhere they are skipped. Set
-KORE_MOCK_SCREENSHOTS=DIR to save screenshots of the console (docs/ keeps the README's).
+In CI (``mockserver.ci.in_ci``: CI=true, CI=1...) a missing browser fails these tests;
+elsewhere they are skipped. Set KORE_MOCK_SCREENSHOTS=DIR to save screenshots of the console
+(docs/ keeps the README's).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from mockserver.app import create_app
+from mockserver.ci import in_ci
 from mockserver.mock import mock_of
 from mockserver.settings import Limits, Settings
 from tests.conftest import TEST_APPS
@@ -40,7 +42,7 @@ CHROMIUM_FLAGS = (
 
 
 def _missing(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
+    if in_ci():
         pytest.fail(f"CI needs the browser: {reason} (apt-get install chromium chromium-driver)")
     pytest.skip(reason)
 

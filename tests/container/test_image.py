@@ -171,6 +171,7 @@ def test_data_survives_a_new_container_on_the_volume_and_the_contract_suite_pass
 
     suite = run_contract_suite(second.url, tmp_path)
     assert suite.returncode == 0, suite.stdout[-6000:] + suite.stderr[-3000:]
+    assert second.url in suite.stdout  # the summary's target: it ran over HTTP, not in-process
 
 
 def test_without_a_token_the_control_plane_is_closed_to_the_host(image, volume, containers):
@@ -208,6 +209,7 @@ def run_contract_suite(url: str, tmp_path: Path) -> subprocess.CompletedProcess[
             "-m",
             "pytest",
             str(pm.ROOT / "contract_tests"),
+            "--kore-target",  # the host the KORE_* variables name: the container
             "-q",
             "-p",
             "no:cacheprovider",

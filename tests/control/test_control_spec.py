@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from importlib import resources
 
+import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 from mockserver.spec import CONTROL
+from tests.control.conftest import NS_PATH
 
 
 def test_control_openapi_document_is_valid():
@@ -30,3 +32,37 @@ def test_every_control_route_is_described_and_every_operation_served(app):
 def test_console_files_ship_inside_the_package():
     console = resources.files("mockserver.control").joinpath("console")
     assert {"index.html", "console.js", "console.css"} <= {p.name for p in console.iterdir()}
+
+
+BEYOND_64_BITS = {"2^63": str(2**63), "40 nines": "9" * 40, "5000 nines": "9" * 5000}
+INTEGER_PARAMETERS = [
+    NS_PATH + "/contacts?skip={}",
+    NS_PATH + "/contacts?limit={}",
+    "/__mock__/journal?limit={}",
+    "/__mock__/journal?status={}",
+    "/__mock__/journal/{}",  # 5000 digits: no route matches such a segment (404)
+]
+CASES = [
+    pytest.param(path.format(value), value, id=f"{path.split('/')[-1]} {name}")
+    for path in INTEGER_PARAMETERS
+    for name, value in BEYOND_64_BITS.items()
+    if not (path.endswith("/{}") and len(value) > 100)
+]
+
+
+@pytest.mark.parametrize(("url", "value"), CASES)
+def test_integer_parameters_beyond_64_bits_are_the_validation_error_and_never_echoed(
+    control, url, value
+):
+    response = control.get(url)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    [error] = response.get_json()["errors"]
+    assert error["msg"].startswith("Validation errors/ Invalid arguments: ")
+    assert value not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("field", ["count", "atLeast", "atMost"])
+def test_verify_counts_beyond_64_bits_are_the_validation_error(control, field):
+    response = control.verify(**{field: 10**40})
+    assert response.status_code == 400
+    assert str(10**40) not in response.get_data(as_text=True)

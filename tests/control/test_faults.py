@@ -50,12 +50,12 @@ def test_fixed_latency_delays_the_operation_and_is_journaled(control, api):
     control.set_fault("listContacts", latencyMs=150)
     started = time.perf_counter()
     assert api.list().status_code == 200
-    assert time.perf_counter() - started >= 0.15
+    assert time.perf_counter() - started >= 0.15  # a lower bound: a busy machine only adds
     entry = control.get("/__mock__/journal?limit=1").get_json()["entries"][0]
     assert entry["fault"] == {"latencyMs": 150} and entry["latencyMs"] >= 150
-    started = time.perf_counter()
-    api.create([person("a", "b", "9876543210")])
-    assert time.perf_counter() - started < 0.15
+    assert api.create([person("a", "b", "9876543210")]).status_code == 200
+    entry = control.get("/__mock__/journal?limit=1").get_json()["entries"][0]
+    assert entry["operation"] == "createContacts" and "fault" not in entry  # not delayed
 
 
 def test_random_latency_stays_between_its_bounds(control, api):

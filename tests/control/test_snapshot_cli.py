@@ -89,3 +89,30 @@ def test_a_server_that_is_not_there_is_a_one_line_error(tmp_path):
     result = run("snapshot", "save", str(tmp_path / "x.json"), "--url", "http://127.0.0.1:9")
     assert result.exit_code == 1 and "cannot reach kore-mock at http://127.0.0.1:9" in result.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_kore_mock_serve_takes_a_snapshot_larger_than_any_other_body(tmp_path):
+    """Its own limit at the server's front too: read ahead whole up to maxSnapshotBytes."""
+    from tests.live import kore_mock_serve
+
+    config = tmp_path / "kore-mock.yaml"
+    config.write_text(
+        "limits: {maxUploadBytes: 2000, maxJsonBytes: 2000, maxSnapshotBytes: 200000}\n"
+    )
+    contacts = [person(f"p{i}", "q", f"98000000{i:02d}") for i in range(40)]
+    with kore_mock_serve(
+        "--config", str(config), "--db", str(tmp_path / "a.db"), cwd=tmp_path
+    ) as url:
+        assert call(url + NS + "/seed", "POST", {"contacts": contacts})[0] == 413  # JSON limit
+        for i in range(0, 40, 5):
+            assert call(url + NS + "/seed", "POST", {"contacts": contacts[i : i + 5]})[0] == 200
+        path = tmp_path / "state.json"
+        assert run("snapshot", "save", str(path), "--url", url).exit_code == 0
+        assert 2000 < path.stat().st_size < 200_000
+        run("reset", "--url", url)
+        loaded = run("snapshot", "load", str(path), "--url", url)
+        assert loaded.exit_code == 0, loaded.output
+        assert len(call(url + NS + "/export")[2]) == 40
+        path.write_bytes(path.read_bytes()[:-1] + b" " * 200_000 + b"}")
+        refused = run("snapshot", "load", str(path), "--url", url)
+        assert refused.exit_code == 1 and "HTTP 413" in refused.output
