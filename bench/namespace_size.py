@@ -84,7 +84,11 @@ def _contacts(n: int, first_number: int) -> list[dict]:
             "firstName": f"small{i}",
             "lastName": "bench",
             "salutation": "Mr",
-            "cellPhone": {"phoneNumber": str(first_number + i), "countryCode": "+1"},
+            "cellPhone": {
+                "phoneNumber": str(first_number + i),
+                "countryCode": "+1",
+                "extension": "",
+            },
         }
         for i in range(n)
     ]

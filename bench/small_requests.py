@@ -107,7 +107,7 @@ def _contact(i: int) -> dict:
         "firstName": f"bench{i}",
         "lastName": "list",
         "salutation": "Mr",
-        "cellPhone": {"phoneNumber": f"20255{i:05d}", "countryCode": "+1"},
+        "cellPhone": {"phoneNumber": f"20255{i:05d}", "countryCode": "+1", "extension": ""},
     }
 
 

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import ensure_resource_availability, igno
 from contract_tests.client import CSV_COLUMNS
 from contract_tests.guard import NEVER_ISSUED_PREFIX
 from contract_tests.numbers import e164_key
-from contract_tests.oracle import contact_input_is_valid
+from contract_tests.oracle import contact_input_is_valid, stated
 
 REJECTED_HEADER = "X-Mock-Rejected-Rows"
 # Operations already shown to refuse missing and invalid tokens in this run (one run per process).
@@ -200,7 +200,13 @@ def list_page_is_consistent(ctx: Any, response: Any, case: Any) -> bool | None:
     if _answered(case, response, "listContacts") is None:
         return None
     page = response.json()
-    skip, limit = _int(case.query.get("skip"), 0), _int(case.query.get("limit"), 10)
+    if stated().list_query == "lenient":
+        skip, limit = (
+            _clamped(case.query.get("skip"), 0, 0),
+            _clamped(case.query.get("limit"), 10, 1, 100),
+        )
+    else:
+        skip, limit = _int(case.query.get("skip"), 0), _int(case.query.get("limit"), 10)
     results, total = page["results"], page["totalResults"]
     assert (page["skip"], page["limit"]) == (skip, limit), (
         f"asked for skip={skip} limit={limit}, the page says {page['skip']} {page['limit']}"
@@ -257,7 +263,10 @@ def bulk_counts_add_up(ctx: Any, response: Any, case: Any) -> bool | None:
     if operation is None:
         return None
     body = response.json()
-    requested = len(case.body) if operation == "bulkUpdateContacts" else len(case.body["ids"])
+    if operation == "bulkUpdateContacts":
+        requested = len(case.body)
+    else:  # the field is the reading bulkDeleteField: ids (the sample) or id (the table)
+        requested = len(case.body.get("ids", case.body.get("id", [])))
     assert body["totalRequested"] == requested, (
         f"totalRequested {body['totalRequested']} for {requested} items"
     )
@@ -270,6 +279,17 @@ def bulk_counts_add_up(ctx: Any, response: Any, case: Any) -> bool | None:
         for record in body["successfulRecords"]:
             assert record["contact"]["_id"] == record["id"], f"record {record['id']} echoes _id "
     return True
+
+
+def _clamped(value: Any, default: int, low: int, high: int | None = None) -> int:
+    """The reading ``listQuery: lenient``, restated: a non-integer is the default, an integer
+    out of range its bound."""
+    try:
+        number = int(str(value).strip()) if value is not None else default
+    except ValueError:
+        return default
+    number = max(low, number)
+    return number if high is None else min(high, number)
 
 
 def _int(value: Any, default: int) -> int:

@@ -28,6 +28,8 @@ CSV_COLUMNS = (
     "cellPhoneExtension",
 )
 PAGE = 100
+# A save refused whole (policy reject) answers 400, 409 or 412: the reading duplicateCreateStatus
+REFUSED_SAVE = (400, 409, 412)
 MAX_PAGES = 10_000
 
 
@@ -56,7 +58,7 @@ class Saved:
 
     @property
     def refused_whole_request(self) -> bool:
-        return self.reply.status == 400
+        return self.reply.status in REFUSED_SAVE
 
     @property
     def created_numbers(self) -> list[str]:
@@ -137,7 +139,14 @@ class KoreClient:
         return self.call("DELETE", f"/{contact_id}")
 
     def bulk_delete(self, ids: list[str]) -> Reply:
-        return self.call("DELETE", "/bulk-delete", json_body={"ids": ids})
+        """The body field is the stated profile's bulkDeleteField (``ids``, as the sample)."""
+        profile = self.target.settings.profile
+        if profile is not None:
+            return self.call("DELETE", "/bulk-delete", json_body={profile.bulk_delete_field: ids})
+        reply = self.call("DELETE", "/bulk-delete", json_body={"ids": ids})
+        if reply.status in (400, 412):  # a host that reads the table's `id`
+            return self.call("DELETE", "/bulk-delete", json_body={"id": ids})
+        return reply
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -155,12 +164,13 @@ class KoreClient:
         raise AssertionError(f"more than {MAX_PAGES * PAGE} contacts; point the suite elsewhere")
 
     def saved(self, reply: Reply) -> Saved:
-        """A create/import reply: 200 with the created contacts (policy skip) or 400 (reject)."""
-        assert reply.status in (200, 400), (
-            "a save answers 200 (rejected rows skipped) or 400 (request rejected), "
+        """A create/import reply: 200 with the created contacts (policy skip) or a refusal of
+        the whole request (reject: 400, or 409 / 412 per the reading duplicateCreateStatus)."""
+        assert reply.status in (200, *REFUSED_SAVE), (
+            "a save answers 200 (rejected rows skipped) or 400/409/412 (request rejected), "
             f"got {reply.describe()}"
         )
-        if reply.status == 400:
+        if reply.status in REFUSED_SAVE:
             assert isinstance(reply.body, dict) and reply.body.get("errors"), reply.describe()
             return Saved(reply, [])
         assert isinstance(reply.body, list), reply.describe()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import hypothesis
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from contract_tests import run as run_module
 from contract_tests.client import KoreClient
 from contract_tests.namespace import Baseline, clean_up
+from contract_tests.observed import Observations
 from contract_tests.run import Run, current
 from contract_tests.settings import SuiteConfigError
 from contract_tests.target import Target
@@ -58,6 +60,18 @@ def baseline(run: Run) -> Baseline:
     return run.baseline
 
 
+@pytest.fixture
+def fresh_number(target: Target):
+    """A fictitious number no contact of the run or the namespace holds: ``fresh_number()``."""
+    return target.numbers.fresh
+
+
+@pytest.fixture(scope="session")
+def observed(run: Run) -> Observations:
+    """Which reading of the tenant profile the host showed (``Observations.saw``)."""
+    return run.observed
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _namespace(
     request: pytest.FixtureRequest, run: Run, record_testsuite_property
@@ -74,6 +88,12 @@ def _namespace(
         run.finished = time.monotonic()
         record_testsuite_property("kore_wall_time_s", f"{run.wall_time():.1f}")
         record_testsuite_property("kore_requests", run.target.ledger.requests)
+        for name, reading in run.observed.to_dict()["readings"].items():
+            if reading["seen"]:
+                shown = ",".join(str(value) for value in reading["seen"])
+                record_testsuite_property(f"kore_reading_{name}", shown)
+        if run.settings.profile_report:
+            run.observed.write(Path(run.settings.profile_report))
         run.target.close()
     if run.cleanup.remaining:
         pytest.fail(
@@ -132,6 +152,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             f"cleanup       {run.cleanup.deleted} contact(s) created by the run deleted, "
             f"{len(run.cleanup.remaining)} left"
         )
+    for index, line in enumerate(run.observed.summary_lines()):
+        lines.append(("readings      " if index == 0 else "              ") + line)
+    if run.settings.profile_report:
+        lines.append(f"reading report {run.settings.profile_report}")
     lines.append(f"wall time     {run.wall_time():.1f} s")
     terminalreporter.write_sep("=", "kore contract suite")
     for line in lines:

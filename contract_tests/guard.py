@@ -48,6 +48,11 @@ class SafetyPolicy:
         self.ledger = ledger
         self.stream_id = stream_id
 
+    @staticmethod
+    def is_contact_id(value: object) -> bool:
+        """Whether ``value`` has the form of a contact id (it could name a stored contact)."""
+        return isinstance(value, str) and ANY_ID.fullmatch(value) is not None
+
     def may_address(self, contact_id: object) -> bool:
         """An id the suite may send: one it created, a never-issued one, or no usable id at all."""
         if not isinstance(contact_id, str) or not ANY_ID.fullmatch(contact_id):

@@ -41,11 +41,14 @@ class Number:
         """The country code as a request carries it: ``+1`` or ``1`` (both mean the same)."""
         return f"+{self.country}" if plus else self.country
 
-    def cell_phone(self, *, plus: bool = True, extension: str | None = None) -> dict[str, str]:
-        phone = {"phoneNumber": self.national, "countryCode": self.code(plus=plus)}
-        if extension is not None:
-            phone["extension"] = extension
-        return phone
+    def cell_phone(self, *, plus: bool = True, extension: str = "") -> dict[str, str]:
+        """The JSON ``cellPhone`` of this number; the docs mark ``extension`` required (it may
+        be empty)."""
+        return {
+            "phoneNumber": self.national,
+            "countryCode": self.code(plus=plus),
+            "extension": extension,
+        }
 
 
 def is_fictitious(key: str) -> bool:

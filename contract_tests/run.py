@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 from schemathesis.schemas import BaseSchema
 
+from contract_tests import oracle
 from contract_tests.client import KoreClient
 from contract_tests.namespace import Baseline, Cleanup
+from contract_tests.observed import Observations
 from contract_tests.schema import load_schema
 from contract_tests.settings import TARGET_VARIABLES, SuiteConfigError, SuiteSettings
 from contract_tests.target import Target, open_target
@@ -28,6 +30,7 @@ class Run:
     schema: BaseSchema
     client: KoreClient
     baseline: Baseline
+    observed: Observations = field(default_factory=lambda: Observations(None))
     started: float = field(default_factory=time.monotonic)
     cleanup: Cleanup | None = None
     finished: float | None = None
@@ -82,6 +85,7 @@ def current() -> Run:
     settings = SuiteSettings.from_env(
         without_target(os.environ) if _variables is None else _variables
     )
+    oracle.use_profile(settings.profile)
     target = open_target(settings)
     client = KoreClient(target)
     try:
@@ -92,4 +96,5 @@ def current() -> Run:
         ) from None
     baseline = Baseline.of(existing)
     target.numbers.exclude(baseline.numbers)
-    return Run(settings, target, load_schema(target), client, baseline)
+    observed = Observations(settings.profile)
+    return Run(settings, target, load_schema(target), client, baseline, observed)

@@ -15,12 +15,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from mockserver.contacts.rules import POLICIES, SKIP
+from mockserver.profile import ACCOUNT_ID_FORMATS, DEFAULT, Profile, ProfileError
 from mockserver.settings import DEV_APP, DEV_STREAM_ID
 
 STREAM_ID = re.compile(r"st-[A-Za-z0-9-]{1,100}")
-ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{24}")
+ACCOUNT_ID = re.compile(ACCOUNT_ID_FORMATS["any"])
 
 # (in-process mock, HTTP host)
 DEFAULT_EXAMPLES = (100, 10)
@@ -31,7 +35,7 @@ DEFAULT_COVERAGE = (True, False)  # the coverage phase sends ~100 cases per oper
 VARIABLES = {
     "KORE_BASE_URL": "host to test, e.g. https://platform.kore.ai (unset: kore-mock in-process)",
     "KORE_STREAM_ID": "stream (bot) id, st-...",
-    "KORE_ACCOUNT_ID": "24-hex account id (header accountId)",
+    "KORE_ACCOUNT_ID": "account id (header accountId; Kore's are 24 hex)",
     "KORE_JWT": "a ready JWT for the header auth",
     "KORE_CLIENT_ID": "app client id; the suite signs its own HS256 JWT with...",
     "KORE_CLIENT_SECRET": "...the app's client secret",
@@ -41,6 +45,8 @@ VARIABLES = {
     "KORE_COVERAGE": "schemathesis' coverage phase, 1 or 0 (on in-process, off over HTTP)",
     "KORE_SEED": "seed for data generation, to repeat a run",
     "KORE_MOCK_IMPORT_POLICY": "in-process mock only: skip (default) or reject",
+    "KORE_PROFILE": "tenant profile YAML the host is expected to show (in-process: the mock's)",
+    "KORE_PROFILE_REPORT": "write which reading of the profile the host showed, as JSON",
 }
 
 
@@ -73,6 +79,10 @@ class SuiteSettings:
     coverage: bool
     seed: int | None
     import_policy: str
+    # the profile the target is stated to have: in-process always (the mock runs with it), for
+    # a host only with KORE_PROFILE; None = unknown, every reading of it is accepted
+    profile: Profile | None = None
+    profile_report: str | None = None
 
     @property
     def in_process(self) -> bool:
@@ -108,12 +118,18 @@ class SuiteSettings:
                     "KORE_BASE_URL is set: give KORE_JWT, or KORE_CLIENT_ID and KORE_CLIENT_SECRET "
                     "so the suite can sign its own token"
                 )
-        policy = get("KORE_MOCK_IMPORT_POLICY") or SKIP
-        if policy not in POLICIES:
+        given_policy = get("KORE_MOCK_IMPORT_POLICY")
+        if given_policy is not None and given_policy not in POLICIES:
             raise SuiteConfigError(
-                f"KORE_MOCK_IMPORT_POLICY must be {' or '.join(POLICIES)}, not {policy!r}"
+                f"KORE_MOCK_IMPORT_POLICY must be {' or '.join(POLICIES)}, not {given_policy!r}"
             )
         seed = get("KORE_SEED")
+        profile = _profile(get("KORE_PROFILE"))
+        if base_url is None:  # the in-process mock runs with the stated profile
+            profile = profile or DEFAULT
+            if given_policy is not None:
+                profile = profile.with_readings({"importPolicy": given_policy})
+        policy = profile.import_policy if profile is not None else given_policy or SKIP
         return cls(
             base_url=base_url,
             stream_id=stream_id,
@@ -137,12 +153,39 @@ class SuiteSettings:
             coverage=_flag(get("KORE_COVERAGE"), "KORE_COVERAGE", DEFAULT_COVERAGE[remote]),
             seed=None if seed is None else _count(seed, "KORE_SEED", 0, 0),
             import_policy=policy,
+            profile=profile,
+            profile_report=get("KORE_PROFILE_REPORT"),
         )
 
     def describe(self) -> str:
         if self.in_process:
-            return f"kore-mock in-process (import policy {self.import_policy})"
+            changed = _changed(self.profile)
+            return f"kore-mock in-process (import policy {self.import_policy}{changed})"
         return f"{self.base_url} (stream {self.stream_id}, account {self.account_id})"
+
+
+def _changed(profile: Profile | None) -> str:
+    """``, profile: name=value, ...`` for the readings off their default, or nothing."""
+    if profile is None:
+        return ""
+    changed = [
+        f"{name}={value}"
+        for name, value in profile.to_mapping().items()
+        if name != "importPolicy" and value != DEFAULT.get(name)
+    ]
+    return f", profile {' '.join(changed)}" if changed else ""
+
+
+def _profile(path: str | None) -> Profile | None:
+    if path is None:
+        return None
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return Profile.from_mapping(raw or {}, f"KORE_PROFILE {path}: profile")
+    except OSError as exc:
+        raise SuiteConfigError(f"KORE_PROFILE: cannot read {path}: {exc.strerror}") from None
+    except (yaml.YAMLError, ProfileError) as exc:
+        raise SuiteConfigError(str(exc)) from None
 
 
 def _required(value: str | None, name: str, pattern: re.Pattern[str]) -> str:

@@ -20,6 +20,7 @@ from contract_tests.settings import SuiteSettings
 from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.mock import mock_of
+from mockserver.profile import DEFAULT
 from mockserver.settings import DEV_APP, App, Settings
 
 # Failing cases of an in-process run print curl commands for a local `kore-mock serve`.
@@ -57,7 +58,7 @@ def open_target(settings: SuiteSettings) -> Target:
     ledger = Ledger()
     policy = SafetyPolicy(ledger, settings.stream_id)
     if settings.in_process:
-        mock = create_app(Settings(db=":memory:", import_policy=settings.import_policy))
+        mock = create_app(Settings(db=":memory:", profile=settings.profile or DEFAULT))
         inner: WsgiApp = mock
         gateway = None
         base_url = LOCAL_SERVE_URL

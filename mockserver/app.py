@@ -1,7 +1,7 @@
 """``create_app(settings)``: the factory that wires the mock together, once per app.
 
 It opens the store, builds the ``Mock`` (settings, store, run-time settings, the domain service,
-the request validator, the authenticator), then registers, in this order: the request record
+the authenticator), then registers, in this order: the request record
 (``journal``), the vendor API (``api.routes``: routes and the rate-limit/fault hook), the control
 plane (``control.routes``), the error renderer (``responses``) and the journal writer. No
 request code lives here; see ARCHITECTURE.md for the path of a request.
@@ -24,7 +24,6 @@ from mockserver.settings import Settings
 from mockserver.spec import items_check
 from mockserver.store import open_store
 from mockserver.store.base import Store
-from mockserver.validation import shared_validator
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Flask:
@@ -36,7 +35,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         store=store,
         runtime=runtime,
         service=ContactsService(store, ItemRules(items_check("ContactInput"))),
-        validator=shared_validator(),
         authenticator=Authenticator(runtime.apps),
     )
     app = Flask("mockserver")

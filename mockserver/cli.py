@@ -17,6 +17,7 @@ from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
+from mockserver.profile import DEFAULT
 from mockserver.progress import Progress, human_bytes
 from mockserver.settings import (
     DEV_ACCOUNT_ID,
@@ -25,6 +26,7 @@ from mockserver.settings import (
     SettingsError,
     check_policy,
     load,
+    load_profile,
 )
 from mockserver.store.base import StoreUnavailable, display_url
 
@@ -88,6 +90,14 @@ def main() -> None:
     help="Keep the admin token in this file: without --admin-token, read it from there, or "
     "generate one into it and print it (the container image's default).",
 )
+@click.option(
+    "--profile",
+    "profile_file",
+    envvar="KORE_MOCK_PROFILE",
+    type=click.Path(dir_okay=False),
+    help="Tenant profile YAML: readings such as 'validationStatus: 400' or 'importPolicy: "
+    "reject' (over the settings file's profile:). Env: KORE_MOCK_PROFILE.",
+)
 @CONFIG_OPTION
 def serve(
     host: str | None,
@@ -98,6 +108,7 @@ def serve(
     config: str | None,
     admin_token: str | None = None,
     admin_token_file: str | None = None,
+    profile_file: str | None = None,
 ) -> None:
     """Run the mock server (a production WSGI server, gunicorn)."""
     from mockserver.server import run
@@ -108,10 +119,22 @@ def serve(
         port=port,
         db=db,
         workers=workers,
-        import_policy=import_policy and check_policy(import_policy),
         admin_token=admin_token or None,
         admin_token_file=admin_token_file or None,
     )
+    try:
+        if profile_file:
+            settings = load_profile(profile_file, settings)
+        if import_policy:
+            source = click.get_current_context().get_parameter_source("import_policy")
+            origin = "environment" if source == click.core.ParameterSource.ENVIRONMENT else "flag"
+            settings = settings.with_profile(
+                settings.profile.with_readings({"importPolicy": check_policy(import_policy)}),
+                origin,
+                ["importPolicy"],
+            )
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
     if settings.workers > 1 and settings.db == ":memory:":
         raise click.ClickException(
             "--db :memory: cannot be shared by several workers; use a file or PostgreSQL"
@@ -142,6 +165,7 @@ def banner(settings: Settings, url: str, admin: admin_tokens.AdminToken | None =
         + ("  (development app, built in)" if settings.using_dev_app else ""),
         f"  token      kore-mock token{config}    (send it in the header auth)",
         f"  store      {display_url(settings.db)}    import policy: {settings.import_policy}",
+        f"  profile    {_changed_readings(settings)}    (GET {url}/__mock__/profile)",
         f"  control    {url}/__mock__/health",
         f"  console    {url}/__mock__/ui    (QA console; control API under {url}/__mock__/)",
         admin.banner_line(),
@@ -151,6 +175,15 @@ def banner(settings: Settings, url: str, admin: admin_tokens.AdminToken | None =
         f"      '{base}/contacts?limit=10'",
     ]
     return "\n".join(lines)
+
+
+def _changed_readings(settings: Settings) -> str:
+    changed = {
+        name: value
+        for name, value in settings.profile.to_mapping().items()
+        if value != DEFAULT.get(name)
+    }
+    return ", ".join(f"{k}: {v}" for k, v in changed.items()) or "the defaults"
 
 
 @main.command()
@@ -191,6 +224,8 @@ CONTRACT_ENV = {
     "coverage": "KORE_COVERAGE",
     "seed": "KORE_SEED",
     "import_policy": "KORE_MOCK_IMPORT_POLICY",
+    "profile": "KORE_PROFILE",
+    "profile_report": "KORE_PROFILE_REPORT",
 }
 
 
@@ -201,7 +236,7 @@ CONTRACT_ENV = {
     help="Host to test, e.g. https://platform.kore.ai. Default: kore-mock in-process.",
 )
 @click.option("--stream-id", envvar="KORE_STREAM_ID", help="Stream (bot) id st-... of the host.")
-@click.option("--account-id", envvar="KORE_ACCOUNT_ID", help="24-hex account id of the host.")
+@click.option("--account-id", envvar="KORE_ACCOUNT_ID", help="Account id of the host (24 hex).")
 @click.option("--jwt", envvar="KORE_JWT", help="A ready JWT for the auth header.")
 @click.option("--client-id", envvar="KORE_CLIENT_ID", help="App client id (to sign a JWT).")
 @click.option("--client-secret", envvar="KORE_CLIENT_SECRET", help="App client secret.")
@@ -236,6 +271,20 @@ CONTRACT_ENV = {
     envvar="KORE_MOCK_IMPORT_POLICY",
     type=click.Choice(POLICIES),
     help=f"In-process mock only: what to do with rejected rows (default {SKIP}).",
+)
+@click.option(
+    "--profile",
+    envvar="KORE_PROFILE",
+    type=click.Path(dir_okay=False),
+    help="Tenant profile YAML the host is stated to have (in-process: the mock runs with it); "
+    "a reading the host does not show then fails. Default: in-process the mock's defaults, "
+    "a host unknown (every reading accepted, and recorded).",
+)
+@click.option(
+    "--profile-report",
+    envvar="KORE_PROFILE_REPORT",
+    type=click.Path(dir_okay=False),
+    help="Write which reading of the profile the host showed, per reading, as JSON.",
 )
 @click.option("--junitxml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)

@@ -3,17 +3,25 @@
 Every error a client can see is an ``ApiError``: it carries the HTTP status and one or more
 ``{"msg", "code"}`` entries (plus kore-mock's optional per-row fields). ``envelope`` is the only
 place that builds the wire body of an error.
+
+Where Kore's platform answers are on record, the first entry is Kore's own words
+(``Invalid SDK credentials``, ``Validation errors/ Invalid arguments``...) and kore-mock's
+explanation follows in a second entry (``detail``), so a client matching Kore's message works.
+
+Some answers are readings of the tenant profile (``profile.py``): such an error names its
+``reading``, and the renderer (``responses.py``) asks it for the answer under the reading's
+value in force (``resolved``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
-# Codes inside the envelope. Kore documents 4002 for credential failures; the rest follow the
-# HTTP status (an inference, listed in the README).
+# Codes inside the envelope. Kore's platform answers 4002 for credential failures and a wrong
+# scope; the rest follow the HTTP status (an inference, listed in the README).
 AUTH_CODE = 4002
-SCOPE_CODE = 4003
+KORE_VALIDATION_MSG = "Validation errors/ Invalid arguments"
 
 MAX_DETAIL_CHARS = 200  # one validation finding
 MAX_MESSAGE_CHARS = 1000  # a whole message: it never echoes a whole hostile value
@@ -29,27 +37,74 @@ class ApiError(Exception):
     status = 500
     code = 500
     default_msg = "Internal server error"
+    reading: ClassVar[str | None] = None  # the profile reading that decides the answer, if any
 
     def __init__(
         self,
         msg: str | None = None,
         *,
+        detail: str | None = None,
         entries: Iterable[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.msg = msg or self.default_msg
+        """``msg`` (default: the class's) is the first entry, ``detail`` a second one."""
+        first = msg or self.default_msg
+        self.msg = f"{first}: {detail}" if detail else first
         super().__init__(self.msg)
-        self.entries = list(entries) if entries is not None else [{"msg": self.msg}]
+        if entries is None:
+            entries = [{"msg": first}] + ([{"msg": detail}] if detail else [])
+        self.entries = list(entries)
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
         return envelope(self.entries, self.code)
 
+    def resolved(self, value: Any) -> ApiError:
+        """This error as answered when its ``reading`` has ``value``."""
+        return self
+
+    def _with_status(self, status: int, code: int | None = None) -> ApiError:
+        changed = self._copy()
+        changed.status, changed.code = status, status if code is None else code
+        return changed
+
+    def _copy(self) -> ApiError:
+        """A shallow copy (``copy.copy`` would call the constructor with ``args``)."""
+        changed = type(self).__new__(type(self))
+        changed.__dict__.update(self.__dict__)
+        changed.args = self.args
+        return changed
+
 
 class ValidationError(ApiError):
+    """A request kore-mock cannot use: a body it cannot read (not JSON, a broken multipart
+    body, an unusable CSV file), framing that does not add up. Always 400."""
+
     status = 400
     code = 400
-    default_msg = "Validation errors/ Invalid arguments"
+    default_msg = "Bad request"
+
+
+class InvalidArguments(ValidationError):
+    """A request that breaks the contract: a body, query, path or header value ``openapi.yaml``
+    does not allow, or a field rule. Kore's platform answers 412 ``Validation errors/ Invalid
+    arguments`` (reading ``validationStatus``); kore-mock's finding follows in a second entry.
+    Under ``validationStatus: 400`` it is one 400 entry, ``Validation errors/ Invalid
+    arguments: <finding>``."""
+
+    reading = "validationStatus"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        self.detail = detail
+        msg = f"{KORE_VALIDATION_MSG}: {detail}"
+        super().__init__(msg, entries=[{"msg": msg}], headers=headers)
+
+    def resolved(self, value: Any) -> ApiError:
+        if value != 412:
+            return self
+        changed = self._with_status(412)
+        changed.entries = [{"msg": KORE_VALIDATION_MSG}, {"msg": self.detail}]
+        return changed
 
 
 class Unauthorized(ApiError):
@@ -63,8 +118,13 @@ class InvalidToken(Unauthorized):
 
 
 class ScopeDenied(Unauthorized):
-    code = SCOPE_CODE
+    """The envelope code is the reading ``scopeErrorCode`` (Kore's platform answers 4002)."""
+
     default_msg = "Permission denied. Scope is incorrect!"
+    reading = "scopeErrorCode"
+
+    def resolved(self, value: Any) -> ApiError:
+        return self._with_status(self.status, value)
 
 
 class Forbidden(ApiError):
@@ -81,6 +141,15 @@ class NotFound(ApiError):
     default_msg = "Not Found"
 
 
+class ContactNotFound(NotFound):
+    """An id the namespace holds no ACTIVE contact for: the reading ``notFoundStatus``."""
+
+    reading = "notFoundStatus"
+
+    def resolved(self, value: Any) -> ApiError:
+        return self._with_status(value)
+
+
 class MethodNotAllowed(ApiError):
     status = 405
     code = 405
@@ -91,6 +160,16 @@ class Conflict(ApiError):
     status = 409
     code = 409
     default_msg = "Conflict"
+
+
+class NumberHeld(Conflict):
+    """An update onto a number another ACTIVE contact holds: the reading
+    ``duplicateUpdateStatus``."""
+
+    reading = "duplicateUpdateStatus"
+
+    def resolved(self, value: Any) -> ApiError:
+        return self._with_status(value)
 
 
 class PayloadTooLarge(ApiError):

@@ -20,6 +20,7 @@ from flask import Response, g, has_request_context, request
 from mockserver.contacts.model import Namespace, now_iso
 from mockserver.errors import ApiError
 from mockserver.mock import current_mock
+from mockserver.profile import Profile
 from mockserver.redact import redacted, redacted_query
 
 log = logging.getLogger("kore_mock")
@@ -43,6 +44,7 @@ class RequestRecord:
     error: ApiError | None = None  # the error answered, if any
     met: dict[str, Any] = field(default_factory=dict)  # the fault or rate limit met, if any
     state: dict[str, Any] | None = None  # this request's read of the run-time state
+    profile: Profile | None = None  # the tenant profile this request is answered under
     scenario: str | None = None  # the X-Mock-Scenario it names
     scopes: list[str] = field(default_factory=list)  # the scope keys it belongs to (scopes.py)
 

@@ -16,7 +16,6 @@ from mockserver.contacts.service import ContactsService
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.store.base import Store
-from mockserver.validation import RequestValidator
 
 _EXTENSION = "kore_mock"  # the key in ``Flask.extensions``
 
@@ -27,7 +26,6 @@ class Mock:
     store: Store
     runtime: Runtime
     service: ContactsService
-    validator: RequestValidator
     authenticator: Authenticator
 
     def attach(self, app: Flask) -> None:

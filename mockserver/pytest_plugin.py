@@ -6,9 +6,12 @@ the whole run. Options per test come from a marker or from the ``kore_mock_optio
     @pytest.mark.kore_mock(import_policy="reject")
     def test_refused_file(kore_mock): ...
 
+    @pytest.mark.kore_mock(profile={"validationStatus": 400})
+    def test_a_tenant_that_answers_400(kore_mock): ...
+
 ``--kore-mock-url URL`` (or ``KORE_MOCK_SHARED_URL``) points them at a running ``kore-mock
 serve`` shared with other sessions instead: each fixture then has a namespace and a scenario
-of its own, and its faults and import policy hit only its own requests
+of its own, and its faults, import policy and profile hit only its own requests
 (``mockserver.shared_mock``). ``--kore-mock-admin-token`` / ``KORE_MOCK_ADMIN_TOKEN`` for a
 server started with one.
 """
@@ -50,7 +53,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**options): options for the kore_mock fixture "
-        "(import_policy='skip'|'reject', faults={operationId: {...}}, apps=[...], "
+        "(import_policy='skip'|'reject', profile={reading: value}, "
+        "faults={operationId: {...}}, apps=[...], "
         "stream_id='st-...', settings=Settings(...))",
     )
 

@@ -21,6 +21,7 @@ from mockserver.contacts.model import Contact
 from mockserver.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, ValidationError
 from mockserver.journal import current_record
 from mockserver.memory import paused_gc
+from mockserver.mock import current_mock
 
 log = logging.getLogger("kore_mock")
 
@@ -55,7 +56,12 @@ def contacts_response(
 
 
 def error_response(error: ApiError) -> Response:
-    current_record().error = error
+    """The one place an error becomes a response; a reading of the profile may decide it."""
+    record = current_record()
+    if error.reading is not None:
+        profile = record.profile or current_mock().runtime.profile()
+        error = error.resolved(profile.get(error.reading))
+    record.error = error
     return json_response(error.body(), error.status, error.headers)
 
 

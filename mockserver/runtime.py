@@ -7,8 +7,9 @@ Start-up settings are the fallback when nothing was changed.
 
 A *reading* is one named value the mock's behaviour depends on that can change at run time:
 ``READINGS`` lists them, each with its state key (also its name in the settings file and on
-the control plane), its start-up value and its stored form. Apps and faults have their own
-atomic read-modify-write methods below.
+the control plane), its start-up value and its stored form. The tenant profile (its readings are
+in ``profile.py``) is one of them: what is stored is the readings set at run time, over the
+start-up profile. Apps and faults have their own atomic read-modify-write methods below.
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from mockserver.faults import EVERY_OPERATION
+from mockserver.profile import Profile
 from mockserver.settings import App, RateLimit, Settings, check_policy
 from mockserver.store.base import Store
 
 APPS_KEY = "apps"
 FAULTS_KEY = "faults"
 SCOPES_KEY = "scopes"  # scope key -> {"faults": {operationId: fault}, "readings": {key: value}}
+LEGACY_POLICY_KEY = "importPolicy"  # where stores written before the profile keep the policy
+RUNTIME_ORIGIN = "runtime"
 
 T = TypeVar("T")
 
@@ -36,8 +40,16 @@ class Reading(Generic[T]):
     dump: Callable[[T], Any]  # value -> stored JSON
 
 
-IMPORT_POLICY: Reading[str] = Reading(
-    "importPolicy", lambda s: s.import_policy, load=str, dump=check_policy
+def _checked_readings(readings: dict[str, Any]) -> dict[str, Any] | None:
+    Profile.from_mapping(readings)  # ProfileError names a bad key or value
+    return dict(readings) or None
+
+
+PROFILE: Reading[dict[str, Any]] = Reading(
+    "profile",
+    lambda s: {},  # nothing set at run time: the start-up profile
+    load=dict,
+    dump=_checked_readings,
 )
 RATE_LIMIT: Reading[RateLimit] = Reading(
     "rateLimit",
@@ -45,10 +57,11 @@ RATE_LIMIT: Reading[RateLimit] = Reading(
     load=lambda raw: RateLimit(enabled=raw["enabled"], per_minute=raw["perMinute"]),
     dump=lambda limit: {"enabled": limit.enabled, "perMinute": limit.per_minute},
 )
-READINGS: tuple[Reading[Any], ...] = (IMPORT_POLICY, RATE_LIMIT)
+READINGS: tuple[Reading[Any], ...] = (PROFILE, RATE_LIMIT)
 # every key of the run-time state (what a reset forgets, what a snapshot carries)
 STATE_KEYS: tuple[str, ...] = (
     *(reading.key for reading in READINGS),
+    LEGACY_POLICY_KEY,
     APPS_KEY,
     FAULTS_KEY,
     SCOPES_KEY,
@@ -189,11 +202,84 @@ class Runtime:
     def set(self, reading: Reading[T], value: T) -> None:
         self._set(reading.key, reading.dump(value))
 
-    def import_policy(self) -> str:
-        return self.get(IMPORT_POLICY)
+    # -- the tenant profile ----------------------------------------------------------------
+    # The readings set at run time for everyone (state key ``profile``), and for a scope (its
+    # entry's ``readings.profile``) over them: a request sees the start-up profile, then the
+    # run-time readings, then those of its scopes (the most specific last, so it wins).
 
-    def set_import_policy(self, policy: str) -> None:
-        self.set(IMPORT_POLICY, policy)
+    def _profile_layers(self, scope_key: str | None) -> list[dict[str, Any]]:
+        stored = self._get(PROFILE.key)
+        unscoped = dict(stored or {})
+        legacy = self._get(LEGACY_POLICY_KEY)
+        if legacy is not None and "importPolicy" not in unscoped:
+            unscoped["importPolicy"] = legacy
+        keys = self._request_scopes() if scope_key is None else [scope_key]
+        scoped = [self._scoped_entry(key).get("readings", {}).get(PROFILE.key) for key in keys]
+        return [unscoped, *(dict(layer) for layer in reversed(scoped) if layer)]
+
+    def changed_readings(self, scope_key: str | None = None) -> dict[str, Any]:
+        """The readings set at run time (``PUT /__mock__/profile``, the import policy) that
+        the current request sees — or, given ``scope_key``, the requests of that scope."""
+        changed: dict[str, Any] = {}
+        for layer in self._profile_layers(scope_key):
+            changed.update(layer)
+        return changed
+
+    def scoped_readings(self, scope_key: str) -> dict[str, Any]:
+        """The readings one scope sets (over the run-time ones)."""
+        return dict(self._scoped_entry(scope_key).get("readings", {}).get(PROFILE.key) or {})
+
+    def profile(self, scope_key: str | None = None) -> Profile:
+        """The profile in force: the start-up profile with the readings set at run time (for
+        everyone, then for the request's scopes, or for ``scope_key``'s)."""
+        return self.settings.profile.with_readings(
+            self.changed_readings(scope_key), "run-time profile"
+        )
+
+    def origin(self, name: str, scope_key: str | None = None) -> str:
+        """Where a reading's value comes from: runtime, or its start-up origin."""
+        if name in self.changed_readings(scope_key):
+            return RUNTIME_ORIGIN
+        return self.settings.origin(name)
+
+    def set_profile(self, readings: dict[str, Any], scope_key: str | None = None) -> Profile:
+        """``PUT /__mock__/profile``: the readings named take these values, the others their
+        start-up values (for every worker) — or, for a scope, the values everyone else sees.
+        ``ProfileError`` names a bad key or value."""
+        if scope_key is not None:
+            self._change_scoped_readings(scope_key, lambda stored: readings)
+            return self.profile(scope_key)
+        self.set(PROFILE, readings)
+        self._set(LEGACY_POLICY_KEY, None)
+        return self.profile()
+
+    def change_readings(self, readings: dict[str, Any], scope_key: str | None = None) -> Profile:
+        """Change some readings, keeping the other run-time changes (atomically)."""
+        if scope_key is not None:
+            self._change_scoped_readings(scope_key, lambda stored: {**stored, **readings})
+            return self.profile(scope_key)
+        self._update(PROFILE.key, lambda stored: _checked_readings({**(stored or {}), **readings}))
+        return self.profile()
+
+    def _change_scoped_readings(
+        self, scope_key: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> None:
+        def update(entry: dict[str, Any]) -> dict[str, Any]:
+            held = entry.setdefault("readings", {})
+            changed = _checked_readings(change(dict(held.get(PROFILE.key) or {})))
+            if changed is None:
+                held.pop(PROFILE.key, None)
+            else:
+                held[PROFILE.key] = changed
+            return entry
+
+        self.change_scope(scope_key, update)
+
+    def import_policy(self, scope_key: str | None = None) -> str:
+        return self.profile(scope_key).import_policy
+
+    def set_import_policy(self, policy: str, scope_key: str | None = None) -> None:
+        self.change_readings({"importPolicy": check_policy(policy)}, scope_key)
 
     def apps(self) -> tuple[App, ...]:
         return self._parse_apps(self._get(APPS_KEY))

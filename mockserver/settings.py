@@ -8,7 +8,9 @@ YAML keys are camelCase like Kore's own fields::
         accountId: 63c7ebae6a2aef36de8f0001
         scopes: [Configuration]
         streams: ["*"]
-    importPolicy: skip
+    importPolicy: skip          # also a reading of the profile
+    profile:                    # the tenant profile: readings (mockserver/profile.py)
+      validationStatus: 412
     db: kore-mock.db
     limits: {maxUploadBytes: 33554432, maxImportRows: 200000, maxJsonItems: 1000,
              maxSnapshotBytes: 268435456}
@@ -29,11 +31,12 @@ from typing import Any
 
 import yaml
 
-from mockserver.contacts.rules import POLICIES, SKIP
+from mockserver.contacts.rules import POLICIES
+from mockserver.profile import ACCOUNT_ID_FORMATS, DEFAULT, Profile, ProfileError
 
 CONFIGURATION_SCOPE = "Configuration"
 MIN_SECRET_CHARS = 32
-_ACCOUNT_ID = re.compile(r"[0-9a-fA-F]{24}")
+_ACCOUNT_ID = re.compile(ACCOUNT_ID_FORMATS["any"])  # apps of any account the profile allows
 _STREAM_ID = re.compile(r"st-[A-Za-z0-9-]{1,100}")
 
 DEV_CLIENT_ID = "cs-kore-mock-dev"
@@ -93,7 +96,10 @@ class App:
                 f"{where}: clientSecret must have at least {MIN_SECRET_CHARS} characters"
             )
         if not _ACCOUNT_ID.fullmatch(raw["accountId"]):
-            raise SettingsError(f"{where}: accountId must be 24 hex characters")
+            raise SettingsError(
+                f"{where}: accountId must be 1-64 letters, digits, '-' or '_' "
+                "(Kore's are 24 hex characters)"
+            )
         scopes = _strings(raw.get("scopes", [CONFIGURATION_SCOPE]), f"{where}.scopes")
         streams = _strings(raw.get("streams", ["*"]), f"{where}.streams")
         for stream in streams:
@@ -151,7 +157,13 @@ class Settings:
     port: int = 8080
     db: str = "kore-mock.db"
     apps: tuple[App, ...] = (DEV_APP,)
-    import_policy: str = SKIP
+    # The tenant profile; ``import_policy`` is its reading importPolicy. Given (not None), it
+    # wins over the profile's; afterwards both always agree.
+    profile: Profile = DEFAULT
+    import_policy: str | None = None
+    # reading name -> where its value came from (settings, profile, environment, flag); absent
+    # names have their default
+    profile_origins: tuple[tuple[str, str], ...] = ()
     limits: Limits = field(default_factory=Limits)
     rate_limit: RateLimit = field(default_factory=RateLimit)
     http: Http = field(default_factory=Http)
@@ -160,6 +172,24 @@ class Settings:
     admin_token_file: str | None = None
     workers: int = 1
     config_file: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.import_policy is not None and self.import_policy != self.profile.import_policy:
+            object.__setattr__(
+                self, "profile", self.profile.with_readings({"importPolicy": self.import_policy})
+            )
+        object.__setattr__(self, "import_policy", self.profile.import_policy)
+
+    def with_profile(self, profile: Profile, origin: str, names: Any = ()) -> Settings:
+        """These settings with ``profile`` in force; ``names`` (readings) came from ``origin``."""
+        origins = dict(self.profile_origins) | dict.fromkeys(names, origin)
+        return replace(
+            self, profile=profile, import_policy=None, profile_origins=tuple(origins.items())
+        )
+
+    def origin(self, reading: str) -> str:
+        """Where the start-up value of ``reading`` came from (``default`` when nothing set it)."""
+        return dict(self.profile_origins).get(reading, "default")
 
     @property
     def using_dev_app(self) -> bool:
@@ -176,7 +206,16 @@ class Settings:
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Apply CLI/env values; ``None`` means 'not given'."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        given = {k: v for k, v in overrides.items() if v is not None}
+        policy = given.pop("import_policy", None)
+        settings = replace(self, **given)
+        if policy is None or policy == settings.import_policy:
+            return settings
+        return settings.with_profile(
+            settings.profile.with_readings({"importPolicy": policy}, "--import-policy"),
+            "flag",
+            ["importPolicy"],
+        )
 
 
 def load(path: str | None = None) -> Settings:
@@ -196,6 +235,7 @@ def load(path: str | None = None) -> Settings:
 _TOP_KEYS = {
     "apps",
     "importPolicy",
+    "profile",
     "db",
     "host",
     "port",
@@ -227,8 +267,9 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
         if len(set(ids)) != len(ids):
             raise SettingsError(f"{where}: apps: clientId values must be unique")
         values["apps"] = apps
-    if "importPolicy" in raw:
-        values["import_policy"] = check_policy(raw["importPolicy"], where)
+    profile, names = _profile(raw, where)
+    values["profile"] = profile
+    values["profile_origins"] = tuple((name, "settings") for name in names)
     for key, attr in (
         ("db", "db"),
         ("host", "host"),
@@ -301,6 +342,44 @@ def _http(raw: Any, where: str) -> Http:
         if key in raw:
             values[attr] = _positive(raw[key], f"{where}.{key}")
     return Http(**values)
+
+
+def _profile(raw: dict[str, Any], where: str) -> tuple[Profile, list[str]]:
+    """The settings file's profile: ``profile:``, and the top-level ``importPolicy``."""
+    section = raw.get("profile")
+    try:
+        profile = Profile.from_mapping(section, f"{where}: profile")
+    except ProfileError as exc:
+        raise SettingsError(str(exc)) from None
+    names = list(section or {})
+    if "importPolicy" in raw:
+        policy = check_policy(raw["importPolicy"], where)
+        if "importPolicy" in names and profile.import_policy != policy:
+            raise SettingsError(
+                f"{where}: importPolicy is {policy!r} at the top level and "
+                f"{profile.import_policy!r} under profile:; give it once"
+            )
+        profile = profile.with_readings({"importPolicy": policy})
+        names.append("importPolicy")
+    return profile, names
+
+
+def load_profile(path: str, settings: Settings) -> Settings:
+    """``settings`` with the readings of a profile file (``serve --profile FILE``) in force."""
+    file = Path(path)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"cannot read profile file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"profile file {path} is not valid YAML: {exc}") from None
+    if raw is None:
+        raw = {}
+    try:
+        profile = settings.profile.with_readings(raw, f"{path}: profile")
+    except ProfileError as exc:
+        raise SettingsError(str(exc)) from None
+    return settings.with_profile(profile, "profile", list(raw))
 
 
 def check_policy(value: Any, where: str = "importPolicy") -> str:

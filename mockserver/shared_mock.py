@@ -3,11 +3,11 @@ sessions (CI jobs, pytest-xdist workers) use at once.
 
 Each ``SharedKoreMock`` takes a namespace of its own (the server's first app's account, a new
 stream id) and a scenario of its own (a new name, sent as ``X-Mock-Scenario`` by ``headers()``).
-What it sets — faults, the import policy — is scoped to both (``mockserver.scopes``): requests to
-its namespace meet them whatever headers they carry, and so do requests naming its scenario; no
-other session's requests do. Its data and journal are those of its namespace. On exit it
-removes its contacts and forgets its scopes. It talks to the server only through the control
-plane, with the admin token if the server has one.
+What it sets — faults, the import policy, the tenant profile — is scoped to both
+(``mockserver.scopes``): requests to its namespace meet them whatever headers they carry, and so
+do requests naming its scenario; no other session's requests do. Its data and journal are those
+of its namespace. On exit it removes its contacts and forgets its scopes. It talks to the server
+only through the control plane, with the admin token if the server has one.
 """
 
 from __future__ import annotations
@@ -149,6 +149,26 @@ class SharedKoreMock:
         for scope in self._scopes():
             self._call("PATCH", f"/__mock__/settings?{scope}", json_body={"importPolicy": policy})
 
+    def set_profile(self, readings: dict[str, Any]) -> dict[str, Any]:
+        """The tenant profile for this share's requests only, like ``PUT /__mock__/profile``
+        with its scopes: the readings named take these values, the others the server's. Returns
+        the profile its requests now meet; ``ValueError`` names a bad reading or value."""
+        answer: dict[str, Any] = {}
+        for scope in self._scopes():
+            try:
+                answer = self._control.call(
+                    "PUT", f"/__mock__/profile?{scope}", json_body=dict(readings)
+                )
+            except ControlError as exc:
+                if exc.status == 400:
+                    raise ValueError(f"profile {readings!r}: {exc}") from None
+                raise RuntimeError(f"kore-mock at {self.base_url}: {exc}") from None
+        return answer["profile"]
+
+    def profile(self) -> dict[str, Any]:
+        """Every reading of the tenant profile and its value, as this share's requests meet it."""
+        return self._call("GET", f"/__mock__/profile?{self._scopes()[0]}")["profile"]
+
     def reset(self) -> None:
         """This share back to the start: its contacts removed, its scopes forgotten."""
         body = {"accountId": self.account_id.lower(), "streamId": self.stream_id}
@@ -169,10 +189,13 @@ def shared_kore_mock(
     *,
     admin_token: str | None = None,
     import_policy: str | None = None,
+    profile: dict[str, Any] | None = None,
     faults: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[SharedKoreMock]:
     kore = SharedKoreMock(url, admin_token)
     try:
+        if profile:
+            kore.set_profile(profile)
         if import_policy is not None:
             kore.set_import_policy(import_policy)
         for operation, fault in (faults or {}).items():

@@ -2,7 +2,8 @@
 
 A snapshot holds every contact (ACTIVE and INACTIVE, legacy duplicates with their holder slots,
 ids and timestamps as stored, in listing order), the run-time state in force — apps with their
-secrets, the readings (import policy, rate limit), faults — and optionally the journal. Its form
+secrets, the tenant profile (every reading, the import policy among them), the rate limit,
+faults and scopes — and optionally the journal. Its form
 is the control contract's ``Snapshot`` schema; it does not depend on the backend, so a snapshot
 saved from SQLite loads into PostgreSQL and back.
 
@@ -27,7 +28,14 @@ from mockserver import __version__
 from mockserver.contacts.model import ACTIVE, now_iso
 from mockserver.errors import ValidationError
 from mockserver.faults import EVERY_OPERATION, Fault
-from mockserver.runtime import APPS_KEY, FAULTS_KEY, READINGS, SCOPES_KEY
+from mockserver.runtime import (
+    APPS_KEY,
+    FAULTS_KEY,
+    LEGACY_POLICY_KEY,
+    PROFILE,
+    READINGS,
+    SCOPES_KEY,
+)
 from mockserver.scopes import Scope, check_scenario
 from mockserver.settings import App, Settings, SettingsError
 from mockserver.spec import CONTROL, VENDOR
@@ -92,6 +100,13 @@ def state_in_force(stored: dict[str, Any], settings: Settings) -> dict[str, Any]
     for reading in READINGS:
         value = stored.get(reading.key)
         state[reading.key] = reading.dump(reading.start_up(settings)) if value is None else value
+    # the profile whole (every reading as applied), so that it loads the same into a server
+    # started with another profile
+    changed = dict(stored.get(PROFILE.key) or {})
+    legacy = stored.get(LEGACY_POLICY_KEY)
+    if legacy is not None:
+        changed.setdefault("importPolicy", legacy)
+    state[PROFILE.key] = settings.profile.with_readings(changed, "run-time profile").to_mapping()
     state[APPS_KEY] = stored.get(APPS_KEY) or [
         app.to_dict(with_secret=True) for app in settings.apps
     ]
@@ -183,6 +198,7 @@ def _check_unique(values: list[Any], what: str) -> None:
 def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
     """The state as the settings file and the control plane would accept it."""
     checked: dict[str, Any] = {}
+    state = _with_profile(state)
     for reading in READINGS:
         if reading.key in state:
             try:
@@ -207,14 +223,16 @@ def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
         where = f"snapshot.state.scopes[{key!r}]"
         _check_scope_key(key, where)
         readings = {}
-        for name, raw in (entry.get("readings") or {}).items():
+        for name, raw in _with_profile(entry.get("readings") or {}).items():
             reading = next((r for r in READINGS if r.key == name), None)
             if reading is None:
                 raise ValidationError(f"{where}.readings: no reading {name!r}")
             try:
-                readings[name] = reading.dump(reading.load(raw))
+                dumped = reading.dump(reading.load(raw))
             except (SettingsError, KeyError, TypeError, ValueError) as exc:
                 raise ValidationError(f"{where}.readings.{name}: {exc}") from None
+            if dumped is not None:
+                readings[name] = dumped
         parts = {
             "faults": _checked_faults(entry.get("faults") or {}, f"{where}.faults"),
             "readings": readings,
@@ -225,6 +243,19 @@ def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
     if scoped:
         checked[SCOPES_KEY] = scoped
     return checked
+
+
+def _with_profile(readings: dict[str, Any]) -> dict[str, Any]:
+    """Readings with a top-level ``importPolicy`` (snapshots saved before the tenant profile)
+    moved into the profile."""
+    if LEGACY_POLICY_KEY not in readings:
+        return readings
+    moved = {key: value for key, value in readings.items() if key != LEGACY_POLICY_KEY}
+    profile = moved.get(PROFILE.key)
+    profile = dict(profile) if isinstance(profile, dict) else {}
+    profile.setdefault("importPolicy", readings[LEGACY_POLICY_KEY])
+    moved[PROFILE.key] = profile
+    return moved
 
 
 def _checked_faults(faults: dict[str, Any], where: str) -> dict[str, Any]:

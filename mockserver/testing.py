@@ -32,7 +32,6 @@ from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
-from mockserver.contacts.rules import SKIP
 from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.mock import Mock, mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
@@ -160,6 +159,16 @@ class KoreMock:
         """``skip`` (refused rows left out, 200) or ``reject`` (any refused row -> 400)."""
         self._mock.runtime.set_import_policy(check_policy(policy))
 
+    def set_profile(self, readings: dict[str, Any]) -> dict[str, Any]:
+        """The tenant profile at run time, like ``PUT /__mock__/profile``: the readings named
+        take these values, the others their start-up values. Returns the profile in force.
+        ``ValueError`` (``ProfileError``) names a reading or value it does not know."""
+        return self._mock.runtime.set_profile(dict(readings)).to_mapping()
+
+    def profile(self) -> dict[str, Any]:
+        """Every reading of the tenant profile and its value in force."""
+        return self._mock.runtime.profile().to_mapping()
+
     def reset(self) -> None:
         """Back to the start: no contacts, an empty journal, no faults or run-time changes."""
         self._mock.reset()
@@ -187,7 +196,8 @@ def _items(
 @contextmanager
 def kore_mock(
     *,
-    import_policy: str = SKIP,
+    import_policy: str | None = None,
+    profile: dict[str, Any] | None = None,
     apps: Sequence[App] | None = None,
     stream_id: str = DEV_STREAM_ID,
     settings: Settings | None = None,
@@ -197,6 +207,8 @@ def kore_mock(
 ) -> Iterator[Any]:
     """Run an isolated mock (in-memory store) on a free loopback port for the block's length.
 
+    ``profile`` is the tenant profile's readings to start with (e.g. ``{"validationStatus":
+    400}``; ``ValueError`` names a bad one); ``import_policy`` is its reading importPolicy.
     ``faults`` maps an operationId (or ``*``) to a fault, as ``KoreMock.set_fault`` takes it.
     With ``url`` (a running ``kore-mock serve``, shared with other sessions) no mock is started:
     the block gets a ``SharedKoreMock`` with a namespace and a scenario of its own
@@ -210,18 +222,21 @@ def kore_mock(
         with shared_kore_mock(
             url,
             admin_token=admin_token,
-            import_policy=None if import_policy == SKIP else check_policy(import_policy),
+            import_policy=import_policy and check_policy(import_policy),
+            profile=profile,
             faults=faults,
         ) as shared:
             yield shared
         return
     base = settings or Settings()
+    if profile:
+        base = base.with_profile(base.profile.with_readings(profile), "settings", list(profile))
     settings = base.with_overrides(
         db=":memory:",
         host="127.0.0.1",
         port=0,
         apps=tuple(apps) if apps else None,
-        import_policy=check_policy(import_policy),
+        import_policy=import_policy and check_policy(import_policy),
     )
     flask_app = create_app(settings)
     app = settings.apps[0]

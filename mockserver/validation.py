@@ -11,6 +11,11 @@ see tests/test_validation.py.)
 
 The import's multipart body is read by ``contacts.csv_rows`` instead: its CSV may be 100,000
 rows, and werkzeug streams it to disk.
+
+A request that breaks the document is ``InvalidArguments`` (412 or 400: the reading
+``validationStatus``), but a malformed stream id is 401 ``Invalid SDK credentials`` (Kore's
+platform answers so). The document is the one the tenant profile reads (``validator_for``):
+one compiled validator per distinct reading of the document, kept.
 """
 
 from __future__ import annotations
@@ -28,14 +33,19 @@ from mockserver import json_body
 from mockserver.errors import (
     MAX_DETAIL_CHARS,
     MAX_MESSAGE_CHARS,
+    InvalidArguments,
+    Unauthorized,
     UnsupportedMediaType,
-    ValidationError,
     clip,
 )
+from mockserver.profile import DEFAULT, Profile, document_for_key, schema_key
 from mockserver.spec import VENDOR, describe
 
 MAX_ERRORS = 5
 LOCATIONS = ("path", "query", "header")
+MULTIPART = "multipart/form-data"
+DECLARED_TYPE = "kore_mock.declared_content_type"  # environ key: the type a client declared
+CREDENTIAL_PARAMETERS = {("path", "streamId")}  # malformed: 401, like an unknown one
 JSON = "application/json"
 
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -68,11 +78,12 @@ class _Operation:
     parameters_check: Any  # jsonschema_rs validator of {"path": {...}, "query": ..., "header": ...}
     body_required: bool = False
     media: dict[str, Any | None] = field(default_factory=dict)  # media type -> validator
+    file_part: str | None = None  # a multipart body's required part (for the 415's hint)
 
 
 class RequestValidator:
-    def __init__(self) -> None:
-        document = VENDOR.document
+    def __init__(self, document: dict[str, Any] | None = None) -> None:
+        document = document or VENDOR.document
         self._components = {"schemas": document["components"]["schemas"]}
         self._document = document
         self._operations = {
@@ -131,6 +142,8 @@ class RequestValidator:
             compiled.body_required = bool(body.get("required"))
             for media_type, media in body["content"].items():
                 schema = media.get("schema")
+                if media_type == MULTIPART and schema:
+                    compiled.file_part = next(iter(self._resolve(schema).get("required", [])), None)
                 compiled.media[media_type] = (
                     self._validator(schema) if schema and media_type == JSON else None
                 )
@@ -159,17 +172,23 @@ class RequestValidator:
                     values[parameter.location][parameter.name] = parameter.default
                 continue
             values[parameter.location][parameter.name] = parameter.coerce(raw)
-        _check(operation.parameters_check, values, "")
+        _check(operation.parameters_check, values, "", credentials=CREDENTIAL_PARAMETERS)
         return values
 
     def _body(self, operation: _Operation, request: Request) -> Any:
         media_type = request.mimetype
+        if media_type not in operation.media and _read_as_multipart(operation, request):
+            media_type = MULTIPART
         if media_type not in operation.media:
             if not media_type and not request.content_length and not operation.body_required:
                 return None
+            hint = ""
+            if operation.file_part:
+                hint = f" (send the file: curl --form {operation.file_part}=@FILE)"
             raise UnsupportedMediaType(
                 f"Content type {media_type or 'none'!r} is not supported here; use "
                 + " or ".join(repr(m) for m in operation.media)
+                + hint
             )
         check = operation.media[media_type]
         if check is None:  # read by the domain (the import's multipart CSV)
@@ -178,13 +197,26 @@ class RequestValidator:
         raw = request.get_data()
         if not raw:
             if operation.body_required:
-                raise ValidationError(
-                    "Validation errors/ Invalid arguments: the request body is required"
-                )
+                raise InvalidArguments("the request body is required")
             return None
         body = json_body.loads(raw)
         _check(check, body, "body")
         return body
+
+
+def _read_as_multipart(operation: _Operation, request: Request) -> bool:
+    """The vendor's import curl declares ``application/json;charset=UTF-8`` and sends ``--form``:
+    curl keeps the declared type and adds the form's ``boundary``. An operation that takes
+    multipart/form-data reads such a body as the multipart upload it then has to be (the
+    handler says 415 when it does not parse as one)."""
+    boundary = request.mimetype_params.get("boundary")
+    if MULTIPART not in operation.media or not boundary:
+        return False
+    request.environ[DECLARED_TYPE] = request.headers.get("Content-Type", "")
+    request.environ["CONTENT_TYPE"] = f'{MULTIPART}; boundary="{boundary}"'
+    for cached in ("_parsed_content_type", "mimetype", "mimetype_params", "content_type"):
+        request.__dict__.pop(cached, None)
+    return True
 
 
 def _coercion(schema_type: Any) -> Callable[[str], Any]:
@@ -214,11 +246,17 @@ def unquoted(message: str, instance: Any) -> str:
     return message.replace(str(instance), "the value") if beyond else message
 
 
-def _check(validator: Any, instance: Any, where: str) -> None:
+def _check(
+    validator: Any, instance: Any, where: str, *, credentials: set[tuple[str, str]] = frozenset()
+) -> None:
     if validator.is_valid(instance):
         return
     details = []
     for error in validator.iter_errors(instance):
+        if tuple(error.instance_path[:2]) in credentials:
+            location, name = error.instance_path[:2]
+            value = clip(repr(instance[location][name]), 80)
+            raise Unauthorized(detail=f"the {name} {value} is malformed")
         path = ".".join(str(part) for part in (where, *error.instance_path) if part != "")
         message = clip(
             unquoted(describe(error), error.instance), MAX_DETAIL_CHARS
@@ -226,11 +264,19 @@ def _check(validator: Any, instance: Any, where: str) -> None:
         details.append(f"{path}: {message}" if path else message)
         if len(details) == MAX_ERRORS:
             break
-    message = clip("; ".join(details), MAX_MESSAGE_CHARS)
-    raise ValidationError("Validation errors/ Invalid arguments: " + message)
+    raise InvalidArguments(clip("; ".join(details), MAX_MESSAGE_CHARS))
+
+
+def validator_for(profile: Profile) -> RequestValidator:
+    """The validator of the document as ``profile`` reads it (compiled once per process)."""
+    return _validator(schema_key(profile))
 
 
 @functools.cache
+def _validator(key: tuple[str, ...]) -> RequestValidator:
+    return RequestValidator(document_for_key(key))
+
+
 def shared_validator() -> RequestValidator:
-    """The spec is immutable: one validator per process, however many apps are created."""
-    return RequestValidator()
+    """The default profile's validator: one per process, however many apps are created."""
+    return validator_for(DEFAULT)

@@ -97,7 +97,7 @@ class IgnoresAuth:
 
 
 class _NoDuplicateRule(ContactsService):
-    def _save(self, ns, caller, numbered_items, *, policy, field_name) -> SaveOutcome:
+    def _save(self, ns, caller, numbered_items, *, policy, field_name, **_: Any) -> SaveOutcome:
         items = [item for _, item in numbered_items]
         return self.seed(ns, caller, items, legacy_duplicates=True)
 

@@ -48,7 +48,7 @@ def person(first: str, last: str, number: str, cc: str = "+91", **extra: Any) ->
         "firstName": first,
         "lastName": last,
         "salutation": extra.pop("salutation", "Mr"),
-        "cellPhone": {"phoneNumber": number, "countryCode": cc, **extra},
+        "cellPhone": {"phoneNumber": number, "countryCode": cc, "extension": "", **extra},
     }
 
 

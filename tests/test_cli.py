@@ -78,8 +78,8 @@ def test_token_for_an_unknown_app_is_a_clear_error(config):
         ("colour: blue", "unknown key(s) colour"),
         (
             "apps: [{clientId: a, clientSecret: a-secret-of-32-or-more-characters,"
-            " accountId: '012'}]",
-            "accountId must be 24 hex",
+            " accountId: 'acc 01!'}]",
+            "accountId must be 1-64 letters, digits",
         ),
         ("a: [", "not valid YAML"),
         ("http: {headersTimeout: 0}", "http.headersTimeout must be a positive number of seconds"),

@@ -32,6 +32,7 @@ def test_unexpected_failure_is_500_envelope_without_traceback(api, app, monkeypa
     assert "secret internals" not in text and "Traceback" not in text
 
 
-def test_bad_stream_id_is_400(api):
+def test_a_malformed_stream_id_is_invalid_sdk_credentials_as_kores_platform_answers(api):
     response = api.call("GET", "/agentassist/api/v1/public/not-a-stream/contacts")
-    assert response.status_code == 400
+    assert response.status_code == 401
+    assert response.get_json()["errors"][0] == {"msg": "Invalid SDK credentials", "code": 4002}

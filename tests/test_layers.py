@@ -23,10 +23,11 @@ NO_HTTP_LAYERS = ("base", "domain", "store", "config")
 SIBLINGS = ("api", "control")  # interfaces that never import each other
 # contract_tests modules that may import the mock, and what of it
 SUITE_ALLOWED = {
-    "contract_tests.target": {"app", "auth", "mock", "settings"},
-    "contract_tests.settings": {"settings", "contacts.rules"},
-    "contract_tests.schema": {"spec"},
-    "contract_tests.oracle": {"spec"},
+    "contract_tests.target": {"app", "auth", "mock", "settings", "profile"},
+    "contract_tests.settings": {"settings", "contacts.rules", "profile"},
+    "contract_tests.schema": {"spec", "profile"},
+    "contract_tests.oracle": {"spec", "profile"},
+    "contract_tests.observed": {"profile"},
     "contract_tests.conftest": {"ci"},
 }
 

@@ -54,10 +54,13 @@ def test_empty_stream_lists_nothing(api):
 
 
 @pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 101}, {"skip": -1}, {"limit": "ten"}])
-def test_bad_paging_values_are_400(api, query):
+def test_bad_paging_values_are_kores_validation_error(api, query):
     response = api.list(**query)
-    assert response.status_code == 400
-    assert "Validation errors" in response.get_json()["errors"][0]["msg"]
+    assert response.status_code == 412
+    assert response.get_json()["errors"][0] == {
+        "msg": "Validation errors/ Invalid arguments",
+        "code": 412,
+    }
 
 
 INT64_MAX = 2**63 - 1
@@ -68,9 +71,10 @@ BEYOND_64_BITS = [str(INT64_MAX + 1), "9" * 40, "-" + "9" * 40, "9" * 5000]
 @pytest.mark.parametrize("name", ["skip", "limit"])
 def test_paging_values_beyond_64_bits_are_the_validation_error_and_never_echoed(api, name, value):
     response = api.list(**{name: value})
-    assert response.status_code == 400
-    [error] = response.get_json()["errors"]
-    assert error["msg"].startswith(f"Validation errors/ Invalid arguments: query.{name}: ")
+    assert response.status_code == 412
+    kore, finding = response.get_json()["errors"]
+    assert kore == {"msg": "Validation errors/ Invalid arguments", "code": 412}
+    assert finding["msg"].startswith(f"query.{name}: ")
     assert value.lstrip("-") not in response.get_data(as_text=True)
 
 

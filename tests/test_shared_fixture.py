@@ -34,7 +34,7 @@ SESSION_TESTS = textwrap.dedent(
     def person(i):
         number = f"2{SESSION == 'a' and 1 or 2}25550{100 + i}"
         return [{"firstName": "p", "lastName": SESSION, "salutation": "Mr",
-                 "cellPhone": {"phoneNumber": number, "countryCode": "+1"}}]
+                 "cellPhone": {"phoneNumber": number, "countryCode": "+1", "extension": ""}}]
 
 
     def test_only_my_own_fault_hits_me(kore_mock):

@@ -193,7 +193,12 @@ class NormalClient(threading.Thread):
                             {
                                 "firstName": "normal",
                                 "lastName": f"n{n}",
-                                "cellPhone": {"phoneNumber": number, "countryCode": "+1"},
+                                "salutation": "Mr",
+                                "cellPhone": {
+                                    "phoneNumber": number,
+                                    "countryCode": "+1",
+                                    "extension": "",
+                                },
                             }
                         ],
                         timeout=10,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 import requests
 
 from mockserver.testing import kore_mock
@@ -102,8 +103,9 @@ def test_two_tests_get_isolated_data_and_the_session_fixture_shares(pytester):
         """
         import pytest, requests
 
-        ITEM = [{"firstName": "a", "lastName": "b",
-                 "cellPhone": {"phoneNumber": "9876543210", "countryCode": "+91"}}]
+        ITEM = [{"firstName": "a", "lastName": "b", "salutation": "",
+                 "cellPhone": {"phoneNumber": "9876543210", "countryCode": "+91",
+                               "extension": ""}}]
 
         def create(kore):
             return requests.post(kore.contacts_url, headers=kore.headers(), json=ITEM).json()
@@ -171,3 +173,18 @@ def test_the_short_import_is_the_same_helper():
 
     assert short.kore_mock is mockserver.testing.kore_mock
     assert short.KoreMock is mockserver.testing.KoreMock
+
+
+def test_kore_mock_takes_a_profile_and_changes_it_at_run_time():
+    with kore_mock(profile={"validationStatus": 400}) as kore:
+        url = kore.contacts_url + "?limit=101"
+        assert requests.get(url, headers=kore.headers(), timeout=5).status_code == 400
+        assert kore.profile()["validationStatus"] == 400
+        kore.set_profile({"notFoundStatus": 400})  # the others back to start-up
+        assert requests.get(url, headers=kore.headers(), timeout=5).status_code == 400
+        assert kore.profile()["notFoundStatus"] == 400
+        with pytest.raises(ValueError, match="validationStatus: 401 is not allowed"):
+            kore.set_profile({"validationStatus": 401})
+    with kore_mock() as kore:
+        url = kore.contacts_url + "?limit=101"
+        assert requests.get(url, headers=kore.headers(), timeout=5).status_code == 412

@@ -60,19 +60,19 @@ def test_update_from_another_stream_is_404(api, two):
 @pytest.mark.parametrize(
     "patch", [{}, {"firstName": ""}, {"id": "x"}, {"cellPhone": {"phoneNumber": "1"}}]
 )
-def test_invalid_update_is_400(api, two, patch):
-    assert api.update(two[0]["id"], patch).status_code == 400
+def test_invalid_update_is_a_validation_error(api, two, patch):
+    assert api.update(two[0]["id"], patch).status_code == 412
 
 
-def test_update_with_too_short_number_is_400(api, two):
+def test_update_with_too_short_number_is_a_validation_error(api, two):
     response = api.update(
         two[0]["id"], {"cellPhone": {"phoneNumber": "12345", "countryCode": "+1"}}
     )
-    assert response.status_code == 400
+    assert response.status_code == 412
 
 
-def test_malformed_id_is_400(api):
-    assert api.update("not-an-id", {"firstName": "x"}).status_code == 400
+def test_malformed_id_is_a_validation_error(api):
+    assert api.update("not-an-id", {"firstName": "x"}).status_code == 412
 
 
 def test_bulk_update_reports_each_item(api, two):
@@ -99,8 +99,8 @@ def test_bulk_update_with_a_number_too_short_for_e164_is_refused_whole(api, two)
             {"id": two[1]["id"], "cellPhone": {"phoneNumber": "12345", "countryCode": "+1"}},
         ]
     )
-    assert response.status_code == 400
-    assert "phoneNumber" in response.get_json()["errors"][0]["msg"]
+    assert response.status_code == 412
+    assert "phoneNumber" in response.get_json()["errors"][1]["msg"]
     assert "smith" not in {c["lastName"] for c in api.list().get_json()["results"]}
 
 
@@ -119,7 +119,7 @@ def test_bulk_update_path_is_not_taken_for_a_contact_id(api, two):
     response = api.call(
         "PUT", "/agentassist/api/v1/public/st-1/contacts/bulk-update", json={"id": 1}
     )
-    assert response.status_code == 400  # the bulk operation's schema, not updateContact's 404
+    assert response.status_code == 412  # the bulk operation's schema, not updateContact's 404
 
 
 def test_delete_is_soft_and_frees_the_number(api, two):
@@ -151,5 +151,5 @@ def test_bulk_delete_needs_ids(api):
         api.call(
             "DELETE", "/agentassist/api/v1/public/st-1/contacts/bulk-delete", json={}
         ).status_code
-        == 400
+        == 412
     )

@@ -63,7 +63,8 @@ def test_the_largest_store_offset_is_an_empty_page_and_one_more_is_refused(api):
             {
                 "firstName": "a",
                 "lastName": "b",
-                "cellPhone": {"phoneNumber": "2015550123", "countryCode": "+1"},
+                "salutation": "",
+                "cellPhone": {"phoneNumber": "2015550123", "countryCode": "+1", "extension": ""},
             }
         ]
     )
@@ -82,22 +83,23 @@ def test_a_name_that_is_blank_in_any_regex_dialect_is_refused(api, blank):
     item = {
         "firstName": blank,
         "lastName": "b",
-        "cellPhone": {"phoneNumber": "2015550123", "countryCode": "+1"},
+        "salutation": "",
+        "cellPhone": {"phoneNumber": "2015550123", "countryCode": "+1", "extension": ""},
     }
     response = api.create([item])
-    assert response.status_code == 400
-    assert "firstName" in response.get_json()["errors"][0]["msg"]
+    assert response.status_code == 412
+    assert "firstName" in response.get_json()["errors"][1]["msg"]
 
 
 @pytest.mark.parametrize("field", ["salutation", "extension"])
 @pytest.mark.parametrize("start", ["\x1c", "\x85", "\ufeff"])
 def test_a_value_starting_with_whitespace_of_any_regex_dialect_is_refused(api, field, start):
-    phone = {"phoneNumber": "2015550123", "countryCode": "+1"}
-    item = {"firstName": "a", "lastName": "b", "cellPhone": phone}
+    phone = {"phoneNumber": "2015550123", "countryCode": "+1", "extension": ""}
+    item = {"firstName": "a", "lastName": "b", "salutation": "", "cellPhone": phone}
     if field == "salutation":
         item["salutation"] = start + "Mr"
     else:
         phone["extension"] = start + "12"
     response = api.create([item])
-    assert response.status_code == 400
-    assert field in response.get_json()["errors"][0]["msg"]
+    assert response.status_code == 412
+    assert field in response.get_json()["errors"][1]["msg"]

@@ -8,6 +8,6 @@ math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
 request = function()
   local number = string.format("%d%09d", math.random(2, 9), math.random(0, 999999999))
   local body = '[{"firstName":"load","lastName":"test","salutation":"Mr",' ..
-               '"cellPhone":{"phoneNumber":"' .. number .. '","countryCode":"+1"}}]'
+               '"cellPhone":{"phoneNumber":"' .. number .. '","countryCode":"+1","extension":""}}]'
   return wrk.format(nil, nil, nil, body)
 end

@@ -1,7 +1,8 @@
 """The seven contacts operations on the wire: one handler per operationId of openapi.yaml.
 
 Handlers get a validated, authenticated ``Call`` and turn the service's domain results into
-the documented response bodies. They never parse JSON or check fields themselves.
+the documented response bodies. They never parse JSON or check fields themselves. The tenant
+profile in force comes with the call; the handler hands the domain the readings it needs.
 """
 
 from __future__ import annotations
@@ -15,14 +16,25 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
+from mockserver.contacts.csv_rows import LENIENT_OPTIONAL
 from mockserver.contacts.model import Caller, Contact, Namespace
+from mockserver.contacts.rules import with_empty_optional_fields
 from mockserver.contacts.service import BulkOutcome, ContactsService, SaveOutcome
 from mockserver.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
+from mockserver.profile import Profile
 from mockserver.settings import Limits
-from mockserver.validation import ValidRequest
+from mockserver.validation import DECLARED_TYPE, ValidRequest
 
 REJECTED_HEADER = "X-Mock-Rejected-Rows"
 IMPORT_PART = "result_file"
+MULTIPART = "multipart/form-data"
+SEND_A_FILE = (
+    f"send the CSV file as multipart/form-data in the part {IMPORT_PART!r} "
+    f"(curl --form {IMPORT_PART}=@contacts.csv)"
+)
+DELETE_OMITS = ("updatedBy", "updatedByAId")  # the delete sample's answer shows neither
+PAGE_DEFAULTS = {"skip": 0, "limit": 10}
+PAGE_BOUNDS = {"skip": (0, None), "limit": (1, 100)}
 
 
 @dataclass
@@ -33,7 +45,11 @@ class Call:
     request: Request
     service: ContactsService
     limits: Limits
-    import_policy: Callable[[], str]
+    profile: Profile
+
+    @property
+    def deleted_hold(self) -> bool:
+        return self.profile.deleted_numbers == "kept"
 
 
 @dataclass
@@ -47,12 +63,15 @@ class Reply:
 
 def import_contacts(call: Call) -> Reply:
     data = _uploaded_csv(call.request)
+    lenient = call.profile.required_fields == "lenient"
     outcome = call.service.import_csv(
         call.ns,
         call.caller,
         data,
-        policy=call.import_policy(),
+        policy=call.profile.import_policy,
         max_rows=call.limits.max_import_rows,
+        optional_columns=LENIENT_OPTIONAL if lenient else frozenset(),
+        deleted_hold=call.deleted_hold,
     )
     return _saved(outcome)
 
@@ -60,19 +79,35 @@ def import_contacts(call: Call) -> Reply:
 def create_contacts(call: Call) -> Reply:
     items = call.valid.body
     _check_item_count(items, call.limits)
-    outcome = call.service.create(call.ns, call.caller, items, policy=call.import_policy())
+    if call.profile.required_fields == "lenient":  # absent is empty
+        items = [with_empty_optional_fields(item) for item in items]
+    outcome = call.service.create(
+        call.ns,
+        call.caller,
+        items,
+        policy=call.profile.import_policy,
+        deleted_hold=call.deleted_hold,
+    )
     return _saved(outcome)
 
 
 def list_contacts(call: Call) -> Reply:
     query = call.valid.query
-    page = call.service.list(call.ns, skip=query.get("skip", 0), limit=query.get("limit", 10))
+    if call.profile.list_query == "lenient":
+        skip, limit = (_clamped(name, query.get(name)) for name in ("skip", "limit"))
+    else:
+        skip, limit = query.get("skip", 0), query.get("limit", 10)
+    page = call.service.list(call.ns, skip=skip, limit=limit)
     return Reply(page.to_wire())
 
 
 def update_contact(call: Call) -> Reply:
     contact = call.service.update(
-        call.ns, call.caller, call.valid.path["contactId"], call.valid.body
+        call.ns,
+        call.caller,
+        call.valid.path["contactId"],
+        call.valid.body,
+        deleted_hold=call.deleted_hold,
     )
     return Reply(contact.to_wire())
 
@@ -80,17 +115,20 @@ def update_contact(call: Call) -> Reply:
 def bulk_update_contacts(call: Call) -> Reply:
     items = call.valid.body
     _check_item_count(items, call.limits)
-    outcome = call.service.bulk_update(call.ns, call.caller, items)
+    outcome = call.service.bulk_update(call.ns, call.caller, items, deleted_hold=call.deleted_hold)
     return _bulk(outcome, lambda c: {"id": c.id, "contact": c.to_raw()})
 
 
 def delete_contact(call: Call) -> Reply:
     contact = call.service.delete(call.ns, call.caller, call.valid.path["contactId"])
-    return Reply(contact.to_wire())
+    body = contact.to_wire()
+    for name in DELETE_OMITS:
+        body.pop(name, None)
+    return Reply(body)
 
 
 def bulk_delete_contacts(call: Call) -> Reply:
-    ids = call.valid.body["ids"]
+    ids = call.valid.body[call.profile.bulk_delete_field]
     _check_item_count(ids, call.limits)
     outcome = call.service.bulk_delete(call.ns, call.caller, ids)
     return _bulk(outcome, lambda c: {"id": c.id})
@@ -133,6 +171,18 @@ def _bulk(outcome: BulkOutcome, success: Callable[[Any], dict[str, Any]]) -> Rep
     )
 
 
+def _clamped(name: str, value: Any) -> int:
+    """``listQuery: lenient``: a non-integer is the default, an integer out of range its bound."""
+    if isinstance(value, str):
+        value = value.strip()
+        value = int(value) if value.lstrip("-").isdigit() and len(value) < 20 else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return PAGE_DEFAULTS[name]
+    low, high = PAGE_BOUNDS[name]
+    value = max(low, value)
+    return value if high is None else min(high, value)
+
+
 def _check_item_count(items: list[Any], limits: Limits) -> None:
     if len(items) > limits.max_json_items:
         raise PayloadTooLarge(
@@ -143,10 +193,9 @@ def _check_item_count(items: list[Any], limits: Limits) -> None:
 
 def _uploaded_csv(request: Request) -> bytes:
     """The bytes of the one ``result_file`` part of a multipart/form-data body."""
-    if request.mimetype != "multipart/form-data":
+    if request.mimetype != MULTIPART:
         raise UnsupportedMediaType(
-            f"Content type {request.mimetype or 'none'!r} is not supported here; send "
-            f"multipart/form-data with the CSV file in the part {IMPORT_PART!r}"
+            f"Content type {request.mimetype or 'none'!r} is not supported here; {SEND_A_FILE}"
         )
     if not request.mimetype_params.get("boundary"):
         raise ValidationError("The multipart/form-data content type has no boundary")
@@ -186,6 +235,12 @@ def _file_parts(request: Request) -> list[FileStorage]:
     try:
         return request.files.getlist(IMPORT_PART)
     except ValueError as exc:
+        declared = request.environ.get(DECLARED_TYPE)
+        if declared is not None:
+            raise UnsupportedMediaType(
+                f"Content type {declared!r} is not supported here and the body is not the "
+                f"multipart/form-data its boundary announces; {SEND_A_FILE}"
+            ) from None
         raise ValidationError(f"The multipart body is malformed: {_malformed(exc)}") from None
     except RequestEntityTooLarge:
         limit = request.max_content_length

@@ -1,12 +1,15 @@
 """Before every vendor request: Kore's rate limit, then the operation's fault.
 
 ``before_vendor_request`` is a before-request hook. For a request routed to a vendor operation
-it names the operation and namespace in the request's record, counts the call against the
-account's per-minute rate limit (429 with ``Retry-After`` and Kore's message when spent), then
-applies the operation's fault: a fixed, uniform or log-normal delay, then either a dropped
-connection or an error status, each at its rate. ``trickle_response`` (an after-request hook)
-sends the answer's body of a fault with ``trickle`` in timed pieces. The control plane
-(``/__mock__``) and unknown paths are never touched.
+it names the operation, namespace, scenario and tenant profile in the request's record (and the
+scopes it belongs to: its scenario, app and namespace), counts the call against the per-minute
+rate limit of its account — or of its app, under the reading ``rateLimitScope: app`` (429 with
+``Retry-After`` and Kore's message when spent; a rate limit set for a scope counts that scope's
+calls apart), then applies the operation's fault (its scopes' first): a fixed, uniform or
+log-normal delay, then either a dropped connection or an error status, each at its rate.
+``trickle_response`` (an after-request hook) sends the answer's body of a fault with
+``trickle`` in timed pieces. The control plane (``/__mock__``) and unknown paths are never
+touched.
 
 Faults, the rate limit and its counters live in the store, so every worker process and every
 server on one database applies the same ones.
@@ -18,6 +21,7 @@ import contextlib
 import errno
 import math
 import random
+import re
 import socket
 import time
 from typing import Any
@@ -25,17 +29,19 @@ from typing import Any
 from flask import Response, request
 
 from mockserver import scopes
+from mockserver.auth import claimed_app
 from mockserver.contacts.model import Namespace
 from mockserver.errors import ApiError, InjectedFault, RateLimited
 from mockserver.faults import Fault
 from mockserver.journal import RequestRecord, current_record
 from mockserver.mock import Mock, current_mock
+from mockserver.profile import ACCOUNT_ID_FORMATS
 from mockserver.runtime import RATE_LIMIT
 from mockserver.spec import VENDOR
 
 RATE_WINDOW_SECONDS = 60
 DROPPED_STATUS = 0  # journal status of a request whose connection was closed on purpose
-_ACCOUNT_CHARS = frozenset("0123456789abcdef")
+_ACCOUNT_ID = {name: re.compile(pattern) for name, pattern in ACCOUNT_ID_FORMATS.items()}
 
 _rng = random.Random()
 
@@ -52,12 +58,16 @@ def before_vendor_request() -> Response | None:
         return None
     record = current_record()
     record.operation = operation
-    account = (request.headers.get("accountId") or "").strip().lower()
-    if len(account) == 24 and _ACCOUNT_CHARS.issuperset(account):
-        record.namespace = Namespace(account, (request.view_args or {}).get("streamId", ""))
     mock = current_mock()
+    account = (request.headers.get("accountId") or "").strip().lower()
+    stream = (request.view_args or {}).get("streamId", "")
     record.scenario = scopes.scenario_of(request.headers.get(scopes.SCENARIO_HEADER))
-    record.scopes = scopes.candidates(record.scenario, _caller(mock), record.namespace)
+    # the scopes before the profile: a scope may set the profile (its accountIdFormat among them)
+    named = Namespace(account, stream) if account else None
+    record.scopes = scopes.candidates(record.scenario, _caller(mock), named)
+    profile = record.profile = mock.runtime.profile()
+    if _ACCOUNT_ID[profile.account_id_format].fullmatch(account):
+        record.namespace = Namespace(account, stream)
     _count_against_rate_limit(mock, record)
     raw, origin = mock.runtime.fault_for(operation)
     if raw is None:
@@ -77,17 +87,20 @@ def _caller(mock: Mock) -> str | None:
 
 
 def _count_against_rate_limit(mock: Mock, record: RequestRecord) -> None:
-    """Kore counts calls per account; a malformed accountId is left to validation (400).
-    A rate limit set for a scope counts that scope's calls apart."""
+    """Kore counts calls per account (the docs also say "account/application": the reading
+    ``rateLimitScope``); a malformed accountId is left to validation. A rate limit set for a
+    scope counts that scope's calls apart."""
     limit, origin = mock.runtime.get_with_origin(RATE_LIMIT)
     if not limit.enabled or record.namespace is None:
         return
+    key = f"rate:{record.namespace.account_id}"
+    if record.profile is not None and record.profile.rate_limit_scope == "app":
+        key = f"rate:app:{claimed_app(request.headers.get('auth')) or '-'}"
     now = wall_clock()
     window = int(now // RATE_WINDOW_SECONDS)
-    counter = f"rate:{record.namespace.account_id}"
     if origin is not None:
-        counter = f"rate:{origin}:{record.namespace.account_id}"
-    hits = mock.store.counter_hit(counter, window)
+        key = f"rate:{origin}:{key.removeprefix('rate:')}"
+    hits = mock.store.counter_hit(key, window)
     if hits > limit.per_minute:
         retry_after = max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
         record.met = {"rateLimited": True}

@@ -1,9 +1,10 @@
 """Each operationId of openapi.yaml bound to its path; its view runs the request's walk.
 
 ``register`` adds one route per operation and the before-request hook (``hooks``: rate limit,
-faults). A view then goes: auth (401) -> JSON body size (413) -> validation against
-openapi.yaml (400/413/415) -> account/stream check (401) -> handler -> service -> store ->
-response. Every error on the way is an ``ApiError``, rendered once (``responses``).
+faults). A view then goes: the tenant profile in force (one read) -> auth (401) -> JSON body
+size (413) -> validation against openapi.yaml as the profile reads it (412/400/413/415) ->
+account/stream check (401) -> handler -> service -> store -> response. Every error on the way
+is an ``ApiError``, rendered once (``responses``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from mockserver.mock import Mock
 from mockserver.responses import contacts_response, json_response
 from mockserver.settings import Limits
 from mockserver.spec import VENDOR, json_body_operations
+from mockserver.validation import validator_for
 
 # operations that may carry thousands of rows: run without the cyclic GC (see memory.py)
 BULK_OPERATIONS = {"importContacts", "createContacts", "bulkUpdateContacts", "bulkDeleteContacts"}
@@ -92,10 +94,11 @@ def _view(mock: Mock, operation_id: str) -> Any:
 
     def handle() -> Response:
         record = current_record()
+        profile = record.profile = record.profile or mock.runtime.profile()
         app = mock.authenticator.app_for(request.headers.get("auth"))
         record.caller = app.client_id
         _check_json_size(operation_id, mock.settings.limits)
-        valid = mock.validator.validate(operation_id, request)
+        valid = validator_for(profile).validate(operation_id, request)
         ns = Namespace(valid.header["accountId"].lower(), valid.path["streamId"])
         authorize(app, ns.account_id, ns.stream_id)
         reply = handler(
@@ -106,7 +109,7 @@ def _view(mock: Mock, operation_id: str) -> Any:
                 request=request,
                 service=mock.service,
                 limits=mock.settings.limits,
-                import_policy=mock.runtime.import_policy,
+                profile=profile,
             )
         )
         record.report = reply.report

@@ -21,6 +21,9 @@ COLUMNS = (
     "cellPhoneExtension",
 )
 
+# The columns the reading requiredFields: lenient lets a file leave out (read as empty cells).
+LENIENT_OPTIONAL = frozenset({"salutation", "cellPhoneExtension"})
+
 # Item field (JSON path) -> CSV column, to name the column a rejected row got wrong.
 FIELD_TO_COLUMN = {
     "firstName": "firstName",
@@ -56,15 +59,18 @@ class CsvRow(NamedTuple):
     item: dict[str, Any]
 
 
-def read_contacts(data: bytes, *, max_rows: int) -> list[CsvRow]:
-    """Parse an import file into items shaped like a JSON create request."""
+def read_contacts(
+    data: bytes, *, max_rows: int, optional: frozenset[str] = frozenset()
+) -> list[CsvRow]:
+    """Parse an import file into items shaped like a JSON create request; the ``optional``
+    columns may be missing from the header (their cells read as empty)."""
     text = _decode(data)
     if not text.strip():
         raise CsvFileError("The CSV file is empty")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
-        positions = _column_positions(header)
+        positions = _column_positions(header, optional)
         rows = _read_rows(reader, positions, len(header), max_rows)
     except csv.Error as exc:
         raise CsvFileError(
@@ -95,15 +101,19 @@ def _decode(data: bytes) -> str:
         raise CsvFileError(f"The CSV file is not valid UTF-8 (byte {exc.start}: {bad!r})") from None
 
 
-def _column_positions(header: list[str]) -> dict[str, int]:
+def _column_positions(header: list[str], optional: frozenset[str]) -> dict[str, int | None]:
     names = [name.strip() for name in header]
-    positions: dict[str, int] = {}
+    positions: dict[str, int | None] = {}
     for index, name in enumerate(names):
         if name in COLUMNS:
             if name in positions:
                 raise CsvFileError(f"The CSV header names column {name!r} twice")
             positions[name] = index
     missing = [column for column in COLUMNS if column not in positions]
+    for column in missing:
+        if column in optional:
+            positions[column] = None
+    missing = [column for column in missing if column not in optional]
     if missing:
         raise CsvFileError(
             "The CSV header is missing required column(s): "
@@ -115,8 +125,11 @@ def _column_positions(header: list[str]) -> dict[str, int]:
     return positions
 
 
-def _read_rows(reader: Any, positions: dict[str, int], width: int, max_rows: int) -> list[CsvRow]:
+def _read_rows(
+    reader: Any, positions: dict[str, int | None], width: int, max_rows: int
+) -> list[CsvRow]:
     first, last, salutation, number, code, extension = (positions[c] for c in COLUMNS)
+    assert first is not None and last is not None and number is not None and code is not None
     rows: list[CsvRow] = []
     for fields in reader:
         if not fields or (len(fields) == 1 and not fields[0].strip()):
@@ -138,11 +151,11 @@ def _read_rows(reader: Any, positions: dict[str, int], width: int, max_rows: int
                 {
                     "firstName": fields[first].strip(),
                     "lastName": fields[last].strip(),
-                    "salutation": fields[salutation].strip(),
+                    "salutation": "" if salutation is None else fields[salutation].strip(),
                     "cellPhone": {
                         "phoneNumber": fields[number].strip(),
                         "countryCode": fields[code].strip(),
-                        "extension": fields[extension].strip(),
+                        "extension": "" if extension is None else fields[extension].strip(),
                     },
                 },
             )

@@ -34,8 +34,11 @@ class NumberTaken(Exception):
 
 class ContactsTransaction(ABC):
     @abstractmethod
-    def holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
-        """Number key -> id of the ACTIVE contact holding it, for the keys that are held."""
+    def holders(
+        self, ns: Namespace, keys: Sequence[str], *, inactive: bool = False
+    ) -> dict[str, str]:
+        """Number key -> id of the ACTIVE contact holding it, for the keys that are held; with
+        ``inactive``, a key no ACTIVE contact holds maps to an INACTIVE (deleted) holder."""
 
     @abstractmethod
     def insert(self, contacts: Sequence[Contact], *, legacy: bool = False) -> None:

@@ -19,6 +19,30 @@ SKIP = "skip"
 REJECT = "reject"
 POLICIES = (SKIP, REJECT)
 
+# Fields a contact response carries that may come back in an update body (the vendor's
+# bulk-update sample sends ``fullName``): ignored, never stored as sent. ``fullName`` is derived
+# from the names; the others are the server's (``id`` is checked instead: it must name the
+# contact updated).
+ECHOED_FIELDS = frozenset(
+    {
+        "fullName",
+        "_id",
+        "status",
+        "accountId",
+        "orgId",
+        "instanceBotId",
+        "createdBy",
+        "createdByAId",
+        "updatedBy",
+        "updatedByAId",
+        "createdAt",
+        "updatedAt",
+        "address",
+        "twitterDetails",
+    }
+)
+DUPLICATE_REASONS = frozenset({"DUPLICATE_IN_FILE", "DUPLICATE_EXISTING", "DUPLICATE_IN_REQUEST"})
+
 DUPLICATE_IN_FILE = "DUPLICATE_IN_FILE"
 DUPLICATE_EXISTING = "DUPLICATE_EXISTING"
 DUPLICATE_IN_REQUEST = "DUPLICATE_IN_REQUEST"
@@ -104,3 +128,16 @@ class ItemRules:
             )
         except InvalidField as exc:
             raise InvalidField("cellPhone." + exc.field, exc.msg) from None
+
+
+def changes(body: dict[str, Any]) -> dict[str, Any]:
+    """An update body without the response fields it may echo (``ECHOED_FIELDS``)."""
+    return {name: value for name, value in body.items() if name not in ECHOED_FIELDS}
+
+
+def with_empty_optional_fields(item: Any) -> Any:
+    """An item whose missing salutation / extension are empty (``requiredFields: lenient``,
+    seeds). Anything but an item with a ``cellPhone`` object is left to the rules to refuse."""
+    if not isinstance(item, dict) or not isinstance(item.get("cellPhone"), dict):
+        return item
+    return {"salutation": "", **item, "cellPhone": {"extension": "", **item["cellPhone"]}}

@@ -3,9 +3,11 @@
 Within a namespace at most one ACTIVE contact holds a number key. Every save — import, create,
 update, bulk update, seed — asks the store who holds the numbers it is about to use, inside the
 same write transaction that then stores the result, and refuses the taken ones with a reason
-(the per-row report, 409). The store's half (``ports.py``): the transaction is serialised per
-namespace, a unique index refuses a second holder (``NumberTaken``) and, when a holder of a
-legacy-duplicated number leaves it, promotes the next holder so the number keeps blocking.
+(the per-row report, 409). With ``deleted_hold`` (the profile's ``deletedNumbers: kept``) an
+INACTIVE contact's number counts as held too. The store's half (``ports.py``): the transaction
+is serialised per namespace, a unique index refuses a second holder (``NumberTaken``) and, when
+a holder of a legacy-duplicated number leaves it, promotes the next holder so the number keeps
+blocking.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from mockserver.contacts.rules import (
     DUPLICATE_EXISTING,
     DUPLICATE_IN_FILE,
     DUPLICATE_IN_REQUEST,
+    DUPLICATE_REASONS,
     INVALID_FIELD,
     NOT_FOUND,
     REJECT,
@@ -40,8 +43,18 @@ from mockserver.contacts.rules import (
     Candidate,
     ItemRules,
     Rejection,
+    changes,
+    with_empty_optional_fields,
 )
-from mockserver.errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationError
+from mockserver.errors import (
+    ApiError,
+    Conflict,
+    ContactNotFound,
+    InvalidArguments,
+    NumberHeld,
+    PayloadTooLarge,
+    ValidationError,
+)
 
 PHONE_FIELD = "cellPhone.phoneNumber"
 # Stores take a 64-bit OFFSET; a larger skip (valid per the spec) pages past the end all the same.
@@ -82,7 +95,8 @@ class Page:
 
 
 class RowsRejected(ValidationError):
-    """``reject`` policy: one error entry per refused row, nothing stored."""
+    """``reject`` policy: one error entry per refused row, nothing stored. 400; when every
+    refused row is a duplicate number, the status is the reading ``duplicateCreateStatus``."""
 
     def __init__(self, rejected: list[Rejection]) -> None:
         super().__init__(
@@ -90,6 +104,11 @@ class RowsRejected(ValidationError):
             entries=[r.to_report() for r in rejected],
         )
         self.report = [r.to_report() for r in rejected]
+        if all(r.reason in DUPLICATE_REASONS for r in rejected):
+            self.reading = "duplicateCreateStatus"
+
+    def resolved(self, value: Any) -> ApiError:
+        return self if self.reading is None else self._with_status(value)
 
 
 class ContactsService:
@@ -100,20 +119,51 @@ class ContactsService:
     # -- create / import -------------------------------------------------------------------
 
     def import_csv(
-        self, ns: Namespace, caller: Caller, data: bytes, *, policy: str, max_rows: int
+        self,
+        ns: Namespace,
+        caller: Caller,
+        data: bytes,
+        *,
+        policy: str,
+        max_rows: int,
+        optional_columns: frozenset[str] = frozenset(),
+        deleted_hold: bool = False,
     ) -> SaveOutcome:
-        numbered = _csv_items(data, max_rows)
-        return self._save(ns, caller, numbered, policy=policy, field_name=FIELD_TO_COLUMN.get)
+        """``optional_columns`` may be missing from the file (``requiredFields: lenient``)."""
+        numbered = _csv_items(data, max_rows, optional_columns)
+        return self._save(
+            ns,
+            caller,
+            numbered,
+            policy=policy,
+            field_name=FIELD_TO_COLUMN.get,
+            deleted_hold=deleted_hold,
+        )
 
     def create(
-        self, ns: Namespace, caller: Caller, items: list[Any], *, policy: str
+        self,
+        ns: Namespace,
+        caller: Caller,
+        items: list[Any],
+        *,
+        policy: str,
+        deleted_hold: bool = False,
     ) -> SaveOutcome:
-        return self._save(ns, caller, enumerate(items, 1), policy=policy, field_name=_same)
+        return self._save(
+            ns,
+            caller,
+            enumerate(items, 1),
+            policy=policy,
+            field_name=_same,
+            deleted_hold=deleted_hold,
+        )
 
     def seed(
         self, ns: Namespace, caller: Caller, items: list[Any], *, legacy_duplicates: bool
     ) -> SaveOutcome:
-        """Control plane: store items; ``legacy_duplicates`` bypasses the rule (pre-rule data)."""
+        """Control plane: store items; ``legacy_duplicates`` bypasses the rule (pre-rule data).
+        Seeded data may leave out salutation and extension (stored empty)."""
+        items = [with_empty_optional_fields(item) for item in items]
         if not legacy_duplicates:
             return self._save(ns, caller, enumerate(items, 1), policy=SKIP, field_name=_same)
         return self._seed_legacy(ns, caller, enumerate(items, 1), _same)
@@ -122,7 +172,7 @@ class ContactsService:
         self, ns: Namespace, caller: Caller, data: bytes, *, legacy_duplicates: bool, max_rows: int
     ) -> SaveOutcome:
         """``seed`` from a file in the import's CSV format; rows are reported by CSV column."""
-        numbered = _csv_items(data, max_rows)
+        numbered = _csv_items(data, max_rows, frozenset())
         if not legacy_duplicates:
             return self._save(ns, caller, numbered, policy=SKIP, field_name=FIELD_TO_COLUMN.get)
         return self._seed_legacy(ns, caller, numbered, FIELD_TO_COLUMN.get)
@@ -148,10 +198,12 @@ class ContactsService:
         *,
         policy: str,
         field_name: Callable[[str], str | None],
+        deleted_hold: bool = False,
     ) -> SaveOutcome:
         candidates, rejected = self._candidates(numbered_items, field_name, dedupe=True)
         with self.store.write(ns) as tx:
-            holders = tx.holders(ns, [c.phone.number_key for c in candidates])
+            keys = [c.phone.number_key for c in candidates]
+            holders = tx.holders(ns, keys, inactive=deleted_hold)
             accepted = []
             for candidate in candidates:
                 key = candidate.phone.number_key
@@ -259,22 +311,43 @@ class ContactsService:
     # -- update ----------------------------------------------------------------------------
 
     def update(
-        self, ns: Namespace, caller: Caller, contact_id: str, patch: dict[str, Any]
+        self,
+        ns: Namespace,
+        caller: Caller,
+        contact_id: str,
+        body: dict[str, Any],
+        *,
+        deleted_hold: bool = False,
     ) -> Contact:
+        """``body`` may echo response fields (ignored); an ``id`` in it must be ``contact_id``."""
+        patch = changes(body)
+        named = patch.pop("id", contact_id)
+        if named != contact_id:
+            raise InvalidArguments(
+                f"body.id: {named!r} names another contact than the path's {contact_id!r}"
+            )
         with self.store.write(ns) as tx:
-            return self._apply_patch(tx, ns, caller, contact_id, patch, given=set())
+            return self._apply_patch(tx, ns, caller, contact_id, patch, set(), deleted_hold)
 
     def bulk_update(
-        self, ns: Namespace, caller: Caller, items: list[dict[str, Any]]
+        self,
+        ns: Namespace,
+        caller: Caller,
+        items: list[dict[str, Any]],
+        *,
+        deleted_hold: bool = False,
     ) -> BulkOutcome:
-        """Each item on its own; the successful ones are stored together."""
+        """Each item on its own; the successful ones are stored together. Items may echo
+        response fields (ignored)."""
         outcome = BulkOutcome(requested=len(items))
         given: set[str] = set()  # numbers this request gave to a contact
         with self.store.write(ns) as tx:
             for item in items:
-                patch = {k: v for k, v in item.items() if k != "id"}
+                patch = {k: v for k, v in changes(item).items() if k != "id"}
                 try:
-                    updated = self._apply_patch(tx, ns, caller, item["id"], patch, given)
+                    updated = self._apply_patch(
+                        tx, ns, caller, item["id"], patch, given, deleted_hold
+                    )
                 except ApiError as exc:
                     outcome.failed.append(_failed_item(item["id"], exc))
                     continue
@@ -289,21 +362,22 @@ class ContactsService:
         contact_id: str,
         patch: dict[str, Any],
         given: set[str],
+        deleted_hold: bool = False,
     ) -> Contact:
         """Change one contact; a new number must not be held by another ACTIVE contact."""
         try:
             phone = self._patch_phone(patch)
         except InvalidField as exc:
-            raise _refusal(ValidationError, INVALID_FIELD, f"{exc.field}: {exc.msg}") from None
+            raise _refusal(InvalidArguments, INVALID_FIELD, f"{exc.field}: {exc.msg}") from None
         current = tx.get_active(ns, contact_id)
         if current is None:
-            raise _refusal(NotFound, NOT_FOUND, f"Contact {contact_id} not found")
+            raise _refusal(ContactNotFound, NOT_FOUND, f"Contact {contact_id} not found")
         if phone is not None and phone.number_key != current.phone_number:
             key = phone.number_key
-            holder = tx.holders(ns, [key]).get(key)
+            holder = tx.holders(ns, [key], inactive=deleted_hold).get(key)
             if holder is not None:
                 raise _refusal(
-                    Conflict,
+                    NumberHeld,
                     DUPLICATE_IN_REQUEST if key in given else DUPLICATE_EXISTING,
                     f"Phone number {key} already belongs to contact {holder}",
                     number=key,
@@ -331,7 +405,7 @@ class ContactsService:
         with self.store.write(ns) as tx:
             current = tx.get_active(ns, contact_id)
             if current is None:
-                raise NotFound(f"Contact {contact_id} not found")
+                raise ContactNotFound(f"Contact {contact_id} not found")
             deleted = _deleted(current, caller)
             tx.update(deleted, previous=current)
         return deleted
@@ -357,10 +431,10 @@ class ContactsService:
         return outcome
 
 
-def _csv_items(data: bytes, max_rows: int) -> Iterable[tuple[int, Any]]:
+def _csv_items(data: bytes, max_rows: int, optional: frozenset[str]) -> Iterable[tuple[int, Any]]:
     """(data row number, item) of an import file, or the file's one error as an ApiError."""
     try:
-        rows = read_contacts(data, max_rows=max_rows)
+        rows = read_contacts(data, max_rows=max_rows, optional=optional)
     except CsvFileError as exc:
         raise (PayloadTooLarge if exc.too_large else ValidationError)(exc.msg) from None
     return ((r.row, r.item) for r in rows)
@@ -368,13 +442,16 @@ def _csv_items(data: bytes, max_rows: int) -> Iterable[tuple[int, Any]]:
 
 def _refusal(kind: type[ApiError], reason: str, msg: str, **details: str) -> ApiError:
     """An ApiError of ``kind`` that also says why, for bulk operations' failedRecords."""
-    entry = {
-        "msg": msg,
-        "reason": reason,
-        "number": details.get("number"),
-        "holderId": details.get("holder_id"),
-    }
-    error = kind(msg, entries=[entry])
+    if kind is InvalidArguments:
+        error: ApiError = InvalidArguments(msg)
+    else:
+        entry = {
+            "msg": msg,
+            "reason": reason,
+            "number": details.get("number"),
+            "holderId": details.get("holder_id"),
+        }
+        error = kind(msg, entries=[entry])
     error.reason = reason  # type: ignore[attr-defined]
     error.details = details  # type: ignore[attr-defined]
     return error
@@ -386,7 +463,7 @@ def _failed_item(contact_id: str, error: ApiError) -> Rejection:
         row=None,
         id=contact_id,
         reason=getattr(error, "reason", INVALID_FIELD),
-        msg=error.msg,
+        msg=getattr(error, "detail", error.msg),
         field=PHONE_FIELD if "number" in details else None,
         number=details.get("number"),
         holder_id=details.get("holder_id"),

@@ -32,8 +32,9 @@ from mockserver.errors import (
 from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.memory import paused_gc
 from mockserver.mock import current_mock
+from mockserver.profile import ProfileError, readings
 from mockserver.responses import json_response
-from mockserver.runtime import IMPORT_POLICY, RATE_LIMIT
+from mockserver.runtime import RATE_LIMIT
 from mockserver.settings import RateLimit
 from mockserver.spec import CONTROL, VENDOR
 from mockserver.store.base import ContentsRefused, JournalFilter, display_url
@@ -328,7 +329,7 @@ def update_settings() -> Response:
             runtime.set_scoped(scope.key, reading, value)
 
     if "importPolicy" in body:
-        put(IMPORT_POLICY, body["importPolicy"])
+        runtime.set_import_policy(body["importPolicy"], None if scope is None else scope.key)
     if "rateLimit" in body:
         current = _reading(RATE_LIMIT, scope)
         change = body["rateLimit"]
@@ -351,7 +352,7 @@ def _settings(scope: scopes.Scope | None = None) -> dict[str, Any]:
     mock = current_mock()
     limit = _reading(RATE_LIMIT, scope)
     settings = {
-        "importPolicy": _reading(IMPORT_POLICY, scope),
+        "importPolicy": mock.runtime.import_policy(None if scope is None else scope.key),
         "rateLimit": {"enabled": limit.enabled, "perMinute": limit.per_minute},
         "journalSize": mock.settings.journal_size,
         "adminTokenRequired": bool(mock.settings.admin_token),
@@ -393,6 +394,46 @@ def _scope_wire(key: str, entry: dict[str, Any]) -> dict[str, Any]:
         "faults": entry.get("faults", {}),
         "readings": entry.get("readings", {}),
     }
+
+
+# -- the tenant profile ----------------------------------------------------------------------
+
+
+@control.get("/profile")
+def get_profile() -> Response:
+    return _reply(_profile_state(_scope()))
+
+
+@control.put("/profile")
+def put_profile() -> Response:
+    scope = _scope()
+    try:
+        current_mock().runtime.set_profile(_body(), None if scope is None else scope.key)
+    except ProfileError as exc:
+        raise ValidationError(str(exc)) from None
+    return _reply(_profile_state(scope))
+
+
+def _profile_state(scope: scopes.Scope | None = None) -> dict[str, Any]:
+    """The profile in force — for everyone, or for the requests of one scope."""
+    runtime = current_mock().runtime
+    key = None if scope is None else scope.key
+    profile = runtime.profile(key)
+    state: dict[str, Any] = {
+        "profile": profile.to_mapping(),
+        "readings": [
+            {
+                **reading.to_dict(),
+                "value": profile.get(reading.name),
+                "setBy": runtime.origin(reading.name, key),
+            }
+            for reading in readings()
+        ],
+    }
+    if scope is not None:
+        state["scope"] = scope.to_wire()
+        state["scoped"] = runtime.scoped_readings(scope.key)  # what the scope itself sets
+    return state
 
 
 # -- journal -------------------------------------------------------------------------------

@@ -180,7 +180,9 @@ class PostgresTransaction(ContactsTransaction):
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
 
-    def holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
+    def holders(
+        self, ns: Namespace, keys: Sequence[str], *, inactive: bool = False
+    ) -> dict[str, str]:
         if not keys:
             return {}
         # One number (a create of one contact) is an equality: right after a large import,
@@ -192,7 +194,16 @@ class PostgresTransaction(ContactsTransaction):
             f" AND phone_number {match} ORDER BY dup_slot DESC",
             (ns.account_id, ns.stream_id, key_param),
         )
-        return dict(rows)  # slot 0 comes last and wins
+        held = dict(rows)  # slot 0 comes last and wins
+        free = [key for key in keys if key not in held] if inactive else []
+        if free:
+            rows = self.conn.execute(
+                "SELECT phone_number, id FROM contacts WHERE " + _NS + " AND status = 'INACTIVE'"
+                " AND phone_number = ANY(%s) ORDER BY seq DESC",
+                (ns.account_id, ns.stream_id, free),
+            )
+            held |= dict(rows)  # the oldest deleted holder comes last and wins
+        return held
 
     def insert(self, contacts: Sequence[Contact], *, legacy: bool = False) -> None:
         if not contacts:

@@ -118,9 +118,27 @@ class SqliteTransaction(ContactsTransaction):
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
+    def holders(
+        self, ns: Namespace, keys: Sequence[str], *, inactive: bool = False
+    ) -> dict[str, str]:
         if not keys:
             return {}
+        held = self._active_holders(ns, keys)
+        if inactive:
+            free = [key for key in keys if key not in held]
+            held |= self._inactive_holders(ns, free) if free else {}
+        return held
+
+    def _inactive_holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
+        rows = self.conn.execute(  # the namespace's INACTIVE contacts, on the listing index
+            "SELECT phone_number, id FROM contacts WHERE account_id = ? AND stream_id = ?"
+            " AND status = 'INACTIVE' AND phone_number IN (SELECT value FROM json_each(?))"
+            " ORDER BY seq DESC",
+            (ns.account_id, ns.stream_id, orjson.dumps(list(keys))),
+        )
+        return dict(rows)  # the oldest deleted holder comes last and wins
+
+    def _active_holders(self, ns: Namespace, keys: Sequence[str]) -> dict[str, str]:
         rows = self.conn.execute(  # left alone, SQLite may pick the listing index: O(rows)
             "SELECT c.phone_number, c.id FROM json_each(?) AS k"
             " JOIN contacts AS c INDEXED BY contacts_one_active_holder"

@@ -6,6 +6,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
@@ -187,6 +188,35 @@ def test_switching_the_rate_limit_on_refuses_the_call_after_the_limit(browser, l
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "rate-state"), "on: 2/min"))
     statuses = [call(live.url + base(), headers=HEADERS)[0] for _ in range(3)]
     assert statuses[-1] == 429 and statuses.count(200) >= 1
+
+
+def set_by(browser: Any, reading: str) -> str:
+    """What set ``reading``, as the profile table shows it ("" while the table is redrawn)."""
+    try:
+        return next(row for row in rows(browser, "profile-table") if row[0] == reading)[4]
+    except (StaleElementReferenceException, StopIteration, IndexError):
+        return ""
+
+
+def test_the_tenant_profile_is_shown_and_a_reading_changed_applies_to_the_next_call(
+    browser, live, screenshot
+):
+    open_console(browser, live)
+    tab(browser, "settings")
+    wait(browser).until(lambda b: set_by(b, "validationStatus") == "default")
+    shown = {row[0]: row for row in rows(browser, "profile-table")}
+    assert shown["validationStatus"][2:5] == ["412", "evidenced", "default"]
+    assert shown["importPolicy"][3] == "inferred" and shown["bulkDeleteField"][3] == "documented"
+    assert call(live.url + base() + "?limit=101", headers=HEADERS)[0] == 412
+    select = browser.find_element(By.CSS_SELECTOR, "select[data-reading=validationStatus]")
+    select.find_element(By.CSS_SELECTOR, "option[value='400']").click()
+    browser.find_element(By.ID, "profile-save").click()
+    wait(browser).until(lambda b: set_by(b, "validationStatus") == "runtime")
+    screenshot("console-profile")
+    assert call(live.url + base() + "?limit=101", headers=HEADERS)[0] == 400
+    browser.find_element(By.ID, "profile-start-up").click()
+    wait(browser).until(lambda b: set_by(b, "validationStatus") == "default")
+    assert call(live.url + base() + "?limit=101", headers=HEADERS)[0] == 412
 
 
 def test_contacts_are_browsed_searched_and_paged(browser, live, screenshot):

@@ -13,7 +13,8 @@ def item(**fields) -> dict:
     base = {
         "firstName": "ann",
         "lastName": "lee",
-        "cellPhone": {"phoneNumber": "9876543210", "countryCode": "91"},
+        "salutation": "",
+        "cellPhone": {"phoneNumber": "9876543210", "countryCode": "91", "extension": ""},
     }
     return {**base, **fields}
 

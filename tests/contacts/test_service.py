@@ -35,7 +35,13 @@ def phone(number: str, cc: str = "+91") -> dict:
 
 
 def item(first: str, number: str, cc: str = "+91", last: str = "doe") -> dict:
-    return {"firstName": first, "lastName": last, "cellPhone": phone(number, cc)}
+    """A create item as the docs require it (salutation and extension present, may be empty)."""
+    return {
+        "firstName": first,
+        "lastName": last,
+        "salutation": "",
+        "cellPhone": {**phone(number, cc), "extension": ""},
+    }
 
 
 def csv(*rows: str) -> bytes:

@@ -44,7 +44,7 @@ def test_client_credentials_instead_of_a_jwt():
     ("change", "message"),
     [
         ({"KORE_STREAM_ID": ""}, "KORE_STREAM_ID is required"),
-        ({"KORE_ACCOUNT_ID": "42"}, "KORE_ACCOUNT_ID='42' does not look right"),
+        ({"KORE_ACCOUNT_ID": "4 2"}, "KORE_ACCOUNT_ID='4 2' does not look right"),
         ({"KORE_JWT": ""}, "give KORE_JWT, or KORE_CLIENT_ID and KORE_CLIENT_SECRET"),
         ({"KORE_BASE_URL": "platform.kore.ai"}, "must be an http(s) URL"),
         ({"KORE_EXAMPLES": "many"}, "KORE_EXAMPLES must be an integer"),
@@ -55,3 +55,23 @@ def test_client_credentials_instead_of_a_jwt():
 def test_an_unusable_environment_is_a_clear_error(change, message):
     with pytest.raises(SuiteConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         SuiteSettings.from_env(HOST | change)
+
+
+def test_a_stated_profile_file_is_what_the_host_is_expected_to_show(tmp_path):
+    file = tmp_path / "tenant.yaml"
+    file.write_text("validationStatus: 400\nimportPolicy: reject\n")
+    settings = SuiteSettings.from_env(HOST | {"KORE_PROFILE": str(file)})
+    assert settings.profile is not None and settings.profile.validation_status == 400
+    assert settings.import_policy == "reject"
+    assert SuiteSettings.from_env(HOST).profile is None  # a host: unknown, every reading accepted
+    in_process = SuiteSettings.from_env({"KORE_PROFILE": str(file)})
+    assert in_process.profile.validation_status == 400 and "validationStatus=400" in (
+        in_process.describe()
+    )
+
+
+def test_a_bad_stated_profile_is_a_clear_error(tmp_path):
+    file = tmp_path / "tenant.yaml"
+    file.write_text("listQuery: loose\n")
+    with pytest.raises(SuiteConfigError, match="listQuery: 'loose' is not allowed"):
+        SuiteSettings.from_env(HOST | {"KORE_PROFILE": str(file)})

@@ -94,7 +94,7 @@ def test_seed_refuses_bad_requests_without_storing(control):
     assert control.post(NS_PATH + "/seed", json=[person("a", "b", "9876543210")]).status_code == 400
     response = control.post(NS_PATH + "/seed", data="x", content_type="text/plain")
     assert response.status_code == 415
-    bad_account = f"/__mock__/namespaces/123/{STREAM}"
+    bad_account = f"/__mock__/namespaces/not!an.account/{STREAM}"
     assert control.seed([person("a", "b", "9876543210")], ns=bad_account).status_code == 400
     assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
 

@@ -88,6 +88,6 @@ def test_control_plane_is_not_rate_limited(control, api, clock):
 
 def test_calls_without_a_valid_account_are_not_counted(control, api, clock):
     control.settings(rateLimit={"enabled": True, "perMinute": 1})
-    response = api.client.get(base(), headers={"auth": api.token, "accountId": "nope"})
-    assert response.status_code == 400
+    response = api.client.get(base(), headers={"auth": api.token, "accountId": "no pe!"})
+    assert response.status_code == 412
     assert api.list().status_code == 200

@@ -107,7 +107,7 @@ def test_scopes_are_listed_forgotten_and_reset(control, api):
     control.patch("/__mock__/settings?scenario=job-b", json={"importPolicy": "reject"})
     listed = control.get("/__mock__/scopes").get_json()["scopes"]
     assert [s["scope"] for s in listed] == [{"scenario": "job-a"}, {"scenario": "job-b"}]
-    assert listed[1]["readings"] == {"importPolicy": "reject"}
+    assert listed[1]["readings"] == {"profile": {"importPolicy": "reject"}}
     assert control.delete("/__mock__/scopes?scenario=job-a").get_json() == {"forgotten": 1}
     assert create(api, "9876543210", A).status_code == 200
     assert control.delete("/__mock__/faults/createContacts?scenario=job-a").status_code == 404

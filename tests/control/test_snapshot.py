@@ -91,7 +91,7 @@ def test_a_snapshot_lists_what_it_holds(control, api):
     assert statuses == ["ACTIVE"] * 4 + ["INACTIVE"]
     assert sorted(c["dupSlot"] for c in document["contacts"] if c["firstName"] == "ann") == [0, 1]
     state = document["state"]
-    assert state["importPolicy"] == "reject" and state["rateLimit"]["perMinute"] == 500
+    assert state["profile"]["importPolicy"] == "reject" and state["rateLimit"]["perMinute"] == 500
     assert {"clientSecret"} <= set(state["apps"][-1]) and set(state["faults"]) == {
         "updateContact",
         "*",

@@ -6,7 +6,9 @@ serve`` (gunicorn), plus the ``http_only`` cases whose bytes no test client can 
 shorter than its Content-Length, a header name with a space, non-ASCII header bytes...).
 
 For each: a 4xx in Kore's envelope whose message names the problem (``says``), no contact
-stored anywhere, and the next good request succeeds.
+stored anywhere, and the next good request succeeds. A request that breaks the contract (a
+value the schema does not allow) is Kore's 412 ``Validation errors/ Invalid arguments`` (the
+default of the profile's ``validationStatus``); one whose body cannot be read at all is 400.
 
 Row-level problems (a formula cell, a bad phone in an otherwise fine file) are not file errors:
 they run under the ``reject`` policy (400, one error per row, nothing stored). What ``skip``
@@ -33,6 +35,7 @@ BOUNDARY = "kore-corpus-boundary"
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
 JSON = "application/json"
 SOME_ID = "0123456789abcdef01234567"
+INVALID = 412  # a value the contract does not allow (validationStatus, by default)
 
 Header = tuple[str, str | bytes | None]  # a value of None removes the default header
 
@@ -133,7 +136,7 @@ def person(number: str, first: str = "ann", **extra: Any) -> dict[str, Any]:
         "firstName": first,
         "lastName": "lee",
         "salutation": "Ms",
-        "cellPhone": {"phoneNumber": number, "countryCode": "+91"},
+        "cellPhone": {"phoneNumber": number, "countryCode": "+91", "extension": ""},
         **extra,
     }
 
@@ -308,6 +311,14 @@ MULTIPART_BODIES = [
         status=415,
         says="multipart/form-data",
     ),
+    Case(  # the vendor's curl declares JSON and sends a form; a real JSON body is no form
+        "json_with_a_boundary_on_the_import_path",
+        "/import-contacts",
+        body=b'{"result_file": "firstName"}',
+        content_type=f"application/json;charset=UTF-8; boundary={BOUNDARY}",
+        status=415,
+        says="send the CSV file as multipart/form-data",
+    ),
     Case(
         "multipart_posted_to_the_json_create",
         "",
@@ -353,30 +364,84 @@ JSON_BODIES = [
     ),
     json_case("json_not_json", "", b"firstName=john&lastName=doe", "not valid JSON"),
     json_case("json_trailing_garbage", "", b"[{}] trailing", "Extra data"),
-    json_case("json_empty_body", "", b"", "required"),
+    json_case("json_empty_body", "", b"", "required", status=INVALID),
     json_case("json_nan", "", b'[{"firstName": NaN}]', "NaN"),
     json_case("json_integer_of_5000_digits", "", b"[" + b"9" * 5000 + b"]", "not valid JSON"),
-    json_case("json_object_where_an_array_belongs", "", person("9876543210"), "array"),
-    json_case("json_number_as_first_name", "", [person("9876543210", first=7)], "firstName"),
+    json_case(
+        "json_object_where_an_array_belongs", "", person("9876543210"), "array", status=INVALID
+    ),
+    json_case(
+        "json_number_as_first_name",
+        "",
+        [person("9876543210", first=7)],
+        "firstName",
+        status=INVALID,
+    ),
     json_case(
         "json_phone_number_as_integer",
         "",
         [{**person("1"), "cellPhone": {"phoneNumber": 9876543210, "countryCode": "+91"}}],
         "phoneNumber",
+        status=INVALID,
     ),
-    json_case("json_unknown_field", "", [person("9876543210", admin=True)], "admin"),
-    json_case("json_empty_array", "", [], "less than 1 item"),
-    json_case("json_formula_in_first_name", "", [person("9876543210", first="=1+1")], "firstName"),
     json_case(
-        "json_formula_in_update", f"/{SOME_ID}", {"lastName": "@SUM(A1)"}, "lastName", method="PUT"
+        "json_unknown_field", "", [person("9876543210", admin=True)], "admin", status=INVALID
     ),
-    json_case("json_ids_not_an_array", "/bulk-delete", {"ids": SOME_ID}, "array", method="DELETE"),
+    json_case("json_empty_array", "", [], "less than 1 item", status=INVALID),
+    json_case(  # update bodies may echo a response's fields, not just any field
+        "json_unknown_field_in_update",
+        f"/{SOME_ID}",
+        {"firstName": "ann", "admin": True},
+        "admin",
+        method="PUT",
+        status=INVALID,
+    ),
+    json_case(
+        "json_unknown_field_in_bulk_update",
+        "/bulk-update",
+        [{"id": SOME_ID, "fullName": "ann lee", "isAdmin": True}],
+        "isAdmin",
+        method="PUT",
+        status=INVALID,
+    ),
+    json_case(
+        "json_update_id_naming_another_contact",
+        f"/{SOME_ID}",
+        {"id": "0123456789abcdef0123ffff", "firstName": "ann"},
+        "names another contact",
+        method="PUT",
+        status=INVALID,
+    ),
+    json_case(
+        "json_formula_in_first_name",
+        "",
+        [person("9876543210", first="=1+1")],
+        "firstName",
+        status=INVALID,
+    ),
+    json_case(
+        "json_formula_in_update",
+        f"/{SOME_ID}",
+        {"lastName": "@SUM(A1)"},
+        "lastName",
+        method="PUT",
+        status=INVALID,
+    ),
+    json_case(
+        "json_ids_not_an_array",
+        "/bulk-delete",
+        {"ids": SOME_ID},
+        "array",
+        method="DELETE",
+        status=INVALID,
+    ),
     json_case(
         "json_bulk_update_item_without_id",
         "/bulk-update",
         [{"firstName": "x"}],
         "id",
         method="PUT",
+        status=INVALID,
     ),
     json_case(
         "json_over_the_item_limit_on_create",
@@ -419,19 +484,32 @@ JSON_BODIES = [
 ]
 
 PARAMETERS = [
-    Case("query_negative_skip", "?skip=-1", method="GET", says="skip"),
-    Case("query_limit_over_100", "?limit=101", method="GET", says="limit"),
+    Case("query_negative_skip", "?skip=-1", method="GET", says="skip", status=INVALID),
+    Case("query_limit_over_100", "?limit=101", method="GET", says="limit", status=INVALID),
     Case(
         "query_skip_of_5000_digits",
         "?skip=" + "9" * 5000,
         method="GET",
         says="skip",
+        status=INVALID,
         http_status=414,
         http_says="request line is longer",
     ),
-    Case("query_limit_not_a_number", "?limit=ten", method="GET", says="limit"),
-    Case("path_contact_id_not_hex", "/not-a-contact-id", method="DELETE", says="contactId"),
-    Case("path_contact_id_non_ascii", "/%C3%A9%C3%A9%C3%A9", method="PUT", says="contactId"),
+    Case("query_limit_not_a_number", "?limit=ten", method="GET", says="limit", status=INVALID),
+    Case(
+        "path_contact_id_not_hex",
+        "/not-a-contact-id",
+        method="DELETE",
+        says="contactId",
+        status=INVALID,
+    ),
+    Case(
+        "path_contact_id_non_ascii",
+        "/%C3%A9%C3%A9%C3%A9",
+        method="PUT",
+        says="contactId",
+        status=INVALID,
+    ),
 ]
 
 HEADERS = [
@@ -451,6 +529,7 @@ HEADERS = [
         method="GET",
         headers=(("accountId", "é".encode() * 12),),
         says="accountId",
+        status=INVALID,
     ),
     Case(
         "header_auth_non_ascii",
@@ -470,6 +549,7 @@ HEADERS = [
             ("accountId", "a" * 24),
         ),
         says="accountId",
+        status=INVALID,
     ),
     Case("header_auth_empty", "", method="GET", headers=(("auth", ""),), status=401, says="JWT"),
     Case(

@@ -362,8 +362,10 @@ async function saveRateLimit() {
 // -- apps and settings ------------------------------------------------------------------------
 
 async function loadSettingsTab() {
-  const [settings, { apps }] = await Promise.all([api("GET", "/settings"), api("GET", "/apps")]);
+  const [settings, { apps }, profile] = await Promise.all([
+    api("GET", "/settings"), api("GET", "/apps"), api("GET", "/profile")]);
   for (const radio of document.querySelectorAll("input[name=policy]")) radio.checked = radio.value === settings.importPolicy;
+  showProfile(profile);
   fillTable($("#apps-table"), apps.map((app) => el("tr", {},
     el("td", { class: "mono", text: app.clientId }),
     el("td", { class: "mono", text: app.accountId }),
@@ -373,6 +375,32 @@ async function loadSettingsTab() {
       el("button", { class: "small", onclick: guarded(() => rotate(app.clientId)) }, "Rotate secret"),
       el("button", { class: "small danger", onclick: guarded(() => removeApp(app.clientId)) }, "Remove"))))),
   "No apps: nobody can call the API.");
+}
+
+let shownProfile = null;
+
+function showProfile(profile) {
+  shownProfile = profile;
+  fillTable($("#profile-table"), profile.readings.map((reading) => el("tr", { "data-reading": reading.name },
+    el("td", { class: "mono", text: reading.name }),
+    el("td", {}, el("select", { "data-reading": reading.name, "aria-label": reading.name },
+      ...reading.values.map((value) => el("option", { value: String(value), selected: value === reading.value }, String(value))))),
+    el("td", { class: "mono", text: String(reading.default) }),
+    el("td", { text: reading.source }),
+    el("td", { text: reading.setBy }),
+    el("td", { class: "hint", text: reading.about }))),
+  "No readings.");
+}
+
+async function saveProfile() {
+  const changes = {};
+  for (const reading of shownProfile.readings) {
+    const select = document.querySelector(`select[data-reading="${reading.name}"]`);
+    const value = reading.values.find((v) => String(v) === select.value);
+    if (value !== reading.value || reading.setBy === "runtime") changes[reading.name] = value;
+  }
+  showProfile(await api("PUT", "/profile", changes));
+  toast("Profile saved");
 }
 
 function showSecret(app, verb) {
@@ -469,6 +497,11 @@ function wire() {
     const chosen = document.querySelector("input[name=policy]:checked");
     const settings = await api("PATCH", "/settings", { importPolicy: chosen.value });
     toast(`Import policy: ${settings.importPolicy}`);
+  }));
+  $("#profile-save").addEventListener("click", guarded(saveProfile));
+  $("#profile-start-up").addEventListener("click", guarded(async () => {
+    showProfile(await api("PUT", "/profile", {}));
+    toast("Profile back to start-up");
   }));
   $("#reset-all").addEventListener("click", guarded(async () => {
     if (!confirm("Reset everything: contacts, journal, faults, counters and run-time settings?")) return;
