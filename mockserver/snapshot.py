@@ -28,6 +28,7 @@ from mockserver import __version__
 from mockserver.contacts.model import ACTIVE, now_iso
 from mockserver.errors import ValidationError
 from mockserver.faults import EVERY_OPERATION, Fault
+from mockserver.profile import Profile
 from mockserver.runtime import (
     APPS_KEY,
     FAULTS_KEY,
@@ -115,12 +116,20 @@ def state_in_force(stored: dict[str, Any], settings: Settings) -> dict[str, Any]
     return state
 
 
-def read(body: bytes, *, journal_size: int, journal: bool | None = None) -> StoreContents:
+def read(
+    body: bytes,
+    *,
+    journal_size: int,
+    journal: bool | None = None,
+    start_up: Profile | None = None,
+) -> StoreContents:
     """A checked snapshot, ready for ``Store.replace_contents``; ``ValidationError`` otherwise.
 
     ``journal``: None loads the journal the snapshot holds, if any; True requires one; False
     leaves it out. A journal longer than ``journal_size`` keeps its newest entries, as the
-    server would.
+    server would. ``start_up``: the loading server's start-up profile; the snapshot's profile
+    is kept as the readings that differ from it (the same profile in force, and a reading
+    left at its start-up value still shows so).
     """
     try:
         document = orjson.loads(body)
@@ -148,6 +157,10 @@ def read(body: bytes, *, journal_size: int, journal: bool | None = None) -> Stor
         raise ValidationError("The snapshot holds no journal (it was saved without it)")
     _check_contacts(contacts)
     state = _checked_state(document["state"])
+    if start_up is not None and state.get(PROFILE.key):
+        changed = _changed_from(state.pop(PROFILE.key), start_up)
+        if changed:
+            state[PROFILE.key] = changed
     row_of = operator.itemgetter(*KEYS)
     rows = [row_of(c) for c in contacts]
     entries = None
@@ -202,9 +215,11 @@ def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
     for reading in READINGS:
         if reading.key in state:
             try:
-                checked[reading.key] = reading.dump(reading.load(state[reading.key]))
+                dumped = reading.dump(reading.load(state[reading.key]))
             except (SettingsError, KeyError, TypeError, ValueError) as exc:
                 raise ValidationError(f"snapshot.state.{reading.key}: {exc}") from None
+            if dumped is not None:
+                checked[reading.key] = dumped
     if APPS_KEY in state:
         try:
             apps = [
@@ -243,6 +258,11 @@ def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
     if scoped:
         checked[SCOPES_KEY] = scoped
     return checked
+
+
+def _changed_from(readings: dict[str, Any], start_up: Profile) -> dict[str, Any] | None:
+    changed = {name: value for name, value in readings.items() if start_up.get(name) != value}
+    return changed or None
 
 
 def _with_profile(readings: dict[str, Any]) -> dict[str, Any]:

@@ -59,6 +59,25 @@ def test_a_shares_import_policy_and_faults_are_its_own(server):
             two.set_fault("deleteEverything", errorStatus=500)
 
 
+def test_a_shares_profile_is_its_own(server):
+    invalid = [{"firstName": "a", "lastName": "b", "cellPhone": {"phoneNumber": "9876543210"}}]
+    with (
+        kore_mock(url=server, profile={"validationStatus": 400}) as one,
+        kore_mock(url=server) as two,
+    ):
+        assert one.profile()["validationStatus"] == 400 and two.profile()["validationStatus"] == 412
+        answer = requests.post(one.contacts_url, headers=one.headers(), json=invalid, timeout=10)
+        assert answer.status_code == 400
+        answer = requests.post(two.contacts_url, headers=two.headers(), json=invalid, timeout=10)
+        assert answer.status_code == 412
+        assert two.set_profile({"notFoundStatus": 400})["notFoundStatus"] == 400
+        assert one.profile()["notFoundStatus"] == 404
+        with pytest.raises(ValueError, match="validationStatus"):
+            two.set_profile({"validationStatus": 401})
+    assert call(server + "/__mock__/profile")[2]["profile"]["validationStatus"] == 412
+    assert call(server + "/__mock__/scopes")[2] == {"scopes": []}
+
+
 def test_a_share_needs_an_app_for_every_stream(tmp_path):
     from mockserver.settings import App
 

@@ -173,6 +173,7 @@ def load_snapshot() -> Response:
             request.get_data(),
             journal_size=mock.settings.journal_size,
             journal=_query("journal"),
+            start_up=mock.settings.profile,
         )
         try:
             mock.store.replace_contents(contents)

@@ -236,3 +236,69 @@ def test_a_journal_file_from_before_the_filter_columns_gains_them(tmp_path):
         assert store.journal_count(JournalFilter(scenario="s")) == 1
     finally:
         store.close()
+
+
+# -- the tenant profile, scoped -------------------------------------------------------------
+
+INVALID = [{"firstName": "a", "lastName": "b", "cellPhone": {"phoneNumber": "9876543210"}}]
+
+
+def post_invalid(api, headers=None, stream: str = STREAM):
+    """A create without salutation and extension: refused with the profile's validationStatus."""
+    return api.client.post(base(stream), headers={**api.headers(), **(headers or {})}, json=INVALID)
+
+
+def test_a_profile_for_a_scenario_answers_only_its_requests_that_way(control, api):
+    answer = control.put("/__mock__/profile?scenario=job-a", json={"validationStatus": 400})
+    state = answer.get_json()
+    assert state["scope"] == {"scenario": "job-a"} and state["scoped"] == {"validationStatus": 400}
+    assert state["profile"]["validationStatus"] == 400
+    set_by = {reading["name"]: reading["setBy"] for reading in state["readings"]}
+    assert set_by["validationStatus"] == "runtime" and set_by["notFoundStatus"] == "default"
+    assert control.get("/__mock__/profile").get_json()["profile"]["validationStatus"] == 412
+    assert post_invalid(api, A).status_code == 400
+    assert post_invalid(api, B).status_code == 412
+    assert post_invalid(api).status_code == 412
+    entries = control.get("/__mock__/journal?scenario=job-a").get_json()["entries"]
+    assert [(e["status"], e["scenario"]) for e in entries] == [(400, "job-a")]
+
+
+def test_a_scopes_profile_lies_over_everyones_and_goes_with_an_empty_put(control, api):
+    control.put("/__mock__/profile?scenario=job-a", json={"validationStatus": 400})
+    control.put("/__mock__/profile", json={"notFoundStatus": 400})  # everyone's
+    scoped = control.get("/__mock__/profile?scenario=job-a").get_json()["profile"]
+    assert (scoped["validationStatus"], scoped["notFoundStatus"]) == (400, 400)
+    control.put("/__mock__/profile", json={})  # everyone's back to start-up; job-a's stays
+    assert post_invalid(api, A).status_code == 400
+    listed = control.get("/__mock__/scopes").get_json()["scopes"]
+    assert listed == [
+        {
+            "scope": {"scenario": "job-a"},
+            "faults": {},
+            "readings": {"profile": {"validationStatus": 400}},
+        }
+    ]
+    assert control.put("/__mock__/profile?scenario=job-a", json={}).get_json()["scoped"] == {}
+    assert post_invalid(api, A).status_code == 412
+    assert control.get("/__mock__/scopes").get_json() == {"scopes": []}
+
+
+def test_a_profile_for_a_namespace_and_the_import_policy_is_one_of_its_readings(control, api):
+    ns = f"accountId={ACCOUNT}&streamId={OTHER_STREAM}"
+    control.put(f"/__mock__/profile?{ns}", json={"validationStatus": 400})
+    assert post_invalid(api, stream=OTHER_STREAM).status_code == 400
+    assert post_invalid(api, A, stream=OTHER_STREAM).status_code == 400  # a scenario sets none
+    assert post_invalid(api).status_code == 412
+    control.patch(f"/__mock__/settings?{ns}", json={"importPolicy": "reject"})
+    profile = control.get(f"/__mock__/profile?{ns}").get_json()
+    assert profile["scoped"] == {"validationStatus": 400, "importPolicy": "reject"}
+    assert control.get("/__mock__/settings").get_json()["importPolicy"] == "skip"
+
+
+def test_a_bad_scoped_profile_is_refused_and_changes_nothing(control, api):
+    for body in ({"validationStatus": 401}, {"noSuchReading": 1}):
+        refused = control.put("/__mock__/profile?scenario=job-a", json=body)
+        assert refused.status_code == 400, refused.get_json()
+    both = control.put("/__mock__/profile?scenario=job-a&clientId=x", json={})
+    assert both.status_code == 400 and "Name one scope" in both.get_json()["errors"][0]["msg"]
+    assert control.get("/__mock__/scopes").get_json() == {"scopes": []}

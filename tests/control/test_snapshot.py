@@ -36,7 +36,11 @@ def build_state(control: Control, api: Api) -> None:
     assert control.post("/__mock__/apps", json=NEW_APP).status_code == 201
     control.set_fault("updateContact", errorStatus=503, errorRate=0.5)
     control.set_fault("*", latencyLogNormal={"medianMs": 1, "sigma": 0.1})
+    assert control.put("/__mock__/profile", json={"notFoundStatus": 400}).status_code == 200
     control.settings(importPolicy="reject", rateLimit={"enabled": True, "perMinute": 500})
+    scoped = control.put("/__mock__/profile?scenario=job-a", json={"validationStatus": 400})
+    assert scoped.status_code == 200
+    control.put("/__mock__/faults/listContacts?scenario=job-a", json={"errorStatus": 502})
 
 
 def observe(control: Control) -> dict[str, Any]:
@@ -50,6 +54,9 @@ def observe(control: Control) -> dict[str, Any]:
         "apps": control.get("/__mock__/apps?secrets=true").get_json(),
         "faults": control.get("/__mock__/faults").get_json(),
         "settings": control.get("/__mock__/settings").get_json(),
+        "profile": control.get("/__mock__/profile").get_json(),
+        "scoped profile": control.get("/__mock__/profile?scenario=job-a").get_json(),
+        "scopes": control.get("/__mock__/scopes").get_json(),
         "journal": entries,
         "journal count": control.verify().get_json()["count"],
     }
@@ -121,6 +128,45 @@ def test_a_snapshot_loads_into_a_server_with_other_start_up_apps(control, api, d
         assert observe(target) == observe(control)
     finally:
         other.extensions["kore_mock"].store.close()
+
+
+def test_a_snapshot_brings_its_profile_into_a_server_started_with_another(control, api, tmp_path):
+    build_state(control, api)
+    body = save(control)
+    start_up = Settings(db=str(tmp_path / "other.db"))
+    start_up = start_up.with_profile(
+        start_up.profile.with_readings({"validationStatus": 400, "notFoundStatus": 400}),
+        "settings",
+        ["validationStatus", "notFoundStatus"],
+    )
+    other = create_app(start_up)
+    try:
+        target = Control(other.test_client())
+        assert load(target, body).status_code == 200
+        mine, theirs = (observe(c)["profile"] for c in (control, target))
+        assert theirs["profile"] == mine["profile"]  # the same profile in force
+        set_by = {reading["name"]: reading["setBy"] for reading in theirs["readings"]}
+        # 412 differs from that server's start-up 400; notFoundStatus 400 is its own already
+        assert (set_by["validationStatus"], set_by["notFoundStatus"]) == ("runtime", "settings")
+        assert set_by["importPolicy"] == "runtime"
+        target.post("/__mock__/reset")  # back to that server's own start-up profile
+        assert target.get("/__mock__/profile").get_json()["profile"]["validationStatus"] == 400
+    finally:
+        other.extensions["kore_mock"].store.close()
+
+
+def test_an_older_snapshot_with_a_top_level_import_policy_loads_into_the_profile(control, api):
+    build_state(control, api)
+    document = json.loads(save(control))
+    state = document["state"]
+    del state["profile"]
+    state["importPolicy"] = "reject"
+    state["scopes"]["scenario:job-a"]["readings"] = {"importPolicy": "reject"}
+    control.post("/__mock__/reset")
+    assert load(control, json.dumps(document).encode()).status_code == 200
+    assert control.get("/__mock__/settings").get_json()["importPolicy"] == "reject"
+    scoped = control.get("/__mock__/profile?scenario=job-a").get_json()["scoped"]
+    assert scoped == {"importPolicy": "reject"}
 
 
 @pytest.fixture
