@@ -80,7 +80,6 @@ class FrontConfig:
         http: Http = settings.http
         limits = settings.limits
         max_body = max(limits.max_upload_bytes, limits.max_json_bytes + 1)
-        largest = max(max_body, limits.max_snapshot_bytes + 1)
         return cls(
             headers_timeout=http.headers_timeout,
             body_grace_period=http.body_grace_period,
@@ -88,7 +87,7 @@ class FrontConfig:
             send_timeout=http.send_timeout,
             max_queued_requests=http.max_queued_requests,
             retry_after=http.retry_after,
-            max_buffered_bytes=max(http.max_buffered_bytes, largest),  # the largest fits
+            max_buffered_bytes=max(http.max_buffered_bytes, max_body),  # the largest fits
             max_body=max_body,
             max_snapshot_body=limits.max_snapshot_bytes + 1,  # the app answers 413 past it
         )

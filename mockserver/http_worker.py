@@ -374,8 +374,9 @@ class EnvelopeWorker(ThreadWorker):
 
     def _reserve(self, conn: _Conn, size: int) -> bool:
         """Count ``size`` more body bytes against ``maxBufferedBytes``; past it, 503 (the bytes
-        are not read) and False."""
-        if self._buffered + size > self.front.max_buffered_bytes:
+        are not read) and False. A body alone always fits (its route's limit bounds it: a
+        snapshot load may be larger than the budget)."""
+        if self._buffered and self._buffered + size > self.front.max_buffered_bytes:
             self._refuse(
                 conn,
                 503,
