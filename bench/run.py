@@ -9,6 +9,7 @@
 3. Namespace size: list at skip=0 and skip=99990 of a 100,000-contact stream vs a 50-contact
    stream, both backends.
 4. The contract suite's wall time at default settings.
+5. Latency faults over HTTP: a log-normal delay's median and sigma, a trickled body's timing.
 
 Every ratio is against a floor or peer measured in the same run on the same machine; absolute
 numbers drift with the machine's load. Needs wrk (apt-get install wrk), npm (Prism, WireMock
@@ -27,7 +28,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import import_bench, namespace_size, small_requests
+from bench import import_bench, latency_bench, namespace_size, small_requests
 from bench.common import ROOT
 
 RESULTS = Path(__file__).parent / "results.md"
@@ -138,6 +139,18 @@ def main() -> None:
         sections += ["### 4. Contract suite", "", *lines, ""]
         ok = ok and passed
         print("\n".join(lines), flush=True)
+
+    print("== 5. latency faults", flush=True)
+    lines, passed = latency_bench.table(latency_bench.measure())
+    sections += [
+        "### 5. Latency faults (`kore-mock serve --workers 2`, 4 keep-alive clients; "
+        f"{latency_bench.CALLS} log-normal calls, 20 trickled)",
+        "",
+        *lines,
+        "",
+    ]
+    ok = ok and passed
+    print("\n".join(lines), flush=True)
 
     header = [
         "# Benchmark results",

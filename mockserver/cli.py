@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,14 @@ from typing import Any
 import click
 
 from mockserver import __version__
+from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
 from mockserver.fidelity.command import fidelity
 from mockserver.host_options import HOST_ENV, host_options
 from mockserver.profile import DEFAULT
+from mockserver.progress import Progress, human_bytes
 from mockserver.settings import (
     DEV_ACCOUNT_ID,
     DEV_STREAM_ID,
@@ -84,6 +87,13 @@ def main() -> None:
     "header X-Mock-Admin-Token (default: loopback callers only).",
 )
 @click.option(
+    "--admin-token-file",
+    envvar="KORE_MOCK_ADMIN_TOKEN_FILE",
+    type=click.Path(dir_okay=False),
+    help="Keep the admin token in this file: without --admin-token, read it from there, or "
+    "generate one into it and print it (the container image's default).",
+)
+@click.option(
     "--profile",
     "profile_file",
     envvar="KORE_MOCK_PROFILE",
@@ -100,6 +110,7 @@ def serve(
     import_policy: str | None,
     config: str | None,
     admin_token: str | None = None,
+    admin_token_file: str | None = None,
     profile_file: str | None = None,
 ) -> None:
     """Run the mock server (a production WSGI server, gunicorn)."""
@@ -112,6 +123,7 @@ def serve(
         db=db,
         workers=workers,
         admin_token=admin_token or None,
+        admin_token_file=admin_token_file or None,
     )
     try:
         if profile_file:
@@ -131,12 +143,18 @@ def serve(
             "--db :memory: cannot be shared by several workers; use a file or PostgreSQL"
         )
     try:
-        run(settings, banner=lambda url: click.echo(banner(settings, url)))
+        admin = admin_tokens.resolve(settings)
+        settings = settings.with_overrides(admin_token=admin.token)
+        run(settings, banner=lambda url: click.echo(banner(settings, url, admin)))
     except (SettingsError, StoreUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def banner(settings: Settings, url: str) -> str:
+def banner(settings: Settings, url: str, admin: admin_tokens.AdminToken | None = None) -> str:
+    if admin is None:
+        admin = admin_tokens.AdminToken(
+            settings.admin_token, "given" if settings.admin_token else "none"
+        )
     app = settings.app()
     stream = app.example_stream()
     base = f"{url}/agentassist/api/v1/public/{stream}"
@@ -153,6 +171,7 @@ def banner(settings: Settings, url: str) -> str:
         f"  profile    {_changed_readings(settings)}    (GET {url}/__mock__/profile)",
         f"  control    {url}/__mock__/health",
         f"  console    {url}/__mock__/ui    (QA console; control API under {url}/__mock__/)",
+        admin.banner_line(),
         "",
         "  try:",
         f"    curl -H \"auth: $(kore-mock token{config})\" -H 'accountId: {app.account_id}' \\",
@@ -277,7 +296,9 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
     args = [str(Path(contract_tests.__file__).parent), "-p", "no:cacheprovider", *pytest_args]
     if junitxml:
         args.append(f"--junitxml={junitxml}")
-    sys.exit(pytest.main(args))
+    from mockserver.contract_progress import ContractProgress
+
+    sys.exit(pytest.main(args, plugins=[ContractProgress()]))
 
 
 # -- control-plane verbs: they drive a running server over HTTP ------------------------------
@@ -289,10 +310,25 @@ URL_OPTION = click.option(
     show_default=True,
     help="The running kore-mock. Env: KORE_MOCK_URL.",
 )
+
+
+def _token_or_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """No token given: the one a server on this machine keeps in KORE_MOCK_ADMIN_TOKEN_FILE."""
+    if value:
+        return value
+    path = os.environ.get("KORE_MOCK_ADMIN_TOKEN_FILE")
+    try:
+        return admin_tokens.read_file(path) if path else None
+    except SettingsError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 ADMIN_TOKEN_OPTION = click.option(
     "--admin-token",
     envvar="KORE_MOCK_ADMIN_TOKEN",
-    help="The server's admin token, if it was started with one. Env: KORE_MOCK_ADMIN_TOKEN.",
+    callback=_token_or_file,
+    help="The server's admin token, if it was started with one. Env: KORE_MOCK_ADMIN_TOKEN; "
+    "else the file KORE_MOCK_ADMIN_TOKEN_FILE names.",
 )
 ACCOUNT_OPTION = click.option(
     "--account",
@@ -313,6 +349,29 @@ def _control(url: str, admin_token: str | None, method: str, path: str, **kw: An
         return ControlClient(url, admin_token).call(method, path, **kw)
     except ControlError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@URL_OPTION
+@ADMIN_TOKEN_OPTION
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=0,
+    help="Keep trying for up to this many seconds while the server does not answer yet.",
+)
+def health(url: str, admin_token: str | None, wait: float) -> None:
+    """Check that a running server answers; exit status 0 when it does (a HEALTHCHECK)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            result = ControlClient(url, admin_token).call("GET", "/__mock__/health")
+            break
+        except ControlError as exc:
+            if exc.status is not None or time.monotonic() >= deadline:
+                raise click.ClickException(str(exc)) from None
+            time.sleep(0.2)
+    click.echo(f"{result['status']}: kore-mock {result['version']} at {url} ({result['store']})")
 
 
 @main.command()
@@ -382,11 +441,13 @@ def seed(
             raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
         contacts = parsed.get("contacts") if isinstance(parsed, dict) else parsed
         body = {"contacts": contacts, "legacyDuplicates": legacy_duplicates}
-        result = _control(url, admin_token, "POST", path, json_body=body)
+        data, content_type = json.dumps(body).encode(), "application/json"
     else:
-        query = "?legacyDuplicates=true" if legacy_duplicates else ""
+        path += "?legacyDuplicates=true" if legacy_duplicates else ""
+        content_type = "text/csv"
+    with Progress("seed", len(data), server_work="the server checks and stores them") as progress:
         result = _control(
-            url, admin_token, "POST", path + query, data=data, content_type="text/csv"
+            url, admin_token, "POST", path, data=data, content_type=content_type, progress=progress
         )
     if as_json:
         click.echo(json.dumps(result, indent=2))
@@ -398,8 +459,97 @@ def seed(
     )
     for row in result["rejected"]:
         click.echo(f"  refused row {row.get('row', '?')}: {row['reason']}: {row['msg']}")
-    if result["truncated"]:
-        click.echo("  (the server listed the first 1,000 refused rows only)")
+    if result["truncated"] and result["rejectedCount"] > len(result["rejected"]):
+        click.echo(f"  (the server listed the first {len(result['rejected']):,} refused rows only)")
+
+
+@main.group()
+def snapshot() -> None:
+    """Save the whole state of a running server to a file, or load one into it.
+
+    A snapshot holds every contact (ACTIVE and INACTIVE, legacy duplicates, ids and timestamps),
+    the apps with their secrets, the import policy, rate limit and faults, and with
+    --with-journal the request journal. It loads into any kore-mock, SQLite or PostgreSQL.
+    """
+
+
+@snapshot.command("save")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@URL_OPTION
+@ADMIN_TOKEN_OPTION
+@click.option("--with-journal", is_flag=True, help="Include the request journal.")
+def snapshot_save(file: str, url: str, admin_token: str | None, with_journal: bool) -> None:
+    """Save the server's state to FILE ('-': standard output)."""
+    query = "?journal=true" if with_journal else ""
+    with Progress("snapshot save", server_work="the server reads its store") as progress:
+        answer = _control(
+            url, admin_token, "GET", "/__mock__/snapshot" + query, progress=progress, raw=True
+        )
+    if file == "-":
+        sys.stdout.buffer.write(answer.body)
+        sys.stdout.flush()
+    else:
+        _write_whole(Path(file), answer.body)
+    summary = _snapshot_summary(answer.headers.get("X-Mock-Snapshot", ""))
+    click.echo(f"Saved {summary} to {file} ({human_bytes(len(answer.body))}).", err=file == "-")
+
+
+@snapshot.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@URL_OPTION
+@ADMIN_TOKEN_OPTION
+@click.option(
+    "--with-journal",
+    is_flag=True,
+    help="Load the journal the file holds too (without: the journal starts empty).",
+)
+def snapshot_load(file: str, url: str, admin_token: str | None, with_journal: bool) -> None:
+    """Replace the server's whole state by the snapshot in FILE ('-': standard input).
+
+    All or nothing: a bad or truncated file is refused with the reason, and nothing changes.
+    """
+    with click.open_file(file, "rb") as handle:
+        data = handle.read()
+    query = "?journal=" + ("true" if with_journal else "false")
+    with Progress(
+        "snapshot load", len(data), server_work="the server checks and replaces everything"
+    ) as progress:
+        result = _control(
+            url,
+            admin_token,
+            "PUT",
+            "/__mock__/snapshot" + query,
+            data=data,
+            content_type="application/json",
+            progress=progress,
+        )
+    journal = f", {result['journal']} journal entries" if with_journal else ""
+    click.echo(
+        f"Loaded {file}: {result['contacts']} contacts{journal}; run-time settings: "
+        + (", ".join(result["state"]) or "none")
+        + "."
+    )
+
+
+def _snapshot_summary(header: str) -> str:
+    """``contacts=5; active=4; apps=1; journal=3`` -> words."""
+    counts = dict(part.strip().partition("=")[::2] for part in header.split(";") if "=" in part)
+    text = f"{counts.get('contacts', '?')} contacts ({counts.get('active', '?')} ACTIVE), "
+    text += f"{counts.get('apps', '?')} app(s)"
+    if "journal" in counts:
+        text += f", {counts['journal']} journal entries"
+    return text
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all (a partial file would look like a bad snapshot)."""
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
 
 
 @main.command()
@@ -409,6 +559,7 @@ def seed(
 @click.option("--status", type=click.IntRange(0, 599), help="Only this HTTP status.")
 @click.option("--since", help="Only entries at or after this ISO-8601 instant.")
 @click.option("--until", help="Only entries at or before this ISO-8601 instant.")
+@click.option("--scenario", help="Only requests that named this scenario (X-Mock-Scenario).")
 @click.option(
     "--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Newest N."
 )
@@ -432,6 +583,7 @@ def journal(
     status: int | None,
     since: str | None,
     until: str | None,
+    scenario: str | None,
     limit: int,
     entry_id: int | None,
     count: int | None,
@@ -454,7 +606,13 @@ def journal(
         entry = _control(url, admin_token, "GET", f"/__mock__/journal/{entry_id}")
         click.echo(json.dumps(entry, indent=2))
         return
-    filters = {"operation": operation, "status": status, "since": since, "until": until}
+    filters = {
+        "operation": operation,
+        "status": status,
+        "since": since,
+        "until": until,
+        "scenario": scenario,
+    }
     filters = {k: v for k, v in filters.items() if v is not None}
     expectation = {"count": count, "atLeast": at_least, "atMost": at_most}
     expectation = {k: v for k, v in expectation.items() if v is not None}

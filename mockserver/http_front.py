@@ -51,6 +51,9 @@ CHUNK_LINE_LIMIT = 4096  # bytes of a chunk-size line (with extensions) or of on
 TRAILER_LIMIT = 64 * 1024  # bytes of a chunked body's trailer section
 
 
+SNAPSHOT_PATH = "/__mock__/snapshot"
+
+
 @dataclass(frozen=True)
 class FrontConfig:
     """The front's rules, from the settings (``http:`` and the body limits)."""
@@ -63,6 +66,14 @@ class FrontConfig:
     retry_after: int
     max_buffered_bytes: int
     max_body: int  # the largest body any route accepts: larger ones are not read ahead
+    max_snapshot_body: int = 0  # PUT /__mock__/snapshot's own limit (limits.maxSnapshotBytes)
+
+    def max_body_for(self, head: Head) -> int:
+        """The largest body the route of ``head`` accepts (a snapshot load may be larger)."""
+        message = head.message
+        if message.method == "PUT" and message.path == SNAPSHOT_PATH:
+            return max(self.max_body, self.max_snapshot_body)
+        return self.max_body
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FrontConfig:
@@ -78,6 +89,7 @@ class FrontConfig:
             retry_after=http.retry_after,
             max_buffered_bytes=max(http.max_buffered_bytes, max_body),  # the largest fits
             max_body=max_body,
+            max_snapshot_body=limits.max_snapshot_bytes + 1,  # the app answers 413 past it
         )
 
     def too_slow_msg(self) -> str:

@@ -263,7 +263,7 @@ class EnvelopeWorker(ThreadWorker):
                 return
             conn.head = head
             del conn.buf[: head.size]
-            if head.length is not None and head.length > self.front.max_body:
+            if head.length is not None and head.length > self.front.max_body_for(head):
                 self._hand_over(conn, truncated=True)  # the app refuses it on its length
                 return
             if head.length == 0:
@@ -309,7 +309,8 @@ class EnvelopeWorker(ThreadWorker):
             if end is not None:
                 self._hand_over(conn)
                 return
-            if conn.scanner.payload > self.front.max_body:
+            assert conn.head is not None
+            if conn.scanner.payload > self.front.max_body_for(conn.head):
                 self._hand_over(conn, truncated=True)  # the app refuses it past its limit
                 return
         front = self.front
@@ -373,8 +374,9 @@ class EnvelopeWorker(ThreadWorker):
 
     def _reserve(self, conn: _Conn, size: int) -> bool:
         """Count ``size`` more body bytes against ``maxBufferedBytes``; past it, 503 (the bytes
-        are not read) and False."""
-        if self._buffered + size > self.front.max_buffered_bytes:
+        are not read) and False. A body alone always fits (its route's limit bounds it: a
+        snapshot load may be larger than the budget)."""
+        if self._buffered and self._buffered + size > self.front.max_buffered_bytes:
             self._refuse(
                 conn,
                 503,

@@ -55,6 +55,8 @@ class RequestRecord:
     created: int | None = None  # contacts a create / import stored
     body: KeptBody | None = None  # the request body as the app read it (vendor paths)
     profile: Profile | None = None  # the tenant profile this request is answered under
+    scenario: str | None = None  # the X-Mock-Scenario it names
+    scopes: list[str] = field(default_factory=list)  # the scope keys it belongs to (scopes.py)
 
     def journal_entry(self, response: Response) -> dict[str, Any]:
         error = self.error
@@ -70,6 +72,8 @@ class RequestRecord:
             "caller": self.caller,
             "namespace": None if self.namespace is None else _ns_dict(self.namespace),
         }
+        if self.scenario is not None:
+            entry["scenario"] = self.scenario
         entry.update(self.met)
         if self.operation in REPORTING_OPERATIONS:
             entry["rejectedCount"] = len(report)

@@ -8,16 +8,45 @@ the whole run. Options per test come from a marker or from the ``kore_mock_optio
 
     @pytest.mark.kore_mock(profile={"validationStatus": 400})
     def test_a_tenant_that_answers_400(kore_mock): ...
+
+``--kore-mock-url URL`` (or ``KORE_MOCK_SHARED_URL``) points them at a running ``kore-mock
+serve`` shared with other sessions instead: each fixture then has a namespace and a scenario
+of its own, and its faults, import policy and profile hit only its own requests
+(``mockserver.shared_mock``). ``--kore-mock-admin-token`` / ``KORE_MOCK_ADMIN_TOKEN`` for a
+server started with one.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 MARKER = "kore_mock"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kore-mock")
+    group.addoption(
+        "--kore-mock-url",
+        default=os.environ.get("KORE_MOCK_SHARED_URL") or None,
+        help="a running kore-mock serve the kore_mock fixtures share (each in its own "
+        "namespace and scenario); env KORE_MOCK_SHARED_URL. Default: a mock per fixture.",
+    )
+    group.addoption(
+        "--kore-mock-admin-token",
+        default=os.environ.get("KORE_MOCK_ADMIN_TOKEN") or None,
+        help="the shared server's admin token; env KORE_MOCK_ADMIN_TOKEN.",
+    )
+
+
+def _shared(config: pytest.Config) -> dict[str, Any]:
+    url = config.getoption("kore_mock_url", None)
+    if not url:
+        return {}
+    return {"url": url, "admin_token": config.getoption("kore_mock_admin_token", None)}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,7 +70,7 @@ def kore_mock(request: pytest.FixtureRequest, kore_mock_options: dict[str, Any])
     """An isolated kore-mock on a free loopback port, with a ready token (``kore_mock.token``)."""
     from mockserver.testing import kore_mock as start
 
-    options = dict(kore_mock_options)
+    options = {**_shared(request.config), **kore_mock_options}
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None:
         options.update(marker.kwargs)
@@ -50,9 +79,9 @@ def kore_mock(request: pytest.FixtureRequest, kore_mock_options: dict[str, Any])
 
 
 @pytest.fixture(scope="session")
-def kore_mock_session() -> Iterator[Any]:
+def kore_mock_session(request: pytest.FixtureRequest) -> Iterator[Any]:
     """One kore-mock shared by every test of the session (data persists between tests)."""
     from mockserver.testing import kore_mock as start
 
-    with start() as kore:
+    with start(**_shared(request.config)) as kore:
         yield kore

@@ -18,12 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
+from mockserver.faults import EVERY_OPERATION
 from mockserver.profile import Profile
 from mockserver.settings import App, RateLimit, Settings, check_policy
 from mockserver.store.base import Store
 
 APPS_KEY = "apps"
 FAULTS_KEY = "faults"
+SCOPES_KEY = "scopes"  # scope key -> {"faults": {operationId: fault}, "readings": {key: value}}
 LEGACY_POLICY_KEY = "importPolicy"  # where stores written before the profile keep the policy
 RUNTIME_ORIGIN = "runtime"
 
@@ -56,16 +58,30 @@ RATE_LIMIT: Reading[RateLimit] = Reading(
     dump=lambda limit: {"enabled": limit.enabled, "perMinute": limit.per_minute},
 )
 READINGS: tuple[Reading[Any], ...] = (PROFILE, RATE_LIMIT)
+# every key of the run-time state (what a reset forgets, what a snapshot carries)
+STATE_KEYS: tuple[str, ...] = (
+    *(reading.key for reading in READINGS),
+    LEGACY_POLICY_KEY,
+    APPS_KEY,
+    FAULTS_KEY,
+    SCOPES_KEY,
+)
 
 
 class Scope(Protocol):
-    """Where one request keeps its read of the state (the web layer's request record)."""
+    """Where one request keeps its read of the state (the web layer's request record), and
+    the keys of the scopes (``mockserver.scopes``) it belongs to, most specific first."""
 
     state: dict[str, Any] | None
+    scopes: list[str]
 
 
 def _no_scope() -> Scope | None:
     return None
+
+
+def _copied(entry: dict[str, Any]) -> dict[str, Any]:
+    return {part: dict(value) for part, value in entry.items()}
 
 
 class Runtime:
@@ -104,50 +120,166 @@ class Runtime:
             scope.state = None  # this request reads what it just wrote
 
     def get(self, reading: Reading[T]) -> T:
-        """The reading's run-time value, or its start-up value when nothing changed it."""
+        """The reading's value for the current request: the one its most specific scope sets,
+        else the run-time value, else the start-up value."""
+        return self.get_with_origin(reading)[0]
+
+    def get_with_origin(self, reading: Reading[T]) -> tuple[T, str | None]:
+        """The value, and the key of the scope that set it (None: set for everyone)."""
+        for key in self._request_scopes():
+            stored = self._scoped_entry(key).get("readings", {}).get(reading.key)
+            if stored is not None:
+                return reading.load(stored), key
+        stored = self._get(reading.key)
+        value = reading.start_up(self.settings) if stored is None else reading.load(stored)
+        return value, None
+
+    def scoped_value(self, reading: Reading[T], scope_key: str) -> T:
+        """The reading as the requests of one scope see it."""
+        stored = self._scoped_entry(scope_key).get("readings", {}).get(reading.key)
+        if stored is not None:
+            return reading.load(stored)
         stored = self._get(reading.key)
         return reading.start_up(self.settings) if stored is None else reading.load(stored)
+
+    def set_scoped(self, scope_key: str, reading: Reading[T], value: T) -> None:
+        dumped = reading.dump(value)
+
+        def change(entry: dict[str, Any]) -> dict[str, Any]:
+            entry.setdefault("readings", {})[reading.key] = dumped
+            return entry
+
+        self.change_scope(scope_key, change)
+
+    # -- scopes ---------------------------------------------------------------------------
+
+    def _request_scopes(self) -> list[str]:
+        scope = self._scope()
+        return list(getattr(scope, "scopes", ()) or ()) if scope is not None else []
+
+    def _scoped_entry(self, key: str) -> dict[str, Any]:
+        return (self._get(SCOPES_KEY) or {}).get(key) or {}
+
+    def scoped(self) -> dict[str, dict[str, Any]]:
+        """Every scope key with what it sets (``faults``, ``readings``)."""
+        return self._get(SCOPES_KEY) or {}
+
+    def change_scope(
+        self, key: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        """Apply ``change`` to one scope's entry atomically; an entry left empty is dropped.
+        Returns the entry as it now is ({} when dropped)."""
+
+        def update(stored: Any) -> Any:
+            scopes = dict(stored or {})
+            entry = change(_copied(scopes.get(key) or {})) or {}
+            entry = {part: value for part, value in entry.items() if value}
+            if entry:
+                scopes[key] = entry
+            else:
+                scopes.pop(key, None)
+            return scopes or None
+
+        return (self._update(SCOPES_KEY, update) or {}).get(key, {})
+
+    def forget_scope(self, key: str) -> bool:
+        """Drop everything one scope sets; whether there was anything."""
+        existed = key in self.scoped()
+        self.change_scope(key, lambda entry: None)
+        return existed
+
+    def fault_for(self, operation: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The fault the current request meets on ``operation``, and the scope that set it:
+        its scopes first (an operation's own fault before ``*``), then the unscoped faults."""
+        for key in self._request_scopes():
+            faults = self._scoped_entry(key).get("faults") or {}
+            raw = faults.get(operation) or faults.get(EVERY_OPERATION)
+            if raw is not None:
+                return raw, key
+        faults = self.faults()
+        return faults.get(operation) or faults.get(EVERY_OPERATION), None
 
     def set(self, reading: Reading[T], value: T) -> None:
         self._set(reading.key, reading.dump(value))
 
     # -- the tenant profile ----------------------------------------------------------------
+    # The readings set at run time for everyone (state key ``profile``), and for a scope (its
+    # entry's ``readings.profile``) over them: a request sees the start-up profile, then the
+    # run-time readings, then those of its scopes (the most specific last, so it wins).
 
-    def changed_readings(self) -> dict[str, Any]:
-        """The readings set at run time (``PUT /__mock__/profile``, the import policy)."""
-        changed = self.get(PROFILE)
+    def _profile_layers(self, scope_key: str | None) -> list[dict[str, Any]]:
+        stored = self._get(PROFILE.key)
+        unscoped = dict(stored or {})
         legacy = self._get(LEGACY_POLICY_KEY)
-        if legacy is not None and "importPolicy" not in changed:
-            changed = {**changed, "importPolicy": legacy}
+        if legacy is not None and "importPolicy" not in unscoped:
+            unscoped["importPolicy"] = legacy
+        keys = self._request_scopes() if scope_key is None else [scope_key]
+        scoped = [self._scoped_entry(key).get("readings", {}).get(PROFILE.key) for key in keys]
+        return [unscoped, *(dict(layer) for layer in reversed(scoped) if layer)]
+
+    def changed_readings(self, scope_key: str | None = None) -> dict[str, Any]:
+        """The readings set at run time (``PUT /__mock__/profile``, the import policy) that
+        the current request sees — or, given ``scope_key``, the requests of that scope."""
+        changed: dict[str, Any] = {}
+        for layer in self._profile_layers(scope_key):
+            changed.update(layer)
         return changed
 
-    def profile(self) -> Profile:
-        """The profile in force: the start-up profile with the readings set at run time."""
-        return self.settings.profile.with_readings(self.changed_readings(), "run-time profile")
+    def scoped_readings(self, scope_key: str) -> dict[str, Any]:
+        """The readings one scope sets (over the run-time ones)."""
+        return dict(self._scoped_entry(scope_key).get("readings", {}).get(PROFILE.key) or {})
 
-    def origin(self, name: str) -> str:
+    def profile(self, scope_key: str | None = None) -> Profile:
+        """The profile in force: the start-up profile with the readings set at run time (for
+        everyone, then for the request's scopes, or for ``scope_key``'s)."""
+        return self.settings.profile.with_readings(
+            self.changed_readings(scope_key), "run-time profile"
+        )
+
+    def origin(self, name: str, scope_key: str | None = None) -> str:
         """Where a reading's value comes from: runtime, or its start-up origin."""
-        if name in self.changed_readings():
+        if name in self.changed_readings(scope_key):
             return RUNTIME_ORIGIN
         return self.settings.origin(name)
 
-    def set_profile(self, readings: dict[str, Any]) -> Profile:
+    def set_profile(self, readings: dict[str, Any], scope_key: str | None = None) -> Profile:
         """``PUT /__mock__/profile``: the readings named take these values, the others their
-        start-up values (for every worker). ``ProfileError`` names a bad key or value."""
+        start-up values (for every worker) — or, for a scope, the values everyone else sees.
+        ``ProfileError`` names a bad key or value."""
+        if scope_key is not None:
+            self._change_scoped_readings(scope_key, lambda stored: readings)
+            return self.profile(scope_key)
         self.set(PROFILE, readings)
         self._set(LEGACY_POLICY_KEY, None)
         return self.profile()
 
-    def change_readings(self, readings: dict[str, Any]) -> Profile:
+    def change_readings(self, readings: dict[str, Any], scope_key: str | None = None) -> Profile:
         """Change some readings, keeping the other run-time changes (atomically)."""
+        if scope_key is not None:
+            self._change_scoped_readings(scope_key, lambda stored: {**stored, **readings})
+            return self.profile(scope_key)
         self._update(PROFILE.key, lambda stored: _checked_readings({**(stored or {}), **readings}))
         return self.profile()
 
-    def import_policy(self) -> str:
-        return self.profile().import_policy
+    def _change_scoped_readings(
+        self, scope_key: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> None:
+        def update(entry: dict[str, Any]) -> dict[str, Any]:
+            held = entry.setdefault("readings", {})
+            changed = _checked_readings(change(dict(held.get(PROFILE.key) or {})))
+            if changed is None:
+                held.pop(PROFILE.key, None)
+            else:
+                held[PROFILE.key] = changed
+            return entry
 
-    def set_import_policy(self, policy: str) -> None:
-        self.change_readings({"importPolicy": check_policy(policy)})
+        self.change_scope(scope_key, update)
+
+    def import_policy(self, scope_key: str | None = None) -> str:
+        return self.profile(scope_key).import_policy
+
+    def set_import_policy(self, policy: str, scope_key: str | None = None) -> None:
+        self.change_readings({"importPolicy": check_policy(policy)}, scope_key)
 
     def apps(self) -> tuple[App, ...]:
         return self._parse_apps(self._get(APPS_KEY))
@@ -185,5 +317,5 @@ class Runtime:
 
     def reset(self) -> None:
         """Back to the start-up settings: forget every run-time change."""
-        for key in (*(r.key for r in READINGS), LEGACY_POLICY_KEY, APPS_KEY, FAULTS_KEY):
+        for key in STATE_KEYS:
             self._set(key, None)

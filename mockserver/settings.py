@@ -12,10 +12,12 @@ YAML keys are camelCase like Kore's own fields::
     profile:                    # the tenant profile: readings (mockserver/profile.py)
       validationStatus: 412
     db: kore-mock.db
-    limits: {maxUploadBytes: 33554432, maxImportRows: 200000, maxJsonItems: 1000}
+    limits: {maxUploadBytes: 33554432, maxImportRows: 200000, maxJsonItems: 1000,
+             maxSnapshotBytes: 268435456}
     rateLimit: {enabled: false, perMinute: 60}
     journalSize: 10000
     adminToken: null
+    adminTokenFile: null      # where serve keeps (or generates) the admin token; see admin_token.py
     http: {headersTimeout: 10, bodyGracePeriod: 10, bodyMinRate: 1024, sendTimeout: 30,
            maxQueuedRequests: 64, retryAfter: 1, maxBufferedBytes: 268435456}
 """
@@ -127,6 +129,7 @@ class Limits:
     max_import_rows: int = 200_000
     max_json_items: int = 1000
     max_json_bytes: int = 2 * 1024 * 1024
+    max_snapshot_bytes: int = 256 * 1024 * 1024  # PUT /__mock__/snapshot
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,7 @@ class Settings:
     http: Http = field(default_factory=Http)
     journal_size: int = 10_000
     admin_token: str | None = None
+    admin_token_file: str | None = None
     workers: int = 1
     config_file: str | None = None
 
@@ -239,6 +243,7 @@ _TOP_KEYS = {
     "rateLimit",
     "journalSize",
     "adminToken",
+    "adminTokenFile",
     "workers",
     "http",
 }
@@ -265,7 +270,12 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
     profile, names = _profile(raw, where)
     values["profile"] = profile
     values["profile_origins"] = tuple((name, "settings") for name in names)
-    for key, attr in (("db", "db"), ("host", "host"), ("adminToken", "admin_token")):
+    for key, attr in (
+        ("db", "db"),
+        ("host", "host"),
+        ("adminToken", "admin_token"),
+        ("adminTokenFile", "admin_token_file"),
+    ):
         if raw.get(key) is not None:
             values[attr] = _string(raw[key], f"{where}: {key}")
     for key, attr in (("port", "port"), ("journalSize", "journal_size"), ("workers", "workers")):
@@ -280,6 +290,7 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
                 "maxImportRows": "max_import_rows",
                 "maxJsonItems": "max_json_items",
                 "maxJsonBytes": "max_json_bytes",
+                "maxSnapshotBytes": "max_snapshot_bytes",
             },
             f"{where}: limits",
         )

@@ -141,6 +141,7 @@ class KoreMock:
     def set_fault(self, operation: str, **fault: Any) -> None:
         """Inject a fault into one operation (an operationId, or ``*`` for all), as the control
         plane's ``PUT /__mock__/faults/{operation}`` does: ``latencyMs``, ``latencyMaxMs``,
+        ``latencyLogNormal={"medianMs", "sigma", "maxMs"}``, ``trickle={"totalMs", "chunks"}``,
         ``errorStatus``, ``errorRate``, ``errorMessage``, ``dropConnection``, ``dropRate``."""
         if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
             known = ", ".join(sorted(VENDOR.operation_ids()))
@@ -201,13 +202,32 @@ def kore_mock(
     stream_id: str = DEV_STREAM_ID,
     settings: Settings | None = None,
     faults: dict[str, dict[str, Any]] | None = None,
-) -> Iterator[KoreMock]:
+    url: str | None = None,
+    admin_token: str | None = None,
+) -> Iterator[Any]:
     """Run an isolated mock (in-memory store) on a free loopback port for the block's length.
 
     ``profile`` is the tenant profile's readings to start with (e.g. ``{"validationStatus":
     400}``; ``ValueError`` names a bad one); ``import_policy`` is its reading importPolicy.
     ``faults`` maps an operationId (or ``*``) to a fault, as ``KoreMock.set_fault`` takes it.
+    With ``url`` (a running ``kore-mock serve``, shared with other sessions) no mock is started:
+    the block gets a ``SharedKoreMock`` with a namespace and a scenario of its own
+    (``mockserver.shared_mock``); ``apps``, ``settings`` and ``stream_id`` are the server's.
     """
+    if url is not None:
+        from mockserver.shared_mock import shared_kore_mock
+
+        if apps or settings is not None or stream_id != DEV_STREAM_ID:
+            raise ValueError("apps, settings and stream_id are the shared server's own")
+        with shared_kore_mock(
+            url,
+            admin_token=admin_token,
+            import_policy=import_policy and check_policy(import_policy),
+            profile=profile,
+            faults=faults,
+        ) as shared:
+            yield shared
+        return
     base = settings or Settings()
     if profile:
         base = base.with_profile(base.profile.with_readings(profile), "settings", list(profile))

@@ -1,11 +1,14 @@
 """Before every vendor request: Kore's rate limit, then the operation's fault.
 
 ``before_vendor_request`` is a before-request hook. For a request routed to a vendor operation
-it names the operation, namespace and tenant profile in the request's record, counts the call
-against the per-minute rate limit of its account — or of its app, under the reading
-``rateLimitScope: app`` (429 with ``Retry-After`` and Kore's message when spent), then
-applies the operation's fault: a fixed or random delay, then either a dropped connection or an
-error status, each at its rate. The control plane (``/__mock__``) and unknown paths are never
+it names the operation, namespace, scenario and tenant profile in the request's record (and the
+scopes it belongs to: its scenario, app and namespace), counts the call against the per-minute
+rate limit of its account — or of its app, under the reading ``rateLimitScope: app`` (429 with
+``Retry-After`` and Kore's message when spent; a rate limit set for a scope counts that scope's
+calls apart), then applies the operation's fault (its scopes' first): a fixed, uniform or
+log-normal delay, then either a dropped connection or an error status, each at its rate.
+``trickle_response`` (an after-request hook) sends the answer's body of a fault with
+``trickle`` in timed pieces. The control plane (``/__mock__``) and unknown paths are never
 touched.
 
 Faults, the rate limit and its counters live in the store, so every worker process and every
@@ -25,13 +28,15 @@ from typing import Any
 
 from flask import Response, request
 
+from mockserver import scopes
 from mockserver.auth import claimed_app
 from mockserver.contacts.model import Namespace
-from mockserver.errors import InjectedFault, RateLimited
-from mockserver.faults import Fault, fault_for
+from mockserver.errors import ApiError, InjectedFault, RateLimited
+from mockserver.faults import Fault
 from mockserver.journal import RequestRecord, current_record
 from mockserver.mock import Mock, current_mock
 from mockserver.profile import ACCOUNT_ID_FORMATS
+from mockserver.runtime import RATE_LIMIT
 from mockserver.spec import VENDOR
 
 RATE_WINDOW_SECONDS = 60
@@ -54,19 +59,38 @@ def before_vendor_request() -> Response | None:
     record = current_record()
     record.operation = operation
     mock = current_mock()
-    profile = record.profile = mock.runtime.profile()
     account = (request.headers.get("accountId") or "").strip().lower()
+    stream = (request.view_args or {}).get("streamId", "")
+    record.scenario = scopes.scenario_of(request.headers.get(scopes.SCENARIO_HEADER))
+    # the scopes before the profile: a scope may set the profile (its accountIdFormat among them)
+    named = Namespace(account, stream) if account else None
+    record.scopes = scopes.candidates(record.scenario, _caller(mock), named)
+    profile = record.profile = mock.runtime.profile()
     if _ACCOUNT_ID[profile.account_id_format].fullmatch(account):
-        record.namespace = Namespace(account, (request.view_args or {}).get("streamId", ""))
+        record.namespace = Namespace(account, stream)
     _count_against_rate_limit(mock, record)
-    fault = fault_for(mock.runtime.faults(), operation)
-    return None if fault is None else _inject(fault, record)
+    raw, origin = mock.runtime.fault_for(operation)
+    if raw is None:
+        return None
+    return _inject(Fault.from_wire(raw), record, origin)
+
+
+def _caller(mock: Mock) -> str | None:
+    """The calling app, when some scope names an app: its token checked as the view will
+    (remembered, so the view's check costs nothing); None when it does not check out."""
+    if not any(key.startswith("clientId:") for key in mock.runtime.scoped()):
+        return None
+    try:
+        return mock.authenticator.app_for(request.headers.get("auth")).client_id
+    except ApiError:
+        return None  # the view answers 401 in its turn
 
 
 def _count_against_rate_limit(mock: Mock, record: RequestRecord) -> None:
     """Kore counts calls per account (the docs also say "account/application": the reading
-    ``rateLimitScope``); a malformed accountId is left to validation."""
-    limit = mock.runtime.rate_limit()
+    ``rateLimitScope``); a malformed accountId is left to validation. A rate limit set for a
+    scope counts that scope's calls apart."""
+    limit, origin = mock.runtime.get_with_origin(RATE_LIMIT)
     if not limit.enabled or record.namespace is None:
         return
     key = f"rate:{record.namespace.account_id}"
@@ -74,6 +98,8 @@ def _count_against_rate_limit(mock: Mock, record: RequestRecord) -> None:
         key = f"rate:app:{claimed_app(request.headers.get('auth')) or '-'}"
     now = wall_clock()
     window = int(now // RATE_WINDOW_SECONDS)
+    if origin is not None:
+        key = f"rate:{origin}:{key.removeprefix('rate:')}"
     hits = mock.store.counter_hit(key, window)
     if hits > limit.per_minute:
         retry_after = max(1, math.ceil((window + 1) * RATE_WINDOW_SECONDS - now))
@@ -81,21 +107,65 @@ def _count_against_rate_limit(mock: Mock, record: RequestRecord) -> None:
         raise RateLimited(headers={"Retry-After": str(retry_after)})
 
 
-def _inject(fault: Fault, record: RequestRecord) -> Response | None:
+def _inject(fault: Fault, record: RequestRecord, origin: str | None) -> Response | None:
     applied: dict[str, Any] = {}
+    met = {} if origin is None else {"scope": scopes.Scope.from_key(origin).to_wire()}
     delay = fault.delay_ms(_rng)
-    if delay:
+    if delay or fault.log_normal is not None:  # a log-normal draw may round to 0
         time.sleep(delay / 1000)
         applied["latencyMs"] = delay
     if fault.drop_connection and _rng.random() < fault.drop_rate:
-        record.met = {"fault": {**applied, "dropConnection": True}, "status": DROPPED_STATUS}
+        record.met = {
+            "fault": {**applied, "dropConnection": True, **met},
+            "status": DROPPED_STATUS,
+        }
         return _dropped_connection()
+    if fault.trickle is not None:
+        applied["trickle"] = fault.trickle.to_wire()
     if fault.error_status is not None and _rng.random() < fault.error_rate:
-        record.met = {"fault": {**applied, "errorStatus": fault.error_status}}
+        record.met = {"fault": {**applied, "errorStatus": fault.error_status, **met}}
         raise InjectedFault(fault.error_status, fault.error_message)
     if applied:
-        record.met = {"fault": applied}
+        record.met = {"fault": {**applied, **met}}
     return None
+
+
+def trickle_response(response: Response) -> Response:
+    """After-request hook: a trickle fault met by this request paces its answer's body."""
+    if request.endpoint not in VENDOR.operation_ids():
+        return response
+    trickle = current_record().met.get("fault", {}).get("trickle")
+    if trickle is None:
+        return response
+    response.response = _TrickledBody(response.response, trickle["totalMs"], trickle["chunks"])
+    response.direct_passthrough = True  # the pieces go out as they are; Content-Length stays
+    return response
+
+
+class _TrickledBody:
+    """The body in up to ``chunks`` pieces: each sent after ``total_ms / chunks`` ms."""
+
+    def __init__(self, body: Any, total_ms: int, chunks: int) -> None:
+        self.body = body
+        self.pause = total_ms / chunks / 1000
+        self.chunks = chunks
+
+    def __iter__(self) -> Any:
+        data = b"".join(
+            part.encode() if isinstance(part, str) else bytes(part) for part in self.body
+        )
+        size = max(1, math.ceil(len(data) / self.chunks))
+        pieces = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
+        for _ in range(self.chunks - len(pieces)):  # a short body: the time is kept anyway
+            time.sleep(self.pause)
+        for piece in pieces:
+            time.sleep(self.pause)
+            yield piece
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()
 
 
 class _DroppedBody:

@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from werkzeug.routing import BaseConverter, Map
 
 from mockserver.api.handlers import HANDLERS, Call
-from mockserver.api.hooks import before_vendor_request
+from mockserver.api.hooks import before_vendor_request, trickle_response
 from mockserver.auth import authorize
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.errors import PayloadTooLarge, ValidationError
@@ -45,6 +45,7 @@ def register(app: Flask, mock: Mock) -> None:
             methods=[method],
         )
     app.before_request(before_vendor_request)
+    app.after_request(trickle_response)
 
 
 class _Segment(BaseConverter):

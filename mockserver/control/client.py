@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import io
 import json
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 ADMIN_HEADER = "X-Mock-Admin-Token"
 TIMEOUT_SECONDS = 300  # a seed of 200,000 rows takes a while
+CHUNK_BYTES = 64 * 1024
+
+
+class Progress(Protocol):
+    """What the client reports to (``mockserver.progress.Progress``)."""
+
+    server_work: str
+
+    def advance(self, n: int) -> None: ...
+    def set_total(self, total: int | None) -> None: ...
+    def begin_wait(self, what: str) -> None: ...
+    def end_wait(self) -> None: ...
+
+
+class RawAnswer(NamedTuple):
+    """A 2xx answer as it came (``call(..., raw=True)``)."""
+
+    body: bytes
+    headers: Any
 
 
 class ControlError(Exception):
@@ -34,8 +54,15 @@ class ControlClient:
         json_body: Any = None,
         data: bytes | None = None,
         content_type: str | None = None,
+        progress: Progress | None = None,
+        raw: bool = False,
     ) -> Any:
-        """The parsed JSON (or text) answer of a 2xx; ``ControlError`` otherwise."""
+        """The parsed JSON (or text) answer of a 2xx; ``ControlError`` otherwise.
+
+        With ``progress``: the bytes sent and then the wait for the answer (a call with a body),
+        or the wait and then the bytes received (a call without). ``raw``: a ``RawAnswer``,
+        the body's bytes as they came and the headers.
+        """
         headers = {"Accept": "application/json"}
         if self.admin_token:
             headers[ADMIN_HEADER] = self.admin_token
@@ -43,10 +70,20 @@ class ControlClient:
             data, content_type = json.dumps(json_body).encode(), "application/json"
         if content_type:
             headers["Content-Type"] = content_type
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        body: Any = data
+        if progress is not None:
+            if data is not None:
+                headers["Content-Length"] = str(len(data))
+                body = _Upload(data, progress)
+            else:
+                progress.begin_wait(progress.server_work)
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-                return _parse(response.read(), response.headers.get_content_type())
+                received = _download(response, progress if data is None else None)
+                if raw:
+                    return RawAnswer(received, response.headers)
+                return _parse(received, response.headers.get_content_type())
         except urllib.error.HTTPError as error:
             body = _parse(error.read(), error.headers.get_content_type())
             raise ControlError(_explain(error.code, body), error.code, body) from None
@@ -57,6 +94,42 @@ class ControlClient:
             ) from None
         except (TimeoutError, ConnectionError) as error:
             raise ControlError(f"kore-mock at {self.url} did not answer: {error}") from None
+
+
+class _Upload(io.RawIOBase):
+    """A request body that reports what http.client has read of it; at its end, the wait."""
+
+    def __init__(self, data: bytes, progress: Progress) -> None:
+        self._data = memoryview(data)
+        self._at = 0
+        self._progress = progress
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._data) if size is None or size < 0 else self._at + size
+        chunk = bytes(self._data[self._at : end])
+        self._at += len(chunk)
+        if chunk:
+            self._progress.advance(len(chunk))
+        else:
+            self._progress.begin_wait(f"sent; {self._progress.server_work}")
+        return chunk
+
+
+def _download(response: Any, progress: Progress | None) -> bytes:
+    """The answer's body; with ``progress`` (a call without a body), counted as it arrives."""
+    if progress is None:
+        return response.read()
+    progress.end_wait()
+    length = response.headers.get("Content-Length")
+    progress.set_total(int(length) if length and length.isdigit() else None)
+    parts = []
+    while chunk := response.read(CHUNK_BYTES):
+        parts.append(chunk)
+        progress.advance(len(chunk))
+    return b"".join(parts)
 
 
 def _parse(raw: bytes, content_type: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from mockserver import __version__
+from mockserver import __version__, scopes, snapshot
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.contacts.service import SaveOutcome
 from mockserver.control import apps as app_admin
@@ -31,13 +31,15 @@ from mockserver.errors import (
     ValidationError,
 )
 from mockserver.faults import EVERY_OPERATION, Fault
+from mockserver.memory import paused_gc
 from mockserver.mock import current_mock
 from mockserver.profile import ProfileError, readings
 from mockserver.responses import json_response
+from mockserver.runtime import RATE_LIMIT
 from mockserver.settings import RateLimit
 from mockserver.shadow.recording import journal_exchange
 from mockserver.spec import CONTROL, VENDOR
-from mockserver.store.base import JournalFilter, display_url
+from mockserver.store.base import ContentsRefused, JournalFilter, display_url
 
 PREFIX = "/__mock__"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -47,6 +49,8 @@ SEED_REPORT_CAP = 1000  # created contacts and refused rows listed in a seed ans
 CSV_PARTS = ("file", "result_file")
 _FILE_TYPES = {"text/csv", "multipart/form-data"}  # bodies the seed handler reads itself
 _CONSOLE_ENDPOINTS = {"control.console", "control.static"}
+# bodies their handler checks itself, against the same document (a snapshot: megabytes)
+_OWN_BODY_CHECKS = {"control.load_snapshot"}
 
 control = Blueprint(
     "control",
@@ -110,7 +114,8 @@ def is_loopback(address: str) -> bool:
 def _validate() -> None:
     if request.endpoint == "control.static" or request.method == "OPTIONS":
         return  # static files; Flask answers OPTIONS with the allowed methods
-    g.valid = _validator().validate(request, body=request.mimetype not in _FILE_TYPES)
+    body = request.mimetype not in _FILE_TYPES and request.endpoint not in _OWN_BODY_CHECKS
+    g.valid = _validator().validate(request, body=body)
 
 
 def _query(name: str, default: Any = None) -> Any:
@@ -147,6 +152,43 @@ def console() -> Response:
 
 
 # -- data ----------------------------------------------------------------------------------
+
+
+@control.get("/snapshot")
+def save_snapshot() -> Response:
+    mock = current_mock()
+    with paused_gc():  # a snapshot of 100,000 contacts: millions of acyclic objects
+        body, summary = snapshot.save(
+            mock.store, mock.settings, with_journal=_query("journal", False)
+        )
+    return Response(body, mimetype="application/json", headers={snapshot.SUMMARY_HEADER: summary})
+
+
+@control.put("/snapshot")
+def load_snapshot() -> Response:
+    mock = current_mock()
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("A snapshot is sent as application/json")
+    request.max_content_length = mock.settings.limits.max_snapshot_bytes
+    with paused_gc():
+        contents = snapshot.read(
+            request.get_data(),
+            journal_size=mock.settings.journal_size,
+            journal=_query("journal"),
+            start_up=mock.settings.profile,
+        )
+        try:
+            mock.store.replace_contents(contents)
+        except ContentsRefused as exc:
+            raise ValidationError(f"snapshot.contacts: {exc}") from None
+    return _reply(
+        {
+            "version": snapshot.VERSION,
+            "contacts": len(contents.contacts),
+            "journal": len(contents.journal or ()),
+            "state": sorted(contents.state),
+        }
+    )
 
 
 @control.post("/reset")
@@ -274,35 +316,86 @@ def rotate_secret(clientId: str) -> Response:
 
 @control.get("/settings")
 def get_settings() -> Response:
-    return _reply(_settings())
+    return _reply(_settings(_scope()))
 
 
 @control.patch("/settings")
 def update_settings() -> Response:
     runtime = current_mock().runtime
+    scope = _scope()
     body = _body()
+
+    def put(reading: Any, value: Any) -> None:
+        if scope is None:
+            runtime.set(reading, value)
+        else:
+            runtime.set_scoped(scope.key, reading, value)
+
     if "importPolicy" in body:
-        runtime.set_import_policy(body["importPolicy"])
+        runtime.set_import_policy(body["importPolicy"], None if scope is None else scope.key)
     if "rateLimit" in body:
-        current = runtime.rate_limit()
+        current = _reading(RATE_LIMIT, scope)
         change = body["rateLimit"]
-        runtime.set_rate_limit(
+        put(
+            RATE_LIMIT,
             RateLimit(
                 enabled=change.get("enabled", current.enabled),
                 per_minute=change.get("perMinute", current.per_minute),
-            )
+            ),
         )
-    return _reply(_settings())
+    return _reply(_settings(scope))
 
 
-def _settings() -> dict[str, Any]:
+def _reading(reading: Any, scope: scopes.Scope | None) -> Any:
+    runtime = current_mock().runtime
+    return runtime.get(reading) if scope is None else runtime.scoped_value(reading, scope.key)
+
+
+def _settings(scope: scopes.Scope | None = None) -> dict[str, Any]:
     mock = current_mock()
-    limit = mock.runtime.rate_limit()
-    return {
-        "importPolicy": mock.runtime.import_policy(),
+    limit = _reading(RATE_LIMIT, scope)
+    settings = {
+        "importPolicy": mock.runtime.import_policy(None if scope is None else scope.key),
         "rateLimit": {"enabled": limit.enabled, "perMinute": limit.per_minute},
         "journalSize": mock.settings.journal_size,
         "adminTokenRequired": bool(mock.settings.admin_token),
+    }
+    if scope is not None:
+        settings["scope"] = scope.to_wire()
+    return settings
+
+
+def _scope() -> scopes.Scope | None:
+    """The scope a control call names in its query (scenario, clientId, accountId+streamId)."""
+    return scopes.from_params(g.valid.query)
+
+
+# -- scopes --------------------------------------------------------------------------------
+
+
+@control.get("/scopes")
+def list_scopes() -> Response:
+    return _reply({"scopes": [_scope_wire(key, entry) for key, entry in _scoped_items()]})
+
+
+@control.delete("/scopes")
+def forget_scopes() -> Response:
+    runtime = current_mock().runtime
+    scope = _scope()
+    keys = [key for key, _ in _scoped_items()] if scope is None else [scope.key]
+    forgotten = sum(runtime.forget_scope(key) for key in keys)
+    return _reply({"forgotten": forgotten})
+
+
+def _scoped_items() -> list[tuple[str, dict[str, Any]]]:
+    return sorted(current_mock().runtime.scoped().items())
+
+
+def _scope_wire(key: str, entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "scope": scopes.Scope.from_key(key).to_wire(),
+        "faults": entry.get("faults", {}),
+        "readings": entry.get("readings", {}),
     }
 
 
@@ -311,32 +404,39 @@ def _settings() -> dict[str, Any]:
 
 @control.get("/profile")
 def get_profile() -> Response:
-    return _reply(_profile_state())
+    return _reply(_profile_state(_scope()))
 
 
 @control.put("/profile")
 def put_profile() -> Response:
+    scope = _scope()
     try:
-        current_mock().runtime.set_profile(_body())
+        current_mock().runtime.set_profile(_body(), None if scope is None else scope.key)
     except ProfileError as exc:
         raise ValidationError(str(exc)) from None
-    return _reply(_profile_state())
+    return _reply(_profile_state(scope))
 
 
-def _profile_state() -> dict[str, Any]:
+def _profile_state(scope: scopes.Scope | None = None) -> dict[str, Any]:
+    """The profile in force — for everyone, or for the requests of one scope."""
     runtime = current_mock().runtime
-    profile = runtime.profile()
-    return {
+    key = None if scope is None else scope.key
+    profile = runtime.profile(key)
+    state: dict[str, Any] = {
         "profile": profile.to_mapping(),
         "readings": [
             {
                 **reading.to_dict(),
                 "value": profile.get(reading.name),
-                "setBy": runtime.origin(reading.name),
+                "setBy": runtime.origin(reading.name, key),
             }
             for reading in readings()
         ],
     }
+    if scope is not None:
+        state["scope"] = scope.to_wire()
+        state["scoped"] = runtime.scoped_readings(scope.key)  # what the scope itself sets
+    return state
 
 
 # -- journal -------------------------------------------------------------------------------
@@ -412,11 +512,18 @@ def verify_journal() -> Response:
 
 
 def _journal_filter(values: dict[str, Any]) -> JournalFilter:
+    scenario = values.get("scenario")
+    account, stream = values.get("accountId"), values.get("streamId")
+    if bool(account) != bool(stream):
+        raise ValidationError("A namespace filter needs both accountId and streamId")
     return JournalFilter(
         operation=values.get("operation"),
         status=values.get("status"),
         since=_instant(values.get("since"), "since"),
         until=_instant(values.get("until"), "until"),
+        scenario=None if scenario is None else scopes.check_scenario(scenario),
+        account_id=account.lower() if account else None,
+        stream_id=stream,
     )
 
 
@@ -455,32 +562,67 @@ def _expectation(body: dict[str, Any], count: int) -> tuple[str, bool]:
 
 @control.get("/faults")
 def list_faults() -> Response:
-    return _reply({"faults": current_mock().runtime.faults()})
+    runtime = current_mock().runtime
+    scope = _scope()
+    if scope is not None:
+        faults = runtime.scoped().get(scope.key, {}).get("faults", {})
+        return _reply({"scope": scope.to_wire(), "faults": faults})
+    scoped = [
+        {"scope": scopes.Scope.from_key(key).to_wire(), "faults": entry["faults"]}
+        for key, entry in _scoped_items()
+        if entry.get("faults")
+    ]
+    answer: dict[str, Any] = {"faults": runtime.faults()}
+    if scoped:
+        answer["scoped"] = scoped  # absent while no scope sets a fault
+    return _reply(answer)
 
 
 @control.delete("/faults")
 def clear_faults() -> Response:
-    current_mock().runtime.change_faults(lambda faults: {})
+    runtime = current_mock().runtime
+    scope = _scope()
+    keys = [key for key, _ in _scoped_items()] if scope is None else [scope.key]
+    for key in keys:
+        runtime.change_scope(key, lambda entry: {**entry, "faults": {}})
+    if scope is None:
+        runtime.change_faults(lambda faults: {})
     return _reply({"faults": {}})
 
 
 @control.put("/faults/<operation>")
 def set_fault(operation: str) -> Response:
-    fault = Fault.from_wire(_body())
-    current_mock().runtime.change_faults(lambda faults: {**faults, operation: fault.to_wire()})
-    return _reply(fault.to_wire())
+    fault = Fault.from_wire(_body()).to_wire()
+    runtime = current_mock().runtime
+    scope = _scope()
+    if scope is None:
+        runtime.change_faults(lambda faults: {**faults, operation: fault})
+    else:
+        runtime.change_scope(
+            scope.key,
+            lambda entry: {**entry, "faults": {**entry.get("faults", {}), operation: fault}},
+        )
+    return _reply(fault)
 
 
 @control.delete("/faults/<operation>")
 def clear_fault(operation: str) -> Response:
+    scope = _scope()
 
     def without(faults: dict[str, Any]) -> dict[str, Any]:
         if operation not in faults:
             what = "every operation" if operation == EVERY_OPERATION else operation
-            raise NotFound(f"No fault is set for {what}")
+            where = "" if scope is None else f" in scope {scope.to_wire()}"
+            raise NotFound(f"No fault is set for {what}{where}")
         return {op: fault for op, fault in faults.items() if op != operation}
 
-    return _reply({"faults": current_mock().runtime.change_faults(without)})
+    runtime = current_mock().runtime
+    if scope is None:
+        return _reply({"faults": runtime.change_faults(without)})
+    entry = runtime.change_scope(
+        scope.key, lambda entry: {**entry, "faults": without(entry.get("faults", {}))}
+    )
+    return _reply({"scope": scope.to_wire(), "faults": entry.get("faults", {})})
 
 
 def _ns(ns: Namespace) -> dict[str, str]:

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from mockserver.contacts.model import Contact, Namespace
 from mockserver.contacts.ports import ContactsStore
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 # The contacts table's columns, in ``Contact``'s field order: a row maps to a Contact for free.
@@ -69,6 +69,9 @@ class JournalFilter:
     status: int | None = None
     since: str | None = None  # ISO-8601 instants in the journal's own form (UTC, ms, Z)
     until: str | None = None
+    scenario: str | None = None  # the X-Mock-Scenario the requests named
+    account_id: str | None = None  # the namespace the requests addressed (both halves, or none)
+    stream_id: str | None = None
 
     def conditions(self) -> list[tuple[str, str, Any]]:
         """(column, operator, value) of every filter that is set."""
@@ -79,12 +82,36 @@ class JournalFilter:
                 ("status", "=", self.status),
                 ("at", ">=", self.since),
                 ("at", "<=", self.until),
+                ("scenario", "=", self.scenario),
+                ("account_id", "=", self.account_id),
+                ("stream_id", "=", self.stream_id),
             )
             if value is not None
         ]
 
 
 EVERY_ENTRY = JournalFilter()
+
+# A contact row as a snapshot holds it: the contacts columns, then its holder slot.
+CONTENT_COLUMNS = (*COLUMNS, "dup_slot")
+
+
+@dataclass(frozen=True)
+class StoreContents:
+    """Everything a store holds but its rate-limit counters, read at one instant.
+
+    ``contacts``: rows of ``CONTENT_COLUMNS`` in listing order (oldest first); ``state``: every
+    run-time value by key; ``journal``: (id, entry) oldest first, or None when not read (a
+    replace then leaves the journal empty).
+    """
+
+    contacts: list[tuple[Any, ...]]
+    state: dict[str, Any]
+    journal: list[tuple[int, dict[str, Any]]] | None = None
+
+
+class ContentsRefused(ValueError):
+    """A replace broke a rule of the store (two ACTIVE holders at one slot, a repeated id)."""
 
 
 class StoreUnavailable(RuntimeError):
@@ -158,7 +185,34 @@ class Store(ContactsStore):
         removes it); an exception from it changes nothing."""
 
     @abstractmethod
+    def contents(self, *, with_journal: bool) -> StoreContents:
+        """Contacts, state (and the journal) in one consistent read."""
+
+    @abstractmethod
+    def replace_contents(self, contents: StoreContents) -> None:
+        """Everything replaced by ``contents`` in one transaction, all or nothing: contacts,
+        state and journal (empty when ``contents.journal`` is None); rate-limit counters
+        cleared. Writers wait meanwhile. ``ContentsRefused`` when the rows break a rule."""
+
+    @abstractmethod
     def close(self) -> None: ...
+
+
+def journal_columns(entry: dict[str, Any]) -> tuple[Any, ...]:
+    """(at, operation, status, scenario, account_id, stream_id) of a journal entry: the
+    columns its filters read."""
+    ns = entry.get("namespace") or {}
+    return (
+        entry["at"],
+        entry.get("operation"),
+        entry["status"],
+        entry.get("scenario"),
+        ns.get("accountId"),
+        ns.get("streamId"),
+    )
+
+
+JOURNAL_COLUMNS = "at, operation, status, scenario, account_id, stream_id"
 
 
 def display_url(url: str) -> str:

@@ -35,12 +35,17 @@ from mockserver.contacts.ports import ContactsTransaction, NumberTaken
 from mockserver.store import blocks
 from mockserver.store.base import (
     COLUMNS,
+    CONTENT_COLUMNS,
     EVERY_ENTRY,
+    JOURNAL_COLUMNS,
     SCHEMA_VERSION,
+    ContentsRefused,
     JournalFilter,
     Store,
+    StoreContents,
     StoreUnavailable,
     display_url,
+    journal_columns,
     promote_sql,
 )
 
@@ -131,6 +136,14 @@ MIGRATIONS: list[list[str]] = [
         "CREATE TRIGGER contacts_counted AFTER INSERT ON contacts"
         " REFERENCING NEW TABLE AS new_contacts"
         " FOR EACH STATEMENT EXECUTE FUNCTION contact_blocks_added()",
+    ],
+    [
+        # what the journal's filters read besides at / operation / status
+        "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario
+        "ALTER TABLE journal ADD COLUMN account_id TEXT",  # the namespace addressed
+        "ALTER TABLE journal ADD COLUMN stream_id TEXT",
+        "CREATE INDEX journal_scenario ON journal (scenario)",
+        "CREATE INDEX journal_namespace ON journal (account_id, stream_id)",
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
@@ -383,11 +396,11 @@ class PostgresStore(Store):
     def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
         with self._statement() as conn:  # one statement, one round trip: add, then trim
             (entry_id,) = conn.execute(
-                "WITH added AS (INSERT INTO journal (at, operation, status, entry)"
-                " VALUES (%s, %s, %s, %s) RETURNING id),"
+                f"WITH added AS (INSERT INTO journal ({JOURNAL_COLUMNS}, entry)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id),"
                 " trimmed AS (DELETE FROM journal WHERE id <= (SELECT id FROM added) - %s)"
                 " SELECT id FROM added",
-                (entry["at"], entry.get("operation"), entry["status"], Json(entry), keep),
+                (*journal_columns(entry), Json(entry), keep),
             ).fetchone()
         return entry_id
 
@@ -480,6 +493,57 @@ class PostgresStore(Store):
             _write_state(conn, key, value)
         return value
 
+    def contents(self, *, with_journal: bool) -> StoreContents:
+        with self._transaction() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one snapshot
+            contacts = conn.execute(
+                "SELECT " + ", ".join(CONTENT_COLUMNS) + " FROM contacts ORDER BY seq"
+            ).fetchall()
+            state = dict(conn.execute("SELECT key, value FROM state").fetchall())
+            journal = None
+            if with_journal:
+                rows = conn.execute("SELECT id, entry FROM journal ORDER BY id").fetchall()
+                journal = [(i, e) for i, e in rows]
+        return StoreContents([tuple(r) for r in contacts], state, journal)
+
+    def replace_contents(self, contents: StoreContents) -> None:
+        columns = sql.SQL(", ").join(map(sql.Identifier, CONTENT_COLUMNS))
+        with self._transaction() as conn:
+            # every writer (namespace advisory locks, state updates, the journal) waits
+            conn.execute(
+                "LOCK TABLE contacts, contact_blocks, journal, state, counters"
+                " IN ACCESS EXCLUSIVE MODE"
+            )
+            conn.execute("DELETE FROM contact_blocks")  # the COPY's trigger counts anew
+            conn.execute("DELETE FROM contacts")
+            conn.execute("DELETE FROM journal")
+            conn.execute("DELETE FROM state")
+            conn.execute("DELETE FROM counters")
+            try:
+                with (
+                    conn.cursor() as cursor,
+                    cursor.copy(sql.SQL("COPY contacts ({}) FROM STDIN").format(columns)) as copy,
+                ):
+                    for row in contents.contacts:
+                        copy.write_row(row)
+            except errors.UniqueViolation as exc:
+                raise ContentsRefused(_refusal(exc)) from None
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO state (key, value) VALUES (%s, %s)",
+                    [(key, Json(value)) for key, value in contents.state.items()],
+                )
+                cursor.executemany(
+                    f"INSERT INTO journal (id, {JOURNAL_COLUMNS}, entry)"
+                    " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    [(i, *journal_columns(e), Json(e)) for i, e in contents.journal or ()],
+                )
+            # new entries follow the restored ones
+            conn.execute(
+                "SELECT setval(pg_get_serial_sequence('journal', 'id'),"
+                " COALESCE((SELECT MAX(id) FROM journal), 0) + 1, false)"
+            )
+
     def close(self) -> None:
         with self._lock:
             if self._pool is not None and self._pool_pid == os.getpid():
@@ -496,6 +560,12 @@ def _write_state(conn: psycopg.Connection, key: str, value: Any) -> None:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, Json(value)),
         )
+
+
+def _refusal(exc: errors.UniqueViolation) -> str:
+    if exc.diag.constraint_name == "contacts_id_key":
+        return "two contacts share an id"
+    return "two ACTIVE contacts of a namespace hold one number at the same slot (dupSlot)"
 
 
 def _journal_where(where: JournalFilter) -> tuple[sql.Composable, list[Any]]:

@@ -24,10 +24,13 @@ from mockserver.contacts.ports import ContactsTransaction, NumberTaken
 from mockserver.store import blocks
 from mockserver.store.base import (
     COLUMNS,
+    CONTENT_COLUMNS,
     EVERY_ENTRY,
     SCHEMA_VERSION,
+    ContentsRefused,
     JournalFilter,
     Store,
+    StoreContents,
     StoreUnavailable,
     promote_sql,
 )
@@ -101,6 +104,8 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX journal_at ON journal (at)",
     ],
     [blocks.TABLE + " WITHOUT ROWID", blocks.POPULATE],
+    [],  # 4: the journal's filter columns; on SQLite the journal is a file of its own, whose
+    # table sqlite_journal.SqliteJournal.create() brings up to date
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
@@ -451,6 +456,53 @@ class SqliteStore(Store):
             _write_state(conn, key, value)
         return value
 
+    def contents(self, *, with_journal: bool) -> StoreContents:
+        with self._transaction("BEGIN") as conn:  # one snapshot of the store's file
+            contacts = conn.execute(
+                "SELECT " + ", ".join(CONTENT_COLUMNS) + " FROM contacts ORDER BY seq"
+            ).fetchall()
+            state = {k: orjson.loads(v) for k, v in conn.execute("SELECT key, value FROM state")}
+        journal = self._journal.entries() if with_journal else None  # the journal's own file
+        return StoreContents(contacts, state, journal)
+
+    def replace_contents(self, contents: StoreContents) -> None:
+        """The journal's file is written in a transaction around the store's: it commits only
+        when the store's did (and is rolled back when the store's fails)."""
+        entries = contents.journal or ()
+        if self.memory:  # one database: the journal is a table of it
+            with self._transaction("BEGIN IMMEDIATE") as conn:
+                self._replace(conn, contents)
+                SqliteJournal.write_all(conn, entries)
+            return
+        with self._journal_connection() as journal, self._journal._writer_lock():
+            journal.execute("BEGIN IMMEDIATE")
+            try:
+                SqliteJournal.write_all(journal, entries)
+                with self._transaction("BEGIN IMMEDIATE") as conn:
+                    self._replace(conn, contents)
+            except BaseException:
+                journal.execute("ROLLBACK")
+                raise
+            journal.execute("COMMIT")
+
+    @staticmethod
+    def _replace(conn: sqlite3.Connection, contents: StoreContents) -> None:
+        insert = (
+            "INSERT INTO contacts (" + ", ".join(CONTENT_COLUMNS) + ") VALUES ("
+            + ", ".join("?" * len(CONTENT_COLUMNS)) + ")"
+        )  # fmt: skip
+        for table in ("contacts", "contact_blocks", "state", "counters"):
+            conn.execute(f"DELETE FROM {table}")
+        try:
+            conn.executemany(insert, contents.contacts)
+        except sqlite3.IntegrityError as exc:
+            raise ContentsRefused(_refusal(str(exc))) from None
+        conn.execute(blocks.POPULATE)  # the block counts of every contact just stored
+        conn.executemany(
+            "INSERT INTO state (key, value) VALUES (?, ?)",
+            [(key, json.dumps(value)) for key, value in contents.state.items()],
+        )
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
@@ -474,6 +526,12 @@ def _write_state(conn: sqlite3.Connection, key: str, value: Any) -> None:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, json.dumps(value)),
         )
+
+
+def _refusal(message: str) -> str:
+    if "contacts.id" in message:
+        return "two contacts share an id"
+    return "two ACTIVE contacts of a namespace hold one number at the same slot (dupSlot)"
 
 
 @contextmanager

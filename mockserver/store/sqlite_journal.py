@@ -17,13 +17,13 @@ other journal rows, and is one short statement:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import orjson
 
-from mockserver.store.base import EVERY_ENTRY, JournalFilter
+from mockserver.store.base import EVERY_ENTRY, JOURNAL_COLUMNS, JournalFilter, journal_columns
 
 TRIM_EVERY = 64  # entries between two deletions of the rows that fell out of the journal
 
@@ -37,6 +37,15 @@ SCHEMA = [
     )""",
     "CREATE INDEX IF NOT EXISTS journal_at ON journal (at)",
     "CREATE TABLE IF NOT EXISTS journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+]
+# Columns the journal's filters read besides at / operation / status, added to a journal file
+# made before them (the store's schema version counts the store's own file only).
+FILTER_COLUMNS = [
+    "ALTER TABLE journal ADD COLUMN scenario TEXT",  # X-Mock-Scenario
+    "ALTER TABLE journal ADD COLUMN account_id TEXT",  # the namespace addressed
+    "ALTER TABLE journal ADD COLUMN stream_id TEXT",
+    "CREATE INDEX IF NOT EXISTS journal_scenario ON journal (scenario)",
+    "CREATE INDEX IF NOT EXISTS journal_namespace ON journal (account_id, stream_id)",
 ]
 
 # the ids a read may show: within ``keep`` of the newest (every id when no keep was recorded)
@@ -61,11 +70,14 @@ class SqliteJournal:
             present = conn.execute(
                 "SELECT COUNT(*) FROM sqlite_master WHERE name = 'journal_meta'"
             ).fetchone()[0]
-            if present:  # every start after the first: a read, no lock
+            if present and _has_filter_columns(conn):  # every start after the first: reads
                 return
             with self._writer_lock():
                 for statement in SCHEMA:
                     conn.execute(statement)
+                if not _has_filter_columns(conn):  # checked again: under the lock now
+                    for statement in FILTER_COLUMNS:
+                        conn.execute(statement)
 
     def add(self, entry: dict[str, Any], *, keep: int) -> int:
         with self._connection() as conn, self._writer_lock():
@@ -77,8 +89,8 @@ class SqliteJournal:
                 )
                 self._keep = keep
             entry_id = conn.execute(
-                "INSERT INTO journal (at, operation, status, entry) VALUES (?, ?, ?, ?)",
-                (entry["at"], entry.get("operation"), entry["status"], orjson.dumps(entry)),
+                f"INSERT INTO journal ({JOURNAL_COLUMNS}, entry) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*journal_columns(entry), orjson.dumps(entry)),
             ).lastrowid
             if entry_id % TRIM_EVERY == 0:
                 conn.execute("DELETE FROM journal WHERE id <= ?", (entry_id - keep,))
@@ -110,6 +122,23 @@ class SqliteJournal:
         with self._connection() as conn, self._writer_lock():
             conn.execute("DELETE FROM journal")
 
+    def entries(self) -> list[tuple[int, dict[str, Any]]]:
+        """Every entry in the journal, oldest first (a snapshot's journal)."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                "SELECT id, entry FROM journal WHERE " + _WINDOW + " ORDER BY id"
+            ).fetchall()
+        return [(i, orjson.loads(e)) for i, e in rows]
+
+    @staticmethod
+    def write_all(conn: sqlite3.Connection, entries: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        """Every entry replaced by ``entries`` (ids kept), in the caller's transaction."""
+        conn.execute("DELETE FROM journal")
+        conn.executemany(
+            f"INSERT INTO journal (id, {JOURNAL_COLUMNS}, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(i, *journal_columns(e), orjson.dumps(e)) for i, e in entries],
+        )
+
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """One read transaction: the window and the rows come from the same state."""
@@ -119,6 +148,10 @@ class SqliteJournal:
                 yield conn
             finally:
                 conn.execute("COMMIT")
+
+
+def _has_filter_columns(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "scenario" for row in conn.execute("PRAGMA table_info(journal)"))
 
 
 def _where(where: JournalFilter) -> tuple[str, list[Any]]:

@@ -1,0 +1,208 @@
+"""The ``kore_mock`` fixture on a shared server: a running ``kore-mock serve`` that parallel test
+sessions (CI jobs, pytest-xdist workers) use at once.
+
+Each ``SharedKoreMock`` takes a namespace of its own (the server's first app's account, a new
+stream id) and a scenario of its own (a new name, sent as ``X-Mock-Scenario`` by ``headers()``).
+What it sets — faults, the import policy, the tenant profile — is scoped to both
+(``mockserver.scopes``): requests to its namespace meet them whatever headers they carry, and so
+do requests naming its scenario; no other session's requests do. Its data and journal are those
+of its namespace. On exit it removes its contacts and forgets its scopes. It talks to the server
+only through the control plane, with the admin token if the server has one.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mockserver.auth import mint_token
+from mockserver.control.client import ControlClient, ControlError
+from mockserver.faults import EVERY_OPERATION
+from mockserver.scopes import SCENARIO_HEADER
+from mockserver.settings import App
+from mockserver.spec import API_PREFIX, VENDOR
+
+
+class SharedKoreMock:
+    """A share of a running kore-mock; the same surface as ``testing.KoreMock``."""
+
+    def __init__(self, url: str, admin_token: str | None = None) -> None:
+        self.base_url = url.rstrip("/")
+        self._control = ControlClient(self.base_url, admin_token)
+        self.app = self._usable_app()
+        self.account_id = self.app.account_id
+        self.stream_id = f"st-kore-mock-{uuid.uuid4()}"
+        self.scenario = f"kore-mock-{uuid.uuid4().hex[:16]}"
+        self.token = self.mint_token()
+
+    def _usable_app(self) -> App:
+        apps = self._call("GET", "/__mock__/apps?secrets=true")["apps"]
+        for raw in apps:
+            app = App.from_dict(raw)
+            if "*" in app.streams:
+                return app
+        raise RuntimeError(
+            f"the kore-mock at {self.base_url} has no app allowed on every stream ('*'); "
+            "a shared fixture needs one to take a stream of its own"
+        )
+
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
+        try:
+            return self._control.call(method, path, **kw)
+        except ControlError as exc:
+            raise RuntimeError(f"kore-mock at {self.base_url}: {exc}") from None
+
+    # -- calling it ------------------------------------------------------------------------
+
+    @property
+    def contacts_url(self) -> str:
+        return self.contacts_url_for(self.stream_id)
+
+    def contacts_url_for(self, stream_id: str) -> str:
+        return f"{self.base_url}{API_PREFIX}/{stream_id}/contacts"
+
+    def headers(self, token: str | None = None) -> dict[str, str]:
+        """``auth``, ``accountId`` and this share's ``X-Mock-Scenario``."""
+        return {
+            "auth": token or self.token,
+            "accountId": self.account_id,
+            SCENARIO_HEADER: self.scenario,
+        }
+
+    def mint_token(self, app: App | None = None, *, ttl: int | None = 3600) -> str:
+        return mint_token(app or self.app, ttl=ttl)
+
+    # -- its data --------------------------------------------------------------------------
+
+    def _ns(self, stream_id: str | None = None) -> str:
+        return f"/__mock__/namespaces/{self.account_id.lower()}/{stream_id or self.stream_id}"
+
+    def seed(
+        self,
+        contacts: Sequence[dict[str, Any]] | bytes | str | Path,
+        *,
+        legacy_duplicates: bool = False,
+        stream_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Store contacts through the control plane's seed (JSON items, CSV bytes or a file)."""
+        path = self._ns(stream_id) + "/seed"
+        if isinstance(contacts, str | Path):
+            contacts = Path(contacts).read_bytes()
+        if isinstance(contacts, bytes):
+            query = "?legacyDuplicates=true" if legacy_duplicates else ""
+            result = self._call("POST", path + query, data=contacts, content_type="text/csv")
+        else:
+            body = {"contacts": list(contacts), "legacyDuplicates": legacy_duplicates}
+            result = self._call("POST", path, json_body=body)
+        if result["rejected"] and not legacy_duplicates:
+            reasons = "; ".join(r["msg"] for r in result["rejected"])
+            raise ValueError(f"seed refused {result['rejectedCount']} item(s): {reasons}")
+        return result["created"]
+
+    def contacts(self, stream_id: str | None = None) -> list[dict[str, Any]]:
+        return self._call("GET", self._ns(stream_id) + "/export?format=json")
+
+    def journal(
+        self, operation: str | None = None, status: int | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The requests to this share's namespace, newest first."""
+        query = {"accountId": self.account_id.lower(), "streamId": self.stream_id, "limit": limit}
+        query |= {k: v for k, v in (("operation", operation), ("status", status)) if v is not None}
+        path = "/__mock__/journal?" + urllib.parse.urlencode(query)
+        return self._call("GET", path)["entries"]
+
+    def rejected_rows(self) -> list[dict[str, Any]]:
+        for entry in self.journal(limit=1000):
+            if entry.get("operation") in ("importContacts", "createContacts"):
+                return entry.get("report", [])
+        return []
+
+    # -- behaviour, scoped to this share ---------------------------------------------------
+
+    def _scopes(self) -> list[str]:
+        ns = {"accountId": self.account_id.lower(), "streamId": self.stream_id}
+        return [urllib.parse.urlencode({"scenario": self.scenario}), urllib.parse.urlencode(ns)]
+
+    def set_fault(self, operation: str, **fault: Any) -> None:
+        """A fault for this share's requests only (its scenario and its namespace)."""
+        if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
+            known = ", ".join(sorted(VENDOR.operation_ids()))
+            raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
+        target = urllib.parse.quote(operation, safe="")
+        for scope in self._scopes():
+            try:
+                self._control.call("PUT", f"/__mock__/faults/{target}?{scope}", json_body=fault)
+            except ControlError as exc:
+                if exc.status == 400:
+                    raise ValueError(f"fault {fault!r}: {exc}") from None
+                raise RuntimeError(f"kore-mock at {self.base_url}: {exc}") from None
+
+    def clear_faults(self) -> None:
+        for scope in self._scopes():
+            self._call("DELETE", f"/__mock__/faults?{scope}")
+
+    def set_import_policy(self, policy: str) -> None:
+        for scope in self._scopes():
+            self._call("PATCH", f"/__mock__/settings?{scope}", json_body={"importPolicy": policy})
+
+    def set_profile(self, readings: dict[str, Any]) -> dict[str, Any]:
+        """The tenant profile for this share's requests only, like ``PUT /__mock__/profile``
+        with its scopes: the readings named take these values, the others the server's. Returns
+        the profile its requests now meet; ``ValueError`` names a bad reading or value."""
+        answer: dict[str, Any] = {}
+        for scope in self._scopes():
+            try:
+                answer = self._control.call(
+                    "PUT", f"/__mock__/profile?{scope}", json_body=dict(readings)
+                )
+            except ControlError as exc:
+                if exc.status == 400:
+                    raise ValueError(f"profile {readings!r}: {exc}") from None
+                raise RuntimeError(f"kore-mock at {self.base_url}: {exc}") from None
+        return answer["profile"]
+
+    def profile(self) -> dict[str, Any]:
+        """Every reading of the tenant profile and its value, as this share's requests meet it."""
+        return self._call("GET", f"/__mock__/profile?{self._scopes()[0]}")["profile"]
+
+    def reset(self) -> None:
+        """This share back to the start: its contacts removed, its scopes forgotten."""
+        body = {"accountId": self.account_id.lower(), "streamId": self.stream_id}
+        self._call("POST", "/__mock__/reset", json_body=body)
+        for scope in self._scopes():
+            self._call("DELETE", f"/__mock__/scopes?{scope}")
+
+    def __repr__(self) -> str:
+        return (
+            f"SharedKoreMock(base_url={self.base_url!r}, stream_id={self.stream_id!r}, "
+            f"scenario={self.scenario!r})"
+        )
+
+
+@contextmanager
+def shared_kore_mock(
+    url: str,
+    *,
+    admin_token: str | None = None,
+    import_policy: str | None = None,
+    profile: dict[str, Any] | None = None,
+    faults: dict[str, dict[str, Any]] | None = None,
+) -> Iterator[SharedKoreMock]:
+    kore = SharedKoreMock(url, admin_token)
+    try:
+        if profile:
+            kore.set_profile(profile)
+        if import_policy is not None:
+            kore.set_import_policy(import_policy)
+        for operation, fault in (faults or {}).items():
+            kore.set_fault(operation, **fault)
+        yield kore
+    finally:
+        kore.reset()
+
+
+__all__ = ["SharedKoreMock", "shared_kore_mock"]

@@ -1,0 +1,325 @@
+"""Snapshots: the whole state of a store as one versioned JSON document, and back.
+
+A snapshot holds every contact (ACTIVE and INACTIVE, legacy duplicates with their holder slots,
+ids and timestamps as stored, in listing order), the run-time state in force — apps with their
+secrets, the tenant profile (every reading, the import policy among them), the rate limit,
+faults and scopes — and optionally the journal. Its form
+is the control contract's ``Snapshot`` schema; it does not depend on the backend, so a snapshot
+saved from SQLite loads into PostgreSQL and back.
+
+``read`` checks a document whole before anything is written — JSON, kind and version, the
+schema, the counts it declares, the apps, faults and readings as the settings file would check
+them, ids and holder slots — so that a bad or truncated snapshot is refused with a clear error
+and changes nothing; the store then replaces everything in one transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import re
+from collections import Counter
+from typing import Any
+
+import jsonschema_rs
+import orjson
+
+from mockserver import __version__
+from mockserver.contacts.model import ACTIVE, now_iso
+from mockserver.errors import ValidationError
+from mockserver.faults import EVERY_OPERATION, Fault
+from mockserver.profile import Profile
+from mockserver.runtime import (
+    APPS_KEY,
+    FAULTS_KEY,
+    LEGACY_POLICY_KEY,
+    PROFILE,
+    READINGS,
+    SCOPES_KEY,
+)
+from mockserver.scopes import Scope, check_scenario
+from mockserver.settings import App, Settings, SettingsError
+from mockserver.spec import CONTROL, VENDOR
+from mockserver.store.base import CONTENT_COLUMNS, POSTGRES_SCHEMES, Store, StoreContents
+
+KIND = "kore-mock-snapshot"
+_ACCOUNT = re.compile(r"[0-9a-f]{24}")
+VERSION = 1
+MAX_ERRORS = 5  # problems named in one refusal
+
+# store column -> the snapshot's field
+FIELDS = {
+    "account_id": "accountId",
+    "stream_id": "streamId",
+    "first_name": "firstName",
+    "last_name": "lastName",
+    "phone_number": "phoneNumber",
+    "country_code": "countryCode",
+    "org_id": "orgId",
+    "created_by": "createdBy",
+    "created_by_aid": "createdByAId",
+    "updated_by": "updatedBy",
+    "updated_by_aid": "updatedByAId",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "dup_slot": "dupSlot",
+}
+KEYS = tuple(FIELDS.get(column, column) for column in CONTENT_COLUMNS)
+assert CONTENT_COLUMNS[3] == "status"
+SUMMARY_HEADER = "X-Mock-Snapshot"  # what a saved snapshot holds, for a client that only stores it
+
+
+def save(store: Store, settings: Settings, *, with_journal: bool) -> tuple[bytes, str]:
+    """The snapshot of ``store`` as JSON bytes (start-up values fill what was not changed), and
+    a one-line summary of what it holds (``contacts=5; active=4; apps=1; journal=3``)."""
+    contents = store.contents(with_journal=with_journal)
+    document: dict[str, Any] = {
+        "kind": KIND,
+        "version": VERSION,
+        "savedAt": now_iso(),
+        "savedBy": f"kore-mock {__version__} ({_backend(store)})",
+        "counts": {"contacts": len(contents.contacts)},
+        "contacts": [dict(zip(KEYS, row, strict=True)) for row in contents.contacts],
+        "state": state_in_force(contents.state, settings),
+    }
+    if contents.journal is not None:
+        document["counts"]["journal"] = len(contents.journal)
+        document["journal"] = [{"id": i, "entry": entry} for i, entry in contents.journal]
+    active = sum(row[3] == ACTIVE for row in contents.contacts)  # status: the 4th column
+    summary = (
+        f"contacts={len(contents.contacts)}; active={active}; "
+        f"apps={len(document['state'][APPS_KEY])}"
+    )
+    if contents.journal is not None:
+        summary += f"; journal={len(contents.journal)}"
+    return orjson.dumps(document), summary
+
+
+def state_in_force(stored: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Every run-time value as the server applies it: the stored one, else the start-up one."""
+    state: dict[str, Any] = {}
+    for reading in READINGS:
+        value = stored.get(reading.key)
+        state[reading.key] = reading.dump(reading.start_up(settings)) if value is None else value
+    # the profile whole (every reading as applied), so that it loads the same into a server
+    # started with another profile
+    changed = dict(stored.get(PROFILE.key) or {})
+    legacy = stored.get(LEGACY_POLICY_KEY)
+    if legacy is not None:
+        changed.setdefault("importPolicy", legacy)
+    state[PROFILE.key] = settings.profile.with_readings(changed, "run-time profile").to_mapping()
+    state[APPS_KEY] = stored.get(APPS_KEY) or [
+        app.to_dict(with_secret=True) for app in settings.apps
+    ]
+    state[FAULTS_KEY] = stored.get(FAULTS_KEY) or {}
+    state[SCOPES_KEY] = stored.get(SCOPES_KEY) or {}
+    return state
+
+
+def read(
+    body: bytes,
+    *,
+    journal_size: int,
+    journal: bool | None = None,
+    start_up: Profile | None = None,
+) -> StoreContents:
+    """A checked snapshot, ready for ``Store.replace_contents``; ``ValidationError`` otherwise.
+
+    ``journal``: None loads the journal the snapshot holds, if any; True requires one; False
+    leaves it out. A journal longer than ``journal_size`` keeps its newest entries, as the
+    server would. ``start_up``: the loading server's start-up profile; the snapshot's profile
+    is kept as the readings that differ from it (the same profile in force, and a reading
+    left at its start-up value still shows so).
+    """
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationError(
+            f"The snapshot is not valid JSON (is the file complete?): {exc}"
+        ) from None
+    if not isinstance(document, dict) or document.get("kind") != KIND:
+        raise ValidationError(f"This is not a kore-mock snapshot: 'kind' must be {KIND!r}")
+    version = document.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+        raise ValidationError(
+            f"The snapshot is format {version}, newer than this kore-mock reads ({VERSION}); "
+            "upgrade kore-mock"
+        )
+    problems = [
+        f"snapshot{_path(error)}: {error.message}" for error in _validator().iter_errors(document)
+    ]
+    if problems:
+        raise ValidationError(_listed(problems))
+    contacts = document["contacts"]
+    entries_held = document.get("journal")
+    _check_counts(document["counts"], contacts, entries_held)
+    if journal and entries_held is None:
+        raise ValidationError("The snapshot holds no journal (it was saved without it)")
+    _check_contacts(contacts)
+    state = _checked_state(document["state"])
+    if start_up is not None and state.get(PROFILE.key):
+        changed = _changed_from(state.pop(PROFILE.key), start_up)
+        if changed:
+            state[PROFILE.key] = changed
+    row_of = operator.itemgetter(*KEYS)
+    rows = [row_of(c) for c in contacts]
+    entries = None
+    if entries_held is not None and journal is not False:
+        _check_unique([e["id"] for e in entries_held], "journal ids")
+        entries = [(e["id"], e["entry"]) for e in sorted(entries_held, key=lambda e: e["id"])]
+        entries = entries[-journal_size:]
+    return StoreContents(rows, state, entries)
+
+
+def _check_counts(counts: dict[str, int], contacts: list[Any], journal: list[Any] | None) -> None:
+    if counts["contacts"] != len(contacts):
+        raise ValidationError(
+            f"The snapshot declares {counts['contacts']} contacts but holds {len(contacts)}: "
+            "is the file complete?"
+        )
+    declared = counts.get("journal")
+    held = None if journal is None else len(journal)
+    if declared != held:
+        raise ValidationError(
+            f"The snapshot declares {declared if declared is not None else 'no'} journal "
+            f"entries but holds {held if held is not None else 'none'}"
+        )
+
+
+def _check_contacts(contacts: list[dict[str, Any]]) -> None:
+    _check_unique([c["id"] for c in contacts], "contact ids")
+    holders = Counter(
+        (c["accountId"], c["streamId"], c["phoneNumber"], c["dupSlot"])
+        for c in contacts
+        if c["status"] == ACTIVE
+    )
+    twice = [key for key, count in holders.items() if count > 1]
+    if twice:
+        account, stream, number, slot = twice[0]
+        raise ValidationError(
+            f"snapshot.contacts: two ACTIVE contacts of {account} / {stream} hold {number} at "
+            f"dupSlot {slot} (legacy duplicates of a number need distinct slots)"
+        )
+
+
+def _check_unique(values: list[Any], what: str) -> None:
+    repeated = [value for value, count in Counter(values).items() if count > 1]
+    if repeated:
+        raise ValidationError(f"snapshot: {what} repeat: {', '.join(map(str, repeated[:5]))}")
+
+
+def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The state as the settings file and the control plane would accept it."""
+    checked: dict[str, Any] = {}
+    state = _with_profile(state)
+    for reading in READINGS:
+        if reading.key in state:
+            try:
+                dumped = reading.dump(reading.load(state[reading.key]))
+            except (SettingsError, KeyError, TypeError, ValueError) as exc:
+                raise ValidationError(f"snapshot.state.{reading.key}: {exc}") from None
+            if dumped is not None:
+                checked[reading.key] = dumped
+    if APPS_KEY in state:
+        try:
+            apps = [
+                App.from_dict(raw, f"snapshot.state.apps[{i}]")
+                for i, raw in enumerate(state[APPS_KEY])
+            ]
+        except SettingsError as exc:
+            raise ValidationError(str(exc)) from None
+        _check_unique([app.client_id for app in apps], "app clientIds")
+        checked[APPS_KEY] = [app.to_dict(with_secret=True) for app in apps]
+    faults = _checked_faults(state.get(FAULTS_KEY) or {}, "snapshot.state.faults")
+    if faults:
+        checked[FAULTS_KEY] = faults
+    scoped = {}
+    for key, entry in (state.get(SCOPES_KEY) or {}).items():
+        where = f"snapshot.state.scopes[{key!r}]"
+        _check_scope_key(key, where)
+        readings = {}
+        for name, raw in _with_profile(entry.get("readings") or {}).items():
+            reading = next((r for r in READINGS if r.key == name), None)
+            if reading is None:
+                raise ValidationError(f"{where}.readings: no reading {name!r}")
+            try:
+                dumped = reading.dump(reading.load(raw))
+            except (SettingsError, KeyError, TypeError, ValueError) as exc:
+                raise ValidationError(f"{where}.readings.{name}: {exc}") from None
+            if dumped is not None:
+                readings[name] = dumped
+        parts = {
+            "faults": _checked_faults(entry.get("faults") or {}, f"{where}.faults"),
+            "readings": readings,
+        }
+        parts = {part: value for part, value in parts.items() if value}
+        if parts:
+            scoped[key] = parts
+    if scoped:
+        checked[SCOPES_KEY] = scoped
+    return checked
+
+
+def _changed_from(readings: dict[str, Any], start_up: Profile) -> dict[str, Any] | None:
+    changed = {name: value for name, value in readings.items() if start_up.get(name) != value}
+    return changed or None
+
+
+def _with_profile(readings: dict[str, Any]) -> dict[str, Any]:
+    """Readings with a top-level ``importPolicy`` (snapshots saved before the tenant profile)
+    moved into the profile."""
+    if LEGACY_POLICY_KEY not in readings:
+        return readings
+    moved = {key: value for key, value in readings.items() if key != LEGACY_POLICY_KEY}
+    profile = moved.get(PROFILE.key)
+    profile = dict(profile) if isinstance(profile, dict) else {}
+    profile.setdefault("importPolicy", readings[LEGACY_POLICY_KEY])
+    moved[PROFILE.key] = profile
+    return moved
+
+
+def _checked_faults(faults: dict[str, Any], where: str) -> dict[str, Any]:
+    checked = {}
+    for operation, raw in faults.items():
+        if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
+            raise ValidationError(f"{where}: no operation {operation!r}")
+        try:
+            checked[operation] = Fault.from_wire(raw).to_wire()
+        except ValidationError as exc:
+            raise ValidationError(f"{where}.{operation}: {exc.msg}") from None
+    return checked
+
+
+def _check_scope_key(key: str, where: str) -> None:
+    scope = Scope.from_key(key)
+    if scope.kind == "scenario":
+        check_scenario(scope.value)
+    elif scope.kind == "namespace":
+        account, _, stream = scope.value.partition("/")
+        if not (_ACCOUNT.fullmatch(account) and stream.startswith("st-")):
+            raise ValidationError(f"{where}: a namespace scope is 'namespace:ACCOUNT/STREAM'")
+    elif scope.kind != "clientId" or not scope.value:
+        raise ValidationError(
+            f"{where}: a scope key is scenario:NAME, clientId:ID or namespace:ACCOUNT/STREAM"
+        )
+
+
+@functools.cache
+def _validator() -> Any:
+    return jsonschema_rs.validator_for(
+        {"$ref": "#/components/schemas/Snapshot", "components": CONTROL.document["components"]}
+    )
+
+
+def _backend(store: Store) -> str:
+    return "postgresql" if store.url.startswith(POSTGRES_SCHEMES) else "sqlite"
+
+
+def _path(error: Any) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
+
+
+def _listed(problems: list[str]) -> str:
+    more = len(problems) - MAX_ERRORS
+    text = "; ".join(problems[:MAX_ERRORS])
+    return text + (f"; and {more} more" if more > 0 else "")

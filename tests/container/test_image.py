@@ -1,0 +1,222 @@
+"""The container image: built from the Dockerfile on a Debian-made base, run with its port mapped
+to 127.0.0.1, data kept in the volume across containers, the control plane reachable from the
+host with the admin token only, and the contract suite passing over HTTP against it.
+
+With CI=true a machine where podman cannot run fails these tests; elsewhere they are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from mockserver.auth import mint_token
+from mockserver.settings import DEV_APP, DEV_STREAM_ID
+from tests.conftest import in_ci
+from tests.container import podman as pm
+from tests.live import free_port
+from tests.spec_check import check_response
+
+MAX_IMAGE_BYTES = 250 * 1000 * 1000
+CONTACTS = f"/agentassist/api/v1/public/{DEV_STREAM_ID}/contacts"
+ADMIN = "X-Mock-Admin-Token"
+EXAMPLE_CSV = pm.ROOT / "examples" / "contacts.csv"
+
+
+@pytest.fixture(scope="module")
+def image() -> Iterator[str]:
+    try:
+        pm.check_available()
+    except pm.PodmanUnavailable as exc:
+        if in_ci():
+            pytest.fail(f"CI needs podman for the container image tests: {exc}")
+        pytest.skip(str(exc))
+    started = time.monotonic()
+    base = pm.base_image()
+    based = time.monotonic()
+    name = pm.build_image(base)
+    print(
+        f"\nbase image {base}: {based - started:.0f} s; "
+        f"kore-mock image build: {time.monotonic() - based:.0f} s"
+    )
+    yield name
+    pm.podman("rmi", "--force", name, check=False)
+
+
+@pytest.fixture
+def volume() -> Iterator[str]:
+    name = f"kore-mock-test-{uuid.uuid4().hex[:8]}"
+    pm.podman("volume", "create", name)
+    yield name
+    pm.podman("volume", "rm", "--force", name, check=False)
+
+
+@pytest.fixture
+def containers() -> Iterator[list[pm.Container]]:
+    started: list[pm.Container] = []
+    yield started
+    for container in started:
+        container.remove()
+
+
+def vendor_headers() -> dict[str, str]:
+    return {"auth": mint_token(DEV_APP), "accountId": DEV_APP.account_id}
+
+
+def checked(response: requests.Response) -> requests.Response:
+    path = requests.utils.urlparse(response.url).path
+    check_response(
+        response.request.method,
+        path,
+        response.status_code,
+        dict(response.headers),
+        response.content,
+    )
+    return response
+
+
+def test_the_image_is_small_runs_as_non_root_and_declares_port_volume_and_health(image):
+    info = pm.inspect(image)
+    size = info["Size"]
+    print(f"\nimage size: {size / 1e6:.1f} MB")
+    assert size < MAX_IMAGE_BYTES, f"the image is {size / 1e6:.1f} MB"
+    config = info["Config"]
+    assert config["User"] == "kore"
+    assert "8080/tcp" in config["ExposedPorts"]
+    assert "/data" in config["Volumes"]
+    assert "kore-mock health" in " ".join(info["Healthcheck"]["Test"])
+    assert config["Entrypoint"] == ["kore-mock"] and config["Cmd"] == ["serve"]
+
+
+def test_data_survives_a_new_container_on_the_volume_and_the_contract_suite_passes(
+    image, volume, containers, tmp_path
+):
+    port = free_port()
+    first = pm.run_container(image, f"kore-mock-a-{volume}", port, volume=volume)
+    containers.append(first)
+    assert first.exec("id", "-u").stdout.strip() != "0"
+
+    # The control plane: closed to the host without the token printed at start-up.
+    found = re.search(r"admin\s+(\S+)\s+generated \(kept in /data/admin-token\)", first.logs())
+    assert found, first.logs()
+    token = found.group(1)
+    assert requests.get(first.url + "/__mock__/settings", timeout=10).status_code == 403
+    assert requests.get(first.url + "/__mock__/ui", timeout=10).status_code == 200  # asks for it
+    assert pm.podman("healthcheck", "run", first.name, check=False).returncode == 0
+
+    # Import the shipped example file through the mapped port.
+    with EXAMPLE_CSV.open("rb") as handle:
+        imported = checked(
+            requests.post(
+                first.url + CONTACTS + "/import-contacts",
+                headers=vendor_headers(),
+                files={"result_file": ("contacts.csv", handle, "text/csv")},
+                timeout=30,
+            )
+        )
+    assert imported.status_code == 200 and imported.headers["X-Mock-Rejected-Rows"] == "1"
+    ids = sorted(c["id"] for c in imported.json())
+    assert len(ids) == 4
+    journal = requests.get(
+        first.url + "/__mock__/journal?operation=importContacts",
+        headers={ADMIN: token},
+        timeout=10,
+    )
+    assert journal.status_code == 200 and len(journal.json()["entries"]) == 1
+    first.stop()
+
+    # A new container on the same volume, with a settings file mounted and a chosen token.
+    settings = tmp_path / "kore-mock.yaml"
+    settings.write_text("importPolicy: reject\njournalSize: 5000\n")
+    settings.chmod(0o644)
+    second = pm.run_container(
+        image,
+        f"kore-mock-b-{volume}",
+        port,
+        volume=volume,
+        args=(
+            f"--volume={settings}:/config/kore-mock.yaml:ro",
+            "--env=KORE_MOCK_CONFIG=/config/kore-mock.yaml",
+            "--env=KORE_MOCK_ADMIN_TOKEN=a-token-chosen-by-the-test",
+        ),
+    )
+    containers.append(second)
+    listed = checked(
+        requests.get(second.url + CONTACTS + "?limit=50", headers=vendor_headers(), timeout=10)
+    )
+    assert listed.status_code == 200
+    assert sorted(c["id"] for c in listed.json()["results"]) == ids
+    assert requests.get(second.url + "/__mock__/settings", timeout=10).status_code == 403
+    refused = requests.get(second.url + "/__mock__/settings", headers={ADMIN: token}, timeout=10)
+    assert refused.status_code == 403  # the generated token gave way to the chosen one
+    current = requests.get(
+        second.url + "/__mock__/settings",
+        headers={ADMIN: "a-token-chosen-by-the-test"},
+        timeout=10,
+    ).json()
+    assert current["importPolicy"] == "reject" and current["journalSize"] == 5000
+    # Verbs run inside the container find the token in the volume (the health check is one).
+    inside = second.exec("kore-mock", "journal", "--operation", "importContacts", "--count", "1")
+    assert inside.returncode == 0 and "OK: 1 matching" in inside.stdout, inside.stderr
+    assert pm.podman("healthcheck", "run", second.name, check=False).returncode == 0
+
+    suite = run_contract_suite(second.url, tmp_path)
+    assert suite.returncode == 0, suite.stdout[-6000:] + suite.stderr[-3000:]
+    assert second.url in suite.stdout  # the summary's target: it ran over HTTP, not in-process
+
+
+def test_without_a_token_the_control_plane_is_closed_to_the_host(image, volume, containers):
+    container = pm.run_container(
+        image,
+        f"kore-mock-c-{volume}",
+        free_port(),
+        volume=volume,
+        args=("--env=KORE_MOCK_ADMIN_TOKEN_FILE=",),
+    )
+    containers.append(container)
+    refused = requests.get(container.url + "/__mock__/journal", timeout=10)
+    assert refused.status_code == 403
+    assert "loopback callers only" in refused.json()["errors"][0]["msg"]
+    assert "no token: the control plane answers loopback callers only" in container.logs()
+    # Inside the container it is loopback, and the health check still works.
+    assert pm.podman("healthcheck", "run", container.name, check=False).returncode == 0
+
+
+def run_contract_suite(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+    env.update(
+        KORE_BASE_URL=url,
+        KORE_STREAM_ID=DEV_STREAM_ID,
+        KORE_ACCOUNT_ID=DEV_APP.account_id,
+        KORE_JWT=mint_token(DEV_APP),
+        KORE_EXAMPLES="15",
+        KORE_STATEFUL_EXAMPLES="5",
+        KORE_RATE_PER_MINUTE="0",
+        KORE_COVERAGE="1",
+    )
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(pm.ROOT / "contract_tests"),
+            "--kore-target",  # the host the KORE_* variables name: the container
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )

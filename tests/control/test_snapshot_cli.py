@@ -1,0 +1,118 @@
+"""`kore-mock snapshot save FILE` / `kore-mock snapshot load FILE` against a running server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from mockserver.cli import main
+from tests.conftest import ACCOUNT, STREAM, person
+from tests.live import call, threaded_server
+
+NS = f"/__mock__/namespaces/{ACCOUNT}/{STREAM}"
+
+
+@pytest.fixture
+def server(app):
+    with threaded_server(app) as url:
+        yield url
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def seed(url: str) -> None:
+    body = {"contacts": [person("ann", "a", "9876543210"), person("bob", "b", "9123456780")]}
+    assert call(url + NS + "/seed", "POST", body)[0] == 200
+
+
+def state(url: str) -> tuple:
+    return (
+        call(url + NS + "/export")[2],
+        call(url + "/__mock__/apps?secrets=true")[2],
+        call(url + "/__mock__/journal/verify", "POST", {})[2]["count"],
+    )
+
+
+def test_save_reset_load_through_the_cli(server, tmp_path):
+    seed(server)
+    call(server + "/agentassist/api/v1/public/" + STREAM + "/contacts")  # a journal entry (401)
+    before = state(server)
+    path = tmp_path / "state.json"
+    saved = run("snapshot", "save", str(path), "--url", server, "--with-journal")
+    assert saved.exit_code == 0, saved.output
+    assert f"Saved 2 contacts (2 ACTIVE), 4 app(s), 1 journal entries to {path}" in saved.output
+    assert json.loads(path.read_bytes())["counts"] == {"contacts": 2, "journal": 1}
+    assert run("reset", "--url", server).exit_code == 0
+    loaded = run("snapshot", "load", str(path), "--url", server, "--with-journal")
+    assert loaded.exit_code == 0, loaded.output
+    assert f"Loaded {path}: 2 contacts, 1 journal entries; run-time settings: apps" in (
+        loaded.output
+    )
+    assert state(server) == before
+
+
+def test_load_without_with_journal_leaves_the_journal_empty(server, tmp_path):
+    seed(server)
+    call(server + "/agentassist/api/v1/public/" + STREAM + "/contacts")
+    path = tmp_path / "state.json"
+    run("snapshot", "save", str(path), "--url", server, "--with-journal")
+    assert run("snapshot", "load", str(path), "--url", server).exit_code == 0
+    assert state(server)[2] == 0
+
+
+def test_a_truncated_file_is_refused_and_changes_nothing(server, tmp_path):
+    seed(server)
+    path = tmp_path / "state.json"
+    run("snapshot", "save", str(path), "--url", server)
+    path.write_bytes(path.read_bytes()[:-40])
+    run("reset", "--url", server)
+    before = state(server)
+    result = run("snapshot", "load", str(path), "--url", server)
+    assert result.exit_code == 1
+    assert "HTTP 400: The snapshot is not valid JSON (is the file complete?)" in result.output
+    assert state(server) == before
+
+
+def test_save_to_standard_output(server):
+    seed(server)
+    result = CliRunner().invoke(main, ["snapshot", "save", "-", "--url", server])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["counts"] == {"contacts": 2}
+    assert "Saved 2 contacts" in result.stderr
+
+
+def test_a_server_that_is_not_there_is_a_one_line_error(tmp_path):
+    result = run("snapshot", "save", str(tmp_path / "x.json"), "--url", "http://127.0.0.1:9")
+    assert result.exit_code == 1 and "cannot reach kore-mock at http://127.0.0.1:9" in result.output
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_kore_mock_serve_takes_a_snapshot_larger_than_any_other_body(tmp_path):
+    """Its own limit at the server's front too: read ahead whole up to maxSnapshotBytes."""
+    from tests.live import kore_mock_serve
+
+    config = tmp_path / "kore-mock.yaml"
+    config.write_text(
+        "limits: {maxUploadBytes: 2000, maxJsonBytes: 2000, maxSnapshotBytes: 200000}\n"
+    )
+    contacts = [person(f"p{i}", "q", f"98000000{i:02d}") for i in range(40)]
+    with kore_mock_serve(
+        "--config", str(config), "--db", str(tmp_path / "a.db"), cwd=tmp_path
+    ) as url:
+        assert call(url + NS + "/seed", "POST", {"contacts": contacts})[0] == 413  # JSON limit
+        for i in range(0, 40, 5):
+            assert call(url + NS + "/seed", "POST", {"contacts": contacts[i : i + 5]})[0] == 200
+        path = tmp_path / "state.json"
+        assert run("snapshot", "save", str(path), "--url", url).exit_code == 0
+        assert 2000 < path.stat().st_size < 200_000
+        run("reset", "--url", url)
+        loaded = run("snapshot", "load", str(path), "--url", url)
+        assert loaded.exit_code == 0, loaded.output
+        assert len(call(url + NS + "/export")[2]) == 40
+        path.write_bytes(path.read_bytes()[:-1] + b" " * 200_000 + b"}")
+        refused = run("snapshot", "load", str(path), "--url", url)
+        assert refused.exit_code == 1 and "HTTP 413" in refused.output

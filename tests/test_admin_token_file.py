@@ -1,0 +1,124 @@
+"""The admin token file (the container image's default): generated once and printed, read back on
+the next start, never an open control plane; the control verbs and `kore-mock health` find it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mockserver import admin_token
+from mockserver.cli import main
+from mockserver.settings import Settings, SettingsError
+from tests.live import ROOT, call, free_port, wait_for
+
+
+def test_without_a_token_or_file_the_control_plane_stays_loopback_only():
+    resolved = admin_token.resolve(Settings())
+    assert resolved.token is None
+    assert "loopback callers only" in resolved.banner_line()
+
+
+def test_the_first_start_generates_a_private_token_and_prints_it_the_next_reads_it(tmp_path):
+    path = tmp_path / "data" / "admin-token"
+    first = admin_token.resolve(Settings(admin_token_file=str(path)))
+    assert first.origin == "generated" and len(first.token) >= 32
+    assert first.token in first.banner_line()
+    assert path.read_text().strip() == first.token
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = admin_token.resolve(Settings(admin_token_file=str(path)))
+    assert again.token == first.token and again.origin == "file"
+    assert first.token not in again.banner_line() and str(path) in again.banner_line()
+
+
+def test_a_given_token_wins_and_is_written_to_the_file(tmp_path):
+    path = tmp_path / "admin-token"
+    path.write_text("old-token\n")
+    resolved = admin_token.resolve(Settings(admin_token="chosen", admin_token_file=str(path)))
+    assert resolved.token == "chosen" and "chosen" not in resolved.banner_line()
+    assert path.read_text().strip() == "chosen"
+
+
+def test_a_read_only_token_file_holding_another_token_is_a_clear_error(tmp_path, monkeypatch):
+    path = tmp_path / "secret"
+    path.write_text("mounted-secret\n")
+
+    def read_only(*args, **kwargs):  # a secret mounted read-only (root ignores file modes)
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(SettingsError, match="holds another token"):
+        admin_token.resolve(Settings(admin_token="chosen", admin_token_file=str(path)))
+
+
+def test_an_empty_token_file_gets_a_generated_token_rather_than_an_open_control_plane(tmp_path):
+    path = tmp_path / "admin-token"
+    path.write_text("\n")
+    resolved = admin_token.resolve(Settings(admin_token_file=str(path)))
+    assert resolved.origin == "generated" and resolved.token
+    assert path.read_text().strip() == resolved.token
+
+
+def serve_with_token_file(tmp_path: Path, path: Path) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    args = ["serve", "--port", str(port), "--db", str(tmp_path / "kore-mock.db")]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver.cli", *args, "--admin-token-file", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "KORE_MOCK_ADMIN_TOKEN": ""},
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_for(url, process)  # a 403 counts as an answer
+    return process, url
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.communicate(timeout=20)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()[0]
+
+
+def test_serve_with_a_token_file_requires_it_and_the_verbs_read_it(tmp_path):
+    path = tmp_path / "admin-token"
+    process, url = serve_with_token_file(tmp_path, path)
+    try:
+        token = path.read_text().strip()
+        assert call(url + "/__mock__/settings")[0] == 403  # loopback too
+        status, _, body = call(url + "/__mock__/settings", headers={"X-Mock-Admin-Token": token})
+        assert status == 200 and body["adminTokenRequired"] is True
+        env = {"KORE_MOCK_ADMIN_TOKEN_FILE": str(path), "KORE_MOCK_ADMIN_TOKEN": None}
+        health = CliRunner().invoke(main, ["health", "--url", url], env=env)
+        assert health.exit_code == 0, health.output
+        assert health.output.startswith("ok: kore-mock ")
+        reset = CliRunner().invoke(main, ["reset", "--url", url], env=env)
+        assert reset.exit_code == 0, reset.output
+        refused = CliRunner().invoke(
+            main,
+            ["health", "--url", url],
+            env={"KORE_MOCK_ADMIN_TOKEN_FILE": None, "KORE_MOCK_ADMIN_TOKEN": None},
+        )
+        assert refused.exit_code == 1 and "HTTP 403" in refused.output
+    finally:
+        output = stop(process)
+    assert f"admin      {token}    generated" in output
+    assert output.count(token) == 1  # printed once, by the start that made it
+    process, url = serve_with_token_file(tmp_path, path)
+    output = stop(process)
+    assert token not in output and f"token in {path}" in output
+
+
+def test_health_waits_for_a_server_that_is_not_up_yet_then_fails_clearly():
+    result = CliRunner().invoke(main, ["health", "--url", "http://127.0.0.1:9", "--wait", "0.5"])
+    assert result.exit_code == 1
+    assert "cannot reach kore-mock at http://127.0.0.1:9" in result.output

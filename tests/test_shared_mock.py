@@ -1,0 +1,102 @@
+"""kore_mock(url=...): a share of a running server, with the in-process fixture's surface."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from mockserver.app import create_app
+from mockserver.settings import Settings
+from mockserver.testing import kore_mock
+from tests.conftest import csv_file, person
+from tests.live import call, threaded_server
+
+
+@pytest.fixture
+def server(tmp_path):
+    app = create_app(Settings(db=str(tmp_path / "shared.db")))
+    with threaded_server(app) as url:
+        yield url
+    app.extensions["kore_mock"].store.close()
+
+
+def test_a_share_has_its_own_namespace_data_and_journal(server):
+    with kore_mock(url=server) as one, kore_mock(url=server) as two:
+        assert one.stream_id != two.stream_id and one.scenario != two.scenario
+        one.seed([person("ann", "a", "9876543210")])
+        two.seed(csv_file("bob,b,Mr,9876543210,+91,"))  # the same number: another namespace
+        assert [c["fullName"] for c in one.contacts()] == ["ann a"]
+        assert [c["fullName"] for c in two.contacts()] == ["bob b"]
+        answer = requests.post(
+            one.contacts_url,
+            headers=one.headers(),
+            json=[person("cid", "c", "9876543210"), person("dan", "d", "9123456780")],
+            timeout=10,
+        )
+        assert answer.status_code == 200 and len(answer.json()) == 1
+        assert [r["reason"] for r in one.rejected_rows()] == ["DUPLICATE_EXISTING"]
+        assert two.journal() == [] and len(one.journal(operation="createContacts")) == 1
+    # both cleaned up after themselves
+    assert call(server + "/__mock__/namespaces")[2] == {"namespaces": []}
+    assert call(server + "/__mock__/scopes")[2] == {"scopes": []}
+
+
+def test_a_shares_import_policy_and_faults_are_its_own(server):
+    with kore_mock(url=server, import_policy="reject") as one, kore_mock(url=server) as two:
+        one.seed([person("ann", "a", "9876543210")])
+        two.seed([person("ann", "a", "9876543210")])
+        again = [person("bob", "b", "9876543210")]
+        assert requests.post(one.contacts_url, headers=one.headers(), json=again).status_code == 400
+        assert requests.post(two.contacts_url, headers=two.headers(), json=again).status_code == 200
+        two.set_fault("listContacts", errorStatus=500)
+        assert requests.get(two.contacts_url, headers=two.headers()).status_code == 500
+        assert requests.get(one.contacts_url, headers=one.headers()).status_code == 200
+        two.clear_faults()
+        assert requests.get(two.contacts_url, headers=two.headers()).status_code == 200
+        with pytest.raises(ValueError, match="errorStatus"):
+            two.set_fault("listContacts", errorRate=0.5)
+        with pytest.raises(ValueError, match="no operation"):
+            two.set_fault("deleteEverything", errorStatus=500)
+
+
+def test_a_shares_profile_is_its_own(server):
+    invalid = [{"firstName": "a", "lastName": "b", "cellPhone": {"phoneNumber": "9876543210"}}]
+    with (
+        kore_mock(url=server, profile={"validationStatus": 400}) as one,
+        kore_mock(url=server) as two,
+    ):
+        assert one.profile()["validationStatus"] == 400 and two.profile()["validationStatus"] == 412
+        answer = requests.post(one.contacts_url, headers=one.headers(), json=invalid, timeout=10)
+        assert answer.status_code == 400
+        answer = requests.post(two.contacts_url, headers=two.headers(), json=invalid, timeout=10)
+        assert answer.status_code == 412
+        assert two.set_profile({"notFoundStatus": 400})["notFoundStatus"] == 400
+        assert one.profile()["notFoundStatus"] == 404
+        with pytest.raises(ValueError, match="validationStatus"):
+            two.set_profile({"validationStatus": 401})
+    assert call(server + "/__mock__/profile")[2]["profile"]["validationStatus"] == 412
+    assert call(server + "/__mock__/scopes")[2] == {"scopes": []}
+
+
+def test_a_share_needs_an_app_for_every_stream(tmp_path):
+    from mockserver.settings import App
+
+    narrow = App("cs-narrow", "a-secret-of-32-or-more-characters-xx", "a" * 24, streams=("st-1",))
+    app = create_app(Settings(db=str(tmp_path / "x.db"), apps=(narrow,)))
+    try:
+        with (
+            threaded_server(app) as url,
+            pytest.raises(RuntimeError, match="every stream"),
+            kore_mock(url=url),
+        ):
+            pass
+    finally:
+        app.extensions["kore_mock"].store.close()
+
+
+def test_a_share_refuses_what_only_an_own_server_has(server):
+    with (
+        pytest.raises(ValueError, match="shared server's own"),
+        kore_mock(url=server, stream_id="st-mine"),
+    ):
+        pass
