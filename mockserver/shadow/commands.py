@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import click
@@ -11,6 +12,7 @@ import click
 from mockserver import __version__
 from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
 from mockserver.profile import DEFAULT
+from mockserver.progress import Progress
 from mockserver.settings import Settings, SettingsError, load, load_profile
 from mockserver.shadow.mirror import Mirror
 from mockserver.shadow.proxy import ShadowProxy, run_proxy
@@ -189,12 +191,14 @@ def replay(
         recorded = read_recording("/dev/stdin" if file == "-" else file)
     except RecordingError as exc:
         raise UsageFailure(str(exc)) from None
-    if host.get("base_url"):
-        report, extra = _on_host(recorded, host)
-    else:
-        settings = _mock_settings(config, profile_file)
-        target = f"a fresh kore-mock ({_readings(settings)})"
-        report, extra = replay_on_mock(recorded, settings, target), []
+    with Progress("replay", len(recorded), unit="exchanges") as progress:
+        counted = _counted(recorded, progress)
+        if host.get("base_url"):
+            report, extra = _on_host(counted, host)
+        else:
+            settings = _mock_settings(config, profile_file)
+            target = f"a fresh kore-mock ({_readings(settings)})"
+            report, extra = replay_on_mock(counted, settings, target), []
     if as_json:
         click.echo(json.dumps({**report.to_wire(), **dict(extra)}, indent=2, ensure_ascii=False))
     else:
@@ -204,7 +208,14 @@ def replay(
     sys.exit(1 if report.differing else 0)
 
 
-def _on_host(recorded: list[Any], host: dict[str, Any]) -> tuple[Any, list[tuple[str, Any]]]:
+def _counted(recorded: list[Any], progress: Progress) -> Iterator[Any]:
+    """The recording's exchanges, each counted as done once the replay has taken the next."""
+    for exchange in recorded:
+        yield exchange
+        progress.advance(1)
+
+
+def _on_host(recorded: Iterable[Any], host: dict[str, Any]) -> tuple[Any, list[tuple[str, Any]]]:
     settings = suite_settings(host, url_flag="--upstream")
     try:
         import requests

@@ -180,12 +180,14 @@ def kore_mock_proxy(upstream: str, *args: str, cwd: Any) -> Iterator[str]:
             process.communicate()
 
 
-def kore_mock(*args: str, cwd: Any, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """One ``kore-mock`` command, to its end."""
+def kore_mock(
+    *args: str, cwd: Any, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """One ``kore-mock`` command, to its end (``env``: variables added to a clean environment)."""
     return subprocess.run(
         [sys.executable, "-m", "mockserver.cli", *args],
         cwd=cwd,
-        env={**_clean_env(), "PYTHONPATH": str(ROOT)},
+        env={**_clean_env(), "PYTHONPATH": str(ROOT), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -68,8 +68,12 @@ def test_a_recording_replays_clean_on_a_mock_reading_as_the_host_and_fails_on_on
     assert "importContacts" in unlike.stdout and "status: 400 (recorded) vs 200 (replayed)" in (
         unlike.stdout
     )
-    as_json = json.loads(kore_mock("replay", str(record), "--json", cwd=tmp_path).stdout)
+    logged = kore_mock(
+        "replay", str(record), "--json", cwd=tmp_path, env={"KORE_MOCK_PROGRESS": "always"}
+    )
+    as_json = json.loads(logged.stdout)  # progress goes to stderr: the JSON stays clean
     assert as_json["exchanges"] == 9 and as_json["differing"] == 1
+    assert "replay: 9 of 9 exchanges (100 %)" in logged.stderr, logged.stderr
 
 
 def test_the_journal_of_an_app_run_exports_and_replays_against_a_host(
