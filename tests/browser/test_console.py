@@ -256,3 +256,48 @@ def test_console_page_has_no_script_errors(browser, live):
     open_console(browser, live)
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert errors == []
+
+
+def scope_rows(browser: Any) -> dict[str, list[str]]:
+    """The scopes table by its first column ({} while the table is redrawn)."""
+    try:
+        return {row[0]: row for row in rows(browser, "scopes-table") if len(row) == 4}
+    except StaleElementReferenceException:
+        return {}
+
+
+def forget_button(browser: Any, scope: str) -> Any:
+    """The Forget button of one scope's row (None while the table is redrawn)."""
+    try:
+        row = browser.find_element(By.CSS_SELECTOR, f"#scopes-table tr[data-scope='{scope}']")
+        return row.find_element(By.TAG_NAME, "button")
+    except StaleElementReferenceException:
+        return None
+
+
+def test_scopes_set_through_the_api_are_shown_and_one_is_forgotten(browser, live):
+    faults = f"{live.url}/__mock__/faults/listContacts?scenario=job-a"
+    call(faults, "PUT", {"errorStatus": 503, "errorRate": 1})
+    call(
+        f"{live.url}/__mock__/profile?clientId={DEV_APP.client_id}",
+        "PUT",
+        {"validationStatus": 400},
+    )
+    scenario = {**HEADERS, "X-Mock-Scenario": "job-a"}
+    assert call(live.url + base(), headers=scenario)[0] == 503
+    open_console(browser, live)
+    tab(browser, "settings")
+    shown = wait(browser).until(lambda b: len(scope_rows(b)) == 2 and scope_rows(b))
+    assert "listContacts" in shown["scenario job-a"][1] and "503" in shown["scenario job-a"][1]
+    assert shown[f"app {DEV_APP.client_id}"][2] == "validationStatus = 400"
+    wait(browser).until(lambda b: forget_button(b, "scenario=job-a")).click()
+    wait(browser).until(lambda b: list(scope_rows(b)) == [f"app {DEV_APP.client_id}"])
+    assert call(live.url + base(), headers=scenario)[0] == 200  # the scenario's fault is gone
+    scopes = call(f"{live.url}/__mock__/scopes")[2]["scopes"]
+    assert scopes == [
+        {
+            "scope": {"clientId": DEV_APP.client_id},
+            "faults": {},
+            "readings": {"profile": {"validationStatus": 400}},
+        }
+    ]

@@ -406,10 +406,11 @@ async function saveRateLimit() {
 // -- apps and settings ------------------------------------------------------------------------
 
 async function loadSettingsTab() {
-  const [settings, { apps }, profile] = await Promise.all([
-    api("GET", "/settings"), api("GET", "/apps"), api("GET", "/profile")]);
+  const [settings, { apps }, profile, { scopes }] = await Promise.all([
+    api("GET", "/settings"), api("GET", "/apps"), api("GET", "/profile"), api("GET", "/scopes")]);
   for (const radio of document.querySelectorAll("input[name=policy]")) radio.checked = radio.value === settings.importPolicy;
   showProfile(profile);
+  showScopes(scopes);
   fillTable($("#apps-table"), apps.map((app) => el("tr", {},
     el("td", { class: "mono", text: app.clientId }),
     el("td", { class: "mono", text: app.accountId }),
@@ -419,6 +420,44 @@ async function loadSettingsTab() {
       el("button", { class: "small", onclick: guarded(() => rotate(app.clientId)) }, "Rotate secret"),
       el("button", { class: "small danger", onclick: guarded(() => removeApp(app.clientId)) }, "Remove"))))),
   "No apps: nobody can call the API.");
+}
+
+// A scope as the control API names it in a query (scenario=, clientId= or accountId=&streamId=).
+function scopeQuery(scope) {
+  return new URLSearchParams(scope).toString();
+}
+
+function scopeText(scope) {
+  if (scope.scenario !== undefined) return `scenario ${scope.scenario}`;
+  if (scope.clientId !== undefined) return `app ${scope.clientId}`;
+  return `namespace ${scope.accountId} / ${scope.streamId}`;
+}
+
+function scopeReadings(readings) {
+  const shown = [];
+  for (const [name, value] of Object.entries(readings)) {
+    if (name === "profile") {
+      for (const [reading, set] of Object.entries(value)) shown.push(`${reading} = ${set}`);
+    } else {
+      shown.push(`${name} = ${typeof value === "object" ? JSON.stringify(value) : value}`);
+    }
+  }
+  return shown.join(", ");
+}
+
+function showScopes(scopes) {
+  fillTable($("#scopes-table"), scopes.map(({ scope, faults, readings }) => el("tr", { "data-scope": scopeQuery(scope) },
+    el("td", { class: "mono", text: scopeText(scope) }),
+    el("td", { class: "mono", text: Object.entries(faults).map(([operation, fault]) => `${operation}: ${JSON.stringify(fault)}`).join("; ") }),
+    el("td", { class: "mono", text: scopeReadings(readings) }),
+    el("td", {}, el("button", { class: "small danger", onclick: guarded(() => forgetScope(scope)) }, "Forget")))),
+  "No scopes: faults and settings apply to every caller.");
+}
+
+async function forgetScope(scope) {
+  await api("DELETE", `/scopes?${scopeQuery(scope)}`);
+  toast(`Forgot ${scopeText(scope)}`);
+  await loadSettingsTab();
 }
 
 let shownProfile = null;
@@ -550,6 +589,12 @@ function wire() {
     toast(`Import policy: ${settings.importPolicy}`);
   }));
   $("#profile-save").addEventListener("click", guarded(saveProfile));
+  $("#scopes-forget-all").addEventListener("click", guarded(async () => {
+    if (!confirm("Forget what every scope sets? Unscoped faults and settings stay.")) return;
+    await api("DELETE", "/scopes");
+    toast("Every scope forgotten");
+    await loadSettingsTab();
+  }));
   $("#profile-start-up").addEventListener("click", guarded(async () => {
     showProfile(await api("PUT", "/profile", {}));
     toast("Profile back to start-up");
