@@ -191,6 +191,12 @@ def replay(
         recorded = read_recording("/dev/stdin" if file == "-" else file)
     except RecordingError as exc:
         raise UsageFailure(str(exc)) from None
+    if host.get("base_url") and (profile_file or config):
+        click.echo(
+            "note: --profile and --config shape the fresh mock of a replay; with --upstream the "
+            "host answers with its own readings, so they are not used",
+            err=True,
+        )
     with Progress("replay", len(recorded), unit="exchanges") as progress:
         counted = _counted(recorded, progress)
         if host.get("base_url"):

@@ -143,6 +143,15 @@ def test_usage_and_connection_errors_exit_with_2(tmp_path):
     assert path.returncode == 2 and "not an API path" in path.stderr
 
 
+def test_a_profile_given_to_a_replay_on_a_host_is_said_to_be_unused(tmp_path):
+    (tmp_path / "empty.jsonl").write_text("")
+    (tmp_path / "host.yaml").write_text(DIVERGENT_YAML)
+    args = ("replay", str(tmp_path / "empty.jsonl"), "--upstream", "http://127.0.0.1:9")
+    replayed = kore_mock(*args, "--profile", str(tmp_path / "host.yaml"), cwd=tmp_path)
+    assert replayed.returncode == 2  # nothing listens there
+    assert "with --upstream the host answers with its own readings" in replayed.stderr
+
+
 def test_the_proxy_control_plane_is_its_mock(default_host, tmp_path):
     with kore_mock_proxy(default_host, cwd=tmp_path) as url:
         health = requests.get(url + "/__mock__/health", timeout=5).json()
