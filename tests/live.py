@@ -33,14 +33,22 @@ threaded_server = serve_wsgi  # werkzeug's threaded server (what ``flask run`` u
 @contextmanager
 def kore_mock_serve(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """``kore-mock serve`` (gunicorn) as a subprocess; yields its URL once it answers."""
+    with kore_mock_server("serve", *args, cwd=cwd, env={**os.environ, **(env or {})}) as url:
+        yield url
+
+
+@contextmanager
+def kore_mock_server(*args: str, cwd: Path, env: dict[str, str]) -> Iterator[str]:
+    """``kore-mock ARGS --port P`` (a verb that serves: serve, proxy) as a subprocess, in the
+    environment ``env``; yields its URL once it answers, stops it (TERM, then KILL) after."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver.cli", "serve", "--port", str(port), *args],
+        [sys.executable, "-m", "mockserver.cli", *args, "--port", str(port)],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        env={**env, "PYTHONPATH": str(ROOT)},
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -4,7 +4,6 @@ readings and one *divergent* (another import policy), and a client of the vendor
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import uuid
@@ -24,7 +23,7 @@ from mockserver.shadow.proxy import ShadowProxy
 from mockserver.shadow.recording import RecordingWriter
 from mockserver.shadow.upstream import Upstream
 from mockserver.testing import serve_wsgi
-from tests.live import ROOT, free_port, kore_mock_serve, wait_for
+from tests.live import ROOT, kore_mock_serve, kore_mock_server
 
 API = "/agentassist/api/v1/public"
 CSV_HEADER = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension"
@@ -157,27 +156,8 @@ def all_seven(tenant: Tenant) -> None:
 @contextmanager
 def kore_mock_proxy(upstream: str, *args: str, cwd: Any) -> Iterator[str]:
     """``kore-mock proxy --upstream URL`` as a subprocess; yields its URL once it answers."""
-    port = free_port()
-    command = [sys.executable, "-m", "mockserver.cli", "proxy", "--upstream", upstream]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**_clean_env(), "PYTHONPATH": str(ROOT)},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(url, process)
+    with kore_mock_server("proxy", "--upstream", upstream, *args, cwd=cwd, env=_clean_env()) as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
 
 
 def kore_mock(
