@@ -19,9 +19,8 @@ from mockserver.shadow.proxy import ShadowProxy, run_proxy
 from mockserver.shadow.recording import RecordingError, RecordingWriter, read_recording
 from mockserver.shadow.replay import replay_on_mock
 from mockserver.shadow.upstream import Upstream
+from mockserver.spec import API_PREFIX
 from mockserver.store.base import display_url
-
-API_PATH = "/agentassist/api/v1/public/"
 
 MOCK_CONFIG_OPTION = click.option(
     "--config",
@@ -60,7 +59,7 @@ def _readings(settings: Settings) -> str:
 
 
 def _upstream(url: str, timeout: float = 60.0) -> Upstream:
-    if API_PATH.rstrip("/") in url:
+    if API_PREFIX in url:
         raise UsageFailure(
             f"--upstream takes the host, e.g. https://platform.kore.ai, not an API path ({url})"
         )
@@ -147,7 +146,7 @@ def proxy(
 def _banner(url: str, upstream: Upstream, settings: Settings, record: str | None) -> str:
     lines = [
         f"kore-mock {__version__} proxy — shadowing {upstream.url}",
-        f"  base URL   {url}{API_PATH}{{streamId}}/contacts",
+        f"  base URL   {url}{API_PREFIX}/{{streamId}}/contacts",
         f"  upstream   {upstream.url}    (every request goes there; its answer comes back "
         "unchanged)",
         f"  mock       {display_url(settings.db)}    {_readings(settings)}",

@@ -43,13 +43,14 @@ from mockserver.shadow.wire import (
     HttpRequest,
     HttpResponse,
 )
+from mockserver.spec import API_PREFIX
 
 log = logging.getLogger("kore_mock.shadow")
 
 # The host did not act on these: nothing to apply, nothing to compare but the status itself.
 NOT_APPLIED = {0: "the host did not answer", 401: "the host refused its credentials (401)"}
 NOT_APPLIED[429] = "the host rate-limited it (429)"
-CONTACTS_PATH = re.compile(r"/agentassist/api/v1/public/([^/]+)/contacts(?:/([^/]*))?/?")
+CONTACTS_PATH = re.compile(re.escape(API_PREFIX) + r"/([^/]+)/contacts(?:/([^/]*))?/?")
 UNKNOWN_APP = "upstream-app"
 UPDATES = frozenset({"updateContact", "bulkUpdateContacts"})
 _UNUSED_SECRET = "x" * 32  # the mirror never checks a signature
