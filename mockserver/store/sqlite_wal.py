@@ -1,0 +1,108 @@
+"""WAL checkpoints of the SQLite files, off the request path.
+
+A commit in WAL mode with ``synchronous = NORMAL`` appends to the ``-wal`` file and does not
+fsync: it is durable against a killed process the moment it returns. The fsyncs come with a
+*checkpoint* (copying the WAL back into the database), which SQLite runs by itself inside the
+commit that crosses ``wal_autocheckpoint`` pages — so every few hundred requests one request,
+holding the write lock, waited for two fsyncs (tens of milliseconds on a virtual disk) while
+every other writer of every worker queued behind it: a p99 that was all fsync.
+
+Here each process runs one daemon thread that checkpoints every SQLite file it has open
+(``PASSIVE``: it never blocks a reader or a writer) every ``INTERVAL`` seconds, so the commits
+of requests never checkpoint. ``wal_autocheckpoint`` stays on at ``SAFETY_PAGES`` (much later
+than SQLite's 1,000) as a bound on the WAL's size should the thread fall behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from urllib.parse import quote
+
+INTERVAL = 0.2  # seconds between two checkpoints of a file
+SAFETY_PAGES = 20_000  # a commit checkpoints by itself past this many WAL pages (~80 MB)
+SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is truncated to after a checkpoint reset
+
+
+def tune(conn: sqlite3.Connection, path: str) -> None:
+    """A request connection of the file at ``path`` (already WAL): durable on commit without an
+    fsync, checkpointed by this process's thread."""
+    conn.execute("PRAGMA synchronous = NORMAL")  # durable against process kills
+    conn.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_PAGES}")
+    conn.execute(f"PRAGMA journal_size_limit = {SIZE_LIMIT}")
+    _checkpointer().watch(path)
+
+
+def forget(path: str) -> None:
+    """The file is closed in this process (the store closed): stop checkpointing it."""
+    checkpointer = _current
+    if checkpointer is not None and checkpointer.pid == os.getpid():
+        checkpointer.unwatch(path)
+
+
+class _Checkpointer:
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self._lock = threading.Lock()
+        self._files: dict[str, sqlite3.Connection | None] = {}
+        self._thread = threading.Thread(target=self._run, name="kore-mock-checkpoint", daemon=True)
+        self._thread.start()
+
+    def watch(self, path: str) -> None:
+        with self._lock:
+            self._files.setdefault(path, None)
+
+    def unwatch(self, path: str) -> None:
+        with self._lock:
+            conn = self._files.pop(path, None)
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(INTERVAL)
+            with self._lock:
+                paths = list(self._files)
+            for path in paths:
+                self._checkpoint(path)
+
+    def _checkpoint(self, path: str) -> None:
+        with self._lock:
+            if path not in self._files:
+                return
+            conn = self._files[path]
+        try:
+            if conn is None:
+                # mode=rw: a file deleted under us is not created again
+                conn = sqlite3.connect(
+                    f"file:{quote(path)}?mode=rw", uri=True, isolation_level=None, timeout=0.05
+                )
+                with self._lock:
+                    if path not in self._files:  # unwatched meanwhile
+                        conn.close()
+                        return
+                    self._files[path] = conn
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            if not os.path.exists(path):  # the file is gone (a test's temporary store)
+                self.unwatch(path)
+
+
+_current: _Checkpointer | None = None
+_start = threading.Lock()
+
+
+def _checkpointer() -> _Checkpointer:
+    """This process's checkpointer (a forked worker starts its own)."""
+    global _current
+    current = _current
+    if current is not None and current.pid == os.getpid():
+        return current
+    with _start:
+        if _current is None or _current.pid != os.getpid():
+            _current = _Checkpointer()
+        return _current
