@@ -38,6 +38,7 @@ from mockserver.mock import Mock, current_mock
 from mockserver.profile import ACCOUNT_ID_FORMATS
 from mockserver.runtime import RATE_LIMIT
 from mockserver.spec import VENDOR
+from mockserver.turns import waiting
 
 RATE_WINDOW_SECONDS = 60
 DROPPED_STATUS = 0  # journal status of a request whose connection was closed on purpose
@@ -112,7 +113,8 @@ def _inject(fault: Fault, record: RequestRecord, origin: str | None) -> Response
     met = {} if origin is None else {"scope": scopes.Scope.from_key(origin).to_wire()}
     delay = fault.delay_ms(_rng)
     if delay or fault.log_normal is not None:  # a log-normal draw may round to 0
-        time.sleep(delay / 1000)
+        with waiting():  # the worker's other threads serve requests meanwhile
+            time.sleep(delay / 1000)
         applied["latencyMs"] = delay
     if fault.drop_connection and _rng.random() < fault.drop_rate:
         record.met = {
@@ -157,9 +159,11 @@ class _TrickledBody:
         size = max(1, math.ceil(len(data) / self.chunks))
         pieces = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
         for _ in range(self.chunks - len(pieces)):  # a short body: the time is kept anyway
-            time.sleep(self.pause)
+            with waiting():
+                time.sleep(self.pause)
         for piece in pieces:
-            time.sleep(self.pause)
+            with waiting():
+                time.sleep(self.pause)
             yield piece
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 import urllib3
 
 from mockserver.shadow.wire import HttpRequest, HttpResponse, forwardable
+from mockserver.turns import waiting
 
 CONNECT_TIMEOUT = 10.0  # seconds
 POOL_SIZE = 8  # connections kept per host (the proxy serves several threads)
@@ -43,19 +44,22 @@ class Upstream:
         if sent.query:
             url += "?" + sent.query
         try:
-            response = self._pool.urlopen(
-                sent.method,
-                url,
-                body=sent.body if sent.body or sent.method in ("POST", "PUT", "PATCH") else None,
-                headers=_headers(sent),
-                redirect=False,
-                preload_content=False,
-                decode_content=False,
-            )
-            try:
-                body = response.read(decode_content=False)
-            finally:
-                response.release_conn()
+            with waiting():  # the pool's other threads may run requests meanwhile
+                response = self._pool.urlopen(
+                    sent.method,
+                    url,
+                    body=sent.body
+                    if sent.body or sent.method in ("POST", "PUT", "PATCH")
+                    else None,
+                    headers=_headers(sent),
+                    redirect=False,
+                    preload_content=False,
+                    decode_content=False,
+                )
+                try:
+                    body = response.read(decode_content=False)
+                finally:
+                    response.release_conn()
         except urllib3.exceptions.HTTPError as exc:
             raise UpstreamError(
                 f"{self.url} did not answer {sent.method} {sent.path}: {exc}"
