@@ -232,9 +232,10 @@ class Runtime:
     def profile(self, scope_key: str | None = None) -> Profile:
         """The profile in force: the start-up profile with the readings set at run time (for
         everyone, then for the request's scopes, or for ``scope_key``'s)."""
-        return self.settings.profile.with_readings(
-            self.changed_readings(scope_key), "run-time profile"
-        )
+        changed = self.changed_readings(scope_key)
+        if not changed:  # nothing set at run time: the start-up profile, as it is
+            return self.settings.profile
+        return self.settings.profile.with_readings(changed, "run-time profile")
 
     def origin(self, name: str, scope_key: str | None = None) -> str:
         """Where a reading's value comes from: runtime, or its start-up origin."""

@@ -251,6 +251,33 @@ def test_postgresql_sessions_of_a_vanished_machine_end_within_a_minute(postgres)
     assert name.startswith("kore-mock[")
 
 
+def test_every_request_read_of_the_state_sees_the_last_change_from_any_store(db_url, store):
+    """all_state (what each request reads) may be kept between changes (SQLite: a version
+    counter shared by the processes), never past one."""
+    other = open_store(db_url)
+    try:
+        for n in range(20):
+            assert store.all_state().get("faults") == (None if n == 0 else {"n": n - 1})
+            other.set_state("faults", {"n": n})  # another worker's control-plane call
+            assert store.all_state()["faults"] == {"n": n}
+            assert other.all_state()["faults"] == {"n": n}
+        other.update_state("faults", lambda faults: None)
+        assert "faults" not in store.all_state()
+    finally:
+        other.close()
+
+
+def test_a_state_change_in_another_process_is_seen_at_the_next_read(db_url, store):
+    assert store.all_state().get("rateLimit") is None
+    code = (
+        "import sys; from mockserver.store import open_store; "
+        "s = open_store(sys.argv[1]); s.set_state('rateLimit', {'enabled': True, 'perMinute': 7});"
+        " s.close()"
+    )
+    subprocess.run([sys.executable, "-c", code, db_url], check=True, cwd=ROOT, timeout=60)
+    assert store.all_state()["rateLimit"] == {"enabled": True, "perMinute": 7}
+
+
 def test_concurrent_state_updates_never_lose_each_other(db_url):
     """Two control-plane calls changing the faults (or apps) at once both land."""
     stores = [open_store(db_url) for _ in range(4)]  # one per thread: like separate workers

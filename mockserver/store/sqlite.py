@@ -21,7 +21,7 @@ import orjson
 
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
 from mockserver.contacts.ports import ContactsTransaction, NumberTaken
-from mockserver.store import blocks
+from mockserver.store import blocks, sqlite_wal
 from mockserver.store.base import (
     COLUMNS,
     CONTENT_COLUMNS,
@@ -35,6 +35,7 @@ from mockserver.store.base import (
     promote_sql,
 )
 from mockserver.store.sqlite_journal import SqliteJournal
+from mockserver.store.sqlite_state import StateRows, StateVersion
 
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
 _INSERT = (
@@ -248,9 +249,11 @@ class SqliteStore(Store):
         self._lock = threading.RLock()
         self._shared: sqlite3.Connection | None = None
         self._writers = _WriterQueue(path + ".lock")
+        self._state_rows: StateRows | None = None  # :memory: reads its state every time
         if self.memory:  # one database, one process: the journal is a table of it
             self._journal = SqliteJournal(self._connection, _nothing)
         else:
+            self._state_rows = StateRows(StateVersion(path + ".state-version"))
             self.journal_path = path + ".journal"
             journal_writers = _WriterQueue(self.journal_path + ".lock")
             self._journal = SqliteJournal(self._journal_connection, journal_writers.hold)
@@ -274,7 +277,7 @@ class SqliteStore(Store):
         )
         if not self.memory:
             _use_wal(conn)
-            conn.execute("PRAGMA synchronous = NORMAL")  # durable against process kills
+            sqlite_wal.tune(conn, self.url)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
         return conn
 
@@ -303,7 +306,7 @@ class SqliteStore(Store):
                 timeout=BUSY_TIMEOUT,
             )
             _use_wal(conn)
-            conn.execute("PRAGMA synchronous = NORMAL")
+            sqlite_wal.tune(conn, self.journal_path)
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
             self._local.journal, self._local.journal_pid = conn, os.getpid()
         yield conn
@@ -329,7 +332,9 @@ class SqliteStore(Store):
             conn.execute("DELETE FROM journal")
 
     @contextmanager
-    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, begin: str, *, of_state: bool = False) -> Iterator[sqlite3.Connection]:
+        """``of_state``: the transaction writes the run-time state; its version moves after
+        the commit, before the write lock is let go (``sqlite_state``)."""
         writing = begin == "BEGIN IMMEDIATE"
         with self._connection() as conn, self._writer_lock() if writing else _nothing():
             conn.execute(begin)
@@ -339,6 +344,8 @@ class SqliteStore(Store):
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            if of_state and self._state_rows is not None:
+                self._state_rows.version.bump()
 
     def _writer_lock(self) -> AbstractContextManager[None]:
         return _nothing() if self.memory else self._writers.hold()
@@ -441,16 +448,23 @@ class SqliteStore(Store):
         return None if row is None else json.loads(row[0])
 
     def all_state(self) -> dict[str, Any]:
-        with self._connection() as conn:
-            rows = conn.execute("SELECT key, value FROM state").fetchall()
+        rows = (
+            self._read_state()
+            if self._state_rows is None
+            else self._state_rows.rows(self._read_state)
+        )
         return {key: orjson.loads(value) for key, value in rows}
 
+    def _read_state(self) -> list[tuple[str, Any]]:
+        with self._connection() as conn:
+            return conn.execute("SELECT key, value FROM state").fetchall()
+
     def set_state(self, key: str, value: Any) -> None:
-        with self._transaction("BEGIN IMMEDIATE") as conn:
+        with self._transaction("BEGIN IMMEDIATE", of_state=True) as conn:
             _write_state(conn, key, value)
 
     def update_state(self, key: str, change: Callable[[Any], Any]) -> Any:
-        with self._transaction("BEGIN IMMEDIATE") as conn:
+        with self._transaction("BEGIN IMMEDIATE", of_state=True) as conn:
             row = conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
             value = change(None if row is None else json.loads(row[0]))
             _write_state(conn, key, value)
@@ -478,7 +492,7 @@ class SqliteStore(Store):
             journal.execute("BEGIN IMMEDIATE")
             try:
                 SqliteJournal.write_all(journal, entries)
-                with self._transaction("BEGIN IMMEDIATE") as conn:
+                with self._transaction("BEGIN IMMEDIATE", of_state=True) as conn:
                     self._replace(conn, contents)
             except BaseException:
                 journal.execute("ROLLBACK")
@@ -515,6 +529,11 @@ class SqliteStore(Store):
         if self._shared is not None:
             self._shared.close()
             self._shared = None
+        if not self.memory:
+            sqlite_wal.forget(self.url)
+            sqlite_wal.forget(self.journal_path)
+        if self._state_rows is not None:
+            self._state_rows.version.close()
 
 
 def _write_state(conn: sqlite3.Connection, key: str, value: Any) -> None:
