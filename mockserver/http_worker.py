@@ -29,6 +29,7 @@ import re
 import socket
 import threading
 import time
+from concurrent import futures
 from functools import partial
 from http import HTTPStatus
 from selectors import EVENT_READ
@@ -41,6 +42,7 @@ from gunicorn.workers.gthread import ThreadWorker
 from mockserver.errors import envelope
 from mockserver.http_front import Body, ChunkScanner, FrontConfig, Head, body_deadline, parse_head
 from mockserver.settings import Settings
+from mockserver.store.base import POSTGRES_SCHEMES
 from mockserver.turns import TakeoverPool
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,40}")
@@ -127,9 +129,9 @@ class EnvelopeWorker(ThreadWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         settings = getattr(self.app, "settings", None)
-        self.front = FrontConfig.from_settings(
-            settings if isinstance(settings, Settings) else Settings()
-        )
+        settings = settings if isinstance(settings, Settings) else Settings()
+        self.front = FrontConfig.from_settings(settings)
+        self._db = settings.db
         self.keepalived_conns: set[_Conn] = set()  # idle; handle_request counts them
         self._watched: set[_Conn] = set()  # every connection the event loop reads from
         self._in_flight = 0  # requests given to the thread pool, running or waiting
@@ -139,9 +141,13 @@ class EnvelopeWorker(ThreadWorker):
         self._finished_lock = threading.Lock()
         self._next_sweep = 0.0
 
-    def get_thread_pool(self) -> TakeoverPool:
-        """Requests run on as few of the worker's threads as keep them moving
-        (``mockserver.turns``): a thread woken per request cost a third of the throughput."""
+    def get_thread_pool(self) -> Any:
+        """On SQLite, requests run on as few of the worker's threads as keep them moving
+        (``mockserver.turns``): a request is CPU in this process, and a thread woken per request
+        cost a third of the throughput. On PostgreSQL a request is mostly round trips to the
+        server, which the threads overlap: every thread takes requests (gunicorn's pool)."""
+        if self._db.startswith(POSTGRES_SCHEMES):
+            return futures.ThreadPoolExecutor(max_workers=self.cfg.threads)
         return TakeoverPool(self.cfg.threads)
 
     def load_wsgi(self) -> None:

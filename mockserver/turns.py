@@ -16,7 +16,8 @@ takes a queued job only when every running thread is held up:
 - after ``takeover_after`` seconds of one job (a job that waits without saying so: a client that
   reads its answer slowly, a long import), by a standby thread that re-checks on a timer.
 
-The executor's interface is the part of ``concurrent.futures.Executor`` the worker uses:
+On SQLite only (``http_worker``): a PostgreSQL request is mostly round trips, which plain threads
+overlap. The executor's interface is the part of ``concurrent.futures.Executor`` the worker uses:
 ``submit`` (a ``Future``) and ``shutdown``.
 """
 
