@@ -130,12 +130,12 @@ class TakeoverPool:
             thread.start()
 
     def _next_wait(self, now: float) -> float | None:
-        """How long a waiting thread sleeps: until the oldest running job may be taken over
-        (the standby), or until woken (None)."""
+        """How long a waiting thread sleeps: until every running job is held up, so that a
+        queued one may be taken (the standby), or until woken (None)."""
         if not self._jobs or self._standby:
             return None
         started = [s for s in self._running.values() if s is not None]
-        return max(0.0, min(started) + self.takeover_after - now) if started else 0.0
+        return max(0.0, max(started) + self.takeover_after - now) if started else 0.0
 
     # -- a thread of the pool --------------------------------------------------------------
 

@@ -107,3 +107,20 @@ def test_a_pool_shut_down_refuses_new_work():
 def test_waiting_outside_a_pool_does_nothing():
     with waiting():
         pass
+
+
+def test_a_queued_request_behind_a_held_up_and_a_fresh_one_waits_without_spinning():
+    pool = TakeoverPool(4, takeover_after=0.3)
+    release = threading.Event()
+    try:
+        pool.submit(release.wait, 10)  # held up from the start, without saying so
+        time.sleep(0.35)
+        pool.submit(release.wait, 10)  # taken over at once: the first is held up
+        pool.submit(lambda: None)  # queued: one runner held up, one fresh for 0.3 s
+        time.sleep(0.02)
+        cpu = time.process_time()
+        time.sleep(0.2)  # the standby sleeps until the fresh one is held up too
+        assert time.process_time() - cpu < 0.05
+    finally:
+        release.set()
+        pool.shutdown(wait=True)
