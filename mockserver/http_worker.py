@@ -15,8 +15,11 @@ Its own answer is an HTML page; this worker gives the same refusal as every othe
 mock: JSON ``{"errors": [{"msg", "code"}]}``, a 4xx for anything a client sent. Its log line
 names the problem and the client address, never a header's value (that may be a token).
 
-gunicorn's internals this relies on (``ThreadWorker``'s thread pool, poller and method queue,
-``handle_request``, a parsed request given a new body reader) are those of gunicorn 27;
+**The threads.** On SQLite the worker's pool is ``mockserver.turns.TakeoverPool`` (requests on
+as few threads as keep them moving); on PostgreSQL, gunicorn's own ``ThreadPoolExecutor``.
+
+gunicorn's internals this relies on (``ThreadWorker``'s thread pool hook, poller and method
+queue, ``handle_request``, a parsed request given a new body reader) are those of gunicorn 27;
 pyproject pins it.
 """
 
