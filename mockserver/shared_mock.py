@@ -21,13 +21,12 @@ from typing import Any
 
 from mockserver.auth import mint_token
 from mockserver.control.client import ControlClient, ControlError
-from mockserver.faults import EVERY_OPERATION
+from mockserver.fixture_surface import FixtureSurface
 from mockserver.scopes import SCENARIO_HEADER
 from mockserver.settings import App
-from mockserver.spec import API_PREFIX, VENDOR
 
 
-class SharedKoreMock:
+class SharedKoreMock(FixtureSurface):
     """A share of a running kore-mock; the same surface as ``testing.KoreMock``."""
 
     def __init__(self, url: str, admin_token: str | None = None) -> None:
@@ -57,13 +56,6 @@ class SharedKoreMock:
             raise RuntimeError(f"kore-mock at {self.base_url}: {exc}") from None
 
     # -- calling it ------------------------------------------------------------------------
-
-    @property
-    def contacts_url(self) -> str:
-        return self.contacts_url_for(self.stream_id)
-
-    def contacts_url_for(self, stream_id: str) -> str:
-        return f"{self.base_url}{API_PREFIX}/{stream_id}/contacts"
 
     def headers(self, token: str | None = None) -> dict[str, str]:
         """``auth``, ``accountId`` and this share's ``X-Mock-Scenario``."""
@@ -115,12 +107,6 @@ class SharedKoreMock:
         path = "/__mock__/journal?" + urllib.parse.urlencode(query)
         return self._call("GET", path)["entries"]
 
-    def rejected_rows(self) -> list[dict[str, Any]]:
-        for entry in self.journal(limit=1000):
-            if entry.get("operation") in ("importContacts", "createContacts"):
-                return entry.get("report", [])
-        return []
-
     # -- behaviour, scoped to this share ---------------------------------------------------
 
     def _scopes(self) -> list[str]:
@@ -129,9 +115,7 @@ class SharedKoreMock:
 
     def set_fault(self, operation: str, **fault: Any) -> None:
         """A fault for this share's requests only (its scenario and its namespace)."""
-        if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
-            known = ", ".join(sorted(VENDOR.operation_ids()))
-            raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
+        self._check_operation(operation)
         target = urllib.parse.quote(operation, safe="")
         for scope in self._scopes():
             try:

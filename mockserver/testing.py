@@ -32,10 +32,11 @@ from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
-from mockserver.faults import EVERY_OPERATION, Fault
+from mockserver.faults import Fault
+from mockserver.fixture_surface import FixtureSurface
 from mockserver.mock import Mock, mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
-from mockserver.spec import API_PREFIX, CONTROL, VENDOR
+from mockserver.spec import CONTROL
 from mockserver.store.base import JournalFilter
 
 SEED_CALLER = Caller.for_app("kore-mock-seed")
@@ -50,7 +51,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 @dataclass
-class KoreMock:
+class KoreMock(FixtureSurface):
     """A running mock: where it is, who may call it, and a window onto its data."""
 
     base_url: str
@@ -64,14 +65,6 @@ class KoreMock:
         self.token = self.mint_token()
 
     # -- calling it ------------------------------------------------------------------------
-
-    @property
-    def contacts_url(self) -> str:
-        """``.../agentassist/api/v1/public/{streamId}/contacts`` of the default stream."""
-        return self.contacts_url_for(self.stream_id)
-
-    def contacts_url_for(self, stream_id: str) -> str:
-        return f"{self.base_url}{API_PREFIX}/{stream_id}/contacts"
 
     def headers(self, token: str | None = None) -> dict[str, str]:
         """The ``auth`` and ``accountId`` headers every vendor API call needs."""
@@ -131,21 +124,12 @@ class KoreMock:
             JournalFilter(operation=operation, status=status), limit=limit
         )
 
-    def rejected_rows(self) -> list[dict[str, Any]]:
-        """The per-row report of the most recent import or create: row, reason, number..."""
-        for entry in self.journal(limit=1000):
-            if entry.get("operation") in ("importContacts", "createContacts"):
-                return entry.get("report", [])
-        return []
-
     def set_fault(self, operation: str, **fault: Any) -> None:
         """Inject a fault into one operation (an operationId, or ``*`` for all), as the control
         plane's ``PUT /__mock__/faults/{operation}`` does: ``latencyMs``, ``latencyMaxMs``,
         ``latencyLogNormal={"medianMs", "sigma", "maxMs"}``, ``trickle={"totalMs", "chunks"}``,
         ``errorStatus``, ``errorRate``, ``errorMessage``, ``dropConnection``, ``dropRate``."""
-        if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
-            known = ", ".join(sorted(VENDOR.operation_ids()))
-            raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
+        self._check_operation(operation)
         problem = _fault_problem()(fault)
         if problem is not None:
             raise ValueError(f"fault {fault!r}: {problem}")
