@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from mockserver.settings import DEV_APP, DEV_STREAM_ID
 from mockserver.testing import serve_wsgi
 
 ROOT = Path(__file__).parent.parent
@@ -28,6 +29,18 @@ def free_port() -> int:
 
 
 threaded_server = serve_wsgi  # werkzeug's threaded server (what ``flask run`` uses)
+
+
+def contract_env(base_url: str, **variables: str) -> dict[str, str]:
+    """The environment of a contract-suite run against ``base_url`` on the development app:
+    this process's own KORE_* variables left out, the target's set, then ``KORE_<name>`` for
+    each keyword (``JWT=...``, ``EXAMPLES="10"``...)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+    env.update(
+        KORE_BASE_URL=base_url, KORE_STREAM_ID=DEV_STREAM_ID, KORE_ACCOUNT_ID=DEV_APP.account_id
+    )
+    env.update({f"KORE_{name}": value for name, value in variables.items()})
+    return env
 
 
 @contextmanager

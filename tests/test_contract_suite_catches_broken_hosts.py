@@ -6,7 +6,6 @@ exactly as against a real host (KORE_BASE_URL and friends), with small example c
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from tests.broken_hosts import (
     accepts_duplicates,
     healthy_mock,
 )
+from tests.live import contract_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,17 +38,14 @@ serve = serve_wsgi
 def run_suite(
     base_url: str, tmp_path: Path, tests: str = "contract_tests"
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
-    env.update(
-        KORE_BASE_URL=base_url,
-        KORE_STREAM_ID=DEV_STREAM_ID,
-        KORE_ACCOUNT_ID=DEV_APP.account_id,
-        KORE_CLIENT_ID=DEV_APP.client_id,
-        KORE_CLIENT_SECRET=DEV_APP.client_secret,
-        KORE_EXAMPLES="10",
-        KORE_STATEFUL_EXAMPLES="3",
-        KORE_RATE_PER_MINUTE="0",
-        KORE_SEED="4",
+    env = contract_env(
+        base_url,
+        CLIENT_ID=DEV_APP.client_id,
+        CLIENT_SECRET=DEV_APP.client_secret,
+        EXAMPLES="10",
+        STATEFUL_EXAMPLES="3",
+        RATE_PER_MINUTE="0",
+        SEED="4",
     )
     command = [sys.executable, "-m", "pytest", str(ROOT / tests), "--kore-target", "-x", "-q"]
     return subprocess.run(

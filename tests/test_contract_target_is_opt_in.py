@@ -4,7 +4,6 @@ sends nothing to that host; only `--kore-target` (or `kore-mock contract`) uses 
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -14,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from mockserver.auth import mint_token
-from mockserver.settings import DEV_APP, DEV_STREAM_ID
+from mockserver.settings import DEV_APP
+from tests.live import contract_env
 from tests.server_process import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,19 +23,15 @@ QUICK = ("-k", "same_name_with_different_numbers")  # one scenario: the run is s
 
 def exported_target(base_url: str) -> dict[str, str]:
     """The environment of someone who exported a real tenant's variables."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
-    env.update(
-        KORE_BASE_URL=base_url,
-        KORE_STREAM_ID=DEV_STREAM_ID,
-        KORE_ACCOUNT_ID=DEV_APP.account_id,
-        KORE_JWT=mint_token(DEV_APP),
-        KORE_CLIENT_ID=DEV_APP.client_id,
-        KORE_CLIENT_SECRET=DEV_APP.client_secret,
-        KORE_EXAMPLES="2",
-        KORE_STATEFUL_EXAMPLES="1",
-        KORE_COVERAGE="0",
+    return contract_env(
+        base_url,
+        JWT=mint_token(DEV_APP),
+        CLIENT_ID=DEV_APP.client_id,
+        CLIENT_SECRET=DEV_APP.client_secret,
+        EXAMPLES="2",
+        STATEFUL_EXAMPLES="1",
+        COVERAGE="0",
     )
-    return env
 
 
 def pytest_run(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,6 @@ With CI=true a machine where podman cannot run fails these tests; elsewhere they
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from mockserver.auth import mint_token
 from mockserver.settings import DEV_APP, DEV_STREAM_ID
 from tests.conftest import in_ci
 from tests.container import podman as pm
-from tests.live import free_port
+from tests.live import contract_env, free_port
 from tests.spec_check import check_response
 
 MAX_IMAGE_BYTES = 250 * 1000 * 1000
@@ -192,16 +191,13 @@ def test_without_a_token_the_control_plane_is_closed_to_the_host(image, volume, 
 
 
 def run_contract_suite(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
-    env.update(
-        KORE_BASE_URL=url,
-        KORE_STREAM_ID=DEV_STREAM_ID,
-        KORE_ACCOUNT_ID=DEV_APP.account_id,
-        KORE_JWT=mint_token(DEV_APP),
-        KORE_EXAMPLES="15",
-        KORE_STATEFUL_EXAMPLES="5",
-        KORE_RATE_PER_MINUTE="0",
-        KORE_COVERAGE="1",
+    env = contract_env(
+        url,
+        JWT=mint_token(DEV_APP),
+        EXAMPLES="15",
+        STATEFUL_EXAMPLES="5",
+        RATE_PER_MINUTE="0",
+        COVERAGE="1",
     )
     return subprocess.run(
         [
