@@ -53,6 +53,12 @@ def waiting() -> Iterator[None]:
         pool._set_waiting(False)
 
 
+def sleep(seconds: float) -> None:
+    """``time.sleep`` that says it waits (a fault's delay, a trickle's pause)."""
+    with waiting():
+        time.sleep(seconds)
+
+
 class _Job:
     __slots__ = ("args", "fn", "future")
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from flask import Response, request
 
-from mockserver import scopes
+from mockserver import scopes, turns
 from mockserver.auth import claimed_app
 from mockserver.contacts.model import Namespace
 from mockserver.errors import ApiError, InjectedFault, RateLimited
@@ -38,7 +38,6 @@ from mockserver.mock import Mock, current_mock
 from mockserver.profile import ACCOUNT_ID_FORMATS
 from mockserver.runtime import RATE_LIMIT
 from mockserver.spec import VENDOR
-from mockserver.turns import waiting
 
 RATE_WINDOW_SECONDS = 60
 DROPPED_STATUS = 0  # journal status of a request whose connection was closed on purpose
@@ -113,8 +112,7 @@ def _inject(fault: Fault, record: RequestRecord, origin: str | None) -> Response
     met = {} if origin is None else {"scope": scopes.Scope.from_key(origin).to_wire()}
     delay = fault.delay_ms(_rng)
     if delay or fault.log_normal is not None:  # a log-normal draw may round to 0
-        with waiting():  # the worker's other threads serve requests meanwhile
-            time.sleep(delay / 1000)
+        turns.sleep(delay / 1000)  # the worker's other threads serve requests meanwhile
         applied["latencyMs"] = delay
     if fault.drop_connection and _rng.random() < fault.drop_rate:
         record.met = {
@@ -159,11 +157,9 @@ class _TrickledBody:
         size = max(1, math.ceil(len(data) / self.chunks))
         pieces = [data[i : i + size] for i in range(0, len(data), size)] or [b""]
         for _ in range(self.chunks - len(pieces)):  # a short body: the time is kept anyway
-            with waiting():
-                time.sleep(self.pause)
+            turns.sleep(self.pause)
         for piece in pieces:
-            with waiting():
-                time.sleep(self.pause)
+            turns.sleep(self.pause)
             yield piece
 
     def close(self) -> None:

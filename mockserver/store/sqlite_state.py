@@ -18,6 +18,7 @@ import mmap
 import os
 import struct
 import threading
+from collections.abc import Callable
 
 _COUNTER = struct.Struct("<Q")
 
@@ -67,7 +68,8 @@ class StateRows:
         self.version = version
         self._kept: tuple[int, list[tuple[str, bytes]]] | None = None
 
-    def rows(self, read) -> list[tuple[str, bytes]]:
+    def rows(self, read: Callable[[], list[tuple[str, bytes]]]) -> list[tuple[str, bytes]]:
+        """The rows: the kept ones while the version stands, else ``read()`` anew."""
         now = self.version.current()  # before the rows (see the module's docstring)
         kept = self._kept
         if kept is not None and kept[0] == now:
