@@ -19,7 +19,7 @@ from mockserver.contacts.model import INACTIVE, Contact, Namespace, new_ids, now
 from mockserver.contacts.ports import NumberTaken
 from mockserver.store import open_store
 from mockserver.store.base import SCHEMA_VERSION, Store, StoreUnavailable, display_url
-from mockserver.store.postgres import PostgresStore
+from mockserver.store.postgres import PostgresStore, text_array
 from tests.conftest import ACCOUNT, OTHER_STREAM, STREAM
 
 NS = Namespace(ACCOUNT, STREAM)
@@ -179,6 +179,14 @@ def test_postgresql_writers_of_other_namespaces_do_not_wait(postgres):
         thread.join(10)
     finally:
         store.close()
+
+
+def test_postgresql_reads_the_holders_array_literal_back_item_for_item(postgres):
+    values = ["+919876543210", 'a"b', "c\\d", "NULL", "", "{x}", "a,b", " spaced ", "é"]
+    with psycopg.connect(postgres.new_database()) as conn:
+        for items in (values, values[:1], []):
+            (back,) = conn.execute("SELECT %s::text[]", (text_array(items),)).fetchone()
+            assert back == items
 
 
 def test_legacy_holders_get_further_slots_and_one_takes_over_when_the_first_leaves(store):

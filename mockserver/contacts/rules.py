@@ -97,22 +97,23 @@ class ItemRules:
     ) -> list[tuple[int, Candidate | InvalidField]]:
         """Each (row, item) as a candidate, or the ``InvalidField`` that refuses it, in order."""
         bad = self._schema_check([item for _, item in numbered])
+        phone = self.phone
         results: list[tuple[int, Candidate | InvalidField]] = []
+        append = results.append  # once per row of a 100,000-row import: kept lean
         for index, (row, item) in enumerate(numbered):
-            error = bad.get(index)
-            if error is not None:
-                results.append((row, InvalidField(*error)))
+            if bad and index in bad:
+                append((row, InvalidField(*bad[index])))
                 continue
             try:
-                phone = self.phone(item["cellPhone"])
+                number = phone(item["cellPhone"])
             except InvalidField as exc:
-                results.append((row, exc))
+                append((row, exc))
                 continue
-            results.append(
+            append(
                 (
                     row,
                     Candidate(
-                        row, item["firstName"], item["lastName"], item.get("salutation", ""), phone
+                        row, item["firstName"], item["lastName"], item.get("salutation", ""), number
                     ),
                 )
             )
