@@ -12,6 +12,8 @@ import csv
 import io
 from typing import Any, NamedTuple
 
+from mockserver.contacts.model import new_tuple
+
 COLUMNS = (
     "firstName",
     "lastName",
@@ -145,19 +147,22 @@ def _read_rows(
                 too_large=True,
             )
         rows.append(
-            CsvRow(
-                len(rows) + 1,
-                reader.line_num,
-                {
-                    "firstName": fields[first].strip(),
-                    "lastName": fields[last].strip(),
-                    "salutation": "" if salutation is None else fields[salutation].strip(),
-                    "cellPhone": {
-                        "phoneNumber": fields[number].strip(),
-                        "countryCode": fields[code].strip(),
-                        "extension": "" if extension is None else fields[extension].strip(),
+            new_tuple(
+                CsvRow,
+                (
+                    len(rows) + 1,
+                    reader.line_num,
+                    {
+                        "firstName": fields[first].strip(),
+                        "lastName": fields[last].strip(),
+                        "salutation": "" if salutation is None else fields[salutation].strip(),
+                        "cellPhone": {
+                            "phoneNumber": fields[number].strip(),
+                            "countryCode": fields[code].strip(),
+                            "extension": "" if extension is None else fields[extension].strip(),
+                        },
                     },
-                },
+                ),
             )
         )
     return rows

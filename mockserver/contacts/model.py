@@ -58,6 +58,12 @@ def org_id_for(account_id: str) -> str:
     return "o-" + str(uuid.uuid5(_ID_NAMESPACE, "org:" + account_id))
 
 
+# A NamedTuple's own constructor is a generated Python function (~0.4 µs a call); the rows of an
+# import build four tuples each (the CSV row, its phone, the candidate, the contact), 400,000 for
+# 100,000 rows: there they are made with ``new_tuple(Cls, (fields...))``, positionally, at once.
+new_tuple = tuple.__new__
+
+
 def now_iso() -> str:
     """ISO-8601 UTC with milliseconds and ``Z``, as Kore writes timestamps."""
     # isoformat, not strftime: strftime cost a tenth of a small request's time (profiled)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-from mockserver.contacts.model import InvalidField
+from mockserver.contacts.model import InvalidField, new_tuple
 
 E164_MIN_DIGITS = 8
 E164_MAX_DIGITS = 15
@@ -51,4 +51,4 @@ def normalise(number: str, country_code: str, extension: str = "") -> Phone:
             f"phone number {code}{number} has {total} digits with its country code; "
             f"E.164 allows {E164_MIN_DIGITS} to {E164_MAX_DIGITS}",
         )
-    return Phone(number_key=code + number, country_code=code, extension=extension)
+    return new_tuple(Phone, (code + number, code, extension))  # number_key, country_code, ext.

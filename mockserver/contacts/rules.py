@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from mockserver.contacts.model import InvalidField
+from mockserver.contacts.model import InvalidField, new_tuple
 from mockserver.contacts.phone import Phone, normalise
 
 # What a save does with rejected rows: leave them out (200), or refuse the whole request (400).
@@ -109,14 +109,8 @@ class ItemRules:
             except InvalidField as exc:
                 append((row, exc))
                 continue
-            append(
-                (
-                    row,
-                    Candidate(
-                        row, item["firstName"], item["lastName"], item.get("salutation", ""), number
-                    ),
-                )
-            )
+            names = item["firstName"], item["lastName"], item.get("salutation", "")
+            append((row, new_tuple(Candidate, (row, *names, number))))
         return results
 
     @staticmethod
