@@ -68,7 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, shorter loads")
     args = parser.parse_args()
-    repeat = 1 if args.quick else 3  # imports
+    repeat = 1 if args.quick else 5  # imports
     # small requests: more, shorter runs; their median evens out gunicorn's accept race
     wrk_repeat, wrk_seconds, warmup = (3, 4, 3) if args.quick else (5, 6, 5)
     ns_repeat, ns_seconds = (1, 3) if args.quick else (3, 4)

@@ -202,6 +202,8 @@ class PostgresTransaction(ContactsTransaction):
         # whole namespace (60 ms at 100,000 contacts) instead of a probe of the holder index.
         if len(keys) == 1:
             match, key_param = "= %s", keys[0]
+        elif self._empty(ns):  # an import into a new stream: one probe, not one per number
+            return {}
         else:
             match, key_param = "= ANY(%s::text[])", text_array(keys)
         rows = self.conn.execute(
@@ -236,6 +238,13 @@ class PostgresTransaction(ContactsTransaction):
                         copy.write_row((*_values(contact), slot))
         except errors.UniqueViolation as exc:
             raise NumberTaken(_taken_key(exc)) from None
+
+    def _empty(self, ns: Namespace) -> bool:
+        """Whether the namespace has no contact at all, ACTIVE or INACTIVE (the listing index)."""
+        row = self.conn.execute(
+            "SELECT 1 FROM contacts WHERE " + _NS + " LIMIT 1", (ns.account_id, ns.stream_id)
+        ).fetchone()
+        return row is None
 
     def _legacy_slots(self, contacts: Sequence[Contact]) -> list[int]:
         """Slot 0 for a free number, else one above the highest ACTIVE slot (legacy seeds)."""
