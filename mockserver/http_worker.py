@@ -1,22 +1,24 @@
 """gunicorn's threaded worker with an event-loop front, answering in Kore's envelope.
 
-**The front** (``mockserver.http_front`` has the rules): the worker's main thread runs an event
-loop over non-blocking sockets that reads each request whole — head and body, under the
-``http:`` deadlines — before one of the worker's threads may see it. The thread is given
-gunicorn's parse of the head (made by the loop) with the body read from memory, and runs the
-app; it never waits for a client's bytes, and a response write waits at most ``sendTimeout``
-for a client that reads nothing. A client that falls behind gets 408 from the loop; past
-``maxQueuedRequests`` requests waiting for a thread, 503 with ``Retry-After``. Kept-alive
-connections wait in the loop too, so a thread is busy only while the app runs.
+**The front** (``mockserver.http_front`` has the rules): the worker's event loop reads each
+request whole from non-blocking sockets — head and body, under the ``http:`` deadlines — before
+the app may see it. The app is given gunicorn's parse of the head (made by the loop) with the
+body read from memory; it never waits for a client's bytes, and a response write waits at most
+``sendTimeout`` for a client that reads nothing. A client that falls behind gets 408 from the
+loop; past ``maxQueuedRequests`` requests waiting to be served, 503 with ``Retry-After``.
+Kept-alive connections wait in the loop too.
+
+**The threads** (``mockserver.turns``): the thread that runs the loop serves the requests it
+read itself, one after another, and passes the loop on to another of the worker's threads only
+when a request holds it up (a fault's delay, an upstream call, a slow reader, a long import);
+up to ``threads`` requests are served at once. On PostgreSQL, where a request is mostly round
+trips to the server, the loop passes on before every request, so the round trips overlap.
 
 **Refusals in the envelope.** Some requests never reach the app: gunicorn refuses a request
 line or headers over its limits, a malformed header or request line, an unknown transfer coding.
 Its own answer is an HTML page; this worker gives the same refusal as every other error of the
 mock: JSON ``{"errors": [{"msg", "code"}]}``, a 4xx for anything a client sent. Its log line
 names the problem and the client address, never a header's value (that may be a token).
-
-**The threads.** On SQLite the worker's pool is ``mockserver.turns.TakeoverPool`` (requests on
-as few threads as keep them moving); on PostgreSQL, gunicorn's own ``ThreadPoolExecutor``.
 
 gunicorn's internals this relies on (``ThreadWorker``'s thread pool hook, poller and method
 queue, ``handle_request``, a parsed request given a new body reader) are those of gunicorn 27;
@@ -25,14 +27,15 @@ pyproject pins it.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import json
+import os
 import re
+import select
 import socket
-import threading
 import time
-from concurrent import futures
 from functools import partial
 from http import HTTPStatus
 from selectors import EVENT_READ
@@ -46,12 +49,14 @@ from mockserver.errors import envelope
 from mockserver.http_front import Body, ChunkScanner, FrontConfig, Head, body_deadline, parse_head
 from mockserver.settings import Settings
 from mockserver.store.base import POSTGRES_SCHEMES
-from mockserver.turns import TakeoverPool
+from mockserver.turns import Baton, waiting
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,40}")
 
 SWEEP_SECONDS = 0.25  # how often deadlines are checked (their resolution)
+HEARTBEAT_SECONDS = 1.0  # how often the loop tells gunicorn's arbiter it is alive
 READ_BYTES = 256 * 1024  # one recv() of the event loop
+SENDFILE_BYTES = 1 << 30  # at most this much in one sendfile() call
 LINGER_SECONDS = 2.0  # a closing connection is drained this long, so our answer is not reset
 LINGER_BYTES = 1024 * 1024  # ... or until this much was drained
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -70,7 +75,9 @@ class _Conn:
         "drained",
         "head",
         "left",
+        "on_readable",
         "phase",
+        "registered",
         "requests",
         "reserved",
         "scanner",
@@ -94,6 +101,8 @@ class _Conn:
         self.requests = 0
         self.drained = 0
         self.reserved = 0  # body bytes counted against the worker's buffer budget
+        self.registered = False  # with the event loop's poller
+        self.on_readable: Any = None  # the poller's callback for it
 
 
 class _Framed:
@@ -115,17 +124,47 @@ class _Framed:
 
 
 class _PatientSocket(socket.socket):
-    """A client's socket whose ``sendall`` gives up only when the client has taken no byte for
-    the socket's timeout (``sendTimeout``), however long the whole answer takes a slow but
-    steady reader (``socket.sendall``'s own timeout is for all of it)."""
+    """A client's socket, non-blocking for the event loop, whose ``sendall`` waits for room
+    when the client's buffer is full: it gives up only when the client has taken no byte for
+    ``send_timeout`` seconds, however long the whole answer takes a slow but steady reader.
+    The wait says so (``turns.waiting``): the event loop goes on in another thread."""
 
-    __slots__ = ()
+    __slots__ = ("send_timeout",)
 
     def sendall(self, data: Any, flags: int = 0) -> None:
         with memoryview(data) as view:
-            sent = 0
-            while sent < len(view):
-                sent += self.send(view[sent:], flags)  # waits at most the timeout for room
+            sent, size = 0, len(view)
+            while sent < size:
+                try:
+                    sent += self.send(view[sent:], flags)
+                except (BlockingIOError, InterruptedError):
+                    self._wait_for_room()
+
+    def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
+        """``os.sendfile`` with the same patience (``socket.sendfile`` refuses a non-blocking
+        socket); the file's position ends after what was sent, as with ``socket.sendfile``."""
+        source = file.fileno()
+        left = os.fstat(source).st_size - offset if count is None else count
+        sent = 0
+        while left > 0:
+            try:
+                n = os.sendfile(self.fileno(), source, offset + sent, min(left, SENDFILE_BYTES))
+            except (BlockingIOError, InterruptedError):
+                self._wait_for_room()
+                continue
+            if n == 0:  # the file ended early
+                break
+            sent += n
+            left -= n
+        file.seek(offset + sent)
+        return sent
+
+    def _wait_for_room(self) -> None:
+        poll = select.poll()
+        poll.register(self.fileno(), select.POLLOUT)
+        with waiting():
+            if not poll.poll(self.send_timeout * 1000):
+                raise TimeoutError("the client read none of its answer in time")
 
 
 class EnvelopeWorker(ThreadWorker):
@@ -134,24 +173,23 @@ class EnvelopeWorker(ThreadWorker):
         settings = getattr(self.app, "settings", None)
         settings = settings if isinstance(settings, Settings) else Settings()
         self.front = FrontConfig.from_settings(settings)
-        self._db = settings.db
+        # PostgreSQL: a request is mostly round trips to the server, which threads overlap, so
+        # the loop passes on before every request (``turns``); SQLite: the leader serves inline.
+        self._pass_on_each = settings.db.startswith(POSTGRES_SCHEMES)
         self.keepalived_conns: set[_Conn] = set()  # idle; handle_request counts them
         self._watched: set[_Conn] = set()  # every connection the event loop reads from
-        self._in_flight = 0  # requests given to the thread pool, running or waiting
+        self._ready: collections.deque[tuple[_Conn, _Framed]] = collections.deque()
+        self._in_flight = 0  # requests read whole: waiting in _ready or being served
+        self._serving = 0  # ... being served (at most cfg.threads at once)
         self._buffered = 0  # body bytes reserved by requests being received or served
-        self._submitted = 0  # requests given to the thread pool, ever
-        self._finished = 0  # ... whose thread is done with them (counted by the threads)
-        self._finished_lock = threading.Lock()
+        self._next_beat = 0.0  # when the loop next tells the arbiter it is alive
         self._next_sweep = 0.0
+        self._stop_by: float | None = None  # the graceful stop's deadline, once it began
 
-    def get_thread_pool(self) -> Any:
-        """On SQLite, requests run on as few of the worker's threads as keep them moving
-        (``mockserver.turns``): a request is CPU in this process, and a thread woken per request
-        cost a third of the throughput. On PostgreSQL a request is mostly round trips to the
-        server, which the threads overlap: every thread takes requests (gunicorn's pool)."""
-        if self._db.startswith(POSTGRES_SCHEMES):
-            return futures.ThreadPoolExecutor(max_workers=self.cfg.threads)
-        return TakeoverPool(self.cfg.threads)
+    def get_thread_pool(self) -> Baton:
+        """The threads that take turns at the event loop (``mockserver.turns``): up to
+        ``threads`` requests served at once, and one more thread to run the loop meanwhile."""
+        return Baton(self.cfg.threads + 1, self._lead)
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -166,36 +204,74 @@ class EnvelopeWorker(ThreadWorker):
             self.method_queue.fileno(), EVENT_READ, self.method_queue.run_callbacks
         )
         self.set_accept_enabled(True)
-        while self.alive:
+        self.tpool.run()  # returns once the worker stopped
+
+    def _lead(self) -> bool:
+        """The loop, on the thread that holds the baton: serve what is ready, else wait for
+        events. True when this thread lost the baton (held up by a request); False once the
+        worker stopped."""
+        while True:
+            try:
+                if not self._keep_going():
+                    return False
+                if self._ready and self._serving < self.cfg.threads:
+                    conn, request = self._ready.popleft()
+                    if not self._serve_here(conn, request):
+                        return True
+                    continue
+                self.wait_for_and_dispatch_events(timeout=SWEEP_SECONDS)
+                self._sweep()
+            except Exception:  # the loop must outlive any one connection
+                self.log.exception("Error in the worker's event loop")
+
+    def _keep_going(self) -> bool:
+        """Beat the arbiter's heartbeat (once a second, not per request); begin, go on with or
+        end the graceful stop. False once the worker stopped."""
+        now = time.monotonic()
+        if now >= self._next_beat:
+            self._next_beat = now + HEARTBEAT_SECONDS
             self.notify()
+            if not self.is_parent_alive():
+                self.alive = False
+        if self.alive:
             can_accept = self.nr_conns < self.worker_connections
             if can_accept != self._accepting:
                 self.set_accept_enabled(can_accept)
-            self.wait_for_and_dispatch_events(timeout=SWEEP_SECONDS)
-            if not self.is_parent_alive():
-                break
-            self._sweep()
-        self._stop()
-
-    def _stop(self) -> None:
-        """Stop accepting; requests being received or served get ``graceful_timeout``."""
-        self.set_accept_enabled(False)
+            return True
+        if self._stop_by is None:  # stop accepting; requests under way get graceful_timeout
+            self._stop_by = now + self.cfg.graceful_timeout
+            self.set_accept_enabled(False)
         for conn in list(self.keepalived_conns):
             self._drop(conn)
-        deadline = time.monotonic() + self.cfg.graceful_timeout
-        while (self._in_flight or self._watched) and time.monotonic() < deadline:
-            self.notify()
-            self.wait_for_and_dispatch_events(timeout=SWEEP_SECONDS)
-            self._sweep()
-            for conn in list(self.keepalived_conns):
-                self._drop(conn)
+        if (self._in_flight or self._watched) and now < self._stop_by:
+            return True
+        self._stop()
+        return False
+
+    def _stop(self) -> None:
         for conn in list(self._watched):
             self._drop(conn)
-        self.tpool.shutdown(wait=False)
+        self.tpool.close()
         self.poller.close()
-        self.method_queue.close()
+        # The method queue's pipe stays open until the process exits: a request still being
+        # served past the graceful timeout may write to it, and a closed descriptor's number
+        # could by then belong to another file.
         for listener in self.sockets:
             listener.close()
+
+    def _serve_here(self, conn: _Conn, request: _Framed) -> bool:
+        """Serve a request on this thread; True when it still leads afterwards."""
+        self._serving += 1
+        baton = self.tpool
+        if self._pass_on_each:
+            baton.pass_on()
+        baton.begin()
+        keep = self._serve(conn, request)
+        if baton.end():
+            self._served(conn, request, keep)
+            return True
+        self.method_queue.defer(self._served, conn, request, keep)  # to the loop's new leader
+        return False
 
     def accept(self, listener: Any) -> None:
         try:
@@ -206,20 +282,31 @@ class EnvelopeWorker(ThreadWorker):
             raise
         sock = _PatientSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
         sock.setblocking(False)
+        sock.send_timeout = self.front.send_timeout
         self.nr_conns += 1
         now = time.monotonic()
         conn = _Conn(sock, client, listener.getsockname(), now)
         conn.deadline = now + self.front.headers_timeout
+        conn.on_readable = partial(self._readable, conn)
         self._watch(conn)
 
     def _watch(self, conn: _Conn) -> None:
-        self.poller.register(conn.sock, EVENT_READ, partial(self._readable, conn))
+        """The loop reads from ``conn`` again (registered with the poller once, and again only
+        after a read event found it busy)."""
         self._watched.add(conn)
+        if not conn.registered:
+            self.poller.register(conn.sock, EVENT_READ, conn.on_readable)
+            conn.registered = True
 
     def _unwatch(self, conn: _Conn) -> None:
-        if conn in self._watched:
-            self._watched.discard(conn)
-            self.keepalived_conns.discard(conn)
+        """The loop no longer reads from ``conn``; it stays registered (no system call per
+        request) until an event finds it so."""
+        self._watched.discard(conn)
+        self.keepalived_conns.discard(conn)
+
+    def _unregister(self, conn: _Conn) -> None:
+        if conn.registered:
+            conn.registered = False
             with contextlib.suppress(KeyError, ValueError, OSError):
                 self.poller.unregister(conn.sock)
 
@@ -228,11 +315,15 @@ class EnvelopeWorker(ThreadWorker):
             return
         conn.phase = CLOSED
         self._unwatch(conn)
+        self._unregister(conn)
         self._release(conn)
         util.close(conn.sock)
         self.nr_conns -= 1
 
     def _readable(self, conn: _Conn, _sock: Any) -> None:
+        if conn not in self._watched:  # its request is being served (or waits for a thread)
+            self._unregister(conn)  # its next bytes wait in the kernel until it is served
+            return
         try:
             try:
                 data = conn.sock.recv(READ_BYTES)
@@ -334,12 +425,13 @@ class EnvelopeWorker(ThreadWorker):
         )
 
     def _hand_over(self, conn: _Conn, *, truncated: bool = False) -> None:
+        """A request read whole (or cut short): it waits for a thread, at most
+        ``maxQueuedRequests`` of them per worker; past that, 503 and nothing of it is done."""
         assert conn.head is not None
         request = _Framed(conn.head, conn.body, truncated=truncated, reserved=conn.reserved)
         conn.body = conn.scanner = conn.head = None
         conn.reserved = 0
-        waiting = self._submitted - self._finished - self.cfg.threads
-        if waiting >= self.front.max_queued_requests:
+        if len(self._ready) >= self.front.max_queued_requests:
             request.close()
             self._buffered -= request.reserved
             self._refuse(
@@ -352,27 +444,19 @@ class EnvelopeWorker(ThreadWorker):
         self._unwatch(conn)
         conn.phase = BUSY
         self._in_flight += 1
-        self._submitted += 1
-        future = self.tpool.submit(self._serve, conn, request)
-        future.add_done_callback(
-            lambda done: self.method_queue.defer(self._served, conn, request, done)
-        )
+        self._ready.append((conn, request))
 
-    def _served(self, conn: _Conn, request: _Framed, future: Any) -> None:
-        """Back in the event loop: a kept-alive connection waits for its next request."""
+    def _served(self, conn: _Conn, request: _Framed, keep: bool) -> None:
+        """On the loop's thread: a kept-alive connection waits for its next request."""
         self._in_flight -= 1
+        self._serving -= 1
         self._buffered -= request.reserved
         request.close()
-        try:
-            keep = bool(future.result()) and not request.truncated
-        except Exception:
-            keep = False
         now = time.monotonic()
         try:
-            if not keep:
+            if not keep or request.truncated:
                 self._close(conn, now)
                 return
-            conn.sock.setblocking(False)
             conn.requests += 1
             conn.phase = IDLE
             conn.started = now
@@ -455,7 +539,6 @@ class EnvelopeWorker(ThreadWorker):
         """Run the app on a request read whole; True to keep the connection."""
         req = None
         try:
-            conn.sock.settimeout(self.front.send_timeout)
             req = request.message()
             return self.handle_request(req, conn)
         except (StopIteration, http.NoMoreData):
@@ -471,9 +554,6 @@ class EnvelopeWorker(ThreadWorker):
                 self.log.exception("Socket error processing request.")
         except Exception as exc:
             self.handle_error(req, conn.sock, conn.client, exc)
-        finally:
-            with self._finished_lock:  # this thread is free for the next request
-                self._finished += 1
         return False
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:

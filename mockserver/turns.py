@@ -1,56 +1,46 @@
-"""A thread pool that runs its jobs on as few threads as keep them moving.
+"""Threads taking turns at a worker's event loop (leader/followers).
 
-gunicorn's threaded worker hands each request to a ``ThreadPoolExecutor``: every request wakes
-an idle thread, so with 4 threads per worker the requests of a busy worker were spread over all
-of them, which took turns for the GIL and slept and woke between requests — measured on the
-2-core machine, a worker with 1 thread answered 30-40 % more small requests than one with 4,
-at less CPU per answer (``bench/`` and the performance section of the README).
+A worker process reads its clients' requests in an event loop and runs the app on them. gunicorn
+hands every request from the loop's thread to a pool thread and back: a wake-up, a pipe write
+and the GIL changing hands twice per request, a fifth of a small request's cost on the 2-core
+machine. Here the thread that runs the loop — the *leader* — serves the requests the loop found
+itself, one after another, and only passes the loop on when it is held up:
 
-``TakeoverPool`` keeps one thread running while it keeps up: a thread that finishes a job takes
-the next queued one without sleeping, and no other thread is woken for it. Another thread
-takes a queued job only when every running thread is held up:
+- at once when the request says it waits (``waiting()``: a latency fault's delay, a trickled
+  answer's pauses, a call to an upstream host), so such requests overlap;
+- after ``takeover_after`` seconds of one request that waits without saying so (a client reading
+  its answer slowly, a long import): a *standby* follower re-checks on a timer and takes the
+  loop over.
 
-- at once, when the running thread says it waits (``waiting()``: a latency fault's delay, a
-  trickled answer's pauses, a call to an upstream host) — so delayed requests still overlap as
-  they did on a plain pool;
-- after ``takeover_after`` seconds of one job (a job that waits without saying so: a client that
-  reads its answer slowly, a long import), by a standby thread that re-checks on a timer.
+The thread that was held up finishes its request, hands its connection back to the loop (the
+worker's method queue) and becomes a follower again. A worker whose requests are mostly round
+trips to a database server (PostgreSQL) passes the loop on before every request instead
+(``pass_on``), so those round trips overlap: the classic leader/followers pattern.
 
-On SQLite only (``http_worker``): a PostgreSQL request is mostly round trips, which plain threads
-overlap. The executor's interface is the part of ``concurrent.futures.Executor`` the worker uses:
-``submit`` (a ``Future``) and ``shutdown``.
+``Baton`` knows threads, not sockets: the worker (``http_worker``) says when a request begins and
+ends and what a thread runs while it leads.
 """
 
 from __future__ import annotations
 
-import collections
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
-from typing import Any
 
-TAKEOVER_SECONDS = 0.02  # a job running longer than this no longer holds back the queue
+TAKEOVER_SECONDS = 0.02  # a request serving longer than this no longer holds the loop
 
-_local = threading.local()  # .pool: the TakeoverPool whose thread this is
+_local = threading.local()  # .baton: the Baton this thread takes turns at
 
 
 @contextmanager
 def waiting() -> Iterator[None]:
-    """Around a wait of the current job (a sleep, a remote call): the pool's other threads may
-    run queued jobs meanwhile. Outside a pool's thread it does nothing."""
-    pool: TakeoverPool | None = getattr(_local, "pool", None)
-    if pool is None or _local.waits:  # not a pool's thread, or already said
-        yield
-        return
-    _local.waits = True
-    pool._set_waiting(True)
-    try:
-        yield
-    finally:
-        _local.waits = False
-        pool._set_waiting(False)
+    """Around a wait of the current request (a sleep, a remote call): if this thread runs its
+    worker's event loop, the loop passes to another thread first. Elsewhere it does nothing."""
+    baton: Baton | None = getattr(_local, "baton", None)
+    if baton is not None:
+        baton.pass_on()
+    yield
 
 
 def sleep(seconds: float) -> None:
@@ -59,137 +49,137 @@ def sleep(seconds: float) -> None:
         time.sleep(seconds)
 
 
-class _Job:
-    __slots__ = ("args", "fn", "future")
+class Baton:
+    """The right to run a worker's event loop, held by one thread at a time.
 
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self.fn = fn
-        self.args = args
-        self.future: Future = Future()
+    ``lead`` is what a thread runs while it holds the baton; it returns True when the thread
+    lost the baton (it goes back to following) and False when the worker stops. Up to
+    ``max_threads`` threads take part: the one that calls ``run`` and helpers started as needed
+    (one standby from the start, another whenever the leader passes the loop on and nobody
+    follows).
+    """
 
-
-class TakeoverPool:
     def __init__(
         self,
         max_threads: int,
+        lead: Callable[[], bool],
         *,
         takeover_after: float = TAKEOVER_SECONDS,
         name: str = "kore-mock-request",
     ) -> None:
-        if max_threads < 1:
-            raise ValueError("a pool needs at least one thread")
+        if max_threads < 2:
+            raise ValueError("the loop needs a leader and a follower: at least two threads")
         self.max_threads = max_threads
         self.takeover_after = takeover_after
+        self._lead = lead
         self._name = name
         self._cond = threading.Condition(threading.Lock())
-        self._jobs: collections.deque[_Job] = collections.deque()
-        self._threads: list[threading.Thread] = []
-        self._waiters = 0  # threads waiting for a job (idle, or the standby)
-        # running threads (ident) -> when their job started, or None while it waits
-        self._running: dict[int, float | None] = {}
-        self._standby = False  # a thread re-checks the queue on a timer
-        self._shutdown = False
+        self._leader: int | None = None
+        self._since: float | None = None  # the leader serves a request since (None: it polls)
+        self._threads = 1  # the thread that calls run(), and the helpers started
+        self._idle = 0  # followers waiting for the baton
+        self._standby: int | None = None  # the follower that watches the leader on a timer
+        self._closed = False
+        self.takeovers = 0  # times a standby took the loop from a held-up leader
 
-    # -- the executor ----------------------------------------------------------------------
+    # -- the thread that starts it ---------------------------------------------------------
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
-        job = _Job(fn, args)
+    def run(self) -> None:
+        """Lead first, then take turns, until the worker stops (``close``)."""
         with self._cond:
-            if self._shutdown:
-                raise RuntimeError("cannot submit to a pool that was shut down")
-            self._jobs.append(job)
-            if self._may_take(time.monotonic()) or not self._standby:
-                self._wake_one()
-        return job.future
+            self._take(threading.get_ident())  # and a helper starts: the standby
+        self._turns()
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+    def close(self) -> None:
+        """Nobody leads any more: every follower returns, now and later."""
         with self._cond:
-            self._shutdown = True
-            if cancel_futures:
-                while self._jobs:
-                    self._jobs.popleft().future.cancel()
+            self._closed = True
+            self._leader = None
             self._cond.notify_all()
-        if wait:
-            for thread in list(self._threads):
-                if thread is not threading.current_thread():
-                    thread.join()
 
-    # -- the rules (called with the condition held) ------------------------------------------
+    shutdown = close  # gunicorn's worker calls its thread pool's ``shutdown`` on SIGQUIT
 
-    def _may_take(self, now: float) -> bool:
-        """Whether a thread may start a queued job now: none runs, or every one is held up."""
-        if not self._jobs:
+    # -- the leader ------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """The leader starts serving a request (the standby's clock starts)."""
+        if self._leader == threading.get_ident():
+            self._since = time.monotonic()
+
+    def end(self) -> bool:
+        """The request is served: True when this thread still leads."""
+        with self._cond:
+            if self._leader == threading.get_ident():
+                self._since = None
+                return True
             return False
-        return all(
-            started is None or now - started >= self.takeover_after
-            for started in self._running.values()
-        )
 
-    def _wake_one(self) -> None:
-        if self._waiters:
-            self._cond.notify()
-        elif len(self._threads) < self.max_threads:
-            thread = threading.Thread(
-                target=self._work, name=f"{self._name}-{len(self._threads)}", daemon=True
-            )
-            self._threads.append(thread)
-            thread.start()
-
-    def _next_wait(self, now: float) -> float | None:
-        """How long a waiting thread sleeps: until every running job is held up, so that a
-        queued one may be taken (the standby), or until woken (None)."""
-        if not self._jobs or self._standby:
-            return None
-        started = [s for s in self._running.values() if s is not None]
-        return max(0.0, max(started) + self.takeover_after - now) if started else 0.0
-
-    # -- a thread of the pool --------------------------------------------------------------
-
-    def _set_waiting(self, waits: bool) -> None:
-        me = threading.get_ident()
+    def pass_on(self) -> None:
+        """The leader is about to wait: another thread runs the loop meanwhile."""
         with self._cond:
-            if waits:
-                self._running[me] = None
-                if self._may_take(time.monotonic()):
-                    self._wake_one()
+            if self._leader != threading.get_ident():
+                return
+            self._leader = self._since = None
+            if self._idle:
+                self._cond.notify()
             else:
-                self._running[me] = time.monotonic()
+                self._spawn()
 
-    def _work(self) -> None:
-        _local.pool, _local.waits = self, False
+    def leads(self) -> bool:
+        return self._leader == threading.get_ident()
+
+    # -- followers -------------------------------------------------------------------------
+
+    def _turns(self) -> None:
+        _local.baton = self
+        while self._lead() and self._follow():
+            pass
+
+    def _follow(self) -> bool:
+        """Wait until this thread leads (True) or the baton is closed (False)."""
         me = threading.get_ident()
         with self._cond:
-            job = self._take(me)
-        while job is not None:
-            if job.future.set_running_or_notify_cancel():
-                try:
-                    result = job.fn(*job.args)
-                except BaseException as exc:  # the future carries it to the caller
-                    job.future.set_exception(exc)
-                else:
-                    job.future.set_result(result)
-            with self._cond:
-                del self._running[me]
-                job = self._take(me)  # the next queued one at once, if it may
-
-    def _take(self, me: int) -> _Job | None:
-        """The next job this thread runs (waiting for one), or None once shut down."""
-        while not self._shutdown:
-            now = time.monotonic()
-            if self._may_take(now):
-                self._running[me] = now
-                job = self._jobs.popleft()
-                if self._may_take(now):  # more jobs, and the others are held up too
-                    self._wake_one()
-                return job
-            timeout = self._next_wait(now)
-            standby = timeout is not None
-            self._standby = self._standby or standby
-            self._waiters += 1
+            self._idle += 1
             try:
-                self._cond.wait(timeout)
+                while not self._closed:
+                    if self._leader is None:
+                        self._take(me)
+                        return True
+                    timeout = None
+                    if self._standby in (None, me):
+                        self._standby = me
+                        since = self._since
+                        held = 0.0 if since is None else time.monotonic() - since
+                        if since is not None and held >= self.takeover_after:
+                            self.takeovers += 1
+                            self._take(me)  # the old leader finds out when its request ends
+                            return True
+                        timeout = self.takeover_after - held
+                    self._cond.wait(timeout)
+                return False
             finally:
-                self._waiters -= 1
-                if standby:
-                    self._standby = False
-        return None
+                self._idle -= 1
+                if self._standby == me:
+                    self._standby = None
+                    if self._idle:
+                        self._cond.notify()  # another follower becomes the standby
+
+    def _take(self, me: int) -> None:
+        """``me`` leads now (called with the condition held)."""
+        self._leader = me
+        self._since = None
+        if self._idle <= 1:  # nobody else follows: a new standby, if one more thread may run
+            self._spawn()
+
+    def _spawn(self) -> None:
+        if self._closed or self._threads >= self.max_threads:
+            return
+        self._threads += 1
+        threading.Thread(
+            target=self._turns_of_helper, name=f"{self._name}-{self._threads - 1}", daemon=True
+        ).start()
+
+    def _turns_of_helper(self) -> None:
+        _local.baton = self
+        if self._follow():
+            self._turns()
