@@ -212,32 +212,6 @@ def test_a_store_of_schema_2_gains_the_journal_scenario(tmp_path):
         store.close()
 
 
-def test_a_journal_file_from_before_the_filter_columns_gains_them(tmp_path):
-    from mockserver.store.sqlite_journal import SCHEMA
-
-    path = tmp_path / "store.db"
-    open_store(str(path)).close()
-    journal = sqlite3.connect(str(path) + ".journal")
-    journal.execute("DROP TABLE journal")  # as the journal file was made before the columns
-    for statement in SCHEMA:
-        journal.execute(statement)
-    journal.execute(
-        "INSERT INTO journal (at, operation, status, entry) VALUES"
-        " ('2026-01-01T00:00:00.000Z', 'listContacts', 200, '{\"at\": \"x\", \"status\": 200}')"
-    )
-    journal.commit()
-    journal.close()
-    store = open_store(str(path))
-    try:
-        store.journal_add(
-            {"at": "2026-01-01T00:00:01.000Z", "status": 200, "scenario": "s"}, keep=9
-        )
-        assert store.journal_count() == 2
-        assert store.journal_count(JournalFilter(scenario="s")) == 1
-    finally:
-        store.close()
-
-
 # -- the tenant profile, scoped -------------------------------------------------------------
 
 INVALID = [{"firstName": "a", "lastName": "b", "cellPhone": {"phoneNumber": "9876543210"}}]
