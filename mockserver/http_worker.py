@@ -43,6 +43,7 @@ from typing import Any
 
 from gunicorn import util
 from gunicorn.http import errors as http
+from gunicorn.http import wsgi
 from gunicorn.workers.gthread import ThreadWorker
 
 from mockserver.errors import envelope
@@ -60,6 +61,7 @@ SENDFILE_BYTES = 1 << 30  # at most this much in one sendfile() call
 LINGER_SECONDS = 2.0  # a closing connection is drained this long, so our answer is not reset
 LINGER_BYTES = 1024 * 1024  # ... or until this much was drained
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+COALESCE_BYTES = 256 * 1024  # a body piece up to this size goes out with the head, in one write
 
 IDLE, HEAD, BODY, BUSY, CLOSING, CLOSED = "idle", "head", "body", "busy", "closing", "closed"
 
@@ -167,6 +169,83 @@ class _PatientSocket(socket.socket):
                 raise TimeoutError("the client read none of its answer in time")
 
 
+class _Response(wsgi.Response):
+    """gunicorn's response, its head sent with the first piece of the body — one system call
+    for an answer of one piece, not two — and its ``Date`` formatted once a second."""
+
+    def __init__(self, req: Any, sock: Any, cfg: Any) -> None:
+        super().__init__(req, sock, cfg)
+        self._head: bytes | None = None  # the head, not yet sent
+
+    def default_headers(self) -> list[str]:
+        if self.upgrade:
+            connection = "upgrade"
+        elif self.should_close():
+            connection = "close"
+        else:
+            connection = "keep-alive"
+        headers = [
+            f"HTTP/{self.req.version[0]}.{self.req.version[1]} {self.status}\r\n",
+            f"Server: {self.version}\r\n",
+            _date_line(),
+            f"Connection: {connection}\r\n",
+        ]
+        if self.chunked:
+            headers.append("Transfer-Encoding: chunked\r\n")
+        return headers
+
+    def send_headers(self) -> None:
+        if self.headers_sent:
+            return
+        lines = self.default_headers()
+        lines.extend(f"{name}: {value}\r\n" for name, value in self.headers)
+        lines.append("\r\n")
+        self._head = "".join(lines).encode("latin-1")
+        self.headers_sent = True
+
+    def _flush_head(self) -> None:
+        head, self._head = self._head, None
+        if head is not None:
+            self.sock.sendall(head)
+
+    def _emit_body(self, data: bytes) -> None:
+        head, self._head = self._head, None
+        if head is None:
+            util.write(self.sock, data, self.chunked)
+            return
+        if self.chunked:
+            data = b"%X\r\n%b\r\n" % (len(data), data)
+        if len(data) > COALESCE_BYTES:  # not worth a copy: two writes
+            self.sock.sendall(head)
+            self.sock.sendall(data)
+        else:
+            self.sock.sendall(head + data)
+
+    def sendfile(self, respiter: Any) -> bool:
+        self.send_headers()
+        self._flush_head()
+        return super().sendfile(respiter)
+
+    def close(self) -> None:
+        self.send_headers()
+        self._flush_head()
+        super().close()
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def _date_line() -> str:
+    """The ``Date`` header line, formatted again only when the second changes."""
+    global _date_cache
+    now = int(time.time())
+    second, line = _date_cache
+    if second != now:
+        line = f"Date: {util.http_date(now)}\r\n"
+        _date_cache = (now, line)
+    return line
+
+
 class EnvelopeWorker(ThreadWorker):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -185,6 +264,7 @@ class EnvelopeWorker(ThreadWorker):
         self._next_beat = 0.0  # when the loop next tells the arbiter it is alive
         self._next_sweep = 0.0
         self._stop_by: float | None = None  # the graceful stop's deadline, once it began
+        self._keepalive = bool(self.cfg.keepalive)
 
     def get_thread_pool(self) -> Baton:
         """The threads that take turns at the event loop (``mockserver.turns``): up to
@@ -555,6 +635,45 @@ class EnvelopeWorker(ThreadWorker):
         except Exception as exc:
             self.handle_error(req, conn.sock, conn.client, exc)
         return False
+
+    def handle_request(self, req: Any, conn: Any) -> bool:
+        """gunicorn's ``handle_request`` without what kore-mock never configures (the access
+        log and the pre/post-request hooks), with ``_Response``; True to keep the connection."""
+        resp, environ = wsgi.create(
+            req, conn.sock, conn.client, conn.server, self.cfg, response_class=_Response
+        )
+        environ["wsgi.multithread"] = True
+        self.nr += 1
+        if self.nr >= self.max_requests:
+            if self.alive:
+                self.log.info("Autorestarting worker after current request.")
+                self.alive = False
+            resp.force_close()
+        crowded = len(self.keepalived_conns) >= self.max_keepalived
+        if not self.alive or not self._keepalive or crowded:
+            resp.force_close()
+        try:
+            respiter = self.wsgi(environ, resp.start_response)
+            try:
+                if isinstance(respiter, wsgi.FileWrapper):
+                    resp.write_file(respiter)
+                else:
+                    for item in respiter:
+                        resp.write(item)
+                resp.close()
+            finally:
+                if hasattr(respiter, "close"):
+                    respiter.close()
+        except OSError:
+            raise
+        except (Exception, SystemExit):
+            if resp.headers_sent and resp._head is None:
+                # part of the answer went out: an error answer now would corrupt it
+                self.log.exception("Error handling request")
+                util.close_graceful(conn.sock)
+                raise StopIteration() from None
+            raise
+        return not resp.should_close()
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         status, msg = refusal(exc, self.cfg)

@@ -8,7 +8,9 @@ thread holding the baton takes and serves itself.
 
 from __future__ import annotations
 
+import email.utils
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from mockserver.auth import mint_token
 from mockserver.settings import DEV_APP, DEV_STREAM_ID
 from mockserver.spec import API_PREFIX
 from mockserver.turns import Baton, waiting
-from tests.hostile.live import LiveServer
+from tests.hostile.live import LiveServer, read_response, request_head
 
 
 class Loop:
@@ -193,3 +195,38 @@ def test_files_of_the_console_are_sent_whole_from_the_non_blocking_socket(one_wo
     page = requests.get(f"{one_worker.url}/__mock__/ui", timeout=10)
     assert page.status_code == 200
     assert len(page.content) == int(page.headers["Content-Length"]) > 1000
+
+
+def test_an_answer_carries_the_head_an_http_1_1_client_expects(one_worker):
+    with socket.create_connection(("127.0.0.1", one_worker.port), timeout=10) as sock:
+        for _ in range(2):  # the same connection, kept alive
+            sock.sendall(
+                request_head(
+                    "GET",
+                    f"{API_PREFIX}/{DEV_STREAM_ID}/contacts",
+                    list(HEADERS.items()),
+                    host=f"127.0.0.1:{one_worker.port}",
+                )
+            )
+            answer = read_response(sock)
+            assert answer.status == 200
+            assert answer.headers["connection"] == "keep-alive"
+            assert answer.headers["server"].startswith("gunicorn")
+            sent = email.utils.parsedate_to_datetime(answer.headers["date"]).timestamp()
+            assert abs(sent - time.time()) < 5
+            assert int(answer.headers["content-length"]) == len(answer.body)
+            assert answer.json()["totalResults"] >= 0
+
+
+def test_a_streamed_answer_is_chunked_and_whole(one_worker):
+    rows = "".join(f"Big,Import{i},Mr,{2025550000 + i},+1,\n" for i in range(1_200))
+    csv = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension\n"
+    answer = requests.post(
+        f"{one_worker.url}{API_PREFIX}/st-streamed-answer/contacts/import-contacts",
+        headers=HEADERS,
+        files={"result_file": ("c.csv", (csv + rows).encode(), "text/csv")},
+        timeout=60,
+    )
+    assert answer.status_code == 200
+    assert answer.headers.get("Transfer-Encoding") == "chunked"
+    assert len(answer.json()) == 1_200
