@@ -16,7 +16,7 @@ from mockserver.auth import Authenticator
 from mockserver.contacts.rules import ItemRules
 from mockserver.contacts.service import ContactsService
 from mockserver.control.routes import control
-from mockserver.journal import begin_record, request_record, write_journal
+from mockserver.journal import begin_record, end_record, request_record, write_journal
 from mockserver.mock import Mock
 from mockserver.responses import register_error_handlers
 from mockserver.runtime import Runtime
@@ -45,4 +45,5 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.register_blueprint(control)
     register_error_handlers(app)
     app.after_request(write_journal)
+    app.teardown_request(end_record)
     return app

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, g, has_request_context, request
+from flask import Response, request
 
 from mockserver.contacts.model import Namespace, now_iso
 from mockserver.errors import ApiError
@@ -33,7 +34,9 @@ REPORTING_OPERATIONS = frozenset(
     {"importContacts", "createContacts", "bulkUpdateContacts", "bulkDeleteContacts"}
 )
 CONTROL_PREFIX = "/__mock__"
-_KEY = "kore_mock_record"  # the one attribute of ``flask.g`` the mock uses for it
+# The record of the request this thread is serving: set by ``begin_record``, cleared by
+# ``end_record`` (a context variable, not ``flask.g``: it is read a dozen times per request).
+_record: ContextVar[RequestRecord | None] = ContextVar("kore_mock_record", default=None)
 # bodies kept in an entry, so that the journal exports as a replayable recording (redacted)
 REQUEST_BODY_CAP = 1024 * 1024  # bytes; a larger request is journaled without its body
 RESPONSE_BODY_CAP = 64 * 1024  # bytes; a larger (or streamed) answer: its status and counts
@@ -102,7 +105,7 @@ def begin_record() -> None:
     """Before-request hook, registered first: the clock starts here; a vendor request's body
     is kept as the app reads it."""
     record = RequestRecord()
-    setattr(g, _KEY, record)
+    _record.set(record)
     if not request.path.startswith(CONTROL_PREFIX):
         environ = request.environ
         record.body = environ["wsgi.input"] = KeptBody(
@@ -171,18 +174,23 @@ class KeptBody:
         return line
 
 
+def end_record(_error: BaseException | None = None) -> None:
+    """Teardown hook: the request is over, its record is no longer current."""
+    _record.set(None)
+
+
 def current_record() -> RequestRecord:
     """The record of the request being served (made now if no hook made it yet)."""
-    record = g.get(_KEY)
+    record = _record.get()
     if record is None:
         record = RequestRecord()
-        setattr(g, _KEY, record)
+        _record.set(record)
     return record
 
 
 def request_record() -> RequestRecord | None:
     """The current request's record, or None outside a request (``Runtime``'s scope)."""
-    return current_record() if has_request_context() else None
+    return _record.get()
 
 
 def write_journal(response: Response) -> Response:

@@ -250,6 +250,7 @@ class SqliteStore(Store):
         self._shared: sqlite3.Connection | None = None
         self._writers = _WriterQueue(path + ".lock")
         self._state_rows: StateRows | None = None  # :memory: reads its state every time
+        self._parsed_state: tuple[list[Any], dict[str, Any]] | None = None  # (rows, values)
         if self.memory:  # one database, one process: the journal is a table of it
             self._journal = SqliteJournal(self._connection, _nothing)
         else:
@@ -448,12 +449,16 @@ class SqliteStore(Store):
         return None if row is None else json.loads(row[0])
 
     def all_state(self) -> dict[str, Any]:
-        rows = (
-            self._read_state()
-            if self._state_rows is None
-            else self._state_rows.rows(self._read_state)
-        )
-        return {key: orjson.loads(value) for key, value in rows}
+        """Every run-time value by key. Parsed once per change of the state: the values are
+        shared by the requests that read them until then, and never changed in place."""
+        if self._state_rows is None:  # :memory: reads its state every time
+            return {key: orjson.loads(value) for key, value in self._read_state()}
+        rows = self._state_rows.rows(self._read_state)
+        parsed = self._parsed_state
+        if parsed is None or parsed[0] is not rows:
+            parsed = (rows, {key: orjson.loads(value) for key, value in rows})
+            self._parsed_state = parsed
+        return parsed[1]
 
     def _read_state(self) -> list[tuple[str, Any]]:
         with self._connection() as conn:
