@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from mockserver import process
+
 ACTIVE = "ACTIVE"
 INACTIVE = "INACTIVE"
 
@@ -75,13 +77,13 @@ class IdFactory:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pid = os.getpid()
+        self._pid = process.pid()
         self._random = os.urandom(5).hex()
         self._counter = int.from_bytes(os.urandom(3), "big")
 
     def take(self, count: int) -> list[str]:
         with self._lock:
-            if os.getpid() != self._pid:  # forked worker: never share the parent's stream
+            if process.pid() != self._pid:  # forked worker: never share the parent's stream
                 self.__init__()
             start = self._counter
             self._counter = (start + count) % 0xFFFFFF

@@ -67,3 +67,9 @@ class ContactsStore(ABC):
     @abstractmethod
     def read(self) -> AbstractContextManager[ContactsTransaction]:
         """A read-only transaction: one consistent snapshot."""
+
+    def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
+        """One page as ``read()``'s ``page`` gives it (a store may answer it from a cache that
+        no committed write outlives)."""
+        with self.read() as tx:
+            return tx.page(ns, skip=skip, limit=limit)

@@ -308,8 +308,7 @@ class ContactsService:
     # -- read ------------------------------------------------------------------------------
 
     def list(self, ns: Namespace, *, skip: int, limit: int) -> Page:
-        with self.store.read() as tx:
-            contacts, total = tx.page(ns, skip=min(skip, MAX_OFFSET), limit=limit)
+        contacts, total = self.store.page(ns, skip=min(skip, MAX_OFFSET), limit=limit)
         return Page(contacts, skip, limit, total)
 
     # -- update ----------------------------------------------------------------------------

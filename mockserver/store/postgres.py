@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 import time
@@ -30,6 +29,7 @@ from psycopg import errors, sql
 from psycopg.types.json import Json
 from psycopg_pool import ConnectionPool
 
+from mockserver import process
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
 from mockserver.contacts.ports import ContactsTransaction, NumberTaken
 from mockserver.store import blocks
@@ -344,7 +344,7 @@ class PostgresStore(Store):
 
     def _connections(self) -> ConnectionPool:
         """This process's pool; a forked child opens its own (the parent's sockets stay put)."""
-        pid = os.getpid()
+        pid = process.pid()
         if self._pool is None or self._pool_pid != pid:
             with self._lock:
                 if self._pool is None or self._pool_pid != pid:
@@ -570,7 +570,7 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         with self._lock:
-            if self._pool is not None and self._pool_pid == os.getpid():
+            if self._pool is not None and self._pool_pid == process.pid():
                 self._pool.close()
             self._pool = None
 

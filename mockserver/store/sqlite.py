@@ -3,6 +3,12 @@
 Writes take SQLite's write lock up front (``BEGIN IMMEDIATE``), so the read-check-insert of the
 duplicate-number rule is atomic across processes; the partial unique index is the backstop.
 ``:memory:`` keeps one connection behind a lock (an in-memory database is per connection).
+
+A list page is answered from the pages a connection read before while nothing was committed
+to the store since (``page``): SQLite's ``PRAGMA data_version`` moves when any other connection,
+of any process, commits; a counter of this store's own write transactions covers the rest. A
+write acknowledged to its client has committed, so every read that starts after it misses the
+pages read before it.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 
 import orjson
 
+from mockserver import process
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
 from mockserver.contacts.ports import ContactsTransaction, NumberTaken
 from mockserver.store import blocks, sqlite_wal
@@ -57,6 +64,7 @@ _BLOCKS_ADDED = blocks.added_sql("?", "contacts NOT INDEXED")  # by rowid: the n
 _BLOCK_ADDED = blocks.one_added_sql("?")
 _BLOCKS_MOVED = blocks.moved_sql("?")
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's lock
+PAGE_CACHE_SIZE = 256  # list pages a connection keeps between two commits to the store
 
 # Index i holds the statements that bring a store at version i to version i + 1.
 MIGRATIONS: list[list[str]] = [
@@ -251,6 +259,8 @@ class SqliteStore(Store):
         self._writers = _WriterQueue(path + ".lock")
         self._state_rows: StateRows | None = None  # :memory: reads its state every time
         self._parsed_state: tuple[list[Any], dict[str, Any]] | None = None  # (rows, values)
+        self._writes = 0  # write transactions of this store begun or ended (the page caches')
+        self._writes_lock = threading.Lock()
         if self.memory:  # one database, one process: the journal is a table of it
             self._journal = SqliteJournal(self._connection, _nothing)
         else:
@@ -291,15 +301,15 @@ class SqliteStore(Store):
                 yield self._shared
             return
         conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
+        if conn is None or self._local.pid != process.pid():
             conn = self._open()
-            self._local.conn, self._local.pid = conn, os.getpid()
+            self._local.conn, self._local.pid = conn, process.pid()
         yield conn
 
     @contextmanager
     def _journal_connection(self) -> Iterator[sqlite3.Connection]:
         conn = getattr(self._local, "journal", None)
-        if conn is None or self._local.journal_pid != os.getpid():
+        if conn is None or self._local.journal_pid != process.pid():
             conn = sqlite3.connect(
                 self.journal_path,
                 isolation_level=None,
@@ -309,7 +319,7 @@ class SqliteStore(Store):
             _use_wal(conn)
             sqlite_wal.tune(conn, self.journal_path)
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-            self._local.journal, self._local.journal_pid = conn, os.getpid()
+            self._local.journal, self._local.journal_pid = conn, process.pid()
         yield conn
 
     def _move_old_journal(self) -> None:
@@ -338,15 +348,25 @@ class SqliteStore(Store):
         the commit, before the write lock is let go (``sqlite_state``)."""
         writing = begin == "BEGIN IMMEDIATE"
         with self._connection() as conn, self._writer_lock() if writing else _nothing():
-            conn.execute(begin)
+            if writing:
+                self._count_write()  # pages read from now on may not outlive it...
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-            if of_state and self._state_rows is not None:
-                self._state_rows.version.bump()
+                conn.execute(begin)
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                if of_state and self._state_rows is not None:
+                    self._state_rows.version.bump()
+            finally:
+                if writing:
+                    self._count_write()  # ... nor pages read while it ran
+
+    def _count_write(self) -> None:
+        with self._writes_lock:
+            self._writes += 1
 
     def _writer_lock(self) -> AbstractContextManager[None]:
         return _nothing() if self.memory else self._writers.hold()
@@ -360,6 +380,28 @@ class SqliteStore(Store):
     def read(self) -> Iterator[ContactsTransaction]:
         with self._transaction("BEGIN") as conn:  # one snapshot: a page agrees with its total
             yield SqliteTransaction(conn)
+
+    def page(self, ns: Namespace, *, skip: int, limit: int) -> tuple[list[Contact], int]:
+        """The page as a read transaction gives it, or as this connection read it before when
+        nothing was committed to the store since (see the module's docstring). The contacts
+        list is shared by the requests it answers: never changed in place."""
+        key = (ns, skip, limit)
+        with self._connection() as conn:
+            (version,) = conn.execute("PRAGMA data_version").fetchone()
+            token = (conn, version, self._writes)  # taken before the read: never too new
+            cache = getattr(self._local, "pages", None)
+            if cache is None or cache[0] != token:
+                cache = self._local.pages = (token, {})
+            found = cache[1].get(key)
+            if found is not None:
+                return found
+        with self.read() as tx:
+            found = tx.page(ns, skip=skip, limit=limit)
+        pages = cache[1]
+        if len(pages) >= PAGE_CACHE_SIZE:
+            pages.clear()
+        pages[key] = found
+        return found
 
     # -- control-plane state ---------------------------------------------------------------
 
@@ -579,8 +621,8 @@ class _WriterQueue:
     @contextmanager
     def hold(self) -> Iterator[None]:
         with self._lock:
-            if self._file is None or self._file[0] != os.getpid():
-                self._file = (os.getpid(), os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644))
+            if self._file is None or self._file[0] != process.pid():
+                self._file = (process.pid(), os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644))
             fd = self._file[1]
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:

@@ -20,6 +20,8 @@ import struct
 import threading
 from collections.abc import Callable
 
+from mockserver import process
+
 _COUNTER = struct.Struct("<Q")
 
 
@@ -33,9 +35,9 @@ class StateVersion:
         self._lock = threading.Lock()
 
     def _mapped(self) -> mmap.mmap:
-        if self._map is None or self._pid != os.getpid():
+        if self._map is None or self._pid != process.pid():
             with self._lock:
-                if self._map is None or self._pid != os.getpid():
+                if self._map is None or self._pid != process.pid():
                     fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
                     try:
                         if os.fstat(fd).st_size < _COUNTER.size:
@@ -43,7 +45,7 @@ class StateVersion:
                         self._map = mmap.mmap(fd, _COUNTER.size)
                     finally:
                         os.close(fd)
-                    self._pid = os.getpid()
+                    self._pid = process.pid()
         return self._map
 
     def current(self) -> int:
@@ -56,7 +58,7 @@ class StateVersion:
 
     def close(self) -> None:
         with self._lock:
-            if self._map is not None and self._pid == os.getpid():
+            if self._map is not None and self._pid == process.pid():
                 self._map.close()
             self._map = None
 

@@ -22,6 +22,8 @@ import threading
 import time
 from urllib.parse import quote
 
+from mockserver import process
+
 INTERVAL = 0.2  # seconds between two checkpoints of a file
 SAFETY_PAGES = 20_000  # a commit checkpoints by itself past this many WAL pages (~80 MB)
 SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is truncated to after a checkpoint reset
@@ -39,13 +41,13 @@ def tune(conn: sqlite3.Connection, path: str) -> None:
 def forget(path: str) -> None:
     """The file is closed in this process (the store closed): stop checkpointing it."""
     checkpointer = _current
-    if checkpointer is not None and checkpointer.pid == os.getpid():
+    if checkpointer is not None and checkpointer.pid == process.pid():
         checkpointer.unwatch(path)
 
 
 class _Checkpointer:
     def __init__(self) -> None:
-        self.pid = os.getpid()
+        self.pid = process.pid()
         self._lock = threading.Lock()
         self._files: dict[str, sqlite3.Connection | None] = {}
         self._thread = threading.Thread(target=self._run, name="kore-mock-checkpoint", daemon=True)
@@ -100,9 +102,9 @@ def _checkpointer() -> _Checkpointer:
     """This process's checkpointer (a forked worker starts its own)."""
     global _current
     current = _current
-    if current is not None and current.pid == os.getpid():
+    if current is not None and current.pid == process.pid():
         return current
     with _start:
-        if _current is None or _current.pid != os.getpid():
+        if _current is None or _current.pid != process.pid():
             _current = _Checkpointer()
         return _current
