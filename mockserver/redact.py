@@ -44,11 +44,15 @@ def redacted_text(text: str) -> str:
 
 def redacted(value: Any) -> Any:
     """``value`` (a journal entry) with every JWT in its strings hidden, wherever a client put
-    one: a header it echoes in an error message, a cell of a rejected row..."""
+    one: a header it echoes in an error message, a cell of a rejected row... A dict or list
+    without one is returned as it is (no copy); one with one, as a changed copy."""
     if isinstance(value, str):
         return _JWT.sub(REDACTED, value) if "eyJ" in value else value
     if isinstance(value, dict):
-        return {key: redacted(item) for key, item in value.items()}
+        changed = {key: new for key, item in value.items() if (new := redacted(item)) is not item}
+        return {**value, **changed} if changed else value
     if isinstance(value, list):
-        return [redacted(item) for item in value]
+        items = [redacted(item) for item in value]
+        same = all(new is old for new, old in zip(items, value, strict=True))
+        return value if same else items
     return value

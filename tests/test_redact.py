@@ -22,3 +22,11 @@ def test_a_jwt_is_redacted_under_any_name_and_anywhere_in_an_entry():
 def test_ordinary_queries_are_kept_as_they_are():
     assert redacted_query(b"skip=10&limit=100") == "skip=10&limit=100"
     assert redacted_query(b"") == ""
+
+
+def test_a_redacted_copy_leaves_the_entry_it_was_made_from_as_it_was():
+    entry = {"report": [{"cells": ["Ada", JWT]}], "errors": [], "status": 400}
+    shown = redacted(entry)
+    assert shown["report"][0]["cells"] == ["Ada", "REDACTED"]
+    assert entry["report"][0]["cells"] == ["Ada", JWT]  # the answer's own report is untouched
+    assert redacted({"status": 200, "path": "/a"}) == {"status": 200, "path": "/a"}

@@ -69,7 +69,7 @@ new_tuple = tuple.__new__
 def now_iso() -> str:
     """ISO-8601 UTC with milliseconds and ``Z``, as Kore writes timestamps."""
     # isoformat, not strftime: strftime cost a tenth of a small request's time (profiled)
-    return datetime.now(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
+    return datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 class IdFactory:

@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import orjson
@@ -292,24 +292,26 @@ class SqliteStore(Store):
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
         return conn
 
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
+        """``with self._connection() as conn``: this thread's connection (a file store), or the
+        one connection under its lock (``:memory:``)."""
         if self.memory:
-            with self._lock:
-                if self._shared is None:
-                    self._shared = self._open()
-                yield self._shared
-            return
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != process.pid():
-            conn = self._open()
-            self._local.conn, self._local.pid = conn, process.pid()
-        yield conn
+            return self._shared_connection()
+        held = getattr(self._local, "conn", None)
+        if held is None or held.pid != process.pid():
+            held = self._local.conn = _Held(self._open())
+        return held
 
     @contextmanager
-    def _journal_connection(self) -> Iterator[sqlite3.Connection]:
-        conn = getattr(self._local, "journal", None)
-        if conn is None or self._local.journal_pid != process.pid():
+    def _shared_connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._shared is None:
+                self._shared = self._open()
+            yield self._shared
+
+    def _journal_connection(self) -> AbstractContextManager[sqlite3.Connection]:
+        held = getattr(self._local, "journal", None)
+        if held is None or held.pid != process.pid():
             conn = sqlite3.connect(
                 self.journal_path,
                 isolation_level=None,
@@ -319,8 +321,8 @@ class SqliteStore(Store):
             _use_wal(conn)
             sqlite_wal.tune(conn, self.journal_path)
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-            self._local.journal, self._local.journal_pid = conn, process.pid()
-        yield conn
+            held = self._local.journal = _Held(conn)
+        return held
 
     def _move_old_journal(self) -> None:
         """A store from before the journal file kept its journal in the store's own file: the
@@ -565,14 +567,11 @@ class SqliteStore(Store):
         )
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
-        journal = getattr(self._local, "journal", None)
-        if journal is not None:
-            journal.close()
-            self._local.journal = None
+        for name in ("conn", "journal"):
+            held = getattr(self._local, name, None)
+            if held is not None:
+                held.conn.close()
+                setattr(self._local, name, None)
         if self._shared is not None:
             self._shared.close()
             self._shared = None
@@ -600,9 +599,28 @@ def _refusal(message: str) -> str:
     return "two ACTIVE contacts of a namespace hold one number at the same slot (dupSlot)"
 
 
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
+class _Held:
+    """A thread's connection, as a context manager that hands it out (and the process that
+    opened it: a forked child opens its own). Cheaper than a generator-based one per use."""
+
+    __slots__ = ("conn", "pid")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.pid = process.pid()
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.conn
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+_NOTHING = nullcontext()
+
+
+def _nothing() -> AbstractContextManager[None]:
+    return _NOTHING
 
 
 class _WriterQueue:
@@ -617,18 +635,29 @@ class _WriterQueue:
         self.path = path
         self._lock = threading.Lock()  # threads of this process queue here, processes on the file
         self._file: tuple[int, int] | None = None  # (pid, fd)
+        self._fd = -1  # the lock file's descriptor while held
 
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        with self._lock:
+    def hold(self) -> _WriterQueue:
+        """``with queue.hold():`` the lock, this thread's and this process's turn."""
+        return self
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        try:
             if self._file is None or self._file[0] != process.pid():
                 self._file = (process.pid(), os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644))
             fd = self._file[1]
             fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+        except BaseException:
+            self._lock.release()
+            raise
+        self._fd = fd
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._lock.release()
 
 
 def _like(text: str) -> str:
