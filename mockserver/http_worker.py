@@ -30,6 +30,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import errno
+import gc
 import json
 import os
 import re
@@ -274,6 +275,10 @@ class EnvelopeWorker(ThreadWorker):
     def load_wsgi(self) -> None:
         super().load_wsgi()
         self.wsgi = _guarded_body(self.wsgi)
+        # Everything the app holds once loaded (the spec, its validators, the modules) lives as
+        # long as the worker: out of the garbage collector's way, a full collection scans only
+        # what requests made since, not hundreds of thousands of objects (a p99 of its own).
+        gc.freeze()
 
     # -- the event loop ----------------------------------------------------------------------
 
