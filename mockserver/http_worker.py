@@ -170,6 +170,21 @@ class _PatientSocket(socket.socket):
                 raise TimeoutError("the client read none of its answer in time")
 
 
+class SettledConfig:
+    """gunicorn's settings of a running worker as plain attributes. Its ``Config`` finds each
+    one through ``__getattr__`` and a settings lookup — about 20 per request head, a tenth of
+    the head's parse — and none of them changes while the worker runs (a reload starts new
+    workers): each is looked up once, then kept."""
+
+    def __init__(self, cfg: Any) -> None:
+        self._cfg = cfg
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._cfg, name)
+        setattr(self, name, value)
+        return value
+
+
 class _Response(wsgi.Response):
     """gunicorn's response, its head sent with the first piece of the body — one system call
     for an answer of one piece, not two — and its ``Date`` formatted once a second."""
@@ -266,6 +281,7 @@ class EnvelopeWorker(ThreadWorker):
         self._next_sweep = 0.0
         self._stop_by: float | None = None  # the graceful stop's deadline, once it began
         self._keepalive = bool(self.cfg.keepalive)
+        self._settled = SettledConfig(self.cfg)  # what the parser and the WSGI environ read
 
     def get_thread_pool(self) -> Baton:
         """The threads that take turns at the event loop (``mockserver.turns``): up to
@@ -446,7 +462,7 @@ class EnvelopeWorker(ThreadWorker):
         """Frame what was received: the head, then the body, then hand the request over."""
         if conn.phase == HEAD:
             try:
-                head = parse_head(self.cfg, conn.buf, conn.client, conn.requests + 1)
+                head = parse_head(self._settled, conn.buf, conn.client, conn.requests + 1)
             except Exception as exc:
                 self._refuse(conn, *refusal(exc, self.cfg))
                 return
@@ -645,7 +661,7 @@ class EnvelopeWorker(ThreadWorker):
         """gunicorn's ``handle_request`` without what kore-mock never configures (the access
         log and the pre/post-request hooks), with ``_Response``; True to keep the connection."""
         resp, environ = wsgi.create(
-            req, conn.sock, conn.client, conn.server, self.cfg, response_class=_Response
+            req, conn.sock, conn.client, conn.server, self._settled, response_class=_Response
         )
         environ["wsgi.multithread"] = True
         self.nr += 1
