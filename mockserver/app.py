@@ -1,22 +1,23 @@
 """``create_app(settings)``: the factory that wires the mock together, once per app.
 
 It opens the store, builds the ``Mock`` (settings, store, run-time settings, the domain service,
-the authenticator), then registers, in this order: the request record
-(``journal``), the vendor API (``api.routes``: routes and the rate-limit/fault hook), the control
-plane (``control.routes``), the error renderer (``responses``) and the journal writer. No
-request code lives here; see ARCHITECTURE.md for the path of a request.
+the authenticator), then sets up, in this order: the journal's steps around what Flask serves
+(``journal``), the control plane (``control.routes``), the error renderer (``responses``) and,
+in front of Flask, the vendor API (``api.dispatch``: its requests never reach Flask). No request
+code lives here; see ARCHITECTURE.md for the path of a request.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from mockserver.api import routes as api_routes
+from mockserver import journal
+from mockserver.api.dispatch import VendorDispatch
 from mockserver.auth import Authenticator
 from mockserver.contacts.rules import ItemRules
 from mockserver.contacts.service import ContactsService
 from mockserver.control.routes import control
-from mockserver.journal import begin_record, end_record, request_record, write_journal
+from mockserver.journal import request_record
 from mockserver.mock import Mock
 from mockserver.responses import register_error_handlers
 from mockserver.runtime import Runtime
@@ -40,10 +41,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app = Flask("mockserver")
     app.config["MAX_CONTENT_LENGTH"] = settings.limits.max_upload_bytes
     mock.attach(app)
-    app.before_request(begin_record)  # first: the request's clock starts here
-    api_routes.register(app, mock)
+    journal.register(app)
     app.register_blueprint(control)
     register_error_handlers(app)
-    app.after_request(write_journal)
-    app.teardown_request(end_record)
+    app.wsgi_app = VendorDispatch(app.wsgi_app, mock, app.request_class)  # type: ignore[method-assign]
     return app

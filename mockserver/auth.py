@@ -7,7 +7,7 @@ Kore's API-scope apps sign HS256 tokens with their client secret; the payload na
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +35,9 @@ class Authenticator:
         self._apps = apps
         self._verified: dict[str, _Verified] = {}
 
-    def app_for(self, token: str | None) -> App:
-        """The app whose secret signed ``token``, or 401 in Kore's words."""
+    def app_for(self, token: str | None, headers: Mapping[str, str] | None = None) -> App:
+        """The app whose secret signed ``token``, or 401 in Kore's words. (``headers``: the
+        request's, for an authenticator that needs more than the token; this one does not.)"""
         if not token:
             # Kore's platform answers a request without the header so (its API tests)
             raise Unauthorized(

@@ -1,11 +1,14 @@
 """One record per request, filled along the way, written to the journal when the answer leaves.
 
-``begin_record`` (the first before-request hook) creates the request's ``RequestRecord``; each
-step that learns something writes it there — the vendor hook the operation, namespace and any
-fault or rate limit met, the view the caller and per-row report, ``error_response`` the error —
-and ``write_journal`` (an after-request hook) turns it into the journal entry of a vendor
-request. The record also holds the request's one read of the run-time state (``Runtime``).
-The control plane (``/__mock__``) is never journaled.
+``begin_record`` (a request's first step) creates the request's ``RequestRecord``; each step
+that learns something writes it there — the vendor hook the operation, namespace and any fault
+or rate limit met, the view the caller and per-row report, ``error_response`` the error — and
+``write_journal`` (the step after the answer is made) turns it into the journal entry of a
+vendor request. The record also holds the request's one read of the run-time state
+(``Runtime``). The control plane (``/__mock__``) is never journaled.
+
+The vendor API runs these steps itself (``api.dispatch``); ``register`` makes Flask run them
+for every other path (an unknown one is journaled too).
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Response, request
+from flask import Flask, Request, Response, request
 
 from mockserver.contacts.model import Namespace, now_iso
 from mockserver.errors import ApiError
-from mockserver.mock import current_mock
+from mockserver.mock import Mock, current_mock
 from mockserver.profile import Profile
 from mockserver.redact import redacted, redacted_query
 from mockserver.shadow.recording import encode_text
@@ -61,7 +64,7 @@ class RequestRecord:
     scenario: str | None = None  # the X-Mock-Scenario it names
     scopes: list[str] = field(default_factory=list)  # the scope keys it belongs to (scopes.py)
 
-    def journal_entry(self, response: Response) -> dict[str, Any]:
+    def journal_entry(self, request: Request, response: Response) -> dict[str, Any]:
         error = self.error
         report = self.report or getattr(error, "report", [])
         entry: dict[str, Any] = {
@@ -86,13 +89,13 @@ class RequestRecord:
             entry["errors"] = error.body()["errors"][:JOURNAL_REPORT_CAP]
         entry = redacted(entry)
         # the bodies are redacted as text, once (a JSON walk of them cost more than the rest)
-        entry["request"] = self._request_kept()
+        entry["request"] = self._request_kept(request)
         entry["response"] = _response_kept(
             response, self.created, keep_body=self.operation not in UNKEPT_ANSWERS
         )
         return entry
 
-    def _request_kept(self) -> dict[str, Any]:
+    def _request_kept(self, request: Request) -> dict[str, Any]:
         """Headers (credentials redacted) and body: what a replay of the entry sends."""
         kept: dict[str, Any] = {"headers": redacted_headers(tuple(request.headers.items()))}
         body = self.body
@@ -101,9 +104,9 @@ class RequestRecord:
         return {**kept, **encode_text(body.kept)}
 
 
-def begin_record() -> None:
-    """Before-request hook, registered first: the clock starts here; a vendor request's body
-    is kept as the app reads it."""
+def begin_record(request: Request) -> RequestRecord:
+    """A request's first step: the clock starts here; a journaled request's body is kept as
+    the app reads it."""
     record = RequestRecord()
     _record.set(record)
     if not request.path.startswith(CONTROL_PREFIX):
@@ -111,6 +114,7 @@ def begin_record() -> None:
         record.body = environ["wsgi.input"] = KeptBody(
             environ["wsgi.input"], REQUEST_BODY_CAP, request.content_length
         )
+    return record
 
 
 class KeptBody:
@@ -193,19 +197,35 @@ def request_record() -> RequestRecord | None:
     return _record.get()
 
 
-def write_journal(response: Response) -> Response:
-    """After-request hook: the journal entry of a vendor-path request; its id in a header."""
+def write_journal(
+    mock: Mock, request: Request, record: RequestRecord, response: Response
+) -> Response:
+    """The journal entry of a request outside the control plane; its id in a header."""
     if request.path.startswith(CONTROL_PREFIX):
         return response
-    mock = current_mock()
     try:
-        entry = current_record().journal_entry(response)
+        entry = record.journal_entry(request, response)
         entry_id = mock.store.journal_add(entry, keep=mock.settings.journal_size)
     except Exception:  # the journal must never break the API
         log.exception("could not write the journal entry")
         return response
     response.headers["X-Mock-Journal-Id"] = str(entry_id)
     return response
+
+
+def register(app: Flask) -> None:
+    """Flask runs the journal's steps around every request it serves (the control plane, whose
+    requests are never journaled, and paths outside the vendor API)."""
+
+    def begin() -> None:
+        begin_record(request)
+
+    def write(response: Response) -> Response:
+        return write_journal(current_mock(), request, current_record(), response)
+
+    app.before_request(begin)  # first: the request's clock starts here
+    app.after_request(write)
+    app.teardown_request(end_record)
 
 
 def _response_kept(

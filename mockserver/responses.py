@@ -2,8 +2,9 @@
 
 ``json_response`` encodes any JSON value; ``contacts_response`` streams a large array of
 contacts; ``error_response`` renders an ``ApiError`` (the one place an error becomes a response).
-``register_error_handlers`` makes every failure — an ``ApiError``, a werkzeug HTTP error, an
-unexpected exception — go through ``error_response``, so no client ever sees a stack trace.
+``render_error`` makes every failure — an ``ApiError``, a werkzeug HTTP error, an unexpected
+exception — go through ``error_response``, so no client ever sees a stack trace: the vendor API
+calls it (``api.dispatch``), ``register_error_handlers`` has Flask call it for the rest.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from mockserver.contacts.model import Contact
 from mockserver.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, ValidationError
 from mockserver.journal import current_record
 from mockserver.memory import paused_gc
-from mockserver.mock import current_mock
+from mockserver.mock import Mock, current_mock
 
 log = logging.getLogger("kore_mock")
 
@@ -55,32 +56,35 @@ def contacts_response(
     return Response(chunks(), status=status, headers=headers, mimetype="application/json")
 
 
-def error_response(error: ApiError) -> Response:
+def error_response(error: ApiError, mock: Mock) -> Response:
     """The one place an error becomes a response; a reading of the profile may decide it."""
     record = current_record()
     if error.reading is not None:
-        profile = record.profile or current_mock().runtime.profile()
+        profile = record.profile or mock.runtime.profile()
         error = error.resolved(profile.get(error.reading))
     record.error = error
     return json_response(error.body(), error.status, error.headers)
 
 
-def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> Response:
-        return error_response(error)
+def render_error(error: Exception, mock: Mock, request: Request) -> Response:
+    """The answer to any failure on a request's way (called while it is being handled)."""
+    if isinstance(error, ApiError):
+        return error_response(error, mock)
+    if isinstance(error, HTTPException):
+        return error_response(_from_werkzeug(error, request), mock)
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(ApiError("Internal server error; the server log has the details"), mock)
 
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
-        return error_response(_from_werkzeug(error))
+
+def register_error_handlers(app: Flask) -> None:
+    """Flask renders the failures of the requests it serves with ``render_error``."""
 
     @app.errorhandler(Exception)
-    def unexpected(error: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(ApiError("Internal server error; the server log has the details"))
+    def failed(error: Exception) -> Response:
+        return render_error(error, current_mock(), request)
 
 
-def _from_werkzeug(error: HTTPException) -> ApiError:
+def _from_werkzeug(error: HTTPException, request: Request) -> ApiError:
     code = error.code or 500
     if code == 404:
         return NotFound(f"No such path: {request.method} {request.path}")

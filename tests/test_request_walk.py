@@ -43,9 +43,10 @@ def test_an_import_request_walks_down_the_layers_and_never_through_control(api):
     assert "app.py" not in walk
     assert not [name for name in walk if name.startswith("control/")], walk
     steps = [
+        "api/dispatch.py",
         "journal.py",
-        "api/hooks.py",
         "api/routes.py",
+        "api/hooks.py",
         "auth.py",
         "validation.py",
         "api/handlers.py",

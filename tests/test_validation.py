@@ -7,6 +7,8 @@ same requests to both and requires the same verdict (valid / refused) for each.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from flask import request
 from openapi_core import OpenAPI
 from openapi_core.contrib.flask import FlaskOpenAPIRequest
 
+from mockserver.api.routes import VendorRoutes
 from mockserver.errors import ApiError
 from mockserver.spec import VENDOR
 from mockserver.validation import shared_validator
@@ -81,6 +84,17 @@ CASES: list[tuple[str, str, str, dict[str, str], Any]] = [
 ]
 
 
+ROUTES = VendorRoutes()
+
+
+@contextmanager
+def routed(app: Any, url: str, **options: Any) -> Iterator[None]:
+    """A request context for ``url``, its path parameters as the vendor API routes it."""
+    with app.test_request_context(url, **options):
+        request.url_rule, request.view_args = ROUTES.bind(request.environ).match(return_rule=True)
+        yield
+
+
 class _AnyHost(FlaskOpenAPIRequest):
     @property
     def host_url(self) -> str:
@@ -108,9 +122,7 @@ def _theirs(reference: OpenAPI) -> bool:
 def test_validator_agrees_with_openapi_core(app, reference, operation, method, url, headers, body):
     data = None if body is None else json.dumps(body)
     content_type = None if body is None else "application/json"
-    with app.test_request_context(
-        url, method=method, headers=headers, data=data, content_type=content_type
-    ):
+    with routed(app, url, method=method, headers=headers, data=data, content_type=content_type):
         assert _ours(operation) == _theirs(reference), (operation, url, body)
 
 
@@ -118,7 +130,8 @@ def test_cases_cover_both_verdicts(app, reference):
     verdicts = set()
     for operation, method, url, headers, body in CASES:
         data = None if body is None else json.dumps(body)
-        with app.test_request_context(
+        with routed(
+            app,
             url,
             method=method,
             headers=headers,

@@ -1,15 +1,14 @@
 """Before every vendor request: Kore's rate limit, then the operation's fault.
 
-``before_vendor_request`` is a before-request hook. For a request routed to a vendor operation
+``before_vendor_request`` runs first on a request routed to a vendor operation (``dispatch``):
 it names the operation, namespace, scenario and tenant profile in the request's record (and the
 scopes it belongs to: its scenario, app and namespace), counts the call against the per-minute
 rate limit of its account — or of its app, under the reading ``rateLimitScope: app`` (429 with
 ``Retry-After`` and Kore's message when spent; a rate limit set for a scope counts that scope's
 calls apart), then applies the operation's fault (its scopes' first): a fixed, uniform or
 log-normal delay, then either a dropped connection or an error status, each at its rate.
-``trickle_response`` (an after-request hook) sends the answer's body of a fault with
-``trickle`` in timed pieces. The control plane (``/__mock__``) and unknown paths are never
-touched.
+``trickle_response`` (the last step) sends the answer's body of a fault with ``trickle`` in
+timed pieces. The control plane (``/__mock__``) and unknown paths are never touched.
 
 Faults, the rate limit and its counters live in the store, so every worker process and every
 server on one database applies the same ones.
@@ -26,22 +25,22 @@ import socket
 import time
 from typing import Any
 
-from flask import Response, request
+from flask import Request, Response
 
 from mockserver import scopes, turns
 from mockserver.auth import claimed_app
 from mockserver.contacts.model import Namespace
 from mockserver.errors import ApiError, InjectedFault, RateLimited
 from mockserver.faults import Fault
-from mockserver.journal import RequestRecord, current_record
-from mockserver.mock import Mock, current_mock
+from mockserver.journal import RequestRecord
+from mockserver.mock import Mock
 from mockserver.profile import ACCOUNT_ID_FORMATS
 from mockserver.runtime import RATE_LIMIT
-from mockserver.spec import VENDOR
 
 RATE_WINDOW_SECONDS = 60
 DROPPED_STATUS = 0  # journal status of a request whose connection was closed on purpose
 _ACCOUNT_ID = {name: re.compile(pattern) for name, pattern in ACCOUNT_ID_FORMATS.items()}
+SCENARIO_ENVIRON = "HTTP_" + scopes.SCENARIO_HEADER.upper().replace("-", "_")
 
 _rng = random.Random()
 
@@ -51,42 +50,39 @@ def wall_clock() -> float:
     return time.time()
 
 
-def before_vendor_request() -> Response | None:
-    """Flask before-request hook: rate limit, then the operation's fault."""
-    operation = request.endpoint
-    if operation not in VENDOR.operation_ids():
-        return None
-    record = current_record()
+def before_vendor_request(
+    mock: Mock, request: Request, record: RequestRecord, operation: str, stream: str
+) -> Response | None:
+    """Rate limit, then the operation's fault: an answer instead of the view's, or None."""
     record.operation = operation
-    mock = current_mock()
-    account = (request.headers.get("accountId") or "").strip().lower()
-    stream = (request.view_args or {}).get("streamId", "")
-    record.scenario = scopes.scenario_of(request.headers.get(scopes.SCENARIO_HEADER))
+    environ = request.environ
+    account = (environ.get("HTTP_ACCOUNTID") or "").strip().lower()
+    record.scenario = scopes.scenario_of(environ.get(SCENARIO_ENVIRON))
     # the scopes before the profile: a scope may set the profile (its accountIdFormat among them)
     named = Namespace(account, stream) if account else None
-    record.scopes = scopes.candidates(record.scenario, _caller(mock), named)
+    record.scopes = scopes.candidates(record.scenario, _caller(mock, request), named)
     profile = record.profile = mock.runtime.profile()
     if _ACCOUNT_ID[profile.account_id_format].fullmatch(account):
         record.namespace = Namespace(account, stream)
-    _count_against_rate_limit(mock, record)
+    _count_against_rate_limit(mock, request, record)
     raw, origin = mock.runtime.fault_for(operation)
     if raw is None:
         return None
-    return _inject(Fault.from_wire(raw), record, origin)
+    return _inject(Fault.from_wire(raw), request, record, origin)
 
 
-def _caller(mock: Mock) -> str | None:
+def _caller(mock: Mock, request: Request) -> str | None:
     """The calling app, when some scope names an app: its token checked as the view will
     (remembered, so the view's check costs nothing); None when it does not check out."""
     if not any(key.startswith("clientId:") for key in mock.runtime.scoped()):
         return None
     try:
-        return mock.authenticator.app_for(request.headers.get("auth")).client_id
+        return mock.authenticator.app_for(request.headers.get("auth"), request.headers).client_id
     except ApiError:
         return None  # the view answers 401 in its turn
 
 
-def _count_against_rate_limit(mock: Mock, record: RequestRecord) -> None:
+def _count_against_rate_limit(mock: Mock, request: Request, record: RequestRecord) -> None:
     """Kore counts calls per account (the docs also say "account/application": the reading
     ``rateLimitScope``); a malformed accountId is left to validation. A rate limit set for a
     scope counts that scope's calls apart."""
@@ -107,7 +103,9 @@ def _count_against_rate_limit(mock: Mock, record: RequestRecord) -> None:
         raise RateLimited(headers={"Retry-After": str(retry_after)})
 
 
-def _inject(fault: Fault, record: RequestRecord, origin: str | None) -> Response | None:
+def _inject(
+    fault: Fault, request: Request, record: RequestRecord, origin: str | None
+) -> Response | None:
     applied: dict[str, Any] = {}
     met = {} if origin is None else {"scope": scopes.Scope.from_key(origin).to_wire()}
     delay = fault.delay_ms(_rng)
@@ -119,7 +117,7 @@ def _inject(fault: Fault, record: RequestRecord, origin: str | None) -> Response
             "fault": {**applied, "dropConnection": True, **met},
             "status": DROPPED_STATUS,
         }
-        return _dropped_connection()
+        return _dropped_connection(request)
     if fault.trickle is not None:
         applied["trickle"] = fault.trickle.to_wire()
     if fault.error_status is not None and _rng.random() < fault.error_rate:
@@ -130,11 +128,9 @@ def _inject(fault: Fault, record: RequestRecord, origin: str | None) -> Response
     return None
 
 
-def trickle_response(response: Response) -> Response:
-    """After-request hook: a trickle fault met by this request paces its answer's body."""
-    if request.endpoint not in VENDOR.operation_ids():
-        return response
-    trickle = current_record().met.get("fault", {}).get("trickle")
+def trickle_response(record: RequestRecord, response: Response) -> Response:
+    """The last step: a trickle fault met by this request paces its answer's body."""
+    trickle = record.met.get("fault", {}).get("trickle")
     if trickle is None:
         return response
     response.response = _TrickledBody(response.response, trickle["totalMs"], trickle["chunks"])
@@ -191,5 +187,5 @@ class _DroppedBody:
         raise BrokenPipeError(errno.EPIPE, "kore-mock fault: connection dropped on purpose")
 
 
-def _dropped_connection() -> Response:
+def _dropped_connection(request: Request) -> Response:
     return Response(_DroppedBody(request.environ), status=503, direct_passthrough=True)

@@ -1,26 +1,27 @@
 """Each operationId of openapi.yaml bound to its path; its view runs the request's walk.
 
-``register`` adds one route per operation and the before-request hook (``hooks``: rate limit,
-faults). A view then goes: the tenant profile in force (one read) -> auth (401) -> JSON body
-size (413) -> validation against openapi.yaml as the profile reads it (412/400/413/415) ->
+``VendorRoutes`` matches a request to an operation (werkzeug's routing, one rule per operation of
+the document). A view then goes: the tenant profile in force (one read) -> auth (401) -> JSON
+body size (413) -> validation against openapi.yaml as the profile reads it (412/400/413/415) ->
 account/stream check (401) -> handler -> service -> store -> response. Every error on the way
-is an ``ApiError``, rendered once (``responses``).
+is an ``ApiError``, rendered once (``responses``). ``dispatch`` runs the views.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, request
-from werkzeug.routing import BaseConverter, Map
+from flask import Request, Response
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule
 
 from mockserver.api.handlers import HANDLERS, Call
-from mockserver.api.hooks import before_vendor_request, trickle_response
 from mockserver.auth import authorize
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.errors import PayloadTooLarge, ValidationError
-from mockserver.journal import current_record
+from mockserver.journal import RequestRecord
 from mockserver.memory import paused_gc
 from mockserver.mock import Mock
 from mockserver.responses import contacts_response, json_response
@@ -31,21 +32,38 @@ from mockserver.validation import validator_for
 # operations that may carry thousands of rows: run without the cyclic GC (see memory.py)
 BULK_OPERATIONS = {"importContacts", "createContacts", "bulkUpdateContacts", "bulkDeleteContacts"}
 
+View = Callable[[Request, RequestRecord], Response]
 
-def register(app: Flask, mock: Mock) -> None:
-    """The vendor API on ``app``: its routes and the hook that runs before each of them."""
-    app.url_map.converters["segment"] = _Segment
-    found = VENDOR.operations()
-    paths = [path for path, _, _ in found]
-    for path, method, operation_id in found:
-        app.add_url_rule(
-            _rule(path, paths),
-            endpoint=operation_id,
-            view_func=_view(mock, operation_id),
-            methods=[method],
+
+class VendorRoutes:
+    """The vendor operations' paths: a request's operation and path parameters.
+
+    Every rule also takes OPTIONS (answered with the methods its path allows) and, for GET, HEAD.
+    Slashes are not merged: ``//`` in a path is no path of the API (404), not a redirect.
+    """
+
+    def __init__(self) -> None:
+        found = VENDOR.operations()
+        paths = [path for path, _, _ in found]
+        self.map = Map(
+            [
+                Rule(_rule(path, paths), endpoint=operation_id, methods=[method, "OPTIONS"])
+                for path, method, operation_id in found
+            ],
+            converters={"segment": _Segment},
+            merge_slashes=False,
         )
-    app.before_request(before_vendor_request)
-    app.after_request(trickle_response)
+
+    def bind(self, environ: dict[str, Any]) -> MapAdapter:
+        return self.map.bind_to_environ(environ)
+
+    def operation_of(self, method: str, path: str) -> str | None:
+        """The operationId ``method path`` is routed to (None: no operation)."""
+        try:
+            endpoint, _ = self.map.bind("vendor").match(path, method)
+        except HTTPException:
+            return None
+        return endpoint
 
 
 class _Segment(BaseConverter):
@@ -83,21 +101,26 @@ def _rule(path: str, paths: list[str]) -> str:
     return "/".join(rule)
 
 
-def _view(mock: Mock, operation_id: str) -> Any:
+def views(mock: Mock) -> dict[str, View]:
+    """operationId -> its view."""
+    return {operation_id: _view(mock, operation_id) for operation_id in HANDLERS}
+
+
+def _view(mock: Mock, operation_id: str) -> View:
     handler = HANDLERS[operation_id]
+    bulk = operation_id in BULK_OPERATIONS
 
-    def view(**_path: str) -> Response:
-        if operation_id in BULK_OPERATIONS:
+    def view(request: Request, record: RequestRecord) -> Response:
+        if bulk:
             with paused_gc():
-                return handle()
-        return handle()
+                return handle(request, record)
+        return handle(request, record)
 
-    def handle() -> Response:
-        record = current_record()
+    def handle(request: Request, record: RequestRecord) -> Response:
         profile = record.profile = record.profile or mock.runtime.profile()
-        app = mock.authenticator.app_for(request.headers.get("auth"))
+        app = mock.authenticator.app_for(request.headers.get("auth"), request.headers)
         record.caller = app.client_id
-        _check_json_size(operation_id, mock.settings.limits)
+        _check_json_size(request, operation_id, mock.settings.limits)
         valid = validator_for(profile).validate(operation_id, request)
         ns = Namespace(valid.header["accountId"].lower(), valid.path["streamId"])
         authorize(app, ns.account_id, ns.stream_id)
@@ -122,7 +145,7 @@ def _view(mock: Mock, operation_id: str) -> Any:
     return view
 
 
-def _check_json_size(operation_id: str, limits: Limits) -> None:
+def _check_json_size(request: Request, operation_id: str, limits: Limits) -> None:
     if operation_id not in json_body_operations():
         return  # no body to read (list, delete) or a multipart upload (import)
     limit = limits.max_json_bytes

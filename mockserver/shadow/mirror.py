@@ -20,14 +20,15 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import jwt
-from flask import Flask, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 from werkzeug.test import run_wsgi_app
 
+from mockserver.api.routes import VendorRoutes
 from mockserver.app import create_app
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.contacts.ports import NumberTaken
@@ -50,6 +51,7 @@ log = logging.getLogger("kore_mock.shadow")
 # The host did not act on these: nothing to apply, nothing to compare but the status itself.
 NOT_APPLIED = {0: "the host did not answer", 401: "the host refused its credentials (401)"}
 NOT_APPLIED[429] = "the host rate-limited it (429)"
+_ROUTES = VendorRoutes()  # how the mock routes a request to an operation
 CONTACTS_PATH = re.compile(re.escape(API_PREFIX) + r"/([^/]+)/contacts(?:/([^/]*))?/?")
 UNKNOWN_APP = "upstream-app"
 UPDATES = frozenset({"updateContact", "bulkUpdateContacts"})
@@ -80,11 +82,11 @@ class UpstreamWord:
     """The mirror's authenticator: any token the host accepted names an app allowed in the
     account of the request's ``accountId`` header, on every stream, with the right scope."""
 
-    def app_for(self, token: str | None) -> App:
+    def app_for(self, token: str | None, headers: Mapping[str, str] | None = None) -> App:
         return App(
             client_id=_app_id(token),
             client_secret=_UNUSED_SECRET,
-            account_id=request.headers.get("accountId", ""),
+            account_id=(headers or {}).get("accountId", ""),
             scopes=(CONFIGURATION_SCOPE,),
             streams=("*",),
         )
@@ -110,11 +112,8 @@ class Mirror:
 
     def operation_of(self, method: str, path: str) -> str | None:
         """The operationId a request is for, as the mock routes it (None: no operation)."""
-        try:
-            endpoint, _ = self.app.url_map.bind("mirror").match(path, method)
-        except HTTPException:
-            return None
-        return endpoint if CONTACTS_PATH.fullmatch(path) else None
+        endpoint = _ROUTES.operation_of(method, path)
+        return endpoint if endpoint is not None and CONTACTS_PATH.fullmatch(path) else None
 
     def apply(
         self,

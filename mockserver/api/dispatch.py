@@ -1,0 +1,71 @@
+"""The vendor API's requests, served in their fixed steps, without Flask's per-request machinery.
+
+A vendor request always takes the same steps (ARCHITECTURE.md, "One request, step by step"):
+the journal record, routing, the rate limit and faults, the view, an error rendered in Kore's
+envelope, the journal entry, a trickle. Flask would wrap them in an app and a request context, a
+session, signals and its hook and error-handler lookups — a seventh of a small request's
+instructions — and its proxies (``flask.request``) cost a lookup per use. ``VendorDispatch`` is
+WSGI middleware in front of the Flask app: every request under the vendor API's prefix is
+served here, its request and ``Mock`` handed down explicitly; every other request (the control
+plane, the console, any other path) goes on to Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Request, Response
+
+from mockserver.api.hooks import before_vendor_request, trickle_response
+from mockserver.api.routes import VendorRoutes, views
+from mockserver.journal import begin_record, end_record, write_journal
+from mockserver.mock import Mock
+from mockserver.responses import render_error
+from mockserver.spec import API_PREFIX
+
+WsgiApp = Any
+
+
+class VendorDispatch:
+    def __init__(self, app: WsgiApp, mock: Mock, request_class: type[Request] = Request) -> None:
+        """``app``: the WSGI app that serves every other path (Flask's ``wsgi_app``)."""
+        self.app = app
+        self.mock = mock
+        self.request_class = request_class
+        self.routes = VendorRoutes()
+        self.views = views(mock)
+        self.prefix = API_PREFIX + "/"
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if not environ.get("PATH_INFO", "").startswith(self.prefix):
+            return self.app(environ, start_response)
+        response = self.serve(environ)
+        return response(environ, start_response)
+
+    def serve(self, environ: dict[str, Any]) -> Response:
+        mock = self.mock
+        request = self.request_class(environ)
+        request.max_content_length = mock.settings.limits.max_upload_bytes
+        record = begin_record(request)
+        try:
+            try:
+                adapter = self.routes.bind(environ)
+                rule, args = adapter.match(return_rule=True)
+                request.url_rule, request.view_args = rule, args
+                operation = rule.endpoint
+                response = before_vendor_request(
+                    mock, request, record, operation, args.get("streamId", "")
+                )
+                if response is None:
+                    if request.method == "OPTIONS":
+                        response = Response()
+                        response.allow.update(adapter.allowed_methods())
+                    else:
+                        response = self.views[operation](request, record)
+            except Exception as error:
+                response = render_error(error, mock, request)
+            response = write_journal(mock, request, record, response)
+            return trickle_response(record, response)
+        finally:
+            end_record()
