@@ -7,6 +7,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from mockserver.memory import one_malloc_arena
 from mockserver.settings import Settings
 from mockserver.store import open_store
 
@@ -34,6 +35,7 @@ class _Gunicorn(BaseApplication):
 
 
 def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
+    one_malloc_arena()  # before any thread starts; the workers inherit it
     open_store(settings.db).close()  # create / migrate the schema once, before any worker
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     options = {
