@@ -50,8 +50,7 @@ class VendorDispatch:
         record = begin_record(request)
         try:
             try:
-                adapter = self.routes.bind(environ)
-                rule, args = adapter.match(return_rule=True)
+                rule, args = self.routes.match(request.method, request.path)
                 request.url_rule, request.view_args = rule, args
                 operation = rule.endpoint
                 response = before_vendor_request(
@@ -60,7 +59,7 @@ class VendorDispatch:
                 if response is None:
                     if request.method == "OPTIONS":
                         response = Response()
-                        response.allow.update(adapter.allowed_methods())
+                        response.allow.update(self.routes.allowed_methods(request.path))
                     else:
                         response = self.views[operation](request, record)
             except Exception as error:

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Request, Response
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BaseConverter, Map, MapAdapter, Rule
+from werkzeug.routing import BaseConverter, Map, Rule
 
 from mockserver.api.handlers import HANDLERS, Call
 from mockserver.auth import authorize
@@ -53,17 +53,25 @@ class VendorRoutes:
             converters={"segment": _Segment},
             merge_slashes=False,
         )
+        # no rule looks at the host, so one adapter serves every request (binding one to each
+        # request's environ parsed its host and scheme for nothing)
+        self._adapter = self.map.bind("vendor")
 
-    def bind(self, environ: dict[str, Any]) -> MapAdapter:
-        return self.map.bind_to_environ(environ)
+    def match(self, method: str, path: str) -> tuple[Rule, dict[str, Any]]:
+        """The rule ``method path`` takes and its path parameters; werkzeug's ``NotFound`` or
+        ``MethodNotAllowed`` when there is none."""
+        return self._adapter.match(path, method, return_rule=True)
+
+    def allowed_methods(self, path: str) -> list[str]:
+        return self._adapter.allowed_methods(path)
 
     def operation_of(self, method: str, path: str) -> str | None:
         """The operationId ``method path`` is routed to (None: no operation)."""
         try:
-            endpoint, _ = self.map.bind("vendor").match(path, method)
+            rule, _ = self.match(method, path)
         except HTTPException:
             return None
-        return endpoint
+        return rule.endpoint
 
 
 class _Segment(BaseConverter):
