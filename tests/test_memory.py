@@ -8,6 +8,8 @@ freed, and the worker's resident memory grew import after import (peak 252 -> 35
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -61,3 +63,15 @@ def test_the_peak_memory_of_a_worker_stops_growing_after_two_large_imports(serve
         f"the worker's peak memory grew {growth:.0f} MB over the last three of five imports "
         f"of {ROWS:,} rows (peaks {', '.join(f'{p:.0f}' for p in peaks)} MB)"
     )
+
+
+def test_the_serve_process_loads_neither_flask_nor_the_spec_validators():
+    """The gunicorn master is the ``kore-mock serve`` process, and keeps what the CLI imported:
+    the app (Flask, openapi-core, the spec's validators) loads in the workers only. With the app
+    imported by the CLI the master kept 69 MB instead of 41 MB of every import's peak."""
+    heavy = ["flask", "openapi_core", "jsonschema", "requests", "mockserver.app"]
+    probe = f"import sys, mockserver.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]", f"the CLI imports {loaded}"

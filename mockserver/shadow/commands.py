@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,13 +14,17 @@ from mockserver.host_options import UsageFailure, host_options, needs_test_extra
 from mockserver.profile import DEFAULT
 from mockserver.progress import Progress
 from mockserver.settings import Settings, SettingsError, load, load_profile
-from mockserver.shadow.mirror import Mirror
-from mockserver.shadow.proxy import ShadowProxy, run_proxy
 from mockserver.shadow.recording import RecordingError, RecordingWriter, read_recording
-from mockserver.shadow.replay import replay_on_mock
 from mockserver.shadow.upstream import Upstream
 from mockserver.spec import API_PREFIX
 from mockserver.store.base import display_url
+
+if TYPE_CHECKING:
+    from mockserver.shadow.proxy import ShadowProxy
+
+# The mock a proxy or a replay runs (``mirror``: the whole app, Flask and the spec's validators)
+# is imported by those commands when they run: every other command of the CLI, ``serve`` above
+# all, loads without it (the gunicorn master is the ``serve`` process and would keep it all).
 
 MOCK_CONFIG_OPTION = click.option(
     "--config",
@@ -128,6 +132,9 @@ def proxy(
     settings = _mock_settings(
         config, profile_file, db=db, host=host, port=port, admin_token=admin_token
     )
+    from mockserver.shadow.mirror import Mirror
+    from mockserver.shadow.proxy import ShadowProxy, run_proxy
+
     target = _upstream(upstream, timeout)
     target.close()
 
@@ -201,6 +208,8 @@ def replay(
         if host.get("base_url"):
             report, extra = _on_host(counted, host)
         else:
+            from mockserver.shadow.replay import replay_on_mock
+
             settings = _mock_settings(config, profile_file)
             target = f"a fresh kore-mock ({_readings(settings)})"
             report, extra = replay_on_mock(counted, settings, target), []
