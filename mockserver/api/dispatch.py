@@ -3,7 +3,7 @@
 A vendor request always takes the same steps (ARCHITECTURE.md, "One request, step by step"):
 the journal record, routing, the rate limit and faults, the view, an error rendered in Kore's
 envelope, the journal entry, a trickle. Flask would wrap them in an app and a request context, a
-session, signals and its hook and error-handler lookups — a seventh of a small request's
+session, signals and its hook and error-handler lookups — a quarter of a small request's
 instructions — and its proxies (``flask.request``) cost a lookup per use. ``VendorDispatch`` is
 WSGI middleware in front of the Flask app: every request under the vendor API's prefix is
 served here, its request and ``Mock`` handed down explicitly; every other request (the control
