@@ -18,6 +18,8 @@ from mockserver.auth import mint_token
 from mockserver.ci import hypothesis_profile, in_ci
 from mockserver.mock import mock_of
 from mockserver.settings import DEV_APP, App, Limits, Settings
+from mockserver.store import open_store
+from mockserver.store.base import Store
 from tests.postgres_cluster import ClusterUnavailable, PostgresCluster, start_cluster
 from tests.spec_check import check_response
 
@@ -151,6 +153,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     url = cluster.new_database()
     yield url
     cluster.drop_database(url)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """The store itself, opened on ``db_url`` (tests of the store's own contract)."""
+    store = open_store(db_url)
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -9,26 +9,13 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from mockserver.contacts.model import Namespace
 from mockserver.store import open_store
 from mockserver.store.base import Store
-from tests.conftest import ACCOUNT, STREAM
-from tests.test_store import contact
+from tests.test_store import NS, contact
 
-NS = Namespace(ACCOUNT, STREAM)
 ROOT = Path(__file__).parent.parent
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    store = open_store(db_url)
-    yield store
-    store.close()
 
 
 def numbers(store: Store, skip: int = 0, limit: int = 10) -> list[str]:
@@ -71,7 +58,7 @@ def test_a_page_shows_a_write_by_another_process_at_once(db_url, store):
         "from mockserver.contacts.model import Namespace;"
         "from tests.test_store import contact;"
         "s = open_store(sys.argv[1]);"
-        f"tx = s.write(Namespace({ACCOUNT!r}, {STREAM!r}));"
+        f"tx = s.write(Namespace({NS.account_id!r}, {NS.stream_id!r}));"
         "t = tx.__enter__(); t.insert([contact('+914')]); tx.__exit__(None, None, None);"
         "s.close()"
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-from collections.abc import Iterator
 
 import pytest
 
@@ -22,13 +21,6 @@ _numbers = itertools.count(9_000_000_000)
 
 def fresh(n: int, ns: Namespace = NS) -> list[Contact]:
     return [contact(f"+91{next(_numbers)}", ns) for _ in range(n)]
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    store = open_store(db_url)
-    yield store
-    store.close()
 
 
 def all_rows(store: Store, ns: Namespace, status: str | None) -> list[Contact]:

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -18,20 +17,13 @@ from mockserver.cli import main
 from mockserver.contacts.model import INACTIVE, Contact, Namespace, new_ids, now_iso
 from mockserver.contacts.ports import NumberTaken
 from mockserver.store import open_store
-from mockserver.store.base import SCHEMA_VERSION, Store, StoreUnavailable, display_url
+from mockserver.store.base import SCHEMA_VERSION, StoreUnavailable, display_url
 from mockserver.store.postgres import PostgresStore, text_array
 from tests.conftest import ACCOUNT, OTHER_STREAM, STREAM
 
 NS = Namespace(ACCOUNT, STREAM)
 OTHER_NS = Namespace(ACCOUNT, OTHER_STREAM)
 ROOT = Path(__file__).parent.parent
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    store = open_store(db_url)
-    yield store
-    store.close()
 
 
 def contact(number: str, ns: Namespace = NS) -> Contact:
