@@ -19,6 +19,7 @@ import requests
 from mockserver.auth import mint_token
 from mockserver.settings import DEV_APP
 from mockserver.spec import API_PREFIX
+from tests.conftest import HEADER
 from tests.server_process import ServerProcess
 
 ROWS = 100_000
@@ -50,9 +51,8 @@ def import_rows(server: ServerProcess, csv: bytes) -> None:
 
 
 def test_the_peak_memory_of_a_worker_stops_growing_after_two_large_imports(server, tmp_path):
-    header = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension"
     rows = "".join(f"first{i},last{i},Mr,{2000000000 + i},+1,\n" for i in range(ROWS))
-    csv = (header + "\n" + rows).encode()
+    csv = (HEADER + "\n" + rows).encode()
     (worker,) = server.worker_pids()
     peaks = []
     for _ in range(5):

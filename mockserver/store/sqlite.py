@@ -282,47 +282,43 @@ class SqliteStore(Store):
 
     # -- connections -----------------------------------------------------------------------
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self, path: str) -> sqlite3.Connection:
+        """A connection to the store's file or to its journal's (WAL, checkpointed in the
+        background), or to the one in-memory database."""
         conn = sqlite3.connect(
-            self.url, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
+            path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
         )
-        if not self.memory:
+        if path != ":memory:":
             _use_wal(conn)
-            sqlite_wal.tune(conn, self.url)
+            sqlite_wal.tune(conn, path)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
         return conn
+
+    def _held(self, name: str, path: str) -> _Held:
+        """This thread's connection to ``path``, kept as ``name`` (opened again in a forked
+        child)."""
+        held = getattr(self._local, name, None)
+        if held is None or held.pid != process.pid():
+            held = _Held(self._open(path))
+            setattr(self._local, name, held)
+        return held
 
     def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
         """``with self._connection() as conn``: this thread's connection (a file store), or the
         one connection under its lock (``:memory:``)."""
         if self.memory:
             return self._shared_connection()
-        held = getattr(self._local, "conn", None)
-        if held is None or held.pid != process.pid():
-            held = self._local.conn = _Held(self._open())
-        return held
+        return self._held("conn", self.url)
 
     @contextmanager
     def _shared_connection(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             if self._shared is None:
-                self._shared = self._open()
+                self._shared = self._open(self.url)
             yield self._shared
 
     def _journal_connection(self) -> AbstractContextManager[sqlite3.Connection]:
-        held = getattr(self._local, "journal", None)
-        if held is None or held.pid != process.pid():
-            conn = sqlite3.connect(
-                self.journal_path,
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=BUSY_TIMEOUT,
-            )
-            _use_wal(conn)
-            sqlite_wal.tune(conn, self.journal_path)
-            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-            held = self._local.journal = _Held(conn)
-        return held
+        return self._held("journal", self.journal_path)
 
     def _move_old_journal(self) -> None:
         """A store from before the journal file kept its journal in the store's own file: the
