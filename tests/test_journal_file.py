@@ -30,6 +30,20 @@ LAYOUT_2 = [
     "CREATE INDEX journal_scenario ON journal (scenario)",
     "CREATE INDEX journal_namespace ON journal (account_id, stream_id)",
 ]
+# ... and before this layout: today's columns, ids from AUTOINCREMENT (two pages an entry).
+LAYOUT_3 = [
+    """CREATE TABLE journal (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        operation TEXT,
+        status INTEGER NOT NULL,
+        scenario TEXT,
+        account_id TEXT,
+        stream_id TEXT,
+        entry TEXT NOT NULL
+    )""",
+    "CREATE TABLE journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+]
 ENTRY = '{"at": "2026-01-01T00:00:00.000Z", "status": 200}'
 
 
@@ -59,6 +73,18 @@ def _journal_file_of(tmp_path, layout: list[str], rows: int, cleared_at: int = 0
     return path
 
 
+def _table_sql(path: str) -> str:
+    journal = sqlite3.connect(path + ".journal")
+    try:
+        return journal.execute("SELECT sql FROM sqlite_master WHERE name = 'journal'").fetchone()[0]
+    finally:
+        journal.close()
+
+
+def _add(store, status: int = 200) -> int:
+    return store.journal_add({"at": "2026-01-01T00:00:01.000Z", "status": status}, keep=9)
+
+
 def _layout(path: str) -> tuple[tuple[str, ...], list[str]]:
     journal = sqlite3.connect(path + ".journal")
     try:
@@ -75,6 +101,7 @@ def test_a_new_journal_keeps_the_filter_columns_before_the_entry_and_no_index(tm
     columns, indexes = _layout(path)
     assert columns == LAYOUT and columns[-1] == "entry"
     assert indexes == []
+    assert "AUTOINCREMENT" not in _table_sql(path).upper()  # an entry writes one page, not two
 
 
 def test_a_journal_file_from_before_the_filter_columns_gains_them(tmp_path):
@@ -116,6 +143,45 @@ def test_ids_given_before_a_rebuild_are_never_given_again(tmp_path):
     try:
         assert store.journal_count() == 0
         assert store.journal_add({"at": "2026-01-01T00:00:01.000Z", "status": 200}, keep=9) == 42
+    finally:
+        store.close()
+
+
+def test_an_autoincrement_journal_file_is_rebuilt_and_its_ids_go_on(tmp_path):
+    path = _journal_file_of(tmp_path, LAYOUT_3, rows=2, cleared_at=40)  # ids 41, 42 kept
+    store = open_store(path)
+    try:
+        assert [e["id"] for e in store.journal_query()] == [42, 41]
+        assert _add(store) == 43
+    finally:
+        store.close()
+    assert "AUTOINCREMENT" not in _table_sql(path).upper()
+    assert _layout(path) == (LAYOUT, [])
+
+
+def test_an_id_is_never_given_again_after_the_journal_is_cleared(tmp_path):
+    store = open_store(str(tmp_path / "store.db"))
+    try:
+        assert [_add(store) for _ in range(3)] == [1, 2, 3]
+        store.journal_clear()
+        assert store.journal_count() == 0
+        assert _add(store) == 4
+        store.journal_clear()
+        store.journal_clear()  # an empty journal cleared again keeps the highest id too
+        assert _add(store) == 5
+    finally:
+        store.close()
+
+
+def test_an_id_is_never_given_again_after_a_snapshot_with_older_entries(tmp_path):
+    store = open_store(str(tmp_path / "store.db"))
+    try:
+        contents = store.contents(with_journal=True)  # empty: no entries yet
+        for _ in range(5):
+            _add(store)
+        store.replace_contents(contents)
+        assert store.journal_count() == 0
+        assert _add(store) == 6
     finally:
         store.close()
 

@@ -9,8 +9,12 @@ other journal rows, and is one short statement into a table without secondary in
 - one autocommitted INSERT per entry (committed, hence visible to every process, before the
   answer leaves: a ``verify`` right after it sees it, whichever worker it reaches);
 - the journal keeps the newest ``keep`` entries: every read shows only the ids within ``keep``
-  of the newest (ids are consecutive: AUTOINCREMENT, one writer at a time), and the rows below
-  that window are deleted every ``TRIM_EVERY`` entries, not on every request.
+  of the newest (ids are consecutive: one writer at a time), and the rows below that window are
+  deleted every ``TRIM_EVERY`` entries, not on every request;
+- an id is never given twice: a new entry's id is one above the newest entry's, or above the
+  highest id ever given (``journal_meta``'s ``given``) when that is higher — kept when the
+  newest entries go (a clear, a snapshot restored), not on every request. SQLite's AUTOINCREMENT
+  kept it on every insert, in a page of its own: each entry wrote two pages to the WAL.
 
 ``:memory:`` stores keep the journal in their one in-memory database (one process).
 """
@@ -35,7 +39,7 @@ TRIM_EVERY = 64  # entries between two deletions of the rows that fell out of th
 # entries scans them in milliseconds.
 LAYOUT = ("id", "at", "operation", "status", "scenario", "account_id", "stream_id", "entry")
 TABLE = """CREATE TABLE journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
     operation TEXT,
     status INTEGER NOT NULL,
@@ -45,6 +49,22 @@ TABLE = """CREATE TABLE journal (
     entry TEXT NOT NULL
 )"""
 META = "CREATE TABLE IF NOT EXISTS journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)"
+
+# one above the highest id the journal gave: its newest entry's, or the one kept in the meta table
+_NEXT_ID = (
+    "MAX(COALESCE(MAX(id), 0),"
+    " COALESCE((SELECT value FROM journal_meta WHERE key = 'given'), 0)) + 1"
+)
+_INSERT = (  # VALUES with a subquery: an INSERT ... SELECT from the table it writes to
+    # goes through a temporary table, as slow as AUTOINCREMENT
+    f"INSERT INTO journal (id, {JOURNAL_COLUMNS}, entry)"
+    f" VALUES ((SELECT {_NEXT_ID} FROM journal), ?, ?, ?, ?, ?, ?, ?)"
+)
+_KEEP_GIVEN = (  # before the newest entries go: the highest id given so far is kept
+    "INSERT INTO journal_meta (key, value) SELECT 'given', "
+    + _NEXT_ID
+    + " - 1 FROM journal WHERE true ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
 
 # the ids a read may show: within ``keep`` of the newest (every id when no keep was recorded)
 _WINDOW = (
@@ -92,8 +112,7 @@ class SqliteJournal:
                 )
                 self._keep = keep
             entry_id = conn.execute(
-                f"INSERT INTO journal ({JOURNAL_COLUMNS}, entry) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*journal_columns(entry), orjson.dumps(entry)),
+                _INSERT, (*journal_columns(entry), orjson.dumps(entry))
             ).lastrowid
             if entry_id % TRIM_EVERY == 0:
                 conn.execute("DELETE FROM journal WHERE id <= ?", (entry_id - keep,))
@@ -123,7 +142,14 @@ class SqliteJournal:
 
     def clear(self) -> None:
         with self._connection() as conn, self._writer_lock():
-            conn.execute("DELETE FROM journal")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(_KEEP_GIVEN)
+                conn.execute("DELETE FROM journal")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def entries(self) -> list[tuple[int, dict[str, Any]]]:
         """Every entry in the journal, oldest first (a snapshot's journal)."""
@@ -136,6 +162,7 @@ class SqliteJournal:
     @staticmethod
     def write_all(conn: sqlite3.Connection, entries: Iterable[tuple[int, dict[str, Any]]]) -> None:
         """Every entry replaced by ``entries`` (ids kept), in the caller's transaction."""
+        conn.execute(_KEEP_GIVEN)
         conn.execute("DELETE FROM journal")
         conn.executemany(
             f"INSERT INTO journal (id, {JOURNAL_COLUMNS}, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -158,8 +185,12 @@ def _columns(conn: sqlite3.Connection) -> tuple[str, ...]:
 
 
 def _current(conn: sqlite3.Connection) -> bool:
-    """The journal table has today's layout, no index of an earlier one, and its meta table."""
+    """The journal table has today's layout (no AUTOINCREMENT, no index of an earlier one), and
+    its meta table."""
     if _columns(conn) != LAYOUT:
+        return False
+    (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'journal'").fetchone()
+    if "AUTOINCREMENT" in sql.upper():
         return False
     (indexed,) = conn.execute(
         "SELECT EXISTS (SELECT 1 FROM pragma_index_list('journal'))"
@@ -172,20 +203,28 @@ def _current(conn: sqlite3.Connection) -> bool:
 
 def _rebuild(conn: sqlite3.Connection) -> None:
     """The journal of an earlier layout into today's (in the caller's transaction): the entries
-    and their ids kept, and no id ever given again (AUTOINCREMENT's high-water mark kept)."""
+    and their ids kept, and no id ever given again (AUTOINCREMENT's high-water mark kept as
+    ``given``)."""
     kept = [column for column in LAYOUT if column in _columns(conn)]
-    (high,) = conn.execute(
-        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'journal'), 0),"
-        " COALESCE((SELECT MAX(id) FROM journal), 0))"
+    (sequenced,) = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence')"
     ).fetchone()
+    if sequenced:
+        (high,) = conn.execute(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'journal'), 0)"
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO journal_meta (key, value) VALUES ('given', ?) ON CONFLICT (key)"
+            " DO UPDATE SET value = MAX(value, excluded.value)",
+            (high,),
+        )
+        conn.execute("DELETE FROM sqlite_sequence WHERE name IN ('journal', 'journal_rebuilt')")
     conn.execute(TABLE.replace("journal (", "journal_rebuilt (", 1))
     conn.execute(
         f"INSERT INTO journal_rebuilt ({', '.join(kept)}) SELECT {', '.join(kept)} FROM journal"
     )
     conn.execute("DROP TABLE journal")  # its indexes go with it
     conn.execute("ALTER TABLE journal_rebuilt RENAME TO journal")
-    conn.execute("DELETE FROM sqlite_sequence WHERE name IN ('journal', 'journal_rebuilt')")
-    conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('journal', ?)", (high,))
 
 
 def _where(where: JournalFilter) -> tuple[str, list[Any]]:
