@@ -11,6 +11,8 @@ import re
 from typing import Any
 from urllib.parse import unquote_plus
 
+import orjson
+
 REDACTED = "REDACTED"
 SECRET_NAMES = {
     "auth",
@@ -46,13 +48,22 @@ def redacted(value: Any) -> Any:
     """``value`` (a journal entry) with every JWT in its strings hidden, wherever a client put
     one: a header it echoes in an error message, a cell of a rejected row... A dict or list
     without one is returned as it is (no copy); one with one, as a changed copy."""
+    try:  # most entries hold no JWT at all: one look at their JSON text says so, no walk
+        if b"eyJ" not in orjson.dumps(value):
+            return value
+    except TypeError:  # not JSON (a set, an object): walked like the rest
+        pass
+    return _redacted(value)
+
+
+def _redacted(value: Any) -> Any:
     if isinstance(value, str):
         return _JWT.sub(REDACTED, value) if "eyJ" in value else value
     if isinstance(value, dict):
-        changed = {key: new for key, item in value.items() if (new := redacted(item)) is not item}
+        changed = {key: new for key, item in value.items() if (new := _redacted(item)) is not item}
         return {**value, **changed} if changed else value
     if isinstance(value, list):
-        items = [redacted(item) for item in value]
+        items = [_redacted(item) for item in value]
         same = all(new is old for new, old in zip(items, value, strict=True))
         return value if same else items
     return value

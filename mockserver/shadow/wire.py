@@ -157,8 +157,26 @@ def forwardable(headers: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in headers if k.lower() not in HOP_BY_HOP]
 
 
+# Clients send the same few header sets over and over (one token, one accountId): the redacted
+# form of a small set is kept, up to this many sets, so a journal entry does not redo it.
+REDACTED_SETS_KEPT = 256
+REDACTED_SET_BYTES = 4096  # a set larger than this (characters) is redacted every time
+_redacted_sets: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+
+
 def redacted_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
     """Headers a recording may keep: credentials and anything shaped like a JWT hidden."""
+    kept = _redacted_sets.get(headers)
+    if kept is None:
+        kept = _redacted_header_set(headers)
+        if sum(len(k) + len(v) for k, v in headers) <= REDACTED_SET_BYTES:
+            if len(_redacted_sets) >= REDACTED_SETS_KEPT:
+                _redacted_sets.clear()
+            _redacted_sets[headers] = kept
+    return dict(kept)  # the caller's own copy
+
+
+def _redacted_header_set(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
     kept: dict[str, str] = {}
     for raw_name, value in forwardable(headers):
         name = KNOWN_NAMES.get(raw_name.upper(), raw_name)
