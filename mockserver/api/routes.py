@@ -33,6 +33,8 @@ from mockserver.validation import validator_for
 BULK_OPERATIONS = {"importContacts", "createContacts", "bulkUpdateContacts", "bulkDeleteContacts"}
 
 View = Callable[[Request, RequestRecord], Response]
+MATCHES_KEPT = 1024  # (method, path) pairs whose match is kept; past it the memo starts over
+MATCH_PATH_CHARS = 512  # a longer path is matched every time (never kept)
 
 
 class VendorRoutes:
@@ -56,11 +58,23 @@ class VendorRoutes:
         # no rule looks at the host, so one adapter serves every request (binding one to each
         # request's environ parsed its host and scheme for nothing)
         self._adapter = self.map.bind("vendor")
+        # clients repeat the same few paths (one stream, one contact): a match is looked up
+        # here before werkzeug's matcher walks its state machine again (a tenth of a list's time)
+        self._matches: dict[tuple[str, str], tuple[Rule, dict[str, Any]]] = {}
 
     def match(self, method: str, path: str) -> tuple[Rule, dict[str, Any]]:
-        """The rule ``method path`` takes and its path parameters; werkzeug's ``NotFound`` or
-        ``MethodNotAllowed`` when there is none."""
-        return self._adapter.match(path, method, return_rule=True)
+        """The rule ``method path`` takes and its path parameters (the caller's own dict);
+        werkzeug's ``NotFound`` or ``MethodNotAllowed`` when there is none."""
+        key = (method, path)
+        found = self._matches.get(key)
+        if found is None:
+            found = self._adapter.match(path, method, return_rule=True)
+            if len(path) <= MATCH_PATH_CHARS:
+                if len(self._matches) >= MATCHES_KEPT:
+                    self._matches.clear()
+                self._matches[key] = found
+        rule, args = found
+        return rule, dict(args)
 
     def allowed_methods(self, path: str) -> list[str]:
         return self._adapter.allowed_methods(path)
