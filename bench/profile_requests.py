@@ -35,27 +35,29 @@ from mockserver.settings import DEV_APP
 OPERATIONS = ("list", "create", "update")
 API = "/agentassist/api/v1/public"
 
-# part of the request path -> a substring of a frame (function (file)) that marks it
+# part of the request path -> a substring of a frame (function (file)) that marks it; every
+# marker names a function of today's code (tests/test_bench_markers.py checks it)
 PARTS = {
-    "gunicorn: read request, parse HTTP": "parse (gunicorn/http/parser.py",
-    "gunicorn: write response": "write (gunicorn/http/wsgi.py",
-    "werkzeug/flask dispatch (whole app call)": "wsgi_app (flask/app.py",
-    "auth: JWT": "app_for (mockserver/auth.py",
-    "validation (jsonschema-rs)": "validate (mockserver/validation.py",
+    "front: request head parsed (gunicorn's parser)": "parse_head (mockserver/http_front.py",
+    "gunicorn: write response": "Response.write (gunicorn/http/wsgi.py",
+    "the app (vendor dispatch, whole call)": "VendorDispatch.serve (mockserver/api/dispatch.py",
+    "routing": "VendorRoutes.match (mockserver/api/routes.py",
+    "auth: JWT": "Authenticator.app_for (mockserver/auth.py",
+    "validation (jsonschema-rs)": "RequestValidator.validate (mockserver/validation.py",
     "run-time state read (all_state)": "all_state (mockserver/store/",
-    "rate limit / faults hook": "before_vendor_request (mockserver/control/faults.py",
-    "service: list page": "page (mockserver/contacts/service.py",
-    "service: create": "create (mockserver/contacts/service.py",
-    "service: update": "update (mockserver/contacts/service.py",
-    "store: write transaction (BEGIN IMMEDIATE..COMMIT)": "write (mockserver/store/",
-    "journal_add (whole)": "journal_add (mockserver/store/",
-    "writers' lock (flock wait)": "_writer_lock (mockserver/store/sqlite.py",
-    "SQL statements (sqlite3 / psycopg execute)": "execute (",
+    "rate limit / faults hook": "before_vendor_request (mockserver/api/hooks.py",
+    "service: list page": "ContactsService.list (mockserver/contacts/service.py",
+    "service: create": "ContactsService.create (mockserver/contacts/service.py",
+    "service: update": "ContactsService.update (mockserver/contacts/service.py",
+    "store: write transaction (BEGIN IMMEDIATE..COMMIT)": "Store.write (mockserver/store/",
+    "journal entry built (redaction)": "RequestRecord.journal_entry (mockserver/journal.py",
+    "journal row written": "journal_add (mockserver/store/",
+    "writers' lock (flock wait)": "_WriterQueue.__enter__ (mockserver/store/sqlite.py",
+    "psycopg statements": "Cursor.execute (psycopg/",
     "psycopg round trips (wait)": "wait (psycopg/connection.py",
     "psycopg_pool check on every checkout": "check_connection (psycopg_pool",
     "PostgreSQL namespace advisory lock": "_lock_namespace (mockserver/store/postgres.py",
-    "response encoding (to_wire + orjson)": "contacts_response (mockserver/app.py",
-    "journal entry built (redact)": "_journal (mockserver/app.py",
+    "response encoding (orjson)": "json_response (mockserver/responses.py",
 }
 
 
@@ -87,7 +89,7 @@ def _load(files: list[Path]) -> collections.Counter:
     return stacks
 
 
-APP_CALL = "wsgi_app (flask/app.py"
+APP_CALL = PARTS["the app (vendor dispatch, whole call)"]
 
 
 def summarise(stacks: collections.Counter) -> dict:
