@@ -160,11 +160,14 @@ class RequestValidator:
     def _parameters(self, operation: _Operation, request: Request) -> dict[str, dict[str, Any]]:
         values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
         path_args = request.view_args or {}
+        # a plain dict of each name's first value: werkzeug's MultiDict.get raises and catches
+        # an HTTP exception for every name it lacks (the list's skip and limit, most often)
+        query = request.args.to_dict() if request.query_string else {}
         for parameter in operation.parameters:
             if parameter.location == "path":
                 raw = path_args.get(parameter.name)
             elif parameter.location == "query":
-                raw = request.args.get(parameter.name)
+                raw = query.get(parameter.name)
             else:
                 raw = request.headers.get(parameter.name)
             if raw is None:
