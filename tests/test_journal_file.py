@@ -7,7 +7,7 @@ import sqlite3
 
 from mockserver.store import open_store
 from mockserver.store.base import JournalFilter
-from mockserver.store.sqlite_journal import LAYOUT
+from mockserver.store.sqlite_journal import LAYOUT, TABLE
 
 # The journal file as kore-mock made it before the filter columns...
 LAYOUT_1 = [
@@ -32,18 +32,10 @@ LAYOUT_2 = [
 ]
 # ... and before this layout: today's columns, ids from AUTOINCREMENT (two pages an entry).
 LAYOUT_3 = [
-    """CREATE TABLE journal (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        at TEXT NOT NULL,
-        operation TEXT,
-        status INTEGER NOT NULL,
-        scenario TEXT,
-        account_id TEXT,
-        stream_id TEXT,
-        entry TEXT NOT NULL
-    )""",
+    TABLE.replace("id INTEGER PRIMARY KEY,", "id INTEGER PRIMARY KEY AUTOINCREMENT,", 1),
     "CREATE TABLE journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
 ]
+assert "AUTOINCREMENT" in LAYOUT_3[0]
 ENTRY = '{"at": "2026-01-01T00:00:00.000Z", "status": 200}'
 
 
