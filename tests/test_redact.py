@@ -30,3 +30,16 @@ def test_a_redacted_copy_leaves_the_entry_it_was_made_from_as_it_was():
     assert shown["report"][0]["cells"] == ["Ada", "REDACTED"]
     assert entry["report"][0]["cells"] == ["Ada", JWT]  # the answer's own report is untouched
     assert redacted({"status": 200, "path": "/a"}) == {"status": 200, "path": "/a"}
+
+
+def test_an_entry_without_a_jwt_is_the_entry_itself():
+    entry = {"status": 200, "report": [{"cells": ["Ada", "Lovelace"]}], "latencyMs": 0.5}
+    assert redacted(entry) is entry
+
+
+def test_a_jwt_beside_values_json_cannot_hold_is_redacted_too():
+    # a set, a non-string key, an integer over 64 bits: the entry is walked value by value
+    entry = {"ids": {1, 2}, 7: f"token {JWT}", "skip": 2**70, "note": JWT}
+    shown = redacted(entry)
+    assert shown[7] == "token REDACTED" and shown["note"] == "REDACTED"
+    assert shown["ids"] == {1, 2} and shown["skip"] == 2**70
