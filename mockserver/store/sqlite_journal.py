@@ -50,20 +50,18 @@ TABLE = """CREATE TABLE journal (
 )"""
 META = "CREATE TABLE IF NOT EXISTS journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)"
 
-# one above the highest id the journal gave: its newest entry's, or the one kept in the meta table
-_NEXT_ID = (
-    "MAX(COALESCE(MAX(id), 0),"
-    " COALESCE((SELECT value FROM journal_meta WHERE key = 'given'), 0)) + 1"
+# the highest id the journal gave: its newest entry's, or the one kept in the meta table
+_GIVEN = (
+    "MAX(COALESCE(MAX(id), 0), COALESCE((SELECT value FROM journal_meta WHERE key = 'given'), 0))"
 )
 _INSERT = (  # VALUES with a subquery: an INSERT ... SELECT from the table it writes to
     # goes through a temporary table, as slow as AUTOINCREMENT
     f"INSERT INTO journal (id, {JOURNAL_COLUMNS}, entry)"
-    f" VALUES ((SELECT {_NEXT_ID} FROM journal), ?, ?, ?, ?, ?, ?, ?)"
+    f" VALUES ((SELECT {_GIVEN} + 1 FROM journal), ?, ?, ?, ?, ?, ?, ?)"
 )
 _KEEP_GIVEN = (  # before the newest entries go: the highest id given so far is kept
-    "INSERT INTO journal_meta (key, value) SELECT 'given', "
-    + _NEXT_ID
-    + " - 1 FROM journal WHERE true ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    f"INSERT INTO journal_meta (key, value) SELECT 'given', {_GIVEN} FROM journal WHERE true"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
 
 # the ids a read may show: within ``keep`` of the newest (every id when no keep was recorded)
