@@ -14,6 +14,7 @@ from typing import Any
 import jwt
 
 from mockserver.errors import InvalidToken, ScopeDenied, Unauthorized
+from mockserver.memory import remember
 from mockserver.settings import CONFIGURATION_SCOPE, App
 
 ALGORITHM = "HS256"
@@ -50,11 +51,10 @@ class Authenticator:
                 _check_times(seen)
                 return _with_scope(app)
         app, claims = self._verify(token)
-        if len(self._verified) >= VERIFIED_CACHE_SIZE:
-            self._verified.clear()
-        self._verified[token] = _Verified(
+        seen = _Verified(
             app.client_id, app.client_secret, _number(claims.get("exp")), _number(claims.get("nbf"))
         )
+        remember(self._verified, token, seen, VERIFIED_CACHE_SIZE)
         return _with_scope(app)
 
     def _verify(self, token: str) -> tuple[App, dict[str, Any]]:

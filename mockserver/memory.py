@@ -1,4 +1,5 @@
-"""Allocation-heavy requests without the cyclic garbage collector; one malloc arena per process.
+"""Allocation-heavy requests without the cyclic garbage collector; one malloc arena per process;
+bounded caches of what clients repeat (``remember``).
 
 A 100,000-row import allocates millions of short-lived, acyclic objects (row dicts, contacts,
 response dicts); the cyclic collector would scan the growing heap again and again for cycles
@@ -13,8 +14,11 @@ import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import TypeVar
 
 M_ARENA_MAX = -8  # mallopt()'s parameter number (glibc's malloc.h)
+K = TypeVar("K")
+V = TypeVar("V")
 
 _lock = threading.Lock()
 _pausing = 0  # requests of this process inside paused_gc()
@@ -51,3 +55,13 @@ def one_malloc_arena() -> None:
     """
     with suppress(OSError, AttributeError):
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
+
+
+def remember(memo: dict[K, V], key: K, value: V, limit: int) -> V:
+    """``memo[key] = value`` in a cache of what clients repeat (tokens, paths, header sets, list
+    pages), bounded without bookkeeping: a memo holding ``limit`` entries is emptied first, and
+    the entries clients still repeat come back at their next use."""
+    if len(memo) >= limit:
+        memo.clear()
+    memo[key] = value
+    return value

@@ -22,7 +22,7 @@ from mockserver.auth import authorize
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.errors import PayloadTooLarge, ValidationError
 from mockserver.journal import RequestRecord
-from mockserver.memory import paused_gc
+from mockserver.memory import paused_gc, remember
 from mockserver.mock import Mock
 from mockserver.responses import contacts_response, json_response
 from mockserver.settings import Limits
@@ -70,9 +70,7 @@ class VendorRoutes:
         if found is None:
             found = self._adapter.match(path, method, return_rule=True)
             if len(path) <= MATCH_PATH_CHARS:
-                if len(self._matches) >= MATCHES_KEPT:
-                    self._matches.clear()
-                self._matches[key] = found
+                remember(self._matches, key, found, MATCHES_KEPT)
         rule, args = found
         return rule, dict(args)
 

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from mockserver.json_body import MAX_DEPTH, depth_exceeds
+from mockserver.memory import remember
 from mockserver.redact import REDACTED, redacted_text
 
 # Headers about one connection, never forwarded (RFC 9110 7.6.1), and what the proxy recomputes.
@@ -170,9 +171,7 @@ def redacted_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
     if kept is None:
         kept = _redacted_header_set(headers)
         if sum(len(k) + len(v) for k, v in headers) <= REDACTED_SET_BYTES:
-            if len(_redacted_sets) >= REDACTED_SETS_KEPT:
-                _redacted_sets.clear()
-            _redacted_sets[headers] = kept
+            remember(_redacted_sets, headers, kept, REDACTED_SETS_KEPT)
     return dict(kept)  # the caller's own copy
 
 

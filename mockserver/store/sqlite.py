@@ -28,6 +28,7 @@ import orjson
 from mockserver import process
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
 from mockserver.contacts.ports import ContactsTransaction, NumberTaken
+from mockserver.memory import remember
 from mockserver.store import blocks, sqlite_wal
 from mockserver.store.base import (
     COLUMNS,
@@ -395,11 +396,7 @@ class SqliteStore(Store):
                 return found
         with self.read() as tx:
             found = tx.page(ns, skip=skip, limit=limit)
-        pages = cache[1]
-        if len(pages) >= PAGE_CACHE_SIZE:
-            pages.clear()
-        pages[key] = found
-        return found
+        return remember(cache[1], key, found, PAGE_CACHE_SIZE)
 
     # -- control-plane state ---------------------------------------------------------------
 
