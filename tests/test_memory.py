@@ -11,11 +11,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
 
+from bench.common import peak_rss_mb
 from mockserver.auth import mint_token
 from mockserver.settings import DEV_APP
 from mockserver.spec import API_PREFIX
@@ -24,11 +24,6 @@ from tests.server_process import ServerProcess
 
 ROWS = 100_000
 GROWTH_ALLOWED_MB = 35  # measured: +15 MB with one arena, +55-65 MB with one per thread
-
-
-def peak_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(ln for ln in status.splitlines() if ln.startswith("VmHWM:")).split()[1]) / 1024
 
 
 @pytest.fixture
@@ -57,7 +52,7 @@ def test_the_peak_memory_of_a_worker_stops_growing_after_two_large_imports(serve
     peaks = []
     for _ in range(5):
         import_rows(server, csv)
-        peaks.append(peak_mb(worker))
+        peaks.append(peak_rss_mb(worker))  # the worker has no children
     growth = peaks[-1] - peaks[1]
     assert growth <= GROWTH_ALLOWED_MB, (
         f"the worker's peak memory grew {growth:.0f} MB over the last three of five imports "
