@@ -13,7 +13,7 @@ import pytest
 from mockserver.contacts.model import ACTIVE, INACTIVE, Contact, Namespace
 from mockserver.store import open_store
 from mockserver.store.base import Store
-from mockserver.store.blocks import BLOCK_SIZE, start_of
+from mockserver.store.blocks import BLOCK_SIZE, run_counts, start_of
 from tests.test_store import NS, OTHER_NS, contact
 
 _numbers = itertools.count(9_000_000_000)
@@ -54,6 +54,14 @@ def test_start_of_finds_the_block_of_the_first_contact_of_a_page():
     assert start_of(blocks, 8) == (10, 7 * BLOCK_SIZE, 0)
     assert start_of(blocks, 9) == (10, 7 * BLOCK_SIZE, 1)
     assert start_of(blocks, 10) == (10, -1, -1)
+
+
+def test_an_insert_run_adds_the_count_of_each_block_it_touches():
+    assert run_counts(1, [True] * 3) == [(0, 3, 0)]
+    inside = BLOCK_SIZE - 2  # starts two seqs before a block's end, ends in the third block
+    statuses = [True, False] + [True] * BLOCK_SIZE + [False, True, True]
+    assert run_counts(inside, statuses) == [(0, 1, 1), (1, BLOCK_SIZE, 0), (2, 2, 1)]
+    assert run_counts(5, []) == []
 
 
 def test_deep_pages_and_totals_agree_with_the_contacts_after_every_kind_of_write(store):
@@ -143,5 +151,26 @@ def test_a_store_from_before_the_counts_gets_them_on_its_first_start(tmp_path):
             page, total = tx.page(NS, skip=BLOCK_SIZE + 5, limit=10)
         assert total == BLOCK_SIZE + 10
         assert len(page) == 5
+    finally:
+        store.close()
+
+
+def test_an_import_is_counted_even_when_sqlite_picks_its_seqs_at_random(tmp_path):
+    """Past the largest seq SQLite can give, it picks free ones at random: the insert's counts
+    can no longer be known from where its run starts, and are counted from the rows."""
+    path = tmp_path / "largest.db"
+    store = open_store(str(path))
+    with store.write(OTHER_NS) as tx:
+        tx.insert(fresh(1, OTHER_NS))
+    db = sqlite3.connect(path)
+    db.execute("UPDATE contacts SET seq = 9223372036854775807")  # a hand edit
+    db.commit()
+    db.close()
+    try:
+        with store.write(NS) as tx:
+            tx.insert(fresh(BLOCK_SIZE + 10))
+        expected = [c.id for c in all_rows(store, NS, ACTIVE)]
+        assert len(expected) == BLOCK_SIZE + 10
+        check_pages(store, NS, ACTIVE, expected)
     finally:
         store.close()

@@ -48,11 +48,9 @@ def _counted(source: str, table: str = "contacts") -> str:
 POPULATE = _counted("true")
 
 
-def added_sql(mark: str, table: str = "contacts") -> str:
-    """Count the contacts of one namespace stored after a seq (parameters: account id, stream
-    id, the highest seq before the insert). ``table`` may name an index-free form of the
-    contacts table (SQLite: ``contacts NOT INDEXED`` walks the new rows by seq alone)."""
-    return _counted(f"account_id = {mark} AND stream_id = {mark} AND seq > {mark}", table)
+def ids_added_sql(ids: str) -> str:
+    """Count the contacts whose ids the subquery ``ids`` selects (just stored)."""
+    return _counted(f"id IN ({ids})")
 
 
 def added_rows_sql(table: str) -> str:
@@ -67,6 +65,31 @@ def one_added_sql(mark: str) -> str:
         f" VALUES ({mark}, {mark}, {mark} >> {BLOCK_BITS}, 1, 0)"
         " ON CONFLICT (account_id, stream_id, block) DO UPDATE SET active = b.active + 1"
     )
+
+
+def counts_sql(mark: str) -> str:
+    """Add one block's counts (parameters: account id, stream id, block, active, inactive)."""
+    return (
+        "INSERT INTO contact_blocks AS b (account_id, stream_id, block, active, inactive)"
+        f" VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
+        " ON CONFLICT (account_id, stream_id, block) DO UPDATE"
+        " SET active = b.active + excluded.active, inactive = b.inactive + excluded.inactive"
+    )
+
+
+def run_counts(first_seq: int, active: Sequence[bool]) -> list[tuple[int, int, int]]:
+    """(block, active, inactive) of contacts stored at consecutive seqs from ``first_seq``,
+    ``active[i]`` telling the status of the one at ``first_seq + i``: the counts an insert adds,
+    known without reading its rows back."""
+    counts: list[tuple[int, int, int]] = []
+    start, end = first_seq, first_seq + len(active)
+    while start < end:
+        block = start >> BLOCK_BITS
+        stop = min(end, (block + 1) << BLOCK_BITS)
+        up = sum(active[start - first_seq : stop - first_seq])
+        counts.append((block, up, stop - start - up))
+        start = stop
+    return counts
 
 
 def moved_sql(mark: str) -> str:

@@ -61,8 +61,9 @@ _INSERT_SLOT_0 = (
     + ")"
 )
 _PROMOTE = promote_sql("?")
-_BLOCKS_ADDED = blocks.added_sql("?", "contacts NOT INDEXED")  # by rowid: the new rows only
+_BLOCKS_ADDED = blocks.ids_added_sql("SELECT value FROM json_each(?)")
 _BLOCK_ADDED = blocks.one_added_sql("?")
+_BLOCK_COUNTS = blocks.counts_sql("?")
 _BLOCKS_MOVED = blocks.moved_sql("?")
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's lock
 PAGE_CACHE_SIZE = 256  # list pages a connection keeps between two commits to the store
@@ -175,9 +176,23 @@ class SqliteTransaction(ContactsTransaction):
                 for c in contacts:
                     slot = self._next_slot(c.namespace, c.phone_number)
                     self.conn.execute(_INSERT, (*_values(c), slot))
-            self.conn.execute(_BLOCKS_ADDED, (*ns, before))
+            self._count_added(ns, contacts, before)
         except sqlite3.IntegrityError:
             raise NumberTaken() from None
+
+    def _count_added(self, ns: Namespace, contacts: Sequence[Contact], before: int) -> None:
+        """The block counts of rows just inserted after seq ``before``. SQLite gave them the
+        seqs after the highest, one by one, unless the highest seq is the largest integer (then
+        it picks free ones at random): when the highest is now ``before`` + their number, they
+        hold exactly those seqs, in order, and their counts are known without reading them."""
+        (after,) = self.conn.execute("SELECT MAX(seq) FROM contacts").fetchone()
+        if after != before + len(contacts):  # count what was stored, by the contacts' ids
+            self.conn.execute(_BLOCKS_ADDED, (orjson.dumps([c.id for c in contacts]),))
+            return
+        active = [c.status == ACTIVE for c in contacts]
+        self.conn.executemany(
+            _BLOCK_COUNTS, [(*ns, *counts) for counts in blocks.run_counts(before + 1, active)]
+        )
 
     def _next_slot(self, ns: Namespace, key: str) -> int:
         (top,) = self.conn.execute(
