@@ -44,6 +44,7 @@ from gunicorn.http.errors import (
 from gunicorn.http.message import Request
 from gunicorn.http.unreader import IterUnreader
 
+from mockserver.memory import remember
 from mockserver.settings import Http, Settings
 
 SPOOL_BYTES = 1024 * 1024  # a body is kept in memory up to this size, then in a temp file
@@ -136,6 +137,28 @@ class Head:
         return request
 
 
+TRUSTED_PEERS_KEPT = 256  # peer addresses whose trust for forwarding headers is remembered
+_trusted_peers: dict[tuple[Any, str], bool] = {}
+
+
+class _Request(Request):
+    """gunicorn's request, its peer's trust decided once per peer address: gunicorn parses the
+    address with ``ipaddress`` and matches it against ``forwarded_allow_ips`` for every request
+    (a tenth of a small request's head parse), while the answer depends on the address and the
+    worker's settings alone."""
+
+    def _peer_is_trusted_proxy(self) -> bool:
+        peer = self.peer_addr
+        if not isinstance(peer, tuple):
+            return super()._peer_is_trusted_proxy()
+        key = (self.cfg, peer[0])
+        trusted = _trusted_peers.get(key)
+        if trusted is None:
+            trusted = super()._peer_is_trusted_proxy()
+            remember(_trusted_peers, key, trusted, TRUSTED_PEERS_KEPT)
+        return trusted
+
+
 def parse_head(cfg: Any, buf: bytes | bytearray, peer: Any, number: int) -> Head | None:
     """The head at the start of ``buf``, or None while it is incomplete.
 
@@ -154,7 +177,7 @@ def parse_head(cfg: Any, buf: bytes | bytearray, peer: Any, number: int) -> Head
         return None
     unreader = IterUnreader([bytes(buf)])
     try:
-        request = Request(cfg, unreader, peer, number)
+        request = _Request(cfg, unreader, peer, number)
     except NoMoreData:
         if len(buf) > max_head:
             raise LimitRequestHeaders("max buffer headers") from None

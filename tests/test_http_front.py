@@ -29,6 +29,17 @@ def test_a_head_says_how_its_body_is_framed():
     assert parse_head(CFG, chunked, PEER, 1).length is None
 
 
+def test_only_a_peer_in_forwarded_allow_ips_may_say_the_scheme_each_time_it_asks():
+    cfg = Config()
+    cfg.set("forwarded_allow_ips", "10.0.0.7")
+    https = b"GET /x HTTP/1.1\r\nHost: h\r\nX-Forwarded-Proto: https\r\n\r\n"
+    for _ in range(2):  # the peers' trust is remembered: the second time must agree
+        assert parse_head(cfg, https, ("10.0.0.7", 5000), 1).message.scheme == "https"
+        assert parse_head(cfg, https, ("10.0.0.8", 5000), 1).message.scheme == "http"
+        assert parse_head(CFG, https, ("10.0.0.7", 5000), 1).message.scheme == "http"  # default
+        assert parse_head(cfg, https, "/run/kore.sock", 1).message.scheme == "https"  # unix
+
+
 @pytest.mark.parametrize(
     ("data", "error"),
     [
