@@ -205,24 +205,26 @@ class ContactsService:
         with self.store.write(ns) as tx:
             keys = [c.phone.number_key for c in candidates]
             holders = tx.holders(ns, keys, inactive=deleted_hold)
-            accepted = []
-            for candidate in candidates:
-                key = candidate.phone.number_key
-                holder = holders.get(key)
-                if holder is None:
-                    accepted.append(candidate)
-                    continue
-                rejected.append(
-                    Rejection(
-                        row=candidate.row,
-                        reason=DUPLICATE_EXISTING,
-                        msg=f"Row {candidate.row}: phone number {key} already belongs to "
-                        f"contact {holder}",
-                        field=field_name(PHONE_FIELD),
-                        number=key,
-                        holder_id=holder,
+            accepted = candidates
+            if holders:  # the candidates whose numbers are held are refused
+                accepted = []
+                for candidate in candidates:
+                    key = candidate.phone.number_key
+                    holder = holders.get(key)
+                    if holder is None:
+                        accepted.append(candidate)
+                        continue
+                    rejected.append(
+                        Rejection(
+                            row=candidate.row,
+                            reason=DUPLICATE_EXISTING,
+                            msg=f"Row {candidate.row}: phone number {key} already belongs to "
+                            f"contact {holder}",
+                            field=field_name(PHONE_FIELD),
+                            number=key,
+                            holder_id=holder,
+                        )
                     )
-                )
             rejected.sort(key=lambda r: r.row or 0)
             if rejected and policy == REJECT:
                 raise RowsRejected(rejected)
