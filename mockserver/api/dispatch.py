@@ -71,28 +71,25 @@ class VendorDispatch:
 
 def send(response: Response, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     """``response`` as WSGI: as werkzeug sends it, without its work when it would change
-    nothing (``_plain``)."""
-    if _plain(response, environ):
-        start_response(response.status, response.headers.to_wsgi_list())
-        return response.response
-    return response(environ, start_response)
-
-
-def _plain(response: Response, environ: dict[str, Any]) -> bool:
-    """Whether werkzeug would send ``response`` as it is: a body held whole with its
-    Content-Length, a status with a body, no location header to rewrite, nothing to run when it
-    is closed, not the answer to a HEAD. Most answers are; werkzeug's WSGI call copies and walks
-    the headers and wraps the body in a closing iterator for each (1-2 % of a small request)."""
+    nothing: a body held whole with its Content-Length, a status with a body, no location header
+    to rewrite, nothing to run when it is closed, not the answer to a HEAD. Most answers are;
+    werkzeug's WSGI call copies and walks the headers and wraps the body in a closing iterator
+    for each (1-2 % of a small request)."""
     status = response.status_code
-    headers = response.headers
-    return (
+    if (
         type(response.response) is list
         and 200 <= status < 300
         and status != 204
         and not response.direct_passthrough
-        and not response._on_close
+        and not getattr(response, "_on_close", True)  # werkzeug's callbacks on close
         and environ["REQUEST_METHOD"] != "HEAD"
-        and "Content-Length" in headers
-        and "Location" not in headers
-        and "Content-Location" not in headers
-    )
+    ):
+        headers = response.headers.to_wsgi_list()
+        names = {name.lower() for name, _ in headers}
+        if "content-length" in names and not names & _REWRITTEN:
+            start_response(response.status, headers)
+            return response.response
+    return response(environ, start_response)
+
+
+_REWRITTEN = frozenset({"location", "content-location"})  # werkzeug makes them absolute URIs

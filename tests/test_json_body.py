@@ -1,0 +1,27 @@
+"""JSON bodies are read strictly (mockserver/json_body.py): nesting is bounded at MAX_DEPTH."""
+
+from __future__ import annotations
+
+import pytest
+
+from mockserver.json_body import MAX_DEPTH, JsonBodyError, loads
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_a_body_nested_to_the_limit_is_read_and_one_level_more_is_refused(as_text):
+    def nested(depth: int) -> bytes | str:
+        body = b"[" * depth + b"]" * depth
+        return body.decode() if as_text else body
+
+    assert loads(nested(MAX_DEPTH)) is not None
+    with pytest.raises(JsonBodyError, match="nested more than"):
+        loads(nested(MAX_DEPTH + 1))
+    with pytest.raises(JsonBodyError, match="nested more than"):
+        loads(b'[{"a": ' * (MAX_DEPTH // 2 + 1) + b"1" + b"}]" * (MAX_DEPTH // 2 + 1))
+
+
+def test_brackets_inside_strings_are_not_nesting():
+    name = "[{" * (2 * MAX_DEPTH)
+    assert loads(f'[{{"firstName": "{name}", "cellPhone": {{"phoneNumber": "1"}}}}]'.encode()) == [
+        {"firstName": name, "cellPhone": {"phoneNumber": "1"}}
+    ]
