@@ -39,7 +39,7 @@ def loads(value: bytes | str, **_parameters: str) -> Any:
         document = orjson.loads(value)  # fast, and as strict as the reading below
     except orjson.JSONDecodeError:
         return _loads_slowly(value)  # says precisely what is wrong (or reads huge integers)
-    if _openings(value) > MAX_DEPTH and depth_exceeds(document, MAX_DEPTH):
+    if nests_too_deep(value, document):
         raise _too_deep()
     return document
 
@@ -66,17 +66,20 @@ def _loads_slowly(value: bytes | str) -> Any:
     except ValueError as exc:  # e.g. an integer literal over Python's digit limit
         detail = str(exc)[:MAX_ECHO_CHARS]
         raise JsonBodyError(f"The JSON body is not valid JSON: {detail}") from None
-    if depth_exceeds(document, MAX_DEPTH):
+    if nests_too_deep(text, document):
         raise _too_deep()
     return document
 
 
-def _openings(value: bytes | str) -> int:
-    """How many ``[`` and ``{`` the text holds: no document nests deeper (one contact's body has
-    3, and is not walked)."""
-    if isinstance(value, str):
-        return value.count("[") + value.count("{")
-    return value.count(b"[") + value.count(b"{")
+def nests_too_deep(text: bytes | str, document: Any) -> bool:
+    """Whether ``document``, parsed from ``text``, nests arrays/objects deeper than MAX_DEPTH.
+    The text is looked at first: with no more ``[`` and ``{`` than the limit, no document can
+    nest deeper (one contact's body has 3), and it is not walked."""
+    if isinstance(text, str):
+        openings = text.count("[") + text.count("{")
+    else:
+        openings = text.count(b"[") + text.count(b"{")
+    return openings > MAX_DEPTH and depth_exceeds(document, MAX_DEPTH)
 
 
 def _refuse_constant(name: str) -> Any:

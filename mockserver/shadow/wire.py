@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from mockserver.json_body import MAX_DEPTH, depth_exceeds
+from mockserver.json_body import nests_too_deep
 from mockserver.memory import remember
 from mockserver.redact import REDACTED, redacted_text
 
@@ -150,7 +150,7 @@ def parse_json(body: bytes) -> Any:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:  # also invalid UTF-8, NaN, integers over 64 bits
         return None
-    return None if depth_exceeds(document, MAX_DEPTH) else document
+    return None if nests_too_deep(body, document) else document
 
 
 def forwardable(headers: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
