@@ -31,16 +31,22 @@ TABLE = """CREATE TABLE contact_blocks (
 )"""
 
 
+# Every write of counts adds them to the block's row, made at its first count.
+_ADD = "INSERT INTO contact_blocks AS b (account_id, stream_id, block, active, inactive)"
+_ADDED_UP = (
+    " ON CONFLICT (account_id, stream_id, block) DO UPDATE"
+    " SET active = b.active + excluded.active, inactive = b.inactive + excluded.inactive"
+)
+
+
 def _counted(source: str, table: str = "contacts") -> str:
     """The block counts of the contacts ``source`` selects (a WHERE clause), added in."""
     return (
-        "INSERT INTO contact_blocks AS b (account_id, stream_id, block, active, inactive)"
-        f" SELECT account_id, stream_id, seq >> {BLOCK_BITS},"
+        _ADD + f" SELECT account_id, stream_id, seq >> {BLOCK_BITS},"
         " SUM(CASE WHEN status = 'ACTIVE' THEN 1 ELSE 0 END),"
         " SUM(CASE WHEN status = 'ACTIVE' THEN 0 ELSE 1 END)"
         f" FROM {table} WHERE {source} GROUP BY account_id, stream_id, seq >> {BLOCK_BITS}"
-        " ON CONFLICT (account_id, stream_id, block) DO UPDATE"
-        " SET active = b.active + excluded.active, inactive = b.inactive + excluded.inactive"
+        + _ADDED_UP
     )
 
 
@@ -60,21 +66,12 @@ def added_rows_sql(table: str) -> str:
 
 def one_added_sql(mark: str) -> str:
     """One ACTIVE contact stored (parameters: account id, stream id, its seq)."""
-    return (
-        "INSERT INTO contact_blocks AS b (account_id, stream_id, block, active, inactive)"
-        f" VALUES ({mark}, {mark}, {mark} >> {BLOCK_BITS}, 1, 0)"
-        " ON CONFLICT (account_id, stream_id, block) DO UPDATE SET active = b.active + 1"
-    )
+    return _ADD + f" VALUES ({mark}, {mark}, {mark} >> {BLOCK_BITS}, 1, 0)" + _ADDED_UP
 
 
 def counts_sql(mark: str) -> str:
     """Add one block's counts (parameters: account id, stream id, block, active, inactive)."""
-    return (
-        "INSERT INTO contact_blocks AS b (account_id, stream_id, block, active, inactive)"
-        f" VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
-        " ON CONFLICT (account_id, stream_id, block) DO UPDATE"
-        " SET active = b.active + excluded.active, inactive = b.inactive + excluded.inactive"
-    )
+    return _ADD + f" VALUES ({mark}, {mark}, {mark}, {mark}, {mark})" + _ADDED_UP
 
 
 def run_counts(first_seq: int, active: Sequence[bool]) -> list[tuple[int, int, int]]:
