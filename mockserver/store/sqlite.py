@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext
 from typing import Any
 
 import orjson
@@ -42,6 +42,7 @@ from mockserver.store.base import (
     StoreUnavailable,
     promote_sql,
 )
+from mockserver.store.journal_log import JournalLog
 from mockserver.store.sqlite_journal import SqliteJournal
 from mockserver.store.sqlite_state import StateRows, StateVersion
 
@@ -273,6 +274,7 @@ class SqliteStore(Store):
         self._lock = threading.RLock()
         self._shared: sqlite3.Connection | None = None
         self._writers = _WriterQueue(path + ".lock")
+        self._queues = (self._writers,)
         self._state_rows: StateRows | None = None  # :memory: reads its state every time
         self._parsed_state: tuple[list[Any], dict[str, Any]] | None = None  # (rows, values)
         self._writes = 0  # write transactions of this store begun or ended (the page caches')
@@ -282,8 +284,15 @@ class SqliteStore(Store):
         else:
             self._state_rows = StateRows(StateVersion(path + ".state-version"))
             self.journal_path = path + ".journal"
-            journal_writers = _WriterQueue(self.journal_path + ".lock")
-            self._journal = SqliteJournal(self._journal_connection, journal_writers.hold)
+            journal_writers = _WriterQueue(self.journal_path + ".lock")  # the table's
+            appenders = _WriterQueue(self.journal_path + ".log.lock")
+            self._queues += (journal_writers, appenders)
+            self._journal = SqliteJournal(
+                self._journal_connection,
+                journal_writers.hold,
+                JournalLog(self.journal_path, appenders.hold),
+                background=lambda: closing(self._open(self.journal_path)),
+            )
         try:
             if not self.memory:
                 parent = os.path.dirname(os.path.abspath(path))
@@ -355,6 +364,7 @@ class SqliteStore(Store):
                 )
                 journal.execute("COMMIT")
             conn.execute("DELETE FROM journal")
+        self._journal.settle()  # no id the moved entries have is given again
 
     @contextmanager
     def _transaction(self, begin: str, *, of_state: bool = False) -> Iterator[sqlite3.Connection]:
@@ -545,16 +555,11 @@ class SqliteStore(Store):
                 self._replace(conn, contents)
                 SqliteJournal.write_all(conn, entries)
             return
-        with self._journal_connection() as journal, self._journal._writer_lock():
-            journal.execute("BEGIN IMMEDIATE")
-            try:
-                SqliteJournal.write_all(journal, entries)
-                with self._transaction("BEGIN IMMEDIATE", of_state=True) as conn:
-                    self._replace(conn, contents)
-            except BaseException:
-                journal.execute("ROLLBACK")
-                raise
-            journal.execute("COMMIT")
+        with (
+            self._journal.replacing(list(entries)),
+            self._transaction("BEGIN IMMEDIATE", of_state=True) as conn,
+        ):
+            self._replace(conn, contents)
 
     @staticmethod
     def _replace(conn: sqlite3.Connection, contents: StoreContents) -> None:
@@ -583,6 +588,9 @@ class SqliteStore(Store):
         if self._shared is not None:
             self._shared.close()
             self._shared = None
+        self._journal.close()
+        for queue in self._queues:
+            queue.close()
         if not self.memory:
             sqlite_wal.forget(self.url)
             sqlite_wal.forget(self.journal_path)
@@ -666,6 +674,13 @@ class _WriterQueue:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         finally:
             self._lock.release()
+
+    def close(self) -> None:
+        """The lock file's descriptor closed (the store is closed; opened again if used)."""
+        with self._lock:
+            if self._file is not None and self._file[0] == process.pid():
+                os.close(self._file[1])
+            self._file = None
 
 
 def _like(text: str) -> str:

@@ -1,36 +1,44 @@
-"""The SQLite store's request journal: its own file beside the store's, written one row a request.
+"""The SQLite store's request journal: its own file beside the store's, fed by a log.
 
-Every request writes one journal row, a GET too. In the store's own file that row took SQLite's
+Every request writes one journal entry, a GET too. In the store's own file that row took SQLite's
 one write lock — the lock every contact write needs — so the worker processes took turns for
-it. In a file of its own (``<db>.journal``, WAL like the store) a journal row waits only for
-other journal rows, and is one short statement into a table without secondary indexes
-(``LAYOUT``):
+it. The journal has a file of its own (``<db>.journal``, WAL like the store), and a request does
+not write that file either: it appends its entry to the journal's log (``journal_log``: one
+``write``, its id from a counter shared by every process), and the table takes the log's
+records in bulk, in one transaction —
 
-- one autocommitted INSERT per entry (committed, hence visible to every process, before the
-  answer leaves: a ``verify`` right after it sees it, whichever worker it reaches);
-- the journal keeps the newest ``keep`` entries: every read shows only the ids within ``keep``
-  of the newest (ids are consecutive: one writer at a time), and the rows below that window are
-  deleted every ``TRIM_EVERY`` entries, not on every request;
-- an id is never given twice: a new entry's id is one above the newest entry's, or above the
-  highest id ever given (``journal_meta``'s ``given``) when that is higher — kept when the
-  newest entries go (a clear, a snapshot restored), not on every request. SQLite's AUTOINCREMENT
-  kept it on every insert, in a page of its own: each entry wrote two pages to the WAL.
+- before every read of the journal (a query, a count, a verify, a snapshot), so a ``verify``
+  right after an answer sees its entry, whichever worker it reaches;
+- in the background (each process's checkpoint thread: a log past ``DRAIN_BYTES``, or any
+  after ``DRAIN_AGE`` seconds), so the log stays small when nobody reads;
+- when the store is opened (a log left by a killed server).
 
-``:memory:`` stores keep the journal in their one in-memory database (one process).
+The journal keeps the newest ``keep`` entries: every read shows only the ids within ``keep`` of
+the newest (ids are consecutive), and each drain deletes the rows below that window. An id is
+never given twice: the log's counter starts above the table's highest id ever given (its newest
+entry's, or ``journal_meta``'s ``given`` — kept when the newest entries go: a clear, a snapshot
+restored). The table has no secondary index, and its filter columns come before the entry.
+
+``:memory:`` stores keep the journal in their one in-memory database (one process), one INSERT
+an entry, without a log.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import orjson
 
+from mockserver import process
+from mockserver.store import sqlite_wal
 from mockserver.store.base import EVERY_ENTRY, JOURNAL_COLUMNS, JournalFilter, journal_columns
+from mockserver.store.journal_log import DRAIN_AGE, DRAIN_BYTES, JournalLog, Row
 
-TRIM_EVERY = 64  # entries between two deletions of the rows that fell out of the journal
+TRIM_EVERY = 64  # entries between two deletions of the rows that fell out (``:memory:``)
 
 # The columns the journal's filters read come first and the entry (which can be large: an
 # import's per-row report) last, so that a filtered read scans only the start of each row. No
@@ -50,7 +58,7 @@ TABLE = """CREATE TABLE journal (
 )"""
 META = "CREATE TABLE IF NOT EXISTS journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)"
 
-# the highest id the journal gave: its newest entry's, or the one kept in the meta table
+# the highest id the table has seen: its newest entry's, or the one kept in the meta table
 _GIVEN = (
     "MAX(COALESCE(MAX(id), 0), COALESCE((SELECT value FROM journal_meta WHERE key = 'given'), 0))"
 )
@@ -58,6 +66,13 @@ _INSERT = (  # VALUES with a subquery: an INSERT ... SELECT from the table it wr
     # goes through a temporary table, as slow as AUTOINCREMENT
     f"INSERT INTO journal (id, {JOURNAL_COLUMNS}, entry)"
     f" VALUES ((SELECT {_GIVEN} + 1 FROM journal), ?, ?, ?, ?, ?, ?, ?)"
+)
+_TAKE = (
+    f"INSERT OR IGNORE INTO journal (id, {JOURNAL_COLUMNS}, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SET_KEEP = (
+    "INSERT INTO journal_meta (key, value) VALUES ('keep', ?)"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
 _KEEP_GIVEN = (  # before the newest entries go: the highest id given so far is kept
     f"INSERT INTO journal_meta (key, value) SELECT 'given', {_GIVEN} FROM journal WHERE true"
@@ -76,38 +91,59 @@ class SqliteJournal:
         self,
         connection: Callable[[], AbstractContextManager[sqlite3.Connection]],
         writer_lock: Callable[[], AbstractContextManager[None]],
+        log: JournalLog | None = None,
+        *,
+        background: Callable[[], AbstractContextManager[sqlite3.Connection]] | None = None,
     ) -> None:
         self._connection = connection
-        self._writer_lock = writer_lock
+        self._background = background or connection  # the background drain's own connection
+        self._writer_lock = writer_lock  # the table's writers, of all processes
+        self._log = log  # None: one INSERT an entry (``:memory:``)
         self._keep: int | None = None  # the keep this process recorded last
+        self._draining_pid = -1  # the process whose background drains this journal
+        self._drained_at = 0.0
+        self._closed = False
 
     def create(self) -> None:
         """The journal table as ``LAYOUT`` says; a journal of an earlier layout (columns in
-        another order, fewer of them, indexes) is rebuilt once, its entries and ids kept."""
+        another order, fewer of them, indexes) is rebuilt once, its entries and ids kept. Then
+        the log left by an earlier run is drained."""
         with self._connection() as conn:
-            if _current(conn):  # every start after the first: reads only
-                return
-            with self._writer_lock():
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    conn.execute(META)
-                    if not _columns(conn):
-                        conn.execute(TABLE)
-                    elif not _current(conn):  # checked again: under the lock now
-                        _rebuild(conn)
-                except BaseException:
-                    conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
+            if not _current(conn):  # the first start, or an earlier layout's
+                with self._writer_lock():
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        conn.execute(META)
+                        if not _columns(conn):
+                            conn.execute(TABLE)
+                        elif not _current(conn):  # checked again: under the lock now
+                            _rebuild(conn)
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+        self.settle()
+
+    def settle(self) -> None:
+        """The log drained, and its counter above every id the table has seen (entries that
+        came from elsewhere: an earlier layout, the store's own file, a hand edit)."""
+        if self._log is None:
+            return
+        with self._connection() as conn, self._writer_lock():
+            self._drain(conn)
+            (given,) = conn.execute(f"SELECT {_GIVEN} FROM journal").fetchone()
+            self._log.raise_given(given)
 
     def add(self, entry: dict[str, Any], *, keep: int) -> int:
+        if self._log is not None:
+            if self._draining_pid != process.pid():  # once per process
+                self._draining_pid = process.pid()
+                self._drained_at = time.monotonic()
+                sqlite_wal.also_run(self, self._drain_in_background)
+            return self._log.append(entry, keep=keep)
         with self._connection() as conn, self._writer_lock():
             if keep != self._keep:  # once per process, or when the setting changes
-                conn.execute(
-                    "INSERT INTO journal_meta (key, value) VALUES ('keep', ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (keep,),
-                )
+                conn.execute(_SET_KEEP, (keep,))
                 self._keep = keep
             entry_id = conn.execute(
                 _INSERT, (*journal_columns(entry), orjson.dumps(entry))
@@ -115,6 +151,54 @@ class SqliteJournal:
             if entry_id % TRIM_EVERY == 0:
                 conn.execute("DELETE FROM journal WHERE id <= ?", (entry_id - keep,))
         return entry_id
+
+    # -- the log into the table ----------------------------------------------------------------
+
+    def _drained(self) -> None:
+        """Every entry appended before this call is in the table (a read's first step)."""
+        if self._log is not None and self._log.pending():
+            with self._connection() as conn, self._writer_lock():
+                self._drain(conn)
+
+    def _drain_in_background(self) -> None:
+        if self._closed:  # the store closed while its chore was on its way
+            return
+        pending = self._log.pending() if self._log is not None else 0
+        if not pending:
+            self._drained_at = time.monotonic()
+            return
+        if pending < DRAIN_BYTES and time.monotonic() - self._drained_at < DRAIN_AGE:
+            return
+        with self._background() as conn, self._writer_lock():  # closed when done
+            self._drain(conn)
+        self._drained_at = time.monotonic()
+
+    def _drain(self, conn: sqlite3.Connection) -> None:
+        """(The caller holds the table's lock.)"""
+        if self._log is not None:
+            self._log.drain(lambda rows, keep: self._take(conn, rows, keep))
+
+    def _take(self, conn: sqlite3.Connection, rows: list[Row], keep: int | None) -> None:
+        """The log's rows into the table in one transaction; the rows below the window go."""
+        if keep is not None and rows:
+            rows = [row for row in rows if row[0] > rows[-1][0] - keep]  # a backlog's old rows
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if keep is not None:  # the newest record's: what the reads' window is
+                conn.execute(_SET_KEEP, (keep,))
+            conn.executemany(_TAKE, rows)
+            if keep is not None and rows:
+                conn.execute("DELETE FROM journal WHERE id <= ?", (rows[-1][0] - keep,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self._closed = True
+        if self._log is not None:
+            sqlite_wal.stop_running(self)
+            self._log.close()
 
     def query(self, where: JournalFilter = EVERY_ENTRY, *, limit: int = 100) -> list[dict]:
         clauses, params = _where(where)
@@ -140,6 +224,7 @@ class SqliteJournal:
 
     def clear(self) -> None:
         with self._connection() as conn, self._writer_lock():
+            self._drain(conn)  # the log's entries are cleared too
             conn.execute("BEGIN IMMEDIATE")
             try:
                 conn.execute(_KEEP_GIVEN)
@@ -157,6 +242,24 @@ class SqliteJournal:
             ).fetchall()
         return [(i, orjson.loads(e)) for i, e in rows]
 
+    @contextmanager
+    def replacing(self, entries: list[tuple[int, dict[str, Any]]]) -> Iterator[None]:
+        """``with journal.replacing(entries):`` every entry replaced by ``entries`` (ids
+        kept), committed only when the block inside returns (a snapshot restored: the store's
+        own transaction is the block)."""
+        with self._connection() as conn, self._writer_lock():
+            self._drain(conn)  # the entries waiting in the log are replaced too
+            if self._log is not None and entries:
+                self._log.raise_given(max(i for i, _ in entries))  # before any new id
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.write_all(conn, entries)
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
     @staticmethod
     def write_all(conn: sqlite3.Connection, entries: Iterable[tuple[int, dict[str, Any]]]) -> None:
         """Every entry replaced by ``entries`` (ids kept), in the caller's transaction."""
@@ -169,7 +272,9 @@ class SqliteJournal:
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        """One read transaction: the window and the rows come from the same state."""
+        """One read transaction (the window and the rows come from the same state), of every
+        entry appended before it."""
+        self._drained()
         with self._connection() as conn:
             conn.execute("BEGIN")
             try:

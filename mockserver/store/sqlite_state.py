@@ -14,15 +14,9 @@ whichever worker it reaches.
 
 from __future__ import annotations
 
-import mmap
-import os
-import struct
-import threading
 from collections.abc import Callable
 
-from mockserver import process
-
-_COUNTER = struct.Struct("<Q")
+from mockserver.store.shared_words import SharedWords
 
 
 class StateVersion:
@@ -30,37 +24,17 @@ class StateVersion:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._pid = -1
-        self._map: mmap.mmap | None = None
-        self._lock = threading.Lock()
-
-    def _mapped(self) -> mmap.mmap:
-        if self._map is None or self._pid != process.pid():
-            with self._lock:
-                if self._map is None or self._pid != process.pid():
-                    fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-                    try:
-                        if os.fstat(fd).st_size < _COUNTER.size:
-                            os.ftruncate(fd, _COUNTER.size)  # zeros: version 0
-                        self._map = mmap.mmap(fd, _COUNTER.size)
-                    finally:
-                        os.close(fd)
-                    self._pid = process.pid()
-        return self._map
+        self._words = SharedWords(path, 1)
 
     def current(self) -> int:
-        return _COUNTER.unpack_from(self._mapped())[0]
+        return self._words.get(0)
 
     def bump(self) -> None:
         """After a committed write of the state, with the store's write lock still held."""
-        mapped = self._mapped()
-        _COUNTER.pack_into(mapped, 0, _COUNTER.unpack_from(mapped)[0] + 1)
+        self._words.set(0, self._words.get(0) + 1)
 
     def close(self) -> None:
-        with self._lock:
-            if self._map is not None and self._pid == process.pid():
-                self._map.close()
-            self._map = None
+        self._words.close()
 
 
 class StateRows:

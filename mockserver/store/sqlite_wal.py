@@ -11,18 +11,25 @@ Here each process runs one daemon thread that checkpoints every SQLite file it h
 (``PASSIVE``: it never blocks a reader or a writer) every ``INTERVAL`` seconds, so the commits
 of requests never checkpoint. ``wal_autocheckpoint`` stays on at ``SAFETY_PAGES`` (much later
 than SQLite's 1,000) as a bound on the WAL's size should the thread fall behind.
+
+The same thread runs the store's other background chores (``also_run``): the journal's drain of
+its log into its table (``sqlite_journal``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import quote
 
 from mockserver import process
+
+log = logging.getLogger(__name__)
 
 INTERVAL = 0.2  # seconds between two checkpoints of a file
 SAFETY_PAGES = 20_000  # a commit checkpoints by itself past this many WAL pages (~80 MB)
@@ -38,6 +45,18 @@ def tune(conn: sqlite3.Connection, path: str) -> None:
     _checkpointer().watch(path)
 
 
+def also_run(key: object, chore: Callable[[], None]) -> None:
+    """``chore()`` on this process's thread too, before every round of checkpoints (it decides
+    itself whether it has work; an error it raises is logged and the thread goes on)."""
+    _checkpointer().add_chore(key, chore)
+
+
+def stop_running(key: object) -> None:
+    checkpointer = _current
+    if checkpointer is not None and checkpointer.pid == process.pid():
+        checkpointer.drop_chore(key)
+
+
 def forget(path: str) -> None:
     """The file is closed in this process (the store closed): stop checkpointing it."""
     checkpointer = _current
@@ -50,12 +69,21 @@ class _Checkpointer:
         self.pid = process.pid()
         self._lock = threading.Lock()
         self._files: dict[str, sqlite3.Connection | None] = {}
+        self._chores: dict[object, Callable[[], None]] = {}
         self._thread = threading.Thread(target=self._run, name="kore-mock-checkpoint", daemon=True)
         self._thread.start()
 
     def watch(self, path: str) -> None:
         with self._lock:
             self._files.setdefault(path, None)
+
+    def add_chore(self, key: object, chore: Callable[[], None]) -> None:
+        with self._lock:
+            self._chores[key] = chore
+
+    def drop_chore(self, key: object) -> None:
+        with self._lock:
+            self._chores.pop(key, None)
 
     def unwatch(self, path: str) -> None:
         with self._lock:
@@ -69,6 +97,12 @@ class _Checkpointer:
             time.sleep(INTERVAL)
             with self._lock:
                 paths = list(self._files)
+                chores = list(self._chores.values())
+            for chore in chores:
+                try:
+                    chore()
+                except Exception:
+                    log.exception("a background chore of the SQLite store failed")
             for path in paths:
                 self._checkpoint(path)
 
