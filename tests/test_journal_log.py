@@ -12,13 +12,33 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 
 import orjson
+import pytest
 
 from mockserver.store import open_store
 from mockserver.store.base import JournalFilter, StoreContents
 from mockserver.store.journal_log import GIVEN, parse
 from mockserver.store.shared_words import SharedWords
+
+
+@pytest.fixture
+def path(tmp_path):
+    return str(tmp_path / "s.db")
+
+
+@pytest.fixture
+def store(path):
+    opened = open_store(path)
+    yield opened
+    opened.close()
+
+
+def _table_rows(path: str) -> int:
+    """Rows in the journal's table itself (the log not drained)."""
+    with closing(sqlite3.connect(path + ".journal")) as table:
+        return table.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
 
 
 def _entry(n: int, **more) -> dict:
@@ -29,9 +49,8 @@ def _ns(n: int) -> list[int]:
     return [e["n"] for e in n]
 
 
-def test_an_entry_is_read_by_another_process_store_at_once(tmp_path):
-    path = str(tmp_path / "s.db")
-    writer, reader = open_store(path), open_store(path)  # two processes' views of one store
+def test_an_entry_is_read_by_another_process_store_at_once(store, path):
+    writer, reader = store, open_store(path)  # two processes' views of one store
     try:
         first = writer.journal_add(_entry(1, scenario="a"), keep=100)
         assert reader.journal_get(first)["n"] == 1
@@ -41,100 +60,66 @@ def test_an_entry_is_read_by_another_process_store_at_once(tmp_path):
         assert _ns(writer.journal_query(JournalFilter(scenario="a"))) == [1]
         assert [e["id"] for e in reader.journal_query()] == [second, first]
     finally:
-        writer.close()
         reader.close()
 
 
-def test_a_record_cut_short_by_a_killed_writer_is_skipped_and_the_next_one_kept(tmp_path):
-    path = str(tmp_path / "s.db")
-    store = open_store(path)
-    try:
-        store.journal_add(_entry(1), keep=100)
-        # a writer killed inside its record: it had taken id 2
-        SharedWords(path + ".journal.ids", 2).set(GIVEN, 2)
-        with open(path + ".journal.log", "ab") as log:
-            log.write(b'\n[2,100,40,"2026-01-01T00:00:02.000Z",null,200,null,null,null]\t{"at":')
-        store.journal_add(_entry(3), keep=100)
-        entries = store.journal_query()
-        assert _ns(entries) == [3, 1]
-        assert [e["id"] for e in entries] == [3, 1]  # the cut record's id is not given again
-    finally:
-        store.close()
+def test_a_record_cut_short_by_a_killed_writer_is_skipped_and_the_next_one_kept(store, path):
+    store.journal_add(_entry(1), keep=100)
+    # a writer killed inside its record: it had taken id 2
+    SharedWords(path + ".journal.ids", 2).set(GIVEN, 2)
+    with open(path + ".journal.log", "ab") as log:
+        log.write(b'\n[2,100,40,"2026-01-01T00:00:02.000Z",null,200,null,null,null]\t{"at":')
+    store.journal_add(_entry(3), keep=100)
+    entries = store.journal_query()
+    assert _ns(entries) == [3, 1]
+    assert [e["id"] for e in entries] == [3, 1]  # the cut record's id is not given again
 
 
-def test_the_records_of_a_drain_that_died_are_taken_once(tmp_path):
-    path = str(tmp_path / "s.db")
-    store = open_store(path)
-    try:
-        for n in range(3):
-            store.journal_add(_entry(n), keep=100)
-        with open(path + ".journal.log", "rb") as log:
-            records = log.read()
-        assert store.journal_count() == 3  # drained into the table
-        # a drain killed after its commit, before it deleted the renamed log
-        with open(path + ".journal.log.draining", "wb") as draining:
-            draining.write(records)
-        store.journal_add(_entry(3), keep=100)
-        assert _ns(store.journal_query()) == [3, 2, 1, 0]
-        assert not os.path.exists(path + ".journal.log.draining")
-    finally:
-        store.close()
+def test_the_records_of_a_drain_that_died_are_taken_once(store, path):
+    for n in range(3):
+        store.journal_add(_entry(n), keep=100)
+    with open(path + ".journal.log", "rb") as log:
+        records = log.read()
+    assert store.journal_count() == 3  # drained into the table
+    # a drain killed after its commit, before it deleted the renamed log
+    with open(path + ".journal.log.draining", "wb") as draining:
+        draining.write(records)
+    store.journal_add(_entry(3), keep=100)
+    assert _ns(store.journal_query()) == [3, 2, 1, 0]
+    assert not os.path.exists(path + ".journal.log.draining")
 
 
-def test_the_journal_keeps_the_newest_entries_and_the_table_no_more(tmp_path):
-    path = str(tmp_path / "s.db")
-    store = open_store(path)
-    try:
-        for n in range(25):
-            store.journal_add(_entry(n), keep=10)
-        assert store.journal_count() == 10
-        assert _ns(store.journal_query(limit=3)) == [24, 23, 22]
-    finally:
-        store.close()
-    table = sqlite3.connect(path + ".journal")
-    try:
-        assert table.execute("SELECT COUNT(*) FROM journal").fetchone()[0] <= 10
-    finally:
-        table.close()
+def test_the_journal_keeps_the_newest_entries_and_the_table_no_more(store, path):
+    for n in range(25):
+        store.journal_add(_entry(n), keep=10)
+    assert store.journal_count() == 10
+    assert _ns(store.journal_query(limit=3)) == [24, 23, 22]
+    assert _table_rows(path) <= 10
 
 
-def test_ids_are_never_given_twice_after_a_clear_and_a_restored_snapshot(tmp_path):
-    path = str(tmp_path / "s.db")
-    store = open_store(path)
-    try:
-        ids = [store.journal_add(_entry(n), keep=100) for n in range(3)]
-        store.journal_clear()
-        assert store.journal_count() == 0
-        after_clear = store.journal_add(_entry(3), keep=100)
-        assert after_clear == ids[-1] + 1
-        restored = [(500, _entry(500)), (501, _entry(501))]
-        store.replace_contents(StoreContents(contacts=[], state={}, journal=restored))
-        assert [e["id"] for e in store.journal_query()] == [501, 500]
-        assert store.journal_add(_entry(502), keep=100) == 502
-        snapshot = store.contents(with_journal=True).journal
-        assert [i for i, _ in snapshot] == [500, 501, 502]
-    finally:
-        store.close()
+def test_ids_are_never_given_twice_after_a_clear_and_a_restored_snapshot(store, path):
+    ids = [store.journal_add(_entry(n), keep=100) for n in range(3)]
+    store.journal_clear()
+    assert store.journal_count() == 0
+    after_clear = store.journal_add(_entry(3), keep=100)
+    assert after_clear == ids[-1] + 1
+    restored = [(500, _entry(500)), (501, _entry(501))]
+    store.replace_contents(StoreContents(contacts=[], state={}, journal=restored))
+    assert [e["id"] for e in store.journal_query()] == [501, 500]
+    assert store.journal_add(_entry(502), keep=100) == 502
+    snapshot = store.contents(with_journal=True).journal
+    assert [i for i, _ in snapshot] == [500, 501, 502]
 
 
-def test_the_log_is_drained_in_the_background_when_nobody_reads(tmp_path):
-    path = str(tmp_path / "s.db")
-    store = open_store(path)
-    try:
-        store.journal_add(_entry(1), keep=100)
-        log = path + ".journal.log"
-        assert os.path.getsize(log) > 0
-        deadline = time.monotonic() + 10
-        while os.path.exists(log) and os.path.getsize(log) > 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not os.path.exists(log) or os.path.getsize(log) == 0
-        table = sqlite3.connect(path + ".journal")
-        try:
-            assert table.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == 1
-        finally:
-            table.close()
-    finally:
-        store.close()
+def test_the_log_is_drained_in_the_background_when_nobody_reads(store, path):
+    store.journal_add(_entry(1), keep=100)
+    log = path + ".journal.log"
+    assert os.path.getsize(log) > 0
+    deadline = time.monotonic() + 10
+    while os.path.exists(log) and os.path.getsize(log) > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(log) or os.path.getsize(log) == 0
+    assert _table_rows(path) == 1  # drained, not read
 
 
 _WRITER = """
@@ -148,8 +133,7 @@ sys.stdin.readline()  # killed here, its log never drained
 """
 
 
-def test_entries_acknowledged_before_a_kill_9_are_there_at_the_next_start(tmp_path):
-    path = str(tmp_path / "s.db")
+def test_entries_acknowledged_before_a_kill_9_are_there_at_the_next_start(path):
     open_store(path).close()
     writer = subprocess.Popen(
         [sys.executable, "-c", _WRITER, path],
