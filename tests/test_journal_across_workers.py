@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,63 @@ def test_a_request_through_one_worker_is_in_the_journal_when_another_worker_is_a
     finally:
         for connection in opened:
             connection.close()
+
+
+CLIENTS, REQUESTS_EACH = 6, 40
+
+
+def test_every_answer_of_concurrent_clients_is_in_the_journal_once_while_it_is_read(two_workers):
+    """Clients on both workers, and a reader counting the journal meanwhile (each read drains
+    the SQLite journal's log while the workers append to it): every answer's entry is there,
+    once, under the id its answer gave."""
+    server = two_workers
+    given: list[int] = []
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def client(n: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        try:
+            for _ in range(REQUESTS_EACH):
+                status, headers, _ = exchange(connection, "GET", f"{CONTACTS}?limit=1")
+                if status != 200:
+                    failures.append(f"client {n}: {status}")
+                given.append(int(headers["X-Mock-Journal-Id"]))
+        finally:
+            connection.close()
+
+    def reader() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        try:
+            while not stop.is_set():
+                exchange(connection, "POST", "/__mock__/journal/verify", {"atLeast": 0})
+        finally:
+            connection.close()
+
+    watcher = threading.Thread(target=reader)
+    watcher.start()
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    stop.set()
+    watcher.join()
+
+    assert not failures
+    assert len(set(given)) == CLIENTS * REQUESTS_EACH  # no id given twice
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        status, _, verdict = exchange(
+            connection,
+            "POST",
+            "/__mock__/journal/verify",
+            {"operation": "listContacts", "count": CLIENTS * REQUESTS_EACH},
+        )
+        assert status == 200, verdict
+        status, _, page = exchange(
+            connection, "GET", "/__mock__/journal?operation=listContacts&limit=1000"
+        )
+    finally:
+        connection.close()
+    assert sorted(entry["id"] for entry in page["entries"]) == sorted(given)
