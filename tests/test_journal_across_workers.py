@@ -4,7 +4,8 @@ another worker right after the answer: `serve --workers 2`, both backends, not t
 Which worker serves a keep-alive connection is gunicorn's choice (the workers race to accept);
 the test finds out from /proc which worker holds the server side of each connection, then
 alternates: a create through worker A, at once a verify (and a read of the entry by its id)
-through worker B, and the other way round.
+through worker B, and the other way round. And many clients on both workers at once, with a
+reader of the journal meanwhile: every answer's entry is there once.
 """
 
 from __future__ import annotations
