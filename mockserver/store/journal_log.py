@@ -37,8 +37,8 @@ from mockserver.store.base import journal_columns
 from mockserver.store.shared_words import SharedWords
 
 GIVEN, GENERATION = 0, 1  # the words of ``<journal>.ids``
-DRAIN_BYTES = 1 << 20  # the background drains a log this large at once...
-DRAIN_AGE = 1.0  # ...and any other non-empty log after this many seconds
+DRAIN_BYTES = 4 << 20  # the background drains a log this large at once...
+DRAIN_AGE = 3.0  # ...and any other non-empty log after this many seconds
 
 Row = tuple[Any, ...]  # (id, at, operation, status, scenario, account_id, stream_id, entry)
 
