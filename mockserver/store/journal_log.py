@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager
 from typing import Any
 
 import orjson
@@ -69,16 +69,19 @@ class JournalLog:
         return entry_id
 
     def _open(self, generation: int) -> int:
-        if self._fd >= 0 and self._fd_of[0] == process.pid():
-            os.close(self._fd)
+        self._close_fd()
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._fd_of = (process.pid(), generation)
         return self._fd
 
-    # -- the highest id given ----------------------------------------------------------------
+    def _close_fd(self) -> None:
+        """This process's descriptor of the log closed (a forked child's is its parent's)."""
+        if self._fd >= 0 and self._fd_of[0] == process.pid():
+            os.close(self._fd)
+        self._fd = -1
+        self._fd_of = (-1, -1)
 
-    def given(self) -> int:
-        return self._words.get(GIVEN)
+    # -- the highest id given ----------------------------------------------------------------
 
     def raise_given(self, at_least: int) -> None:
         """No id up to ``at_least`` is given again (entries the table has from elsewhere: an
@@ -91,13 +94,9 @@ class JournalLog:
 
     def pending(self) -> int:
         """Bytes of records not yet drained (0 when the log is empty or absent)."""
-        size = 0
         # the log before the renamed file: a drain renames the one, then deletes the other once
         # its rows are committed, so a record is always seen in one of them or in the table
-        for path in (self.path, self.draining_path):
-            with suppress(FileNotFoundError):
-                size += os.stat(path).st_size
-        return size
+        return _size(self.path) + _size(self.draining_path)
 
     def drain(self, take: Callable[[list[Row], int | None], None]) -> None:
         """Every record appended before the call, handed to ``take(rows, keep)`` (which commits
@@ -105,10 +104,7 @@ class JournalLog:
         one drain runs at a time."""
         self._take_draining(take)  # a drain that died before deleting it
         with self._lock():
-            try:
-                if os.stat(self.path).st_size == 0:
-                    return
-            except FileNotFoundError:
+            if not _size(self.path):
                 return
             os.rename(self.path, self.draining_path)
             self._words.set(GENERATION, self._words.get(GENERATION) + 1)
@@ -125,10 +121,7 @@ class JournalLog:
         os.unlink(self.draining_path)
 
     def close(self) -> None:
-        if self._fd >= 0 and self._fd_of[0] == process.pid():
-            os.close(self._fd)
-        self._fd = -1
-        self._fd_of = (-1, -1)
+        self._close_fd()
         self._words.close()
 
 
@@ -149,6 +142,14 @@ def parse(data: bytes) -> tuple[list[Row], int | None]:
         rows.append((entry_id, *columns, body.decode()))
         keep = keep_of
     return rows, keep
+
+
+def _size(path: str) -> int:
+    """The file's size; 0 when there is none."""
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -110,18 +110,12 @@ class SqliteJournal:
         the log left by an earlier run is drained."""
         with self._connection() as conn:
             if not _current(conn):  # the first start, or an earlier layout's
-                with self._writer_lock():
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        conn.execute(META)
-                        if not _columns(conn):
-                            conn.execute(TABLE)
-                        elif not _current(conn):  # checked again: under the lock now
-                            _rebuild(conn)
-                    except BaseException:
-                        conn.execute("ROLLBACK")
-                        raise
-                    conn.execute("COMMIT")
+                with self._writer_lock(), _immediate(conn):
+                    conn.execute(META)
+                    if not _columns(conn):
+                        conn.execute(TABLE)
+                    elif not _current(conn):  # checked again: under the lock now
+                        _rebuild(conn)
         self.settle()
 
     def settle(self) -> None:
@@ -157,8 +151,7 @@ class SqliteJournal:
     def _drained(self) -> None:
         """Every entry appended before this call is in the table (a read's first step)."""
         if self._log is not None and self._log.pending():
-            with self._connection() as conn, self._writer_lock():
-                self._drain(conn)
+            self._drain_with(self._connection)
 
     def _drain_in_background(self) -> None:
         if self._closed:  # the store closed while its chore was on its way
@@ -169,9 +162,14 @@ class SqliteJournal:
             return
         if pending < DRAIN_BYTES and time.monotonic() - self._drained_at < DRAIN_AGE:
             return
-        with self._background() as conn, self._writer_lock():  # closed when done
-            self._drain(conn)
+        self._drain_with(self._background)  # a connection closed when done
         self._drained_at = time.monotonic()
+
+    def _drain_with(
+        self, connection: Callable[[], AbstractContextManager[sqlite3.Connection]]
+    ) -> None:
+        with connection() as conn, self._writer_lock():
+            self._drain(conn)
 
     def _drain(self, conn: sqlite3.Connection) -> None:
         """(The caller holds the table's lock.)"""
@@ -182,17 +180,12 @@ class SqliteJournal:
         """The log's rows into the table in one transaction; the rows below the window go."""
         if keep is not None and rows:
             rows = [row for row in rows if row[0] > rows[-1][0] - keep]  # a backlog's old rows
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with _immediate(conn):
             if keep is not None:  # the newest record's: what the reads' window is
                 conn.execute(_SET_KEEP, (keep,))
             conn.executemany(_TAKE, rows)
             if keep is not None and rows:
                 conn.execute("DELETE FROM journal WHERE id <= ?", (rows[-1][0] - keep,))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def close(self) -> None:
         self._closed = True
@@ -225,14 +218,9 @@ class SqliteJournal:
     def clear(self) -> None:
         with self._connection() as conn, self._writer_lock():
             self._drain(conn)  # the log's entries are cleared too
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _immediate(conn):
                 conn.execute(_KEEP_GIVEN)
                 conn.execute("DELETE FROM journal")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
     def entries(self) -> list[tuple[int, dict[str, Any]]]:
         """Every entry in the journal, oldest first (a snapshot's journal)."""
@@ -251,14 +239,9 @@ class SqliteJournal:
             self._drain(conn)  # the entries waiting in the log are replaced too
             if self._log is not None and entries:
                 self._log.raise_given(max(i for i, _ in entries))  # before any new id
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _immediate(conn):
                 self.write_all(conn, entries)
                 yield
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
     @staticmethod
     def write_all(conn: sqlite3.Connection, entries: Iterable[tuple[int, dict[str, Any]]]) -> None:
@@ -281,6 +264,19 @@ class SqliteJournal:
                 yield conn
             finally:
                 conn.execute("COMMIT")
+
+
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction of the journal's file: committed when the block returns, rolled
+    back when it raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _columns(conn: sqlite3.Connection) -> tuple[str, ...]:

@@ -52,15 +52,15 @@ def also_run(key: object, chore: Callable[[], None]) -> None:
 
 
 def stop_running(key: object) -> None:
-    checkpointer = _current
-    if checkpointer is not None and checkpointer.pid == process.pid():
+    checkpointer = _started()
+    if checkpointer is not None:
         checkpointer.drop_chore(key)
 
 
 def forget(path: str) -> None:
     """The file is closed in this process (the store closed): stop checkpointing it."""
-    checkpointer = _current
-    if checkpointer is not None and checkpointer.pid == process.pid():
+    checkpointer = _started()
+    if checkpointer is not None:
         checkpointer.unwatch(path)
 
 
@@ -132,11 +132,17 @@ _current: _Checkpointer | None = None
 _start = threading.Lock()
 
 
+def _started() -> _Checkpointer | None:
+    """This process's checkpointer if it has one (a forked child has none of its parent's)."""
+    current = _current
+    return current if current is not None and current.pid == process.pid() else None
+
+
 def _checkpointer() -> _Checkpointer:
     """This process's checkpointer (a forked worker starts its own)."""
     global _current
-    current = _current
-    if current is not None and current.pid == process.pid():
+    current = _started()
+    if current is not None:
         return current
     with _start:
         if _current is None or _current.pid != process.pid():
