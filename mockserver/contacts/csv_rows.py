@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 from typing import Any, NamedTuple
 
 from mockserver.contacts.model import new_tuple
@@ -55,6 +56,38 @@ class CsvFileError(ValueError):
         self.too_large = too_large
 
 
+class CsvColumns(NamedTuple):
+    """An import file's data rows column by column, in ``COLUMNS`` order (data row i at index
+    i - 1); the cells of an optional column the file leaves out read as empty."""
+
+    first_name: list[str]
+    last_name: list[str]
+    salutation: list[str]
+    number: list[str]
+    country_code: list[str]
+    extension: list[str]
+
+    def items(self) -> list[dict[str, Any]]:
+        """Each row as an item, as ``read_contacts`` gives them."""
+        return list(itertools.starmap(item, zip(*self, strict=True)))
+
+    def numbered_items(self) -> list[tuple[int, dict[str, Any]]]:
+        """(data row number, item) of each row."""
+        return list(enumerate(self.items(), 1))
+
+
+def item(
+    first: str, last: str, salutation: str, number: str, code: str, extension: str
+) -> dict[str, Any]:
+    """A row's cells (stripped) as an item shaped like a JSON create request."""
+    return {
+        "firstName": first,
+        "lastName": last,
+        "salutation": salutation,
+        "cellPhone": {"phoneNumber": number, "countryCode": code, "extension": extension},
+    }
+
+
 class CsvRow(NamedTuple):
     row: int  # data row number, the first data row is 1
     line: int  # line of the file the row ends on
@@ -81,6 +114,41 @@ def read_contacts(
     if not rows:
         raise CsvFileError("The CSV file has a header but no data rows")
     return rows
+
+
+def read_columns(
+    data: bytes, *, max_rows: int, optional: frozenset[str] = frozenset()
+) -> CsvColumns:
+    """``read_contacts`` column by column: a regular file (every record as wide as the header,
+    within ``max_rows``) is split into columns by whole-column passes, with no object per row
+    (a 100,000-row import); anything else is read row by row, whose error it raises."""
+    reader = csv.reader(io.StringIO(_decode(data), newline=""), strict=True)
+    try:
+        header = next(reader, [])
+        positions = _column_positions(header, optional)
+        records = list(itertools.islice(reader, max_rows + 1))
+    except (csv.Error, CsvFileError):
+        records = []
+    if not records or len(records) > max_rows or set(map(len, records)) != {len(header)}:
+        # blank lines, ragged rows, too many rows, a broken file: the row reader says which
+        return _columns_of(read_contacts(data, max_rows=max_rows, optional=optional))
+    cells = list(zip(*records, strict=True))
+    empty = [""] * len(records)
+    return CsvColumns(
+        *(
+            empty if (at := positions[column]) is None else list(map(str.strip, cells[at]))
+            for column in COLUMNS
+        )
+    )
+
+
+def _columns_of(rows: list[CsvRow]) -> CsvColumns:
+    """Rows read one by one (blank lines skipped) as columns."""
+    phones = [r.item["cellPhone"] for r in rows]
+    return CsvColumns(
+        *([r.item[k] for r in rows] for k in ("firstName", "lastName", "salutation")),
+        *([p[k] for p in phones] for k in ("phoneNumber", "countryCode", "extension")),
+    )
 
 
 def _csv_problem(error: csv.Error) -> str:
@@ -152,16 +220,14 @@ def _read_rows(
                 (
                     len(rows) + 1,
                     reader.line_num,
-                    {
-                        "firstName": fields[first].strip(),
-                        "lastName": fields[last].strip(),
-                        "salutation": "" if salutation is None else fields[salutation].strip(),
-                        "cellPhone": {
-                            "phoneNumber": fields[number].strip(),
-                            "countryCode": fields[code].strip(),
-                            "extension": "" if extension is None else fields[extension].strip(),
-                        },
-                    },
+                    item(
+                        fields[first].strip(),
+                        fields[last].strip(),
+                        "" if salutation is None else fields[salutation].strip(),
+                        fields[number].strip(),
+                        fields[code].strip(),
+                        "" if extension is None else fields[extension].strip(),
+                    ),
                 ),
             )
         )

@@ -7,12 +7,15 @@ injected schema check; the E.164 length and the country-code form come from ``ph
 
 from __future__ import annotations
 
+import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from mockserver.contacts.csv_rows import CsvColumns
 from mockserver.contacts.model import InvalidField, new_tuple
-from mockserver.contacts.phone import Phone, normalise
+from mockserver.contacts.phone import Phone, normalise, normalise_many
 
 # What a save does with rejected rows: leave them out (200), or refuse the whole request (400).
 SKIP = "skip"
@@ -61,6 +64,9 @@ class Candidate(NamedTuple):
     last_name: str
     salutation: str
     phone: Phone
+
+
+_candidate = functools.partial(new_tuple, Candidate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,18 @@ class ItemRules:
             names = item["firstName"], item["lastName"], item.get("salutation", "")
             append((row, new_tuple(Candidate, (row, *names, number))))
         return results
+
+    def column_candidates(self, columns: CsvColumns) -> list[Candidate] | None:
+        """The rows of a file read column by column as candidates, numbered from 1, when every
+        row passes; None when any is refused (``candidates`` of its items then says which and
+        why). The same rules as ``candidates``, without a call per row."""
+        if self._schema_check(columns.items()):
+            return None
+        phones = normalise_many(columns.number, columns.country_code, columns.extension)
+        if phones is None:
+            return None
+        names = columns.first_name, columns.last_name, columns.salutation
+        return list(map(_candidate, zip(itertools.count(1), *names, phones)))
 
     @staticmethod
     def phone(cell_phone: dict[str, str]) -> Phone:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contacts.csv_rows import FIELD_TO_COLUMN, CsvFileError, read_contacts
+from mockserver.contacts.csv_rows import FIELD_TO_COLUMN, CsvColumns, CsvFileError, read_columns
 from mockserver.contacts.model import (
     ACTIVE,
     INACTIVE,
@@ -131,11 +131,11 @@ class ContactsService:
         deleted_hold: bool = False,
     ) -> SaveOutcome:
         """``optional_columns`` may be missing from the file (``requiredFields: lenient``)."""
-        numbered = _csv_items(data, max_rows, optional_columns)
+        columns = _csv_columns(data, max_rows, optional_columns)
         return self._save(
             ns,
             caller,
-            numbered,
+            self._column_candidates(columns),
             policy=policy,
             field_name=FIELD_TO_COLUMN.get,
             deleted_hold=deleted_hold,
@@ -153,7 +153,7 @@ class ContactsService:
         return self._save(
             ns,
             caller,
-            enumerate(items, 1),
+            self._candidates(enumerate(items, 1), _same, dedupe=True),
             policy=policy,
             field_name=_same,
             deleted_hold=deleted_hold,
@@ -166,17 +166,19 @@ class ContactsService:
         Seeded data may leave out salutation and extension (stored empty)."""
         items = [with_empty_optional_fields(item) for item in items]
         if not legacy_duplicates:
-            return self._save(ns, caller, enumerate(items, 1), policy=SKIP, field_name=_same)
+            screened = self._candidates(enumerate(items, 1), _same, dedupe=True)
+            return self._save(ns, caller, screened, policy=SKIP, field_name=_same)
         return self._seed_legacy(ns, caller, enumerate(items, 1), _same)
 
     def seed_csv(
         self, ns: Namespace, caller: Caller, data: bytes, *, legacy_duplicates: bool, max_rows: int
     ) -> SaveOutcome:
         """``seed`` from a file in the import's CSV format; rows are reported by CSV column."""
-        numbered = _csv_items(data, max_rows, frozenset())
+        columns = _csv_columns(data, max_rows, frozenset())
         if not legacy_duplicates:
-            return self._save(ns, caller, numbered, policy=SKIP, field_name=FIELD_TO_COLUMN.get)
-        return self._seed_legacy(ns, caller, numbered, FIELD_TO_COLUMN.get)
+            screened = self._column_candidates(columns)
+            return self._save(ns, caller, screened, policy=SKIP, field_name=FIELD_TO_COLUMN.get)
+        return self._seed_legacy(ns, caller, columns.numbered_items(), FIELD_TO_COLUMN.get)
 
     def _seed_legacy(
         self,
@@ -195,13 +197,14 @@ class ContactsService:
         self,
         ns: Namespace,
         caller: Caller,
-        numbered_items: Iterable[tuple[int, Any]],
+        screened: tuple[list[Candidate], list[Rejection]],
         *,
         policy: str,
         field_name: Callable[[str], str | None],
         deleted_hold: bool = False,
     ) -> SaveOutcome:
-        candidates, rejected = self._candidates(numbered_items, field_name, dedupe=True)
+        """Store the candidates (``screened``: what ``_candidates`` left, what it refused)."""
+        candidates, rejected = screened
         with self.store.write(ns) as tx:
             keys = [c.phone.number_key for c in candidates]
             holders = tx.holders(ns, keys, inactive=deleted_hold)
@@ -242,9 +245,10 @@ class ContactsService:
         *,
         dedupe: bool,
     ) -> tuple[list[Candidate], list[Rejection]]:
+        """Items that pass the field rules, and the refusals of the others (with ``dedupe``, a
+        row repeating an earlier row's number is refused too)."""
         candidates: list[Candidate] = []
         rejected: list[Rejection] = []
-        first_row: dict[str, int] = {}
         for row, outcome in self.rules.candidates(list(numbered_items)):
             if isinstance(outcome, InvalidField):
                 rejected.append(
@@ -256,21 +260,19 @@ class ContactsService:
                     )
                 )
                 continue
-            key = outcome.phone.number_key
-            if dedupe and key in first_row:
-                rejected.append(
-                    Rejection(
-                        row=row,
-                        reason=DUPLICATE_IN_FILE,
-                        msg=f"Row {row}: phone number {key} repeats row {first_row[key]}",
-                        field=field_name(PHONE_FIELD),
-                        number=key,
-                    )
-                )
-                continue
-            first_row.setdefault(key, row)
             candidates.append(outcome)
+        if dedupe:
+            candidates = _first_of_each_number(candidates, rejected, field_name)
         return candidates, rejected
+
+    def _column_candidates(self, columns: CsvColumns) -> tuple[list[Candidate], list[Rejection]]:
+        """``_candidates`` of a file's rows (deduplicated, refusals by CSV column), a whole
+        column at a time when every row passes the field rules."""
+        candidates = self.rules.column_candidates(columns)
+        if candidates is None:  # a row is refused: the rows one by one say which and why
+            return self._candidates(columns.numbered_items(), FIELD_TO_COLUMN.get, dedupe=True)
+        rejected: list[Rejection] = []
+        return _first_of_each_number(candidates, rejected, FIELD_TO_COLUMN.get), rejected
 
     def _new_contacts(
         self, ns: Namespace, caller: Caller, candidates: list[Candidate]
@@ -436,13 +438,40 @@ class ContactsService:
         return outcome
 
 
-def _csv_items(data: bytes, max_rows: int, optional: frozenset[str]) -> Iterable[tuple[int, Any]]:
-    """(data row number, item) of an import file, or the file's one error as an ApiError."""
+def _csv_columns(data: bytes, max_rows: int, optional: frozenset[str]) -> CsvColumns:
+    """An import file's rows, or the file's one error as an ApiError."""
     try:
-        rows = read_contacts(data, max_rows=max_rows, optional=optional)
+        return read_columns(data, max_rows=max_rows, optional=optional)
     except CsvFileError as exc:
         raise (PayloadTooLarge if exc.too_large else ValidationError)(exc.msg) from None
-    return ((r.row, r.item) for r in rows)
+
+
+def _first_of_each_number(
+    candidates: list[Candidate], rejected: list[Rejection], field_name: Callable[[str], str | None]
+) -> list[Candidate]:
+    """The candidates whose number no earlier one of the same request has; each later one is
+    refused (added to ``rejected``)."""
+    keys = [c.phone.number_key for c in candidates]
+    if len(set(keys)) == len(keys):
+        return candidates
+    first_row: dict[str, int] = {}
+    kept: list[Candidate] = []
+    for candidate, key in zip(candidates, keys, strict=True):
+        row = candidate.row
+        if key in first_row:
+            rejected.append(
+                Rejection(
+                    row=row,
+                    reason=DUPLICATE_IN_FILE,
+                    msg=f"Row {row}: phone number {key} repeats row {first_row[key]}",
+                    field=field_name(PHONE_FIELD),
+                    number=key,
+                )
+            )
+            continue
+        first_row[key] = row
+        kept.append(candidate)
+    return kept
 
 
 def _refusal(kind: type[ApiError], reason: str, msg: str, **details: str) -> ApiError:

@@ -12,9 +12,15 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockserver.contacts.csv_rows import COLUMNS, CsvFileError, read_contacts
+from mockserver.contacts.csv_rows import (
+    COLUMNS,
+    CsvColumns,
+    CsvFileError,
+    read_columns,
+    read_contacts,
+)
 from mockserver.contacts.model import InvalidField
-from mockserver.contacts.phone import normalise
+from mockserver.contacts.phone import normalise, normalise_many
 from mockserver.contacts.rules import Candidate, ItemRules
 from mockserver.spec import items_check
 
@@ -79,6 +85,44 @@ def test_csv_reader_on_arbitrary_bytes_reads_or_refuses(data, max_rows):
     assert_read_or_refused(data, max_rows)
 
 
+def assert_columns_as_rows(data: bytes, max_rows: int) -> None:
+    """The file read column by column holds what the row reader reads, or the same error."""
+    try:
+        rows = [(r.row, r.item) for r in read_contacts(data, max_rows=max_rows)]
+    except CsvFileError as exc:
+        try:
+            read_columns(data, max_rows=max_rows)
+        except CsvFileError as same:
+            assert (same.msg, same.too_large) == (exc.msg, exc.too_large)
+        else:
+            raise AssertionError("read by columns, refused by rows") from None
+        return
+    assert read_columns(data, max_rows=max_rows).numbered_items() == rows
+
+
+@st.composite
+def regular_files(draw: st.DrawFn) -> bytes:
+    """Files a spreadsheet writes: every record as wide as the header, padded cells."""
+    header = draw(st.permutations([*COLUMNS, "note"]))
+    padded = st.tuples(st.sampled_from(["", " ", "\t"]), cells, st.sampled_from(["", " "]))
+    rows = draw(st.lists(st.lists(padded.map("".join), min_size=7, max_size=7), max_size=6))
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    return out.getvalue().encode()
+
+
+@FUZZ
+@given(data=regular_files() | csv_like(), max_rows=st.integers(1, 5))
+def test_a_file_read_by_columns_holds_what_it_holds_read_by_rows(data, max_rows):
+    assert_columns_as_rows(data, max_rows)
+
+
+@FUZZ
+@given(data=st.binary(max_size=2048), max_rows=st.integers(1, 5))
+def test_arbitrary_bytes_read_by_columns_as_by_rows(data, max_rows):
+    assert_columns_as_rows(data, max_rows)
+
+
 @FUZZ
 @given(data=csv_like(), max_rows=st.integers(1, 5))
 def test_csv_reader_on_almost_valid_files_reads_or_refuses(data, max_rows):
@@ -128,7 +172,44 @@ def test_phone_normalisation_gives_an_e164_key_or_invalid_phone(number, country_
     assert phone.extension == extension
 
 
+digits_or_not = st.from_regex(r"[0-9]{3,14}", fullmatch=True) | phone_text
+codes_or_not = st.sampled_from(["+1", "1", "+91", "91", "+358", "358"]) | phone_text
+
+
+@FUZZ
+@given(phones=st.lists(st.tuples(digits_or_not, codes_or_not, st.text(max_size=4)), max_size=4))
+def test_many_phones_at_once_as_each_one_alone(phones):
+    """All accepted, and then the same phones, or None when any one is refused."""
+    alone = []
+    for number, code, extension in phones:
+        try:
+            alone.append(normalise(number, code, extension))
+        except InvalidField:
+            alone = None
+            break
+    numbers, codes, extensions = ([p[i] for p in phones] for i in range(3))
+    many = normalise_many(numbers, codes, extensions)
+    assert many == (alone if phones else None)
+
+
 RULES = ItemRules(items_check("ContactInput"))
+
+
+@FUZZ
+@given(
+    rows=st.lists(
+        st.tuples(cells, cells, cells, digits_or_not, codes_or_not, cells), min_size=1, max_size=6
+    )
+)
+def test_a_files_rows_checked_by_columns_as_one_by_one(rows):
+    """Column candidates are the rows' candidates when every row passes, else None."""
+    columns = CsvColumns(*(list(column) for column in zip(*rows, strict=True)))
+    one_by_one = [outcome for _, outcome in RULES.candidates(columns.numbered_items())]
+    if any(isinstance(outcome, InvalidField) for outcome in one_by_one):
+        one_by_one = None
+    assert RULES.column_candidates(columns) == one_by_one
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
     lambda inner: (
