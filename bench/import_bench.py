@@ -189,32 +189,39 @@ class Run:
 
 def curl_import(url: str, token: str, path: Path) -> Run:
     with tempfile.NamedTemporaryFile() as out:
-        result = subprocess.run(
-            [
-                "curl",
-                "-s",
-                "-S",
-                "-o",
-                out.name,
-                "-w",
-                "%{http_code} %{time_total}",
-                "-H",
-                f"auth: {token}",
-                "-H",
-                f"accountId: {DEV_APP.account_id}",
-                "-F",
-                f"result_file=@{path};type=text/csv",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        status, seconds = result.stdout.split()
+        status, seconds = curl_upload(url, token, path, out.name)
         if status != "200":
             raise RuntimeError(f"import answered {status}: {Path(out.name).read_text()[:300]}")
         response = json.loads(Path(out.name).read_bytes())
-    return Run(float(seconds), len(response), response)
+    return Run(seconds, len(response), response)
+
+
+def curl_upload(url: str, token: str, path: Path, out: str = "/dev/null") -> tuple[str, float]:
+    """The file sent to an import URL by curl, the answer written to ``out``: (HTTP status,
+    seconds curl took)."""
+    result = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-S",
+            "-o",
+            out,
+            "-w",
+            "%{http_code} %{time_total}",
+            "-H",
+            f"auth: {token}",
+            "-H",
+            f"accountId: {DEV_APP.account_id}",
+            "-F",
+            f"result_file=@{path};type=text/csv",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    status, seconds = result.stdout.split()
+    return status, float(seconds)
 
 
 @contextmanager
