@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from mockserver.contacts.csv_rows import (
     COLUMNS,
+    LENIENT_OPTIONAL,
     CsvColumns,
     CsvFileError,
     read_columns,
@@ -85,42 +86,56 @@ def test_csv_reader_on_arbitrary_bytes_reads_or_refuses(data, max_rows):
     assert_read_or_refused(data, max_rows)
 
 
-def assert_columns_as_rows(data: bytes, max_rows: int) -> None:
+def assert_columns_as_rows(data: bytes, max_rows: int, optional: frozenset[str]) -> None:
     """The file read column by column holds what the row reader reads, or the same error."""
+    read = {"max_rows": max_rows, "optional": optional}
     try:
-        rows = [(r.row, r.item) for r in read_contacts(data, max_rows=max_rows)]
+        rows = [(r.row, r.item) for r in read_contacts(data, **read)]
     except CsvFileError as exc:
         try:
-            read_columns(data, max_rows=max_rows)
+            read_columns(data, **read)
         except CsvFileError as same:
             assert (same.msg, same.too_large) == (exc.msg, exc.too_large)
         else:
             raise AssertionError("read by columns, refused by rows") from None
         return
-    assert read_columns(data, max_rows=max_rows).numbered_items() == rows
+    assert read_columns(data, **read).numbered_items() == rows
 
 
 @st.composite
 def regular_files(draw: st.DrawFn) -> bytes:
-    """Files a spreadsheet writes: every record as wide as the header, padded cells."""
-    header = draw(st.permutations([*COLUMNS, "note"]))
-    padded = st.tuples(st.sampled_from(["", " ", "\t"]), cells, st.sampled_from(["", " "]))
-    rows = draw(st.lists(st.lists(padded.map("".join), min_size=7, max_size=7), max_size=6))
+    """Files a spreadsheet writes: every record as wide as the header, padded cells; the
+    columns ``requiredFields: lenient`` lets a file leave out are sometimes left out."""
+    left_out = draw(st.sets(st.sampled_from(sorted(LENIENT_OPTIONAL))))
+    header = draw(st.permutations([*(c for c in COLUMNS if c not in left_out), "note"]))
+    text = cells.filter(lambda cell: "\x00" not in cell)  # a NUL refuses the whole file
+    padded = st.tuples(st.sampled_from(["", " ", "\t"]), text, st.sampled_from(["", " "]))
+    width = len(header)
+    rows = draw(st.lists(st.lists(padded.map("".join), min_size=width, max_size=width), max_size=6))
     out = io.StringIO()
     csv.writer(out).writerows([header, *rows])
     return out.getvalue().encode()
 
 
-@FUZZ
-@given(data=regular_files() | csv_like(), max_rows=st.integers(1, 5))
-def test_a_file_read_by_columns_holds_what_it_holds_read_by_rows(data, max_rows):
-    assert_columns_as_rows(data, max_rows)
+optional_columns = st.sampled_from([frozenset(), LENIENT_OPTIONAL])
 
 
 @FUZZ
-@given(data=st.binary(max_size=2048), max_rows=st.integers(1, 5))
-def test_arbitrary_bytes_read_by_columns_as_by_rows(data, max_rows):
-    assert_columns_as_rows(data, max_rows)
+@given(data=regular_files() | csv_like(), max_rows=st.integers(1, 5), optional=optional_columns)
+def test_a_file_read_by_columns_holds_what_it_holds_read_by_rows(data, max_rows, optional):
+    assert_columns_as_rows(data, max_rows, optional)
+
+
+@FUZZ
+@given(data=regular_files(), max_rows=st.integers(1, 5))
+def test_a_file_without_its_optional_columns_read_by_columns_as_by_rows(data, max_rows):
+    assert_columns_as_rows(data, max_rows, LENIENT_OPTIONAL)
+
+
+@FUZZ
+@given(data=st.binary(max_size=2048), max_rows=st.integers(1, 5), optional=optional_columns)
+def test_arbitrary_bytes_read_by_columns_as_by_rows(data, max_rows, optional):
+    assert_columns_as_rows(data, max_rows, optional)
 
 
 @FUZZ
