@@ -15,6 +15,7 @@ from flask import Flask
 
 from mockserver.app import create_app
 from mockserver.auth import mint_token
+from mockserver.contacts.csv_rows import FIELD_TO_COLUMN, CsvColumns
 from mockserver.contacts.service import ContactsService, SaveOutcome
 from mockserver.mock import mock_of
 from mockserver.settings import DEV_APP, Settings
@@ -97,9 +98,21 @@ class IgnoresAuth:
 
 
 class _NoDuplicateRule(ContactsService):
-    def _save(self, ns, caller, numbered_items, *, policy, field_name, **_: Any) -> SaveOutcome:
-        items = [item for _, item in numbered_items]
-        return self.seed(ns, caller, items, legacy_duplicates=True)
+    """Every row that passes the field rules is stored, as a legacy seed is: a number repeated
+    in the request or held already is stored again."""
+
+    def _candidates(self, numbered_items, field_name, *, dedupe: bool):
+        return super()._candidates(numbered_items, field_name, dedupe=False)
+
+    def _column_candidates(self, columns: CsvColumns):
+        return self._candidates(columns.numbered_items(), FIELD_TO_COLUMN.get, dedupe=False)
+
+    def _save(self, ns, caller, screened, *, policy, field_name, **_: Any) -> SaveOutcome:
+        candidates, rejected = screened
+        with self.store.write(ns) as tx:
+            created = self._new_contacts(ns, caller, candidates)
+            tx.insert(created, legacy=True)
+        return SaveOutcome(created, rejected)
 
 
 def accepts_duplicates(app: Flask) -> Flask:
