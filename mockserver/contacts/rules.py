@@ -68,6 +68,21 @@ class Candidate(NamedTuple):
 
 _candidate = functools.partial(new_tuple, Candidate)
 
+# the candidates, and the refused rows with why
+Screened = tuple[list[Candidate], list[tuple[int, InvalidField]]]
+
+
+def split(outcomes: list[tuple[int, Candidate | InvalidField]]) -> Screened:
+    """``candidates``' outcomes as the candidates and the refused (row, why), each in order."""
+    passed: list[Candidate] = []
+    refused: list[tuple[int, InvalidField]] = []
+    for row, outcome in outcomes:
+        if isinstance(outcome, InvalidField):
+            refused.append((row, outcome))
+        else:
+            passed.append(outcome)
+    return passed, refused
+
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
@@ -102,7 +117,26 @@ class ItemRules:
         self, numbered: list[tuple[int, Any]]
     ) -> list[tuple[int, Candidate | InvalidField]]:
         """Each (row, item) as a candidate, or the ``InvalidField`` that refuses it, in order."""
-        bad = self._schema_check([item for _, item in numbered])
+        return self._judged(numbered, self._schema_check([item for _, item in numbered]))
+
+    def column_candidates(self, columns: CsvColumns) -> Screened:
+        """The rows of a file read column by column, numbered from 1: the candidates, and the
+        refused rows with why (``split`` of ``candidates``). A whole column at a time when every
+        row passes; row by row otherwise, with the one schema check already made."""
+        items = columns.items()
+        bad = self._schema_check(items)
+        phones = (
+            None if bad else normalise_many(columns.number, columns.country_code, columns.extension)
+        )
+        if phones is None:  # a row is refused: each row says whether it is and why
+            return split(self._judged(list(enumerate(items, 1)), bad))
+        names = columns.first_name, columns.last_name, columns.salutation
+        return list(map(_candidate, zip(itertools.count(1), *names, phones))), []
+
+    def _judged(
+        self, numbered: list[tuple[int, Any]], bad: dict[int, tuple[str, str]]
+    ) -> list[tuple[int, Candidate | InvalidField]]:
+        """``candidates``, given the schema check's verdict on the items (``bad``)."""
         phone = self.phone
         results: list[tuple[int, Candidate | InvalidField]] = []
         append = results.append  # once per row of a 100,000-row import: kept lean
@@ -118,18 +152,6 @@ class ItemRules:
             names = item["firstName"], item["lastName"], item.get("salutation", "")
             append((row, new_tuple(Candidate, (row, *names, number))))
         return results
-
-    def column_candidates(self, columns: CsvColumns) -> list[Candidate] | None:
-        """The rows of a file read column by column as candidates, numbered from 1, when every
-        row passes; None when any is refused (``candidates`` of its items then says which and
-        why). The same rules as ``candidates``, without a call per row."""
-        if self._schema_check(columns.items()):
-            return None
-        phones = normalise_many(columns.number, columns.country_code, columns.extension)
-        if phones is None:
-            return None
-        names = columns.first_name, columns.last_name, columns.salutation
-        return list(map(_candidate, zip(itertools.count(1), *names, phones)))
 
     @staticmethod
     def phone(cell_phone: dict[str, str]) -> Phone:

@@ -45,6 +45,7 @@ from mockserver.contacts.rules import (
     ItemRules,
     Rejection,
     changes,
+    split,
     with_empty_optional_fields,
 )
 from mockserver.errors import (
@@ -247,20 +248,8 @@ class ContactsService:
     ) -> tuple[list[Candidate], list[Rejection]]:
         """Items that pass the field rules, and the refusals of the others (with ``dedupe``, a
         row repeating an earlier row's number is refused too)."""
-        candidates: list[Candidate] = []
-        rejected: list[Rejection] = []
-        for row, outcome in self.rules.candidates(list(numbered_items)):
-            if isinstance(outcome, InvalidField):
-                rejected.append(
-                    Rejection(
-                        row=row,
-                        reason=INVALID_FIELD,
-                        msg=f"Row {row}: {outcome.msg}",
-                        field=field_name(outcome.field) or outcome.field,
-                    )
-                )
-                continue
-            candidates.append(outcome)
+        candidates, refused = split(self.rules.candidates(list(numbered_items)))
+        rejected = _invalid_rows(refused, field_name)
         if dedupe:
             candidates = _first_of_each_number(candidates, rejected, field_name)
         return candidates, rejected
@@ -268,10 +257,8 @@ class ContactsService:
     def _column_candidates(self, columns: CsvColumns) -> tuple[list[Candidate], list[Rejection]]:
         """``_candidates`` of a file's rows (deduplicated, refusals by CSV column), a whole
         column at a time when every row passes the field rules."""
-        candidates = self.rules.column_candidates(columns)
-        if candidates is None:  # a row is refused: the rows one by one say which and why
-            return self._candidates(columns.numbered_items(), FIELD_TO_COLUMN.get, dedupe=True)
-        rejected: list[Rejection] = []
+        candidates, refused = self.rules.column_candidates(columns)
+        rejected = _invalid_rows(refused, FIELD_TO_COLUMN.get)
         return _first_of_each_number(candidates, rejected, FIELD_TO_COLUMN.get), rejected
 
     def _new_contacts(
@@ -444,6 +431,21 @@ def _csv_columns(data: bytes, max_rows: int, optional: frozenset[str]) -> CsvCol
         return read_columns(data, max_rows=max_rows, optional=optional)
     except CsvFileError as exc:
         raise (PayloadTooLarge if exc.too_large else ValidationError)(exc.msg) from None
+
+
+def _invalid_rows(
+    refused: list[tuple[int, InvalidField]], field_name: Callable[[str], str | None]
+) -> list[Rejection]:
+    """The rows the field rules refused, as the per-row report shows them."""
+    return [
+        Rejection(
+            row=row,
+            reason=INVALID_FIELD,
+            msg=f"Row {row}: {error.msg}",
+            field=field_name(error.field) or error.field,
+        )
+        for row, error in refused
+    ]
 
 
 def _first_of_each_number(

@@ -22,7 +22,7 @@ from mockserver.contacts.csv_rows import (
 )
 from mockserver.contacts.model import InvalidField
 from mockserver.contacts.phone import normalise, normalise_many
-from mockserver.contacts.rules import Candidate, ItemRules
+from mockserver.contacts.rules import Candidate, ItemRules, split
 from mockserver.spec import items_check
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -217,12 +217,15 @@ RULES = ItemRules(items_check("ContactInput"))
     )
 )
 def test_a_files_rows_checked_by_columns_as_one_by_one(rows):
-    """Column candidates are the rows' candidates when every row passes, else None."""
+    """Column candidates are the rows' candidates, and the same rows refused for the same
+    field and reason."""
     columns = CsvColumns(*(list(column) for column in zip(*rows, strict=True)))
-    one_by_one = [outcome for _, outcome in RULES.candidates(columns.numbered_items())]
-    if any(isinstance(outcome, InvalidField) for outcome in one_by_one):
-        one_by_one = None
-    assert RULES.column_candidates(columns) == one_by_one
+    passed, refused = split(RULES.candidates(columns.numbered_items()))
+    by_columns, refused_by_columns = RULES.column_candidates(columns)
+    assert by_columns == passed
+    assert [(row, e.field, e.msg) for row, e in refused_by_columns] == [
+        (row, e.field, e.msg) for row, e in refused
+    ]
 
 
 json_values = st.recursive(
