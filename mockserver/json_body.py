@@ -68,7 +68,22 @@ def _loads_slowly(value: bytes | str) -> Any:
         raise JsonBodyError(f"The JSON body is not valid JSON: {detail}") from None
     if nests_too_deep(text, document):
         raise _too_deep()
+    _refuse_lone_surrogates(document)
     return document
+
+
+def _refuse_lone_surrogates(document: Any) -> None:
+    """A ``\\uD800``-style escape of half a UTF-16 pair names no character: Python's parser
+    lets it through (orjson does not), and no UTF-8 text — the store, the journal, an answer —
+    can hold it."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(exc.object[exc.start])
+        raise JsonBodyError(
+            f"The JSON body is not valid JSON: the escape \\u{code:04x} is half of a UTF-16"
+            " surrogate pair without its other half"
+        ) from None
 
 
 def nests_too_deep(text: bytes | str, document: Any) -> bool:

@@ -25,3 +25,19 @@ def test_brackets_inside_strings_are_not_nesting():
     assert loads(f'[{{"firstName": "{name}", "cellPhone": {{"phoneNumber": "1"}}}}]'.encode()) == [
         {"firstName": name, "cellPhone": {"phoneNumber": "1"}}
     ]
+
+
+# half of a UTF-16 surrogate pair, as a JSON escape: Python's own parser reads it, UTF-8 cannot
+LONE_SURROGATES = ["\\ud800", "\\udfff", "x\\ud83d"]
+
+
+@pytest.mark.parametrize("escape", LONE_SURROGATES)
+def test_a_lone_surrogate_escape_is_refused_as_unreadable_json(escape):
+    with pytest.raises(JsonBodyError, match="surrogate pair"):
+        loads(f'[{{"firstName": "{escape}"}}]'.encode())
+    with pytest.raises(JsonBodyError, match="surrogate pair"):
+        loads(f'{{"{escape}": 1}}')
+
+
+def test_a_whole_surrogate_pair_is_one_character():
+    assert loads(b'["\\ud83d\\ude00"]') == ["\U0001f600"]

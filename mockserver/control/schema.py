@@ -23,6 +23,7 @@ from openapi_core.validation.request.exceptions import (
 )
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 
+from mockserver import json_body
 from mockserver.errors import (
     MAX_DETAIL_CHARS,
     MAX_MESSAGE_CHARS,
@@ -54,8 +55,13 @@ class ControlValidator:
     def __init__(self) -> None:
         # the document as spec.py parsed it; its $refs into openapi.yaml resolve from its path
         spec = OpenAPI.from_dict(CONTROL.document, base_uri=CONTROL.path.as_uri()).spec
-        self._full = V31RequestUnmarshaller(spec)
-        self._parameters = V31RequestParametersUnmarshaller(spec)
+        # JSON bodies are read as strictly as the vendor API's (UTF-8, depth, no NaN, no half
+        # surrogate pairs): a refusal is json_body's 400, not openapi-core's parse
+        strict = {"application/json": json_body.loads}
+        self._full = V31RequestUnmarshaller(spec, extra_media_type_deserializers=strict)
+        self._parameters = V31RequestParametersUnmarshaller(
+            spec, extra_media_type_deserializers=strict
+        )
 
     def validate(self, request: Request, *, body: bool = True) -> ValidRequest:
         """Typed parameters (and JSON body) of a request, or the 400/415 it deserves.
