@@ -560,6 +560,8 @@ def _write_whole(path: Path, data: bytes) -> None:
 @click.option("--since", help="Only entries at or after this ISO-8601 instant.")
 @click.option("--until", help="Only entries at or before this ISO-8601 instant.")
 @click.option("--scenario", help="Only requests that named this scenario (X-Mock-Scenario).")
+@click.option("--account", "account_id", help="With --stream: only requests to that namespace.")
+@click.option("--stream", "stream_id", help="With --account: only requests to that namespace.")
 @click.option(
     "--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Newest N."
 )
@@ -584,6 +586,8 @@ def journal(
     since: str | None,
     until: str | None,
     scenario: str | None,
+    account_id: str | None,
+    stream_id: str | None,
     limit: int,
     entry_id: int | None,
     count: int | None,
@@ -612,8 +616,12 @@ def journal(
         "since": since,
         "until": until,
         "scenario": scenario,
+        "accountId": account_id,
+        "streamId": stream_id,
     }
     filters = {k: v for k, v in filters.items() if v is not None}
+    if (account_id is None) != (stream_id is None):
+        raise click.UsageError("--account and --stream filter on a namespace together")
     expectation = {"count": count, "atLeast": at_least, "atMost": at_most}
     expectation = {k: v for k, v in expectation.items() if v is not None}
     if expectation:

@@ -186,6 +186,47 @@ def test_the_cli_journal_filters_on_a_scenario(app, api):
     assert [e["scenario"] for e in json.loads(listed.output)] == ["job-b"]
 
 
+def test_the_journal_export_and_the_cli_keep_to_a_scenario_or_a_namespace(app, api, control):
+    """A shared server's journal exported for one job holds that job's requests only (the
+    export once ignored the scenario and namespace filters and wrote every entry)."""
+    from click.testing import CliRunner
+
+    from mockserver.cli import main
+    from tests.live import threaded_server
+
+    create(api, "9876543210", A)
+    create(api, "9876543211", B)
+    create(api, "9876543212", stream=OTHER_STREAM)
+
+    def exported(query: str) -> list[str]:
+        text = control.get("/__mock__/journal/export?" + query).get_data(as_text=True)
+        return [json.loads(line)["request"]["path"] for line in text.splitlines()]
+
+    assert exported("scenario=job-a") == [base()]
+    assert exported(f"accountId={ACCOUNT}&streamId={OTHER_STREAM}") == [base(OTHER_STREAM)]
+    assert len(exported("")) == 3
+    assert control.get(f"/__mock__/journal/export?accountId={ACCOUNT}").status_code == 400
+    with threaded_server(app) as url:
+        runner = CliRunner()
+        to_file = runner.invoke(
+            main, ["journal", "--url", url, "--scenario", "job-b", "--export", "-"]
+        )
+        in_stream = runner.invoke(
+            main,
+            ["journal", "--url", url, "--account", ACCOUNT, "--stream", OTHER_STREAM, "--json"],
+        )
+        counted = runner.invoke(
+            main,
+            ["journal", "--url", url, "--account", ACCOUNT, "--stream", STREAM, "--count", "2"],
+        )
+        half = runner.invoke(main, ["journal", "--url", url, "--account", ACCOUNT])
+    sent = [json.loads(line)["request"]["headers"] for line in to_file.output.splitlines()]
+    assert [{k.lower(): v for k, v in h.items()}["x-mock-scenario"] for h in sent] == ["job-b"]
+    assert [e["namespace"]["streamId"] for e in json.loads(in_stream.output)] == [OTHER_STREAM]
+    assert counted.exit_code == 0 and "OK: 2 matching" in counted.output
+    assert half.exit_code == 2 and "--account and --stream" in half.output
+
+
 def test_a_store_of_schema_2_gains_the_journal_scenario(tmp_path):
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
