@@ -282,13 +282,13 @@ def bulk_counts_add_up(ctx: Any, response: Any, case: Any) -> bool | None:
 
 
 def _clamped(value: Any, default: int, low: int, high: int | None = None) -> int:
-    """The reading ``listQuery: lenient``, restated: a non-integer is the default, an integer
-    out of range its bound."""
-    try:
-        number = int(str(value).strip()) if value is not None else default
-    except ValueError:
+    """The reading ``listQuery: lenient``, restated: a non-integer (ASCII digits with an
+    optional ``-``, spaces around) or a name given twice is the default, an integer out of range
+    its bound."""
+    text = str(value).strip() if value is not None and not isinstance(value, list) else ""
+    if not (text.removeprefix("-").isascii() and text.removeprefix("-").isdigit()):
         return default
-    number = max(low, number)
+    number = max(low, int(text))
     return number if high is None else min(high, number)
 
 

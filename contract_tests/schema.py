@@ -15,7 +15,7 @@ from contract_tests import checks  # noqa: F401  (registers the suite's own chec
 from contract_tests.csv_files import csv_files
 from contract_tests.oracle import document
 from contract_tests.target import Target
-from mockserver.profile import DEFAULT, schema_key
+from mockserver.profile import DEFAULT, Profile, readings, schema_key
 from mockserver.spec import VENDOR
 
 # A save refusing rows answers 400 under the `reject` policy (409 or 412 per the reading
@@ -25,6 +25,14 @@ SAVE_ACCEPTANCE = ["2xx", "400", "401", "403", "404", "409", "412", "429", "5xx"
 # Statuses with which the contract documents refusing a request (412: Kore's validation answer).
 REFUSALS = ["400", "401", "404", "405", "412", "413", "415"]
 SAVE_OPERATIONS = ["createContacts", "importContacts"]
+# schemathesis' own acceptance of a schema-valid request (a contact may be unknown: 404)...
+ACCEPTANCE = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+# ...and the readings that give a valid update or delete another status: an unknown id
+# (notFoundStatus), a number another contact holds (duplicateUpdateStatus)
+ANSWER_READINGS = {
+    "updateContact": ("notFoundStatus", "duplicateUpdateStatus"),
+    "deleteContact": ("notFoundStatus",),
+}
 MISSING_HEADER = ["400", "401", "403", "406", "412", "415", "422"]
 
 
@@ -58,12 +66,36 @@ def configuration(target: Target) -> dict[str, Any]:
             {
                 "include-operation-id": SAVE_OPERATIONS,
                 "checks": {"positive_data_acceptance": {"expected-statuses": SAVE_ACCEPTANCE}},
-            }
+            },
+            *(
+                {
+                    "include-operation-id": [operation],
+                    "checks": {
+                        "positive_data_acceptance": {
+                            "expected-statuses": acceptance(settings.profile, names)
+                        }
+                    },
+                }
+                for operation, names in ANSWER_READINGS.items()
+            ),
         ],
     }
     if settings.seed is not None:
         config["seed"] = settings.seed
     return config
+
+
+def acceptance(profile: Profile | None, names: tuple[str, ...]) -> list[str]:
+    """The statuses a schema-valid request may answer: schemathesis' own, and those the
+    readings ``names`` give — as ``profile`` states them, or any of their values (no profile:
+    every reading is accepted)."""
+    by_name = {reading.name: reading for reading in readings()}
+    given = {
+        str(value)
+        for name in names
+        for value in (by_name[name].values if profile is None else (profile.get(name),))
+    }
+    return [*ACCEPTANCE, *sorted(given - set(ACCEPTANCE))]
 
 
 def load_schema(target: Target) -> BaseSchema:

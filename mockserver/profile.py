@@ -218,6 +218,10 @@ SCHEMA_READINGS = (
     "account_id_format",
 )
 LIST_PARAMETERS = ("skip", "limit")
+# ``listQuery: lenient`` takes any value but an integer no 64-bit offset holds (given once or
+# repeated): that stays the validation error on every list request
+_BEYOND_64_BITS = {"type": "integer", "anyOf": [{"minimum": 2**63}, {"maximum": -(2**63) - 1}]}
+LENIENT_LIST_VALUE = {"not": _BEYOND_64_BITS, "items": {"not": _BEYOND_64_BITS}}
 
 
 def schema_key(profile: Profile) -> tuple[str, ...]:
@@ -265,7 +269,8 @@ def transformed(original: dict[str, Any], profile: Profile) -> dict[str, Any]:
     if profile.list_query == "lenient":
         for parameter in operations["listContacts"]["parameters"]:
             if parameter["name"] in LIST_PARAMETERS:
-                parameter["schema"] = {}  # anything; the handler clamps it into the page
+                # anything else: the handler clamps it into the page
+                parameter["schema"] = copy.deepcopy(LENIENT_LIST_VALUE)
     if profile.bulk_delete_field == "id":
         body = operations["bulkDeleteContacts"]["requestBody"]["content"]["application/json"]
         body["schema"]["properties"] = {"id": body["schema"]["properties"].pop("ids")}

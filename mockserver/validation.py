@@ -160,21 +160,25 @@ class RequestValidator:
     def _parameters(self, operation: _Operation, request: Request) -> dict[str, dict[str, Any]]:
         values: dict[str, dict[str, Any]] = {"path": {}, "query": {}, "header": {}}
         path_args = request.view_args or {}
-        # a plain dict of each name's first value: werkzeug's MultiDict.get raises and catches
-        # an HTTP exception for every name it lacks (the list's skip and limit, most often)
-        query = request.args.to_dict() if request.query_string else {}
+        # a plain dict of each name's values: werkzeug's MultiDict.get raises and catches an
+        # HTTP exception for every name it lacks (the list's skip and limit, most often)
+        query = request.args.to_dict(flat=False) if request.query_string else {}
         for parameter in operation.parameters:
             if parameter.location == "path":
                 raw = path_args.get(parameter.name)
             elif parameter.location == "query":
                 raw = query.get(parameter.name)
+                if raw is not None:  # a name given twice is a list, which no scalar schema takes
+                    raw = raw[0] if len(raw) == 1 else [parameter.coerce(r) for r in raw]
             else:
                 raw = request.headers.get(parameter.name)
             if raw is None:
                 if parameter.has_default:
                     values[parameter.location][parameter.name] = parameter.default
                 continue
-            values[parameter.location][parameter.name] = parameter.coerce(raw)
+            values[parameter.location][parameter.name] = (
+                raw if type(raw) is list else parameter.coerce(raw)
+            )
         _check(operation.parameters_check, values, "", credentials=CREDENTIAL_PARAMETERS)
         return values
 
@@ -245,8 +249,10 @@ def _integer(raw: str) -> int | str:
 def unquoted(message: str, instance: Any) -> str:
     """``message`` without an integer that no 64-bit field can hold: such a value is never
     echoed back (a JavaScript client could not even read it exactly), it is "the value"."""
-    beyond = isinstance(instance, int) and not -INT64_MAX - 1 <= instance <= INT64_MAX
-    return message.replace(str(instance), "the value") if beyond else message
+    for value in instance if isinstance(instance, list) else (instance,):
+        if isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
+            message = message.replace(str(value), "the value")
+    return message
 
 
 def _check(

@@ -12,11 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from flask import Flask
 
+from mockserver.app import create_app
 from mockserver.contacts.model import Namespace
 from mockserver.mock import mock_of
-from mockserver.settings import DEV_APP, DEV_STREAM_ID
+from mockserver.profile import Profile
+from mockserver.settings import DEV_APP, DEV_STREAM_ID, Settings
 from mockserver.testing import serve_wsgi
 from tests.broken_hosts import (
     DropsRequiredField,
@@ -36,7 +39,12 @@ serve = serve_wsgi
 
 
 def run_suite(
-    base_url: str, tmp_path: Path, tests: str = "contract_tests", *, scenarios: int = 3
+    base_url: str,
+    tmp_path: Path,
+    tests: str = "contract_tests",
+    *,
+    scenarios: int = 3,
+    **variables: str,
 ) -> subprocess.CompletedProcess[str]:
     env = contract_env(
         base_url,
@@ -46,6 +54,7 @@ def run_suite(
         STATEFUL_EXAMPLES=str(scenarios),
         RATE_PER_MINUTE="0",
         SEED="4",
+        **variables,
     )
     command = [sys.executable, "-m", "pytest", str(ROOT / tests), "--kore-target", "-x", "-q"]
     return subprocess.run(
@@ -101,6 +110,27 @@ def test_contract_suite_passes_on_the_healthy_mock_over_http(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "wall time" in output
+    assert active_contacts(mock) == 0
+
+
+# a host that reads every answer reading (and the shape readings, when the profile is stated)
+# otherwise than the defaults: a tenant the fidelity report described
+ANSWERS = {"notFoundStatus": 400, "duplicateUpdateStatus": 412, "duplicateCreateStatus": 412}
+SHAPES = {"updateBodies": "full", "bulkDeleteField": "id", "listQuery": "lenient"}
+
+
+@pytest.mark.parametrize("stated", [False, True], ids=["no profile", "the profile stated"])
+def test_contract_suite_passes_on_a_host_with_other_readings(stated, tmp_path):
+    """Without a profile every reading's answers pass; with the host's profile stated, its
+    shapes too (a valid update of an unknown id answered 400 once failed the run)."""
+    readings = {**ANSWERS, **(SHAPES if stated else {})}
+    mock = create_app(Settings(db=":memory:", profile=Profile.from_mapping(readings)))
+    profile = tmp_path / "profile.yaml"
+    profile.write_text(yaml.safe_dump(readings))
+    with serve(mock) as url:
+        result = run_suite(url, tmp_path, **({"PROFILE": str(profile)} if stated else {}))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
     assert active_contacts(mock) == 0
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import person
+from tests.conftest import base, person
 
 
 @pytest.fixture
@@ -76,6 +76,20 @@ def test_paging_values_beyond_64_bits_are_the_validation_error_and_never_echoed(
     assert kore == {"msg": "Validation errors/ Invalid arguments", "code": 412}
     assert finding["msg"].startswith(f"query.{name}: ")
     assert value.lstrip("-") not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["skip=1&skip=-1", "limit=2&limit=500", "skip=1&skip=1"])
+def test_a_paging_value_given_twice_is_the_validation_error(api, query):
+    """Express (Kore's server) reads a repeated name as an array, which is no integer; the mock
+    once took the first value and ignored the other."""
+    response = api.call("GET", f"{base()}?{query}")
+    assert response.status_code == 412
+    assert "is not of type" in response.get_json()["errors"][1]["msg"]
+
+
+def test_a_repeated_value_beyond_64_bits_is_not_echoed_either(api):
+    response = api.call("GET", f"{base()}?skip=1&skip={'9' * 30}")
+    assert response.status_code == 412 and "9" * 30 not in response.get_data(as_text=True)
 
 
 def test_the_largest_64_bit_skip_is_an_empty_page(api, twelve):

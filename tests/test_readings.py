@@ -278,6 +278,22 @@ def test_list_query_lenient_clamps_into_the_page_and_says_what_it_used(under, qu
     assert len(body["results"]) == min(page[1], 2 - page[0])
 
 
+@pytest.mark.parametrize(
+    "query", ["skip=9223372036854775808", f"limit=-{'1' * 25}", f"skip=1&skip={'9' * 30}"]
+)
+def test_list_query_lenient_still_refuses_values_beyond_64_bits_and_never_echoes_them(under, query):
+    response = under(listQuery="lenient").call("GET", f"{base()}?{query}")
+    assert response.status_code == 412
+    assert query.split("=")[-1].lstrip("-") not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["skip=1&skip=2", "skip=%C2%B2", "skip=%D9%A3", "limit=1_0"])
+def test_list_query_lenient_reads_a_repeated_or_non_ascii_value_as_the_default(under, query):
+    response = under(listQuery="lenient").call("GET", f"{base()}?{query}")
+    assert response.status_code == 200  # "²" once answered 500
+    assert (response.get_json()["skip"], response.get_json()["limit"]) == (0, 10)
+
+
 # -- rateLimitScope ----------------------------------------------------------------------------
 
 

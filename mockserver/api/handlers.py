@@ -20,10 +20,15 @@ from mockserver.contacts.csv_rows import LENIENT_OPTIONAL
 from mockserver.contacts.model import Caller, Contact, Namespace
 from mockserver.contacts.rules import with_empty_optional_fields
 from mockserver.contacts.service import BulkOutcome, ContactsService, SaveOutcome
-from mockserver.errors import PayloadTooLarge, UnsupportedMediaType, ValidationError
+from mockserver.errors import (
+    InvalidArguments,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from mockserver.profile import Profile
 from mockserver.settings import Limits
-from mockserver.validation import DECLARED_TYPE, ValidRequest
+from mockserver.validation import DECLARED_TYPE, INT64_MAX, ValidRequest
 
 REJECTED_HEADER = "X-Mock-Rejected-Rows"
 IMPORT_PART = "result_file"
@@ -172,15 +177,35 @@ def _bulk(outcome: BulkOutcome, success: Callable[[Any], dict[str, Any]]) -> Rep
 
 
 def _clamped(name: str, value: Any) -> int:
-    """``listQuery: lenient``: a non-integer is the default, an integer out of range its bound."""
-    if isinstance(value, str):
-        value = value.strip()
-        value = int(value) if value.lstrip("-").isdigit() and len(value) < 20 else None
-    if not isinstance(value, int) or isinstance(value, bool):
+    """``listQuery: lenient``: a non-integer (or a name given twice) is the default, an integer
+    out of range its bound — but an integer no 64-bit offset holds is the validation error, as
+    on every list request, and never echoed."""
+    given = [_lenient_integer(v) for v in (value if isinstance(value, list) else [value])]
+    if any(v is not None and not -INT64_MAX - 1 <= v <= INT64_MAX for v in given):
+        raise InvalidArguments(
+            f"query.{name}: the value does not fit in 64 bits (the largest is {INT64_MAX})"
+        )
+    if len(given) != 1 or given[0] is None:
         return PAGE_DEFAULTS[name]
     low, high = PAGE_BOUNDS[name]
-    value = max(low, value)
+    value = max(low, given[0])
     return value if high is None else min(high, value)
+
+
+def _lenient_integer(value: Any) -> int | None:
+    """A query value as an integer (ASCII digits, an optional ``-``, spaces around), else None;
+    one of over 19 digits is 2**64 (any beyond 64 bits: int() of 4,300 digits raises)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    if len(digits.lstrip("0")) > 19:
+        return -(2**64) if text.startswith("-") else 2**64
+    return int(text)
 
 
 def _check_item_count(items: list[Any], limits: Limits) -> None:
