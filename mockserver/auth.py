@@ -19,6 +19,7 @@ from mockserver.settings import CONFIGURATION_SCOPE, App
 
 ALGORITHM = "HS256"
 VERIFIED_CACHE_SIZE = 4096  # tokens remembered after a full check
+TIME_CLAIMS = ("exp", "nbf", "iat")  # JWT NumericDates: JSON numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,25 +60,26 @@ class Authenticator:
 
     def _verify(self, token: str) -> tuple[App, dict[str, Any]]:
         """Full check of an unseen token: algorithm, app, signature, exp / nbf."""
-        try:
-            header = jwt.get_unverified_header(token)
-            claims = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError:
-            raise InvalidToken() from None
+        header, claims, signature_readable = _unverified(token)
         if header.get("alg") != ALGORITHM:
             raise InvalidToken(detail=f"only {ALGORITHM} is accepted")
         app_id = claims.get("appId")
         if not isinstance(app_id, str) or not app_id:
             raise InvalidToken(detail="appId is missing")
+        for name in TIME_CLAIMS:
+            if name in claims and _number(claims[name]) is None:
+                raise InvalidToken(detail=f"{name} is not a number (a JWT NumericDate)")
         app = next((a for a in self._apps() if a.client_id == app_id), None)
-        if app is None:
-            raise Unauthorized()
+        if app is None or not signature_readable:
+            raise Unauthorized()  # an unknown app, or a signature with characters appended
         try:
             claims = jwt.decode(
                 token,
                 app.client_secret,
                 algorithms=[ALGORITHM],
-                options={"verify_aud": False},
+                # exp and nbf are honoured; an iat in the future (a client's clock a second
+                # ahead) is not a reason to refuse, as behaviour.md lists only those two
+                options={"verify_aud": False, "verify_iat": False},
             )
         except jwt.InvalidSignatureError:
             raise Unauthorized() from None
@@ -88,6 +90,32 @@ class Authenticator:
         except jwt.PyJWTError:
             raise InvalidToken() from None
         return app, claims
+
+
+def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any], bool]:
+    """The header and claims of ``token`` before any check, and whether its signature segment
+    is readable at all: a token with characters appended (as Kore's own tests send one) may
+    leave the signature invalid base64 — still a bad signature, not a token that is no JWT."""
+    try:
+        return (
+            jwt.get_unverified_header(token),
+            jwt.decode(token, options={"verify_signature": False}),
+            True,
+        )
+    except jwt.PyJWTError:
+        pass
+    signed, _, _ = token.rpartition(".")
+    if signed.count(".") == 1:  # header.payload: read them without the signature
+        try:
+            bare = signed + "."
+            return (
+                jwt.get_unverified_header(bare),
+                jwt.decode(bare, options={"verify_signature": False}),
+                False,
+            )
+        except jwt.PyJWTError:
+            pass
+    raise InvalidToken()
 
 
 def _with_scope(app: App) -> App:
