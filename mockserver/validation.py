@@ -36,6 +36,7 @@ from mockserver.errors import (
     InvalidArguments,
     Unauthorized,
     UnsupportedMediaType,
+    ValidationError,
     clip,
 )
 from mockserver.profile import DEFAULT, Profile, document_for_key, schema_key
@@ -189,6 +190,11 @@ class RequestValidator:
         if media_type not in operation.media:
             if not media_type and not request.content_length and not operation.body_required:
                 return None
+            if operation.file_part and media_type.startswith("multipart/"):
+                raise ValidationError(  # multipart, but not a form: 400 (behaviour.md)
+                    f"The file is sent as multipart/form-data, not {media_type} (curl --form "
+                    f"{operation.file_part}=@FILE)"
+                )
             hint = ""
             if operation.file_part:
                 hint = f" (send the file: curl --form {operation.file_part}=@FILE)"
@@ -217,7 +223,7 @@ def _read_as_multipart(operation: _Operation, request: Request) -> bool:
     multipart/form-data reads such a body as the multipart upload it then has to be (the
     handler says 415 when it does not parse as one)."""
     boundary = request.mimetype_params.get("boundary")
-    if MULTIPART not in operation.media or not boundary:
+    if MULTIPART not in operation.media or not boundary or request.mimetype != JSON:
         return False
     request.environ[DECLARED_TYPE] = request.headers.get("Content-Type", "")
     request.environ["CONTENT_TYPE"] = f'{MULTIPART}; boundary="{boundary}"'

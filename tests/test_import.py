@@ -184,6 +184,34 @@ def test_json_body_on_import_is_unsupported_media_type(api):
     assert response.status_code == 415
 
 
+def multipart_body(boundary: str = "XYZ") -> bytes:
+    return (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="result_file"; filename="c.csv"'
+            f"\r\nContent-Type: text/csv\r\n\r\n"
+        ).encode()
+        + csv_file("a,b,Mr,9876543210,+91,")
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("declared", "status"),
+    [
+        ("multipart/form-data; boundary=XYZ", 200),
+        ("application/json;charset=UTF-8; boundary=XYZ", 200),  # the vendor's curl sends this
+        ("multipart/mixed; boundary=XYZ", 400),  # multipart, but not a form
+        ("text/plain; boundary=XYZ", 415),  # not multipart at all, whatever its parameters
+    ],
+)
+def test_an_upload_is_read_only_under_the_form_or_the_vendors_declared_type(api, declared, status):
+    response = api.call(
+        "POST", base() + "/import-contacts", data=multipart_body(), content_type=declared
+    )
+    assert response.status_code == status, response.get_data()
+    assert api.list().get_json()["totalResults"] == (1 if status == 200 else 0)
+
+
 def test_file_over_the_row_limit_is_413(api, app):
     limits = mock_of(app).settings.limits
     rows = [f"a,b,Mr,{9000000000 + i},+91," for i in range(limits.max_import_rows + 1)]
