@@ -119,6 +119,8 @@ def test_invalid_rows_are_skipped_and_reported_with_their_column(api):
         (4, "INVALID_FIELD", "cellPhoneNumber"),
         (5, "INVALID_FIELD", "cellPhoneCountryCode"),
     ]
+    # the number key, as behaviour.md lists it, where the row's phone itself is valid
+    assert [r.get("number") for r in report] == ["+919876543211", None, None, None]
 
 
 def test_reject_policy_refuses_the_whole_file_with_one_error_per_row(api, app):

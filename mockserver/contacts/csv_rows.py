@@ -173,6 +173,11 @@ def _decode(data: bytes) -> str:
 
 def _column_positions(header: list[str], optional: frozenset[str]) -> dict[str, int | None]:
     names = [name.strip() for name in header]
+    if not any(names):
+        raise CsvFileError(
+            "The CSV file's first line is blank; the header (" + ", ".join(COLUMNS) + ") must "
+            "be its first line"
+        )
     positions: dict[str, int | None] = {}
     for index, name in enumerate(names):
         if name in COLUMNS:

@@ -21,12 +21,14 @@ _ID_NAMESPACE = uuid.UUID("6f1b7a52-3c1d-4f43-9a55-6b6f72652d6d")
 
 class InvalidField(ValueError):
     """A field of a contact item breaks the rules; ``field`` names it (a JSON path such as
-    ``cellPhone.phoneNumber``), ``msg`` says why."""
+    ``cellPhone.phoneNumber``), ``msg`` says why; ``number``: the item's number key, when its
+    phone itself is valid (the per-row report names it)."""
 
-    def __init__(self, field: str, msg: str) -> None:
+    def __init__(self, field: str, msg: str, number: str | None = None) -> None:
         super().__init__(msg)
         self.field = field
         self.msg = msg
+        self.number = number
 
 
 class Namespace(NamedTuple):

@@ -142,7 +142,7 @@ class ItemRules:
         append = results.append  # once per row of a 100,000-row import: kept lean
         for index, (row, item) in enumerate(numbered):
             if bad and index in bad:
-                append((row, InvalidField(*bad[index])))
+                append((row, InvalidField(*bad[index], number=self._number_key(item))))
                 continue
             try:
                 number = phone(item["cellPhone"])
@@ -152,6 +152,13 @@ class ItemRules:
             names = item["firstName"], item["lastName"], item.get("salutation", "")
             append((row, new_tuple(Candidate, (row, *names, number))))
         return results
+
+    def _number_key(self, item: Any) -> str | None:
+        """The number key of an item refused for another field, if its phone is valid."""
+        try:
+            return self.phone(item["cellPhone"]).number_key
+        except (InvalidField, KeyError, TypeError, AttributeError, ValueError):
+            return None
 
     @staticmethod
     def phone(cell_phone: dict[str, str]) -> Phone:

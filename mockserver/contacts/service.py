@@ -443,6 +443,7 @@ def _invalid_rows(
             reason=INVALID_FIELD,
             msg=f"Row {row}: {error.msg}",
             field=field_name(error.field) or error.field,
+            number=error.number,
         )
         for row, error in refused
     ]

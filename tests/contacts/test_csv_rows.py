@@ -67,6 +67,8 @@ def test_blank_lines_are_skipped():
         (csv_file("a,b,Mr,9876543210,+91,,extra"), "the row has 7 fields"),
         (csv_file('"a,b,Mr,9876543210,+91,'), "malformed"),
         (csv_file("a,b,Mr,1,+91,", header=HEADER + ",firstName"), "twice"),
+        (b"\n" + csv_file("a,b,Mr,9876543210,+91,"), "first line is blank"),
+        (b"  \r\n" + csv_file("a,b,Mr,9876543210,+91,"), "first line is blank"),
     ],
 )
 def test_unusable_files_are_refused_whole(data, message):
