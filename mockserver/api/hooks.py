@@ -64,22 +64,33 @@ def before_vendor_request(
     profile = record.profile = mock.runtime.profile()
     if _ACCOUNT_ID[profile.account_id_format].fullmatch(account):
         record.namespace = Namespace(account, stream)
-    _count_against_rate_limit(mock, request, record)
-    raw, origin = mock.runtime.fault_for(operation)
-    if raw is None:
-        return None
-    return _inject(Fault.from_wire(raw), request, record, origin)
+    try:
+        _count_against_rate_limit(mock, request, record)
+        raw, origin = mock.runtime.fault_for(operation)
+        if raw is None:
+            return None
+        return _inject(Fault.from_wire(raw), request, record, origin)
+    finally:
+        if record.met:  # a rate limit or fault met before the view: the journal names the app
+            record.caller = _verified_caller(mock, request)
 
 
 def _caller(mock: Mock, request: Request) -> str | None:
     """The calling app, when some scope names an app: its token checked as the view will
-    (remembered, so the view's check costs nothing); None when it does not check out."""
+    (remembered, so the view's check costs nothing); None when it does not check out (the
+    view answers 401 in its turn)."""
     if not any(key.startswith("clientId:") for key in mock.runtime.scoped()):
         return None
+    return _verified_caller(mock, request)
+
+
+def _verified_caller(mock: Mock, request: Request) -> str | None:
+    """The app the request's token authenticates, checked as the view checks it (and
+    remembered), or None when it does not check out."""
     try:
         return mock.authenticator.app_for(request.headers.get("auth"), request.headers).client_id
     except ApiError:
-        return None  # the view answers 401 in its turn
+        return None
 
 
 def _count_against_rate_limit(mock: Mock, request: Request, record: RequestRecord) -> None:

@@ -36,6 +36,13 @@ def test_fault_on_import_hits_the_next_import_and_not_the_other_operations(contr
     assert api.list().status_code == 200
     entry = control.get("/__mock__/journal?operation=importContacts").get_json()["entries"][0]
     assert entry["status"] == 503 and entry["fault"] == {"errorStatus": 503}
+    assert entry["caller"] == api.app.client_id  # the app, though the view never ran
+
+
+def test_a_faulted_request_without_a_valid_token_is_journaled_without_a_caller(control, api):
+    control.set_fault("listContacts", errorStatus=503)
+    assert api.client.get(base(), headers={**api.headers(), "auth": "forged"}).status_code == 503
+    assert control.get("/__mock__/journal?limit=1").get_json()["entries"][0]["caller"] is None
 
 
 def test_fault_without_a_message_says_it_was_injected(control, api):

@@ -28,7 +28,7 @@ def test_the_call_after_the_limit_in_a_minute_is_refused_with_429(control, api, 
     assert response.get_json() == {"errors": [{"msg": RATE_LIMIT_MSG, "code": 429}]}
     assert response.headers["Retry-After"] == "50"
     entry = control.get("/__mock__/journal?status=429").get_json()["entries"][0]
-    assert entry["rateLimited"] is True
+    assert entry["rateLimited"] is True and entry["caller"] == api.app.client_id
 
 
 def test_the_limit_counts_every_operation_of_the_account(control, api, clock):
