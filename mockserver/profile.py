@@ -151,7 +151,7 @@ class Profile:
     account_id_format: str = _reading(
         "accountIdFormat",
         ("any", "objectId"),
-        DOCUMENTED,
+        INFERRED,  # from the samples: the create page's 123456789, the others' 24 hex
         "the accountId header: any id of letters, digits, - and _ (the create page sends "
         "123456789), or 24 hex characters only (the other samples)",
     )

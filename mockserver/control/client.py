@@ -148,5 +148,8 @@ def _explain(status: int, body: Any) -> str:
     except (TypeError, KeyError):
         msg = str(body)[:200] or "no details"
     if status == 403:
-        msg += " (give the server's admin token with --admin-token or KORE_MOCK_ADMIN_TOKEN)"
+        msg += (
+            " (give the server's admin token: the env KORE_MOCK_ADMIN_TOKEN, kore-mock's"
+            " --admin-token, or pytest's --kore-mock-admin-token)"
+        )
     return f"HTTP {status}: {msg}"

@@ -89,8 +89,10 @@ def _only_admins() -> None:
         if request.endpoint in _CONSOLE_ENDPOINTS:
             return  # the page holds no data; it asks for the token and sends it on every call
         given = request.headers.get(ADMIN_HEADER, "")
-        if not hmac.compare_digest(given.encode(), token.encode()):
+        if not given:
             raise Forbidden(f"The control plane needs the header {ADMIN_HEADER}")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise Forbidden(f"The {ADMIN_HEADER} header does not match this server's admin token")
     elif not is_loopback(request.remote_addr or ""):
         raise Forbidden(
             "The control plane answers loopback callers only; start the server with an "

@@ -24,8 +24,10 @@ TOKEN_TTL = 3600  # seconds; a run takes a few minutes at most
 @click.option(
     "--profile",
     type=click.Path(dir_okay=False),
+    envvar="KORE_PROFILE",
     help="The readings this kore-mock is expected to share with the host (a profile file, as "
-    "`kore-mock serve --profile` takes). Default: kore-mock's defaults.",
+    "`kore-mock serve --profile` takes). Default: kore-mock's defaults. Env: KORE_PROFILE (as "
+    "`kore-mock contract` reads it).",
 )
 @click.option(
     "--out",

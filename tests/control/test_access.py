@@ -37,8 +37,11 @@ def test_other_callers_are_refused_without_an_admin_token(client, address):
 
 def test_with_an_admin_token_every_caller_must_send_it(guarded):
     client = guarded.test_client()
-    assert Control(client).get("/__mock__/health").status_code == 403  # loopback too
-    assert Control(client, token="wrong").get("/__mock__/health").status_code == 403
+    missing = Control(client).get("/__mock__/health")  # loopback too
+    wrong = Control(client, token="wrong").get("/__mock__/health")
+    assert missing.status_code == wrong.status_code == 403
+    assert "needs the header" in missing.get_json()["errors"][0]["msg"]
+    assert "does not match" in wrong.get_json()["errors"][0]["msg"]  # told apart
     remote = Control(client, remote_addr="10.1.2.3", token=TOKEN)
     assert remote.get("/__mock__/health").status_code == 200
     assert remote.post("/__mock__/reset").status_code == 200

@@ -24,7 +24,9 @@ FILES = ("fidelity.json", "profile.yaml", "fidelity.md")
 UNTESTABLE = {"scopeErrorCode", "rateLimitScope"}  # no safe probe tells their values apart
 
 
-def fidelity(url: str, out: Path, *extra: str, stream: str | None = None) -> Any:
+def fidelity(
+    url: str, out: Path, *extra: str, stream: str | None = None, env: dict[str, str] | None = None
+) -> Any:
     """``kore-mock fidelity`` against ``url`` (unthrottled: loopback), writing into ``out``."""
     return kore_mock(
         "fidelity",
@@ -44,6 +46,7 @@ def fidelity(url: str, out: Path, *extra: str, stream: str | None = None) -> Any
         str(out),
         *extra,
         cwd=out.parent,
+        env=env,
     )
 
 
@@ -112,6 +115,8 @@ def test_a_divergent_host_contradicts_exactly_its_readings_and_its_profile_reads
     again = fidelity(divergent_host, tmp_path / "again", "--profile", str(profile_file))
     assert again.returncode == 0, again.stdout + again.stderr
     assert report_of(tmp_path / "again")["contradicted"] == 0
+    by_env = fidelity(divergent_host, tmp_path / "env", env={"KORE_PROFILE": str(profile_file)})
+    assert by_env.returncode == 0, by_env.stdout + by_env.stderr  # as `contract` reads it
 
     # a mock started with that profile reads as the host does: fidelity finds nothing against it
     with kore_mock_serve(
