@@ -177,6 +177,22 @@ def test_switching_a_fault_on_makes_the_next_api_call_get_it(browser, live, scre
     assert import_via_api(live, data) == 200
 
 
+def test_the_faults_tab_shows_log_normal_latency_and_trickles_set_through_the_api(browser, live):
+    fault = {
+        "latencyLogNormal": {"medianMs": 80, "sigma": 0.4},
+        "trickle": {"totalMs": 1000, "chunks": 5},
+    }
+    call(f"{live.url}/__mock__/faults/listContacts", "PUT", fault)
+    open_console(browser, live)
+    tab(browser, "faults")
+    wait(browser).until(
+        ec.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, "tr[data-operation=listContacts] .fault-state"),
+            "on: log-normal median 80 ms sigma 0.4, trickle 1000 ms in 5",
+        )
+    )  # it once read "on:" and nothing else
+
+
 def test_switching_the_rate_limit_on_refuses_the_call_after_the_limit(browser, live):
     open_console(browser, live)
     tab(browser, "faults")

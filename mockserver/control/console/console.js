@@ -333,6 +333,9 @@ function faultSummary(fault) {
   const parts = [];
   if (fault.latencyMaxMs !== undefined) parts.push(`${fault.latencyMs}–${fault.latencyMaxMs} ms`);
   else if (fault.latencyMs) parts.push(`${fault.latencyMs} ms`);
+  const logNormal = fault.latencyLogNormal;
+  if (logNormal) parts.push(`log-normal median ${logNormal.medianMs} ms sigma ${logNormal.sigma}`);
+  if (fault.trickle) parts.push(`trickle ${fault.trickle.totalMs} ms in ${fault.trickle.chunks}`);
   if (fault.errorStatus) parts.push(`${fault.errorStatus} @ ${Math.round(fault.errorRate * 100)}%`);
   if (fault.dropConnection) parts.push(`drop @ ${Math.round(fault.dropRate * 100)}%`);
   return el("span", { class: "pill on", text: `on: ${parts.join(", ")}` });
