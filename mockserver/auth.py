@@ -96,25 +96,16 @@ def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """The header and claims of ``token`` before any check, and whether its signature segment
     is readable at all: a token with characters appended (as Kore's own tests send one) may
     leave the signature invalid base64 — still a bad signature, not a token that is no JWT."""
-    try:
-        return (
-            jwt.get_unverified_header(token),
-            jwt.decode(token, options={"verify_signature": False}),
-            True,
-        )
-    except jwt.PyJWTError:
-        pass
     signed, _, _ = token.rpartition(".")
-    if signed.count(".") == 1:  # header.payload: read them without the signature
+    # as sent; else header.payload alone, when the signature is all that cannot be read
+    readings = [(token, True)] + ([(signed + ".", False)] if signed.count(".") == 1 else [])
+    for text, signature_readable in readings:
         try:
-            bare = signed + "."
-            return (
-                jwt.get_unverified_header(bare),
-                jwt.decode(bare, options={"verify_signature": False}),
-                False,
-            )
+            header = jwt.get_unverified_header(text)
+            claims = jwt.decode(text, options={"verify_signature": False})
         except jwt.PyJWTError:
-            pass
+            continue
+        return header, claims, signature_readable
     raise InvalidToken()
 
 
