@@ -190,6 +190,15 @@ class RateLimited(ApiError):
     default_msg = RATE_LIMIT_MSG
 
 
+class ServiceUnavailable(ApiError):
+    """The store did not answer (a database restarting, unreachable, or out of connections):
+    nothing of the request was done; try again (``Retry-After``)."""
+
+    status = 503
+    code = 503
+    default_msg = "Service unavailable"
+
+
 class InjectedFault(ApiError):
     """An error status the control plane asked for (fault injection)."""
 

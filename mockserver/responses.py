@@ -19,14 +19,23 @@ from flask import Flask, Request, Response, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from mockserver.contacts.model import Contact
-from mockserver.errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge, ValidationError
+from mockserver.errors import (
+    ApiError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    ValidationError,
+)
 from mockserver.journal import current_record
 from mockserver.memory import paused_gc
 from mockserver.mock import Mock, current_mock
+from mockserver.store.base import StoreUnavailable
 
 log = logging.getLogger("kore_mock")
 
 STREAM_CHUNK = 1_000  # contacts encoded at a time in a streamed array
+STORE_RETRY_AFTER = 2  # seconds a client waits after the store did not answer
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -72,6 +81,13 @@ def render_error(error: Exception, mock: Mock, request: Request) -> Response:
         return error_response(error, mock)
     if isinstance(error, HTTPException):
         return error_response(_from_werkzeug(error, request), mock)
+    if isinstance(error, StoreUnavailable):  # the database went away: 503, try again
+        log.warning("store unavailable on %s %s: %s", request.method, request.path, error)
+        unavailable = ServiceUnavailable(
+            detail="the store (database) did not answer; try again",
+            headers={"Retry-After": str(STORE_RETRY_AFTER)},
+        )
+        return error_response(unavailable, mock)
     log.exception("unexpected error on %s %s", request.method, request.path)
     return error_response(ApiError("Internal server error; the server log has the details"), mock)
 

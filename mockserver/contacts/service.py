@@ -398,8 +398,8 @@ class ContactsService:
     def delete(self, ns: Namespace, caller: Caller, contact_id: str) -> Contact:
         with self.store.write(ns) as tx:
             current = tx.get_active(ns, contact_id)
-            if current is None:
-                raise ContactNotFound(f"Contact {contact_id} not found")
+            if current is None:  # as an update of an unknown id answers: with its reason
+                raise _refusal(ContactNotFound, NOT_FOUND, f"Contact {contact_id} not found")
             deleted = _deleted(current, caller)
             tx.update(deleted, previous=current)
         return deleted

@@ -20,14 +20,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
 import psycopg
 from psycopg import errors, sql
 from psycopg.types.json import Json
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mockserver import process
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
@@ -373,12 +373,28 @@ class PostgresStore(Store):
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection]:
-        with self._connections().connection() as conn, conn.transaction():
+        with self._unavailable(), self._connections().connection() as conn, conn.transaction():
             yield conn
 
-    def _statement(self) -> AbstractContextManager[psycopg.Connection]:
+    @contextmanager
+    def _statement(self) -> Iterator[psycopg.Connection]:
         """A pooled connection for one statement, which commits on its own (autocommit)."""
-        return self._connections().connection()
+        with self._unavailable(), self._connections().connection() as conn:
+            yield conn
+
+    @contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        """A lost connection (the server restarted: a pooled connection dies once, when next
+        used) or no connection within the pool's timeout is ``StoreUnavailable``: the client is
+        told to try again (503), not 500. A transaction cut off so did not commit (unless the
+        connection was lost during its COMMIT, which no client of any database can tell)."""
+        try:
+            yield
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            first_line = (
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            )
+            raise StoreUnavailable(f"PostgreSQL at {self.url}: {first_line}") from None
 
     @contextmanager
     def write(self, ns: Namespace) -> Iterator[ContactsTransaction]:

@@ -317,6 +317,9 @@ class SqliteStore(Store):
             _use_wal(conn)
             sqlite_wal.tune(conn, path)
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        # SQLite's LIKE folds ASCII letters only: the control plane's name search ("any case")
+        # folds every letter with Python's casefold
+        conn.create_function("casefold", 1, _casefold, deterministic=True)
         return conn
 
     def _held(self, name: str, path: str) -> _Held:
@@ -476,8 +479,8 @@ class SqliteStore(Store):
             clauses.append("status = ?")
             params.append(status)
         if text:
-            name_clause = "(first_name || ' ' || last_name) LIKE ? ESCAPE '!'"
-            params.append(_like(text))
+            name_clause = "casefold(first_name || ' ' || last_name) LIKE ? ESCAPE '!'"
+            params.append(_like(text.casefold()))
             digits = "".join(ch for ch in text if ch.isdigit())
             if digits:
                 name_clause += " OR phone_number LIKE ?"
@@ -681,6 +684,10 @@ class _WriterQueue:
             if self._file is not None and self._file[0] == process.pid():
                 os.close(self._file[1])
             self._file = None
+
+
+def _casefold(text: str | None) -> str | None:
+    return None if text is None else text.casefold()
 
 
 def _like(text: str) -> str:

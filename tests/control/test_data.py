@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
+from mockserver.app import create_app
+from mockserver.mock import mock_of
+from mockserver.settings import Settings
 from mockserver.store.base import display_url
 from tests.conftest import ACCOUNT, HEADER, OTHER_STREAM, STREAM, csv_file, person
-from tests.control.conftest import NS_PATH
+from tests.control.conftest import NS_PATH, Control
 
 OTHER_NS_PATH = f"/__mock__/namespaces/{ACCOUNT}/{OTHER_STREAM}"
 
@@ -127,6 +130,18 @@ def test_browse_searches_by_name_or_number_and_pages(control):
     assert page["total"] == 30 and len(page["results"]) == 5
     assert page["results"][0]["lastName"] == "Kumar25"
     assert control.get(NS_PATH + "/contacts?q=100%25").get_json()["total"] == 0
+
+
+def test_browse_search_folds_every_letters_case_on_sqlite(tmp_path):
+    """SQLite's LIKE folds ASCII only; the search ("any case") folds every letter. (PostgreSQL
+    folds as its database's locale does: the test cluster's C locale, ASCII only.)"""
+    app = create_app(Settings(db=str(tmp_path / "fold.db")))
+    control = Control(app.test_client())
+    control.seed([person("Élodie", "Straße", "9876543210"), person("Ödön", "X", "9876543211")])
+    for query in ("élodie", "ÉLODIE", "STRASSE", "straße", "ödön", "ÖDÖN"):
+        found = control.get(NS_PATH + "/contacts?q=" + query).get_json()
+        assert found["total"] == 1, query
+    mock_of(app).close()
 
 
 def test_browse_shows_deleted_contacts_when_asked(control, api):
