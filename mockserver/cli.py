@@ -24,6 +24,8 @@ from mockserver.progress import Progress, human_bytes
 from mockserver.settings import (
     DEV_ACCOUNT_ID,
     DEV_STREAM_ID,
+    MAX_PORT,
+    MAX_WORKERS,
     Settings,
     SettingsError,
     check_policy,
@@ -60,7 +62,7 @@ def main() -> None:
 @click.option(
     "--port",
     envvar="KORE_MOCK_PORT",
-    type=click.IntRange(0, 65535),
+    type=click.IntRange(0, MAX_PORT),
     help="Port to listen on (default 8080).",
 )
 @click.option(
@@ -71,7 +73,7 @@ def main() -> None:
 @click.option(
     "--workers",
     envvar="KORE_MOCK_WORKERS",
-    type=click.IntRange(1, 64),
+    type=click.IntRange(1, MAX_WORKERS),
     help="Worker processes (default 1).",
 )
 @click.option(
@@ -431,7 +433,8 @@ def seed(
     """
     account = (account_id or DEV_ACCOUNT_ID).lower()
     stream = stream_id or DEV_STREAM_ID
-    path = f"/__mock__/namespaces/{account}/{stream}/seed"
+    quoted = "/".join(urllib.parse.quote(part, safe="") for part in (account, stream))
+    path = f"/__mock__/namespaces/{quoted}/seed"  # an id with "?" or "/" is the id, refused
     with click.open_file(file, "rb") as handle:
         data = handle.read()
     if file.lower().endswith(".json"):
@@ -643,8 +646,11 @@ def _export(url: str, admin_token: str | None, filters: dict[str, Any], target: 
     text = _control(
         url, admin_token, "GET", "/__mock__/journal/export" + (f"?{query}" * bool(query))
     )
-    with click.open_file(target, "w", encoding="utf-8") as out:
-        out.write(text)
+    try:
+        with click.open_file(target, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}") from None
     if target != "-":
         lines = text.count("\n")
         click.echo(f"Exported {lines} journal entr{'y' if lines == 1 else 'ies'} to {target}.")

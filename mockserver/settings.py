@@ -36,6 +36,8 @@ from mockserver.profile import ACCOUNT_ID_FORMATS, DEFAULT, Profile, ProfileErro
 
 CONFIGURATION_SCOPE = "Configuration"
 MIN_SECRET_CHARS = 32
+MAX_WORKERS = 64  # worker processes of `kore-mock serve` (flag, env and settings file alike)
+MAX_PORT = 65535
 _ACCOUNT_ID = re.compile(ACCOUNT_ID_FORMATS["any"])  # apps of any account the profile allows
 _STREAM_ID = re.compile(r"st-[A-Za-z0-9-]{1,100}")
 
@@ -278,9 +280,13 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
     ):
         if raw.get(key) is not None:
             values[attr] = _string(raw[key], f"{where}: {key}")
-    for key, attr in (("port", "port"), ("journalSize", "journal_size"), ("workers", "workers")):
+    for key, attr, most in (
+        ("port", "port", MAX_PORT),
+        ("journalSize", "journal_size", None),
+        ("workers", "workers", MAX_WORKERS),
+    ):
         if key in raw:
-            values[attr] = _positive(raw[key], f"{where}: {key}")
+            values[attr] = _positive(raw[key], f"{where}: {key}", most)
     if "limits" in raw:
         values["limits"] = _section(
             raw["limits"],
@@ -398,14 +404,16 @@ def _section(raw: Any, cls: type, names: dict[str, str], where: str) -> Any:
     values = {}
     for key, attr in names.items():
         if key in raw:
-            value = raw[key]
-            values[attr] = value if isinstance(value, bool) else _positive(value, f"{where}.{key}")
+            value = raw[key]  # a switch (rateLimit.enabled, checked by its caller) or a count
+            values[attr] = value if key == "enabled" else _positive(value, f"{where}.{key}")
     return cls(**values)
 
 
-def _positive(value: Any, where: str) -> int:
+def _positive(value: Any, where: str, most: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingsError(f"{where} must be a positive integer, not {value!r}")
+    if most is not None and value > most:
+        raise SettingsError(f"{where} must be at most {most}, not {value!r}")
     return value
 
 

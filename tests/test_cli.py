@@ -87,6 +87,11 @@ def test_token_for_an_unknown_app_is_a_clear_error(config):
         ("http: {maxQueuedRequests: -1}", "http.maxQueuedRequests must be a positive integer"),
         ("http: {headerTimeout: 5}", "unknown key(s) headerTimeout; known: bodyGracePeriod"),
         ("http: 10", "http must be a mapping"),
+        # bounded as the flags are (1000 workers once started, and took the machine's memory)
+        ("workers: 1000", "workers must be at most 64"),
+        ("port: 70000", "port must be at most 65535"),  # was a traceback from bind()
+        ("rateLimit: {enabled: true, perMinute: true}", "perMinute must be a positive integer"),
+        ("limits: {maxJsonItems: true}", "maxJsonItems must be a positive integer"),
     ],
 )
 def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):

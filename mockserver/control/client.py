@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import urllib.error
@@ -77,7 +78,14 @@ class ControlClient:
                 body = _Upload(data, progress)
             else:
                 progress.begin_wait(progress.server_work)
-        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)
+        try:
+            request = urllib.request.Request(
+                self.url + path, data=body, method=method, headers=headers
+            )
+        except ValueError as error:  # no http:// or https://
+            raise ControlError(
+                f"{self.url} is not a URL kore-mock can be reached at ({error})"
+            ) from None
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
                 received = _download(response, progress if data is None else None)
@@ -94,6 +102,10 @@ class ControlClient:
             ) from None
         except (TimeoutError, ConnectionError) as error:
             raise ControlError(f"kore-mock at {self.url} did not answer: {error}") from None
+        except http.client.HTTPException as error:  # a URL with a space; an answer not HTTP
+            raise ControlError(
+                f"cannot talk to kore-mock at {self.url} ({type(error).__name__}: {error})"
+            ) from None
 
 
 class _Upload(io.RawIOBase):

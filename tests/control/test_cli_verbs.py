@@ -119,6 +119,29 @@ def test_verbs_say_clearly_when_no_server_answers():
         assert "kore-mock serve" in result.output
 
 
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [("not-a-url", "is not a URL kore-mock can be reached at"), ("http://127.0.0.1:1/a b", "URL")],
+)
+def test_a_url_kore_mock_cannot_use_is_a_one_line_error(url, says):
+    for args in (["health"], ["reset"], ["journal"]):  # each was a traceback
+        result = run(*args, "--url", url)
+        assert result.exit_code == 1 and says in result.output, result.output
+        assert "Traceback" not in result.output  # (run() raises any other exception)
+
+
+def test_odd_namespace_ids_and_unwritable_files_are_one_line_errors(server, tmp_path):
+    people = tmp_path / "p.json"
+    people.write_text(json.dumps([person("a", "b", "9876543210")]))
+    for account, stream in (("bad acct!", STREAM), (ACCOUNT, "st-x?y")):
+        seeded = run("seed", str(people), "--url", server, "--account", account, "--stream", stream)
+        assert seeded.exit_code == 1 and "HTTP 4" in seeded.output, seeded.output
+    exported = run("journal", "--url", server, "--export", str(tmp_path / "no" / "dir.jsonl"))
+    assert exported.exit_code == 1 and "cannot write" in exported.output
+    # nothing was seeded into a namespace cut at the "?" (st-x)
+    assert call(f"{server}/__mock__/namespaces")[2]["namespaces"] == []
+
+
 def test_verbs_send_the_admin_token(settings):
     app = create_app(replace(settings, admin_token="t0ken"))
     try:
