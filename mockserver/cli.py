@@ -28,6 +28,7 @@ from mockserver.settings import (
     MAX_WORKERS,
     Settings,
     SettingsError,
+    check_app_accounts,
     check_policy,
     load,
     load_profile,
@@ -138,6 +139,7 @@ def serve(
                 origin,
                 ["importPolicy"],
             )
+        check_app_accounts(settings)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     if settings.workers > 1 and settings.db == ":memory:":

@@ -220,6 +220,22 @@ class Settings:
         )
 
 
+def check_app_accounts(settings: Settings) -> None:
+    """Every app's account id is of the profile's ``accountIdFormat`` (``check_app_account``)."""
+    for app in settings.apps:
+        check_app_account(app, settings.profile)
+
+
+def check_app_account(app: App, profile: Profile) -> None:
+    """Under ``accountIdFormat: objectId`` an app's account id is 24 hex too: an app of another
+    form could never be used (each of its requests refused 412), so it is refused here."""
+    if not re.fullmatch(ACCOUNT_ID_FORMATS[profile.account_id_format], app.account_id):
+        raise SettingsError(
+            f"app {app.client_id}: accountId {app.account_id!r} is not of the profile's "
+            f"accountIdFormat {profile.account_id_format!r} (24 hex characters)"
+        )
+
+
 def load(path: str | None = None) -> Settings:
     """Settings from a YAML file, or the defaults (with the development app) when None."""
     if path is None:

@@ -67,6 +67,17 @@ def test_token_for_an_unknown_app_is_a_clear_error(config):
     assert "no app with clientId 'nobody'" in result.output
 
 
+def test_serve_refuses_an_app_whose_account_the_profile_would_refuse(tmp_path):
+    path = tmp_path / "objectid.yaml"
+    path.write_text(
+        "apps: [{clientId: cs-x, clientSecret: a-secret-of-32-or-more-characters-x,"
+        " accountId: '123'}]\nprofile: {accountIdFormat: objectId}\n"
+    )
+    result = CliRunner().invoke(main, ["serve", "--config", str(path), "--db", ":memory:"])
+    assert result.exit_code == 1
+    assert "accountId '123' is not of the profile's accountIdFormat 'objectId'" in result.output
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

@@ -8,7 +8,7 @@ from typing import Any
 
 from mockserver.errors import Conflict, NotFound, ValidationError
 from mockserver.runtime import Runtime
-from mockserver.settings import App, SettingsError
+from mockserver.settings import App, SettingsError, check_app_account
 
 
 def new_secret() -> str:
@@ -19,6 +19,7 @@ def new_secret() -> str:
 def add_app(runtime: Runtime, raw: dict[str, Any]) -> App:
     try:
         app = App.from_dict({"clientSecret": new_secret(), **raw}, where="app")
+        check_app_account(app, runtime.profile())
     except SettingsError as exc:
         raise ValidationError(str(exc)) from None
 

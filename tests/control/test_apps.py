@@ -87,3 +87,14 @@ def test_rotate_to_a_given_secret_and_of_an_unknown_app(control):
         f"/__mock__/apps/{DEV_APP.client_id}/rotate-secret", json={"clientSecret": "short"}
     )
     assert short.status_code == 400
+
+
+def test_under_account_id_format_object_id_an_app_of_another_account_form_is_refused(control):
+    # its every request would be refused 412 (README: the reading covers apps' account ids)
+    assert control.put("/__mock__/profile", json={"accountIdFormat": "objectId"}).status_code == 200
+    refused = control.post("/__mock__/apps", json={"clientId": "cs-short", "accountId": "123"})
+    assert (
+        refused.status_code == 400 and "accountIdFormat" in refused.get_json()["errors"][0]["msg"]
+    )
+    hex_account = {"clientId": "cs-hex", "accountId": OTHER_ACCOUNT}
+    assert control.post("/__mock__/apps", json=hex_account).status_code == 201
