@@ -86,3 +86,18 @@ def test_chunk_framing_that_can_never_be_valid_is_a_parse_error(body):
 def test_a_body_is_too_slow_once_past_its_grace_period_it_averages_under_the_rate():
     assert body_deadline(100.0, 0, grace=10, min_rate=1024) == 110.0
     assert body_deadline(100.0, 20 * 1024, grace=10, min_rate=1024) == 120.0
+
+
+def test_a_snapshot_body_one_byte_over_its_limit_is_refused_before_it_is_read():
+    """(It was read whole — 256 MiB by default — and only then refused.)"""
+    from types import SimpleNamespace
+
+    from mockserver.http_front import SNAPSHOT_PATH, FrontConfig
+    from mockserver.settings import Limits, Settings
+
+    limits = Limits(max_upload_bytes=1000, max_json_bytes=100, max_snapshot_bytes=5000)
+    front = FrontConfig.from_settings(Settings(limits=limits))
+    snapshot = SimpleNamespace(message=SimpleNamespace(method="PUT", path=SNAPSHOT_PATH))
+    other = SimpleNamespace(message=SimpleNamespace(method="POST", path="/x"))
+    assert front.max_body_for(snapshot) == 5000  # a body of 5001 bytes is handed over unread
+    assert front.max_body_for(other) == 1000
