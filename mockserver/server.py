@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from mockserver.memory import one_malloc_arena
-from mockserver.settings import Settings
+from mockserver.settings import Settings, SettingsError
 from mockserver.store import open_store
 
 # What gunicorn reads before the app sees a request (its defaults, stated): over them the client
@@ -34,7 +35,28 @@ class _Gunicorn(BaseApplication):
         return create_app(self.settings)
 
 
+class CannotListen(SettingsError):
+    """The address to serve on cannot be bound (in use, or not an address of this machine)."""
+
+
+def check_listen(host: str, port: int) -> None:
+    """Bind ``host:port`` once, as gunicorn will (``SO_REUSEADDR``), and let go: one clear
+    error instead of gunicorn retrying for seconds and logging each failed attempt."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:  # socket.gaierror: no such host
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
+    check_listen(settings.host, settings.port)
     one_malloc_arena()  # before any thread starts; the workers inherit it
     open_store(settings.db).close()  # create / migrate the schema once, before any worker
     host = f"[{settings.host}]" if ":" in settings.host else settings.host

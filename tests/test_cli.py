@@ -78,6 +78,19 @@ def test_serve_refuses_an_app_whose_account_the_profile_would_refuse(tmp_path):
     assert "accountId '123' is not of the profile's accountIdFormat 'objectId'" in result.output
 
 
+def test_serve_on_a_port_in_use_is_one_clear_error(tmp_path):
+    """(gunicorn retried for seconds, logging each failed bind.)"""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = CliRunner().invoke(main, ["serve", "--port", port, "--db", str(tmp_path / "d.db")])
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
