@@ -157,8 +157,10 @@ def _parse(raw: bytes, content_type: str) -> Any:
 def _explain(status: int, body: Any) -> str:
     try:
         msg = "; ".join(e["msg"] for e in body["errors"])
-    except (TypeError, KeyError):
-        msg = str(body)[:200] or "no details"
+    except (TypeError, KeyError):  # not kore-mock's envelope: another server's page, on one line
+        text = " ".join(str(body).split())
+        msg = f"not a kore-mock answer: {text[:120]}{'...' if len(text) > 120 else ''}"
+        msg = msg if text else "no details"
     if status == 403:
         msg += (
             " (give the server's admin token: the env KORE_MOCK_ADMIN_TOKEN, kore-mock's"
