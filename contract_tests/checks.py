@@ -286,7 +286,8 @@ def _clamped(value: Any, default: int, low: int, high: int | None = None) -> int
     optional ``-``, spaces around) or a name given twice is the default, an integer out of range
     its bound."""
     text = str(value).strip() if value is not None and not isinstance(value, list) else ""
-    if not (text.removeprefix("-").isascii() and text.removeprefix("-").isdigit()):
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
         return default
     number = max(low, int(text))
     return number if high is None else min(high, number)

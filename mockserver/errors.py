@@ -192,7 +192,8 @@ class RateLimited(ApiError):
 
 class ServiceUnavailable(ApiError):
     """The store did not answer (a database restarting, unreachable, or out of connections):
-    nothing of the request was done; try again (``Retry-After``)."""
+    the request's transaction did not commit (unless the connection was lost during its
+    COMMIT); try again (``Retry-After``)."""
 
     status = 503
     code = 503

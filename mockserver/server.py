@@ -42,17 +42,13 @@ class CannotListen(SettingsError):
 def check_listen(host: str, port: int) -> None:
     """Bind ``host:port`` once, as gunicorn will (``SO_REUSEADDR``), and let go: one clear
     error instead of gunicorn retrying for seconds and logging each failed attempt."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as exc:  # socket.gaierror: no such host
-        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
+    try:  # getaddrinfo raises for a host that does not resolve, bind for an address in use
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(address)
-        except OSError as exc:
-            raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    except OSError as exc:
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def run(settings: Settings, *, banner: Callable[[str], None]) -> None:

@@ -51,7 +51,7 @@ JSON = "application/json"
 
 _INTEGER = re.compile(r"-?[0-9]+")
 INT64_MAX = 2**63 - 1  # what a database offset or id holds; the specs bound integers by it
-_BEYOND_EVERY_BOUND = 2**64  # stands in for an integer too long to convert (see ``_integer``)
+_BEYOND_EVERY_BOUND = 2**64  # stands in for an integer too long to convert (see ``integer_of``)
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
@@ -168,18 +168,20 @@ class RequestValidator:
             if parameter.location == "path":
                 raw = path_args.get(parameter.name)
             elif parameter.location == "query":
-                raw = query.get(parameter.name)
-                if raw is not None:  # a name given twice is a list, which no scalar schema takes
-                    raw = raw[0] if len(raw) == 1 else [parameter.coerce(r) for r in raw]
+                raw = query.get(parameter.name)  # the name's values
             else:
                 raw = request.headers.get(parameter.name)
             if raw is None:
                 if parameter.has_default:
                     values[parameter.location][parameter.name] = parameter.default
                 continue
-            values[parameter.location][parameter.name] = (
-                raw if type(raw) is list else parameter.coerce(raw)
-            )
+            if type(raw) is not list:
+                value = parameter.coerce(raw)
+            elif len(raw) == 1:
+                value = parameter.coerce(raw[0])
+            else:  # a query name given twice: a list, which no scalar schema takes
+                value = [parameter.coerce(r) for r in raw]
+            values[parameter.location][parameter.name] = value
         _check(operation.parameters_check, values, "", credentials=CREDENTIAL_PARAMETERS)
         return values
 
@@ -235,7 +237,7 @@ def _read_as_multipart(operation: _Operation, request: Request) -> bool:
 def _coercion(schema_type: Any) -> Callable[[str], Any]:
     """OpenAPI ``form``/``simple`` styles carry scalars as text; give them the schema's type."""
     if schema_type == "integer":
-        return _integer
+        return integer_of
     if schema_type == "number":
         return lambda raw: float(raw) if _NUMBER.fullmatch(raw) else raw
     if schema_type == "boolean":
@@ -243,7 +245,9 @@ def _coercion(schema_type: Any) -> Callable[[str], Any]:
     return str
 
 
-def _integer(raw: str) -> int | str:
+def integer_of(raw: str) -> int | str:
+    """A query, path or header value as the integer it spells (ASCII digits, an optional
+    ``-``), else the text as it is."""
     if _INTEGER.fullmatch(raw):
         try:
             return int(raw)

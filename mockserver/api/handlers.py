@@ -28,7 +28,7 @@ from mockserver.errors import (
 )
 from mockserver.profile import Profile
 from mockserver.settings import Limits
-from mockserver.validation import DECLARED_TYPE, INT64_MAX, ValidRequest
+from mockserver.validation import DECLARED_TYPE, INT64_MAX, ValidRequest, integer_of
 
 REJECTED_HEADER = "X-Mock-Rejected-Rows"
 IMPORT_PART = "result_file"
@@ -193,19 +193,10 @@ def _clamped(name: str, value: Any) -> int:
 
 
 def _lenient_integer(value: Any) -> int | None:
-    """A query value as an integer (ASCII digits, an optional ``-``, spaces around), else None;
-    one of over 19 digits is 2**64 (any beyond 64 bits: int() of 4,300 digits raises)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    digits = text.removeprefix("-")
-    if not (digits.isascii() and digits.isdigit()):
-        return None
-    if len(digits.lstrip("0")) > 19:
-        return -(2**64) if text.startswith("-") else 2**64
-    return int(text)
+    """A query value (text: the reading's schema has no type) as the integer it spells, spaces
+    around allowed, as the strict reading reads one; else None."""
+    number = integer_of(value.strip()) if isinstance(value, str) else None
+    return number if isinstance(number, int) else None
 
 
 def _check_item_count(items: list[Any], limits: Limits) -> None:

@@ -159,8 +159,8 @@ def _explain(status: int, body: Any) -> str:
         msg = "; ".join(e["msg"] for e in body["errors"])
     except (TypeError, KeyError):  # not kore-mock's envelope: another server's page, on one line
         text = " ".join(str(body).split())
-        msg = f"not a kore-mock answer: {text[:120]}{'...' if len(text) > 120 else ''}"
-        msg = msg if text else "no details"
+        cut = text[:120] + ("..." if len(text) > 120 else "")
+        msg = f"not a kore-mock answer: {cut}" if text else "no details"
     if status == 403:
         msg += (
             " (give the server's admin token: the env KORE_MOCK_ADMIN_TOKEN, kore-mock's"

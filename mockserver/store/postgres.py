@@ -391,10 +391,8 @@ class PostgresStore(Store):
         try:
             yield
         except (psycopg.OperationalError, PoolTimeout) as exc:
-            first_line = (
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            )
-            raise StoreUnavailable(f"PostgreSQL at {self.url}: {first_line}") from None
+            lines = str(exc).strip().splitlines() or [type(exc).__name__]
+            raise StoreUnavailable(f"PostgreSQL at {self.url}: {lines[0]}") from None
 
     @contextmanager
     def write(self, ns: Namespace) -> Iterator[ContactsTransaction]:
