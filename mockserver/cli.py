@@ -15,6 +15,7 @@ import click
 from mockserver import __version__
 from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
+from mockserver.cli_option import option
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
 from mockserver.fidelity.command import fidelity
@@ -36,7 +37,7 @@ from mockserver.settings import (
 from mockserver.shadow.commands import proxy, replay
 from mockserver.store.base import StoreUnavailable, display_url
 
-CONFIG_OPTION = click.option(
+CONFIG_OPTION = option(
     "--config",
     "config",
     envvar="KORE_MOCK_CONFIG",
@@ -59,44 +60,44 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", envvar="KORE_MOCK_HOST", help="Address to bind (default 127.0.0.1).")
-@click.option(
+@option("--host", envvar="KORE_MOCK_HOST", help="Address to bind (default 127.0.0.1).")
+@option(
     "--port",
     envvar="KORE_MOCK_PORT",
     type=click.IntRange(0, MAX_PORT),
     help="Port to listen on (default 8080).",
 )
-@click.option(
+@option(
     "--db",
     envvar="KORE_MOCK_DB",
     help="SQLite file (default kore-mock.db), :memory:, or postgresql://...",
 )
-@click.option(
+@option(
     "--workers",
     envvar="KORE_MOCK_WORKERS",
     type=click.IntRange(1, MAX_WORKERS),
     help="Worker processes (default 1).",
 )
-@click.option(
+@option(
     "--import-policy",
     envvar="KORE_MOCK_IMPORT_POLICY",
     type=click.Choice(POLICIES),
     help=f"What to do with rejected rows (default {SKIP}).",
 )
-@click.option(
+@option(
     "--admin-token",
     envvar="KORE_MOCK_ADMIN_TOKEN",
     help="Open the control plane to every host, for callers sending this token in the "
     "header X-Mock-Admin-Token (default: loopback callers only).",
 )
-@click.option(
+@option(
     "--admin-token-file",
     envvar="KORE_MOCK_ADMIN_TOKEN_FILE",
     type=click.Path(dir_okay=False),
     help="Keep the admin token in this file: without --admin-token, read it from there, or "
     "generate one into it and print it (the container image's default).",
 )
-@click.option(
+@option(
     "--profile",
     "profile_file",
     envvar="KORE_MOCK_PROFILE",
@@ -195,12 +196,12 @@ def _changed_readings(settings: Settings) -> str:
 
 @main.command()
 @CONFIG_OPTION
-@click.option(
+@option(
     "--client-id",
     envvar="KORE_MOCK_CLIENT_ID",
     help="Which app to sign for (default: the first app).",
 )
-@click.option(
+@option(
     "--ttl",
     type=click.IntRange(0),
     default=3600,
@@ -234,33 +235,33 @@ CONTRACT_ENV = {
 @host_options(
     url_help="Host to test, e.g. https://platform.kore.ai. Default: kore-mock in-process."
 )
-@click.option(
+@option(
     "--examples",
     envvar="KORE_EXAMPLES",
     type=click.IntRange(1),
     help="Generated examples per operation (default 100 in-process, 10 over HTTP).",
 )
-@click.option(
+@option(
     "--stateful-examples",
     envvar="KORE_STATEFUL_EXAMPLES",
     type=click.IntRange(1),
     help="Stateful scenarios (default 30 in-process, 3 over HTTP).",
 )
-@click.option(
+@option(
     "--coverage/--no-coverage",
     envvar="KORE_COVERAGE",
     default=None,
     help="schemathesis' coverage phase: boundary values, missing parts, wrong methods "
     "(~100 more requests per operation; default on in-process, off over HTTP).",
 )
-@click.option("--seed", envvar="KORE_SEED", type=click.IntRange(0), help="Repeat a run's data.")
-@click.option(
+@option("--seed", envvar="KORE_SEED", type=click.IntRange(0), help="Repeat a run's data.")
+@option(
     "--import-policy",
     envvar="KORE_MOCK_IMPORT_POLICY",
     type=click.Choice(POLICIES),
     help=f"In-process mock only: what to do with rejected rows (default {SKIP}).",
 )
-@click.option(
+@option(
     "--profile",
     envvar="KORE_PROFILE",
     type=click.Path(dir_okay=False),
@@ -268,13 +269,13 @@ CONTRACT_ENV = {
     "a reading the host does not show then fails. Default: in-process the mock's defaults, "
     "a host unknown (every reading accepted, and recorded).",
 )
-@click.option(
+@option(
     "--profile-report",
     envvar="KORE_PROFILE_REPORT",
     type=click.Path(dir_okay=False),
     help="Write which reading of the profile the host showed, per reading, as JSON.",
 )
-@click.option("--junitxml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
+@option("--junitxml", type=click.Path(dir_okay=False), help="Write a JUnit XML report.")
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
 def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any) -> None:
     """Run the contract suite against the mock in-process, or a host with --base-url.
@@ -307,7 +308,7 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
 
 # -- control-plane verbs: they drive a running server over HTTP ------------------------------
 
-URL_OPTION = click.option(
+URL_OPTION = option(
     "--url",
     envvar="KORE_MOCK_URL",
     default=DEFAULT_URL,
@@ -327,20 +328,20 @@ def _token_or_file(ctx: click.Context, param: click.Parameter, value: str | None
         raise click.BadParameter(str(exc), ctx, param) from None
 
 
-ADMIN_TOKEN_OPTION = click.option(
+ADMIN_TOKEN_OPTION = option(
     "--admin-token",
     envvar="KORE_MOCK_ADMIN_TOKEN",
     callback=_token_or_file,
     help="The server's admin token, if it was started with one. Env: KORE_MOCK_ADMIN_TOKEN; "
     "else the file KORE_MOCK_ADMIN_TOKEN_FILE names.",
 )
-ACCOUNT_OPTION = click.option(
+ACCOUNT_OPTION = option(
     "--account",
     "account_id",
     envvar="KORE_MOCK_ACCOUNT_ID",
     help=f"accountId of the namespace (default {DEV_ACCOUNT_ID}). Env: KORE_MOCK_ACCOUNT_ID.",
 )
-STREAM_OPTION = click.option(
+STREAM_OPTION = option(
     "--stream",
     "stream_id",
     envvar="KORE_MOCK_STREAM_ID",
@@ -358,7 +359,7 @@ def _control(url: str, admin_token: str | None, method: str, path: str, **kw: An
 @main.command()
 @URL_OPTION
 @ADMIN_TOKEN_OPTION
-@click.option(
+@option(
     "--wait",
     type=click.FloatRange(0),
     default=0,
@@ -412,12 +413,12 @@ def reset(url: str, admin_token: str | None, account_id: str | None, stream_id: 
 @ADMIN_TOKEN_OPTION
 @ACCOUNT_OPTION
 @STREAM_OPTION
-@click.option(
+@option(
     "--legacy-duplicates",
     is_flag=True,
     help="Bypass the duplicate-number rule: store the data as if saved before Kore's rule.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the server's answer as JSON.")
+@option("--json", "as_json", is_flag=True, help="Print the server's answer as JSON.")
 def seed(
     file: str,
     url: str,
@@ -482,7 +483,7 @@ def snapshot() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @URL_OPTION
 @ADMIN_TOKEN_OPTION
-@click.option("--with-journal", is_flag=True, help="Include the request journal.")
+@option("--with-journal", is_flag=True, help="Include the request journal.")
 def snapshot_save(file: str, url: str, admin_token: str | None, with_journal: bool) -> None:
     """Save the server's state to FILE ('-': standard output)."""
     query = "?journal=true" if with_journal else ""
@@ -503,7 +504,7 @@ def snapshot_save(file: str, url: str, admin_token: str | None, with_journal: bo
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @URL_OPTION
 @ADMIN_TOKEN_OPTION
-@click.option(
+@option(
     "--with-journal",
     is_flag=True,
     help="Load the journal the file holds too (without: the journal starts empty).",
@@ -560,29 +561,27 @@ def _write_whole(path: Path, data: bytes) -> None:
 @main.command()
 @URL_OPTION
 @ADMIN_TOKEN_OPTION
-@click.option("--operation", help="Only this operationId (e.g. importContacts).")
-@click.option("--status", type=click.IntRange(0, 599), help="Only this HTTP status.")
-@click.option("--since", help="Only entries at or after this ISO-8601 instant.")
-@click.option("--until", help="Only entries at or before this ISO-8601 instant.")
-@click.option("--scenario", help="Only requests that named this scenario (X-Mock-Scenario).")
-@click.option("--account", "account_id", help="With --stream: only requests to that namespace.")
-@click.option("--stream", "stream_id", help="With --account: only requests to that namespace.")
-@click.option(
-    "--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Newest N."
-)
-@click.option("--id", "entry_id", type=click.IntRange(1), help="Show one entry in full.")
-@click.option("--count", type=click.IntRange(0), help="Verify: exactly N entries match.")
-@click.option("--at-least", type=click.IntRange(0), help="Verify: at least N entries match.")
-@click.option("--at-most", type=click.IntRange(0), help="Verify: at most N entries match.")
-@click.option("--clear", is_flag=True, help="Forget every entry.")
-@click.option(
+@option("--operation", help="Only this operationId (e.g. importContacts).")
+@option("--status", type=click.IntRange(0, 599), help="Only this HTTP status.")
+@option("--since", help="Only entries at or after this ISO-8601 instant.")
+@option("--until", help="Only entries at or before this ISO-8601 instant.")
+@option("--scenario", help="Only requests that named this scenario (X-Mock-Scenario).")
+@option("--account", "account_id", help="With --stream: only requests to that namespace.")
+@option("--stream", "stream_id", help="With --account: only requests to that namespace.")
+@option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Newest N.")
+@option("--id", "entry_id", type=click.IntRange(1), help="Show one entry in full.")
+@option("--count", type=click.IntRange(0), help="Verify: exactly N entries match.")
+@option("--at-least", type=click.IntRange(0), help="Verify: at least N entries match.")
+@option("--at-most", type=click.IntRange(0), help="Verify: at most N entries match.")
+@option("--clear", is_flag=True, help="Forget every entry.")
+@option(
     "--export",
     "export_to",
     type=click.Path(dir_okay=False, allow_dash=True),
     help="Write the matching entries, oldest first, as a recording `kore-mock replay` replays "
     "(JSON lines, request bodies kept, credentials redacted); '-' = standard output.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def journal(
     url: str,
     admin_token: str | None,

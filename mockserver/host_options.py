@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from mockserver.cli_option import option
+
 # option -> the environment variable the suite reads
 HOST_ENV = {
     "base_url": "KORE_BASE_URL",
@@ -37,16 +39,12 @@ def host_options(
 ) -> Any:
     """The host options as one decorator; ``url_flag=None`` leaves the URL option out."""
     options = [
-        click.option(
-            "--stream-id", envvar="KORE_STREAM_ID", help="Stream (bot) id st-... of the host."
-        ),
-        click.option(
-            "--account-id", envvar="KORE_ACCOUNT_ID", help="24-hex account id of the host."
-        ),
-        click.option("--jwt", envvar="KORE_JWT", help="A ready JWT for the auth header."),
-        click.option("--client-id", envvar="KORE_CLIENT_ID", help="App client id (to sign a JWT)."),
-        click.option("--client-secret", envvar="KORE_CLIENT_SECRET", help="App client secret."),
-        click.option(
+        option("--stream-id", envvar="KORE_STREAM_ID", help="Stream (bot) id st-... of the host."),
+        option("--account-id", envvar="KORE_ACCOUNT_ID", help="24-hex account id of the host."),
+        option("--jwt", envvar="KORE_JWT", help="A ready JWT for the auth header."),
+        option("--client-id", envvar="KORE_CLIENT_ID", help="App client id (to sign a JWT)."),
+        option("--client-secret", envvar="KORE_CLIENT_SECRET", help="App client secret."),
+        option(
             "--rate-per-minute",
             envvar="KORE_RATE_PER_MINUTE",
             type=click.IntRange(0),
@@ -56,7 +54,7 @@ def host_options(
     if url_flag is not None:
         options.insert(
             0,
-            click.option(
+            option(
                 url_flag,
                 "base_url",
                 envvar=url_envvar,
@@ -66,8 +64,8 @@ def host_options(
         )
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):
-            command = option(command)
+        for decorator in reversed(options):
+            command = decorator(command)
         return command
 
     return decorate

@@ -126,6 +126,31 @@ def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
     assert message in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (
+            ["serve"],
+            {"KORE_MOCK_WORKERS": "abc"},
+            "(from the environment variable KORE_MOCK_WORKERS)",
+        ),
+        (["serve"], {"KORE_MOCK_PORT": "99999"}, "(from the environment variable KORE_MOCK_PORT)"),
+        (["contract"], {"KORE_RATE_PER_MINUTE": "-1"}, "environment variable KORE_RATE_PER_MINUTE"),
+    ],
+)
+def test_a_bad_value_from_the_environment_names_the_variable(args, env, message):
+    # click named only the flag, which the user never typed
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_a_bad_flag_value_names_only_the_flag():
+    result = CliRunner().invoke(main, ["serve", "--workers", "x"], env={"KORE_MOCK_WORKERS": None})
+    assert "Invalid value for '--workers': 'x'" in result.output
+    assert "environment" not in result.output
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

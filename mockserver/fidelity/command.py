@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from mockserver.auth import mint_token
+from mockserver.cli_option import option
 from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
 from mockserver.settings import App, Settings, SettingsError, load_profile
 
@@ -21,7 +22,7 @@ TOKEN_TTL = 3600  # seconds; a run takes a few minutes at most
 @host_options(
     url_help="Host to probe, e.g. https://platform.kore.ai. Default: kore-mock in-process."
 )
-@click.option(
+@option(
     "--profile",
     type=click.Path(dir_okay=False),
     envvar="KORE_PROFILE",
@@ -29,7 +30,7 @@ TOKEN_TTL = 3600  # seconds; a run takes a few minutes at most
     "`kore-mock serve --profile` takes). Default: kore-mock's defaults. Env: KORE_PROFILE (as "
     "`kore-mock contract` reads it).",
 )
-@click.option(
+@option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
@@ -37,18 +38,18 @@ TOKEN_TTL = 3600  # seconds; a run takes a few minutes at most
     show_default=True,
     help="Directory for fidelity.json, profile.yaml and fidelity.md.",
 )
-@click.option(
+@option(
     "--unscoped-client-id",
     envvar="KORE_UNSCOPED_CLIENT_ID",
     help="An app of the same account without the Configuration scope (with "
     "--unscoped-client-secret): lets the scopeErrorCode probe run. Env: KORE_UNSCOPED_CLIENT_ID.",
 )
-@click.option(
+@option(
     "--unscoped-client-secret",
     envvar="KORE_UNSCOPED_CLIENT_SECRET",
     help="That app's client secret. Env: KORE_UNSCOPED_CLIENT_SECRET.",
 )
-@click.option(
+@option(
     "--unscoped-jwt",
     envvar="KORE_UNSCOPED_JWT",
     help="Or a ready JWT of such an app. Env: KORE_UNSCOPED_JWT.",

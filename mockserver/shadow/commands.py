@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mockserver import __version__
+from mockserver.cli_option import option
 from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
 from mockserver.profile import DEFAULT
 from mockserver.progress import Progress
@@ -26,14 +27,14 @@ if TYPE_CHECKING:
 # is imported by those commands when they run: every other command of the CLI, ``serve`` above
 # all, loads without it (the gunicorn master is the ``serve`` process and would keep it all).
 
-MOCK_CONFIG_OPTION = click.option(
+MOCK_CONFIG_OPTION = option(
     "--config",
     "config",
     type=click.Path(dir_okay=False),
     help="Settings YAML of the mock that mirrors (proxy) or replays (replay): limits, import "
     "policy...; its apps are not used: that mock takes the host's word on credentials.",
 )
-MOCK_PROFILE_OPTION = click.option(
+MOCK_PROFILE_OPTION = option(
     "--profile",
     "profile_file",
     type=click.Path(dir_okay=False),
@@ -74,37 +75,35 @@ def _upstream(url: str, timeout: float = 60.0) -> Upstream:
 
 
 @click.command()
-@click.option(
+@option(
     "--upstream",
     required=True,
     envvar="KORE_MOCK_UPSTREAM",
     help="The host every request goes to, e.g. https://platform.kore.ai. Env: KORE_MOCK_UPSTREAM.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option(
-    "--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port."
-)
-@click.option(
+@option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port.")
+@option(
     "--db",
     default=":memory:",
     show_default=True,
     help="The store of the proxy's own mock (the mirror): :memory:, a SQLite file, or "
     "postgresql://...",
 )
-@click.option(
+@option(
     "--record",
     type=click.Path(dir_okay=False),
     help="Append every exchange to FILE, one JSON line each (credentials redacted); "
     "`kore-mock replay FILE` replays it.",
 )
-@click.option(
+@option(
     "--timeout",
     type=click.FloatRange(1),
     default=60.0,
     show_default=True,
     help="Seconds to wait for the upstream's answer.",
 )
-@click.option(
+@option(
     "--admin-token",
     envvar="KORE_MOCK_ADMIN_TOKEN",
     help="Open the proxy's control plane (/__mock__) to other hosts, for holders of this token.",
@@ -175,10 +174,8 @@ def _banner(url: str, upstream: Upstream, settings: Settings, record: str | None
 )
 @MOCK_CONFIG_OPTION
 @MOCK_PROFILE_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option(
-    "--verbose", "-v", is_flag=True, help="List every exchange, not only those that differ."
-)
+@option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@option("--verbose", "-v", is_flag=True, help="List every exchange, not only those that differ.")
 def replay(
     file: str,
     config: str | None,
