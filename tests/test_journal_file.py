@@ -39,7 +39,9 @@ assert "AUTOINCREMENT" in LAYOUT_3[0]
 ENTRY = '{"at": "2026-01-01T00:00:00.000Z", "status": 200}'
 
 
-def _journal_file_of(tmp_path, layout: list[str], rows: int, cleared_at: int = 0) -> str:
+def _journal_file_of(
+    tmp_path, layout: list[str], rows: int, cleared_at: int = 0, entry: str = ENTRY
+) -> str:
     """A store whose journal file has an earlier layout, ``rows`` entries and (when
     ``cleared_at``) ids given up to there before a clear."""
     path = str(tmp_path / "store.db")
@@ -58,7 +60,7 @@ def _journal_file_of(tmp_path, layout: list[str], rows: int, cleared_at: int = 0
         journal.execute(
             "INSERT INTO journal (at, operation, status, entry)"
             " VALUES ('2026-01-01T00:00:00.000Z', 'listContacts', 200, ?)",
-            (ENTRY,),
+            (entry,),
         )
     journal.commit()
     journal.close()
@@ -97,7 +99,10 @@ def test_a_new_journal_keeps_the_filter_columns_before_the_entry_and_no_index(tm
 
 
 def test_a_journal_file_from_before_the_filter_columns_gains_them(tmp_path):
-    path = _journal_file_of(tmp_path, LAYOUT_1, rows=1)
+    old = '{"at": "2026-01-01T00:00:00.000Z", "status": 200, "scenario": "old",' + (
+        ' "namespace": {"accountId": "a1", "streamId": "st-1"}}'
+    )
+    path = _journal_file_of(tmp_path, LAYOUT_1, rows=1, entry=old)
     store = open_store(path)
     try:
         store.journal_add(
@@ -105,6 +110,9 @@ def test_a_journal_file_from_before_the_filter_columns_gains_them(tmp_path):
         )
         assert store.journal_count() == 2
         assert store.journal_count(JournalFilter(scenario="s")) == 1
+        # the entries written before are found by their scenario and namespace too
+        assert store.journal_count(JournalFilter(scenario="old")) == 1
+        assert store.journal_count(JournalFilter(account_id="a1", stream_id="st-1")) == 1
     finally:
         store.close()
     assert _layout(path) == (LAYOUT, [])

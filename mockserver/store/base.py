@@ -214,6 +214,14 @@ def journal_columns(entry: dict[str, Any]) -> tuple[Any, ...]:
 
 JOURNAL_COLUMNS = "at, operation, status, scenario, account_id, stream_id"
 
+# The filter columns a journal got in schema 4, and where ``journal_columns`` finds them in an
+# entry: an upgrade fills them in for the entries written before (or filters would miss them).
+LATER_JOURNAL_COLUMNS = {
+    "scenario": ("scenario",),
+    "account_id": ("namespace", "accountId"),
+    "stream_id": ("namespace", "streamId"),
+}
+
 
 def display_url(url: str) -> str:
     """The store URL without a password, for banners, health answers and error messages."""

@@ -38,6 +38,7 @@ from mockserver.store.base import (
     CONTENT_COLUMNS,
     EVERY_ENTRY,
     JOURNAL_COLUMNS,
+    LATER_JOURNAL_COLUMNS,
     SCHEMA_VERSION,
     ContentsRefused,
     JournalFilter,
@@ -145,6 +146,11 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE journal ADD COLUMN stream_id TEXT",
         "CREATE INDEX journal_scenario ON journal (scenario)",
         "CREATE INDEX journal_namespace ON journal (account_id, stream_id)",
+        "UPDATE journal SET "  # the entries written before, for the filters
+        + ", ".join(
+            f"{column} = entry #>> '{{{','.join(path)}}}'"
+            for column, path in LATER_JOURNAL_COLUMNS.items()
+        ),
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -34,12 +34,14 @@ from mockserver.store.base import (
     COLUMNS,
     CONTENT_COLUMNS,
     EVERY_ENTRY,
+    JOURNAL_COLUMNS,
     SCHEMA_VERSION,
     ContentsRefused,
     JournalFilter,
     Store,
     StoreContents,
     StoreUnavailable,
+    journal_columns,
     promote_sql,
 )
 from mockserver.store.journal_log import JournalLog
@@ -355,15 +357,15 @@ class SqliteStore(Store):
             if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM journal)").fetchone()[0]:
                 return  # nothing to move (a read, no lock): every start but an upgrade's
         with self._transaction("BEGIN IMMEDIATE") as conn:
-            rows = conn.execute("SELECT id, at, operation, status, entry FROM journal").fetchall()
+            rows = conn.execute("SELECT id, entry FROM journal").fetchall()
             if not rows:
                 return
             with self._journal_connection() as journal, self._journal._writer_lock():
                 journal.execute("BEGIN IMMEDIATE")
-                journal.executemany(
-                    "INSERT OR IGNORE INTO journal (id, at, operation, status, entry)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    rows,
+                journal.executemany(  # with the filter columns the old table did not have
+                    f"INSERT OR IGNORE INTO journal (id, {JOURNAL_COLUMNS}, entry)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(id_, *journal_columns(orjson.loads(e)), e) for id_, e in rows],
                 )
                 journal.execute("COMMIT")
             conn.execute("DELETE FROM journal")

@@ -35,7 +35,13 @@ import orjson
 
 from mockserver import process
 from mockserver.store import sqlite_wal
-from mockserver.store.base import EVERY_ENTRY, JOURNAL_COLUMNS, JournalFilter, journal_columns
+from mockserver.store.base import (
+    EVERY_ENTRY,
+    JOURNAL_COLUMNS,
+    LATER_JOURNAL_COLUMNS,
+    JournalFilter,
+    journal_columns,
+)
 from mockserver.store.journal_log import DRAIN_AGE, DRAIN_BYTES, JournalLog, Row
 
 TRIM_EVERY = 64  # entries between two deletions of the rows that fell out (``:memory:``)
@@ -322,6 +328,13 @@ def _rebuild(conn: sqlite3.Connection) -> None:
     conn.execute(
         f"INSERT INTO journal_rebuilt ({', '.join(kept)}) SELECT {', '.join(kept)} FROM journal"
     )
+    filled = [
+        f"{column} = json_extract(entry, '$.{'.'.join(path)}')"
+        for column, path in LATER_JOURNAL_COLUMNS.items()
+        if column not in kept
+    ]
+    if filled:  # a layout from before the filter columns: its entries' values, for the filters
+        conn.execute(f"UPDATE journal_rebuilt SET {', '.join(filled)}")
     conn.execute("DROP TABLE journal")  # its indexes go with it
     conn.execute("ALTER TABLE journal_rebuilt RENAME TO journal")
 
