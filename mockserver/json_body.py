@@ -41,6 +41,7 @@ def loads(value: bytes | str, **_parameters: str) -> Any:
         return _loads_slowly(value)  # says precisely what is wrong (or reads huge integers)
     if nests_too_deep(value, document):
         raise _too_deep()
+    _refuse_nul(value, document)
     return document
 
 
@@ -69,7 +70,33 @@ def _loads_slowly(value: bytes | str) -> Any:
     if nests_too_deep(text, document):
         raise _too_deep()
     _refuse_lone_surrogates(document)
+    _refuse_nul(value, document)
     return document
+
+
+def _refuse_nul(text: bytes | str, document: Any) -> None:
+    """A NUL (``\u0000``) in a string: PostgreSQL's text cannot hold one (a 500 there), a CSV
+    import refuses the byte, and no name or number has one. The text is looked at first; the
+    document is walked only when it has the escape (``\\u0000`` is a backslash, not a NUL)."""
+    escape = "\\u0000" if isinstance(text, str) else b"\\u0000"
+    if escape in text and any("\x00" in string for string in _strings(document)):
+        raise JsonBodyError(
+            "The JSON body holds a NUL character (\\u0000) in a string; no field takes one"
+        )
+
+
+def _strings(document: Any) -> Any:
+    """Every string of the document, keys included (iterative)."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            yield from value
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
 
 
 def _refuse_lone_surrogates(document: Any) -> None:

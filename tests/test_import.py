@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mockserver.mock import mock_of
-from tests.conftest import HEADER, STREAM, base, csv_file
+from tests.conftest import HEADER, STREAM, base, csv_file, person
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "contacts.csv"
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -92,6 +92,22 @@ def test_country_code_without_plus_is_the_same_number(api):
     api.import_csv(csv_file("a,b,Mr,9876543210,+91,"))
     response = api.import_csv(csv_file("c,d,Mr,9876543210,91,"))
     assert response.get_json() == []
+
+
+def test_a_country_code_with_a_leading_zero_is_refused_not_a_second_key_for_the_number(api):
+    """+01 or 001 (the international call prefix, then 1) is not a country code: stored, it was a
+    second ACTIVE holder of the number +1 holds."""
+    api.import_csv(csv_file("a,b,Mr,2015550100,+1,"))
+    response = api.import_csv(csv_file("c,d,Mr,2015550100,+01,", "e,f,Mr,2015550100,001,"))
+    assert response.get_json() == []
+    report = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
+    assert [(r["reason"], r["field"]) for r in report] == [
+        ("INVALID_FIELD", "cellPhoneCountryCode")
+    ] * 2
+    leading_zero = person("g", "h", "2015550100")
+    leading_zero["cellPhone"]["countryCode"] = "+01"
+    assert api.create([leading_zero]).status_code == 412
+    assert api.list().get_json()["totalResults"] == 1
 
 
 def test_duplicate_inside_one_file_keeps_the_first_occurrence(api):

@@ -41,3 +41,20 @@ def test_a_lone_surrogate_escape_is_refused_as_unreadable_json(escape):
 
 def test_a_whole_surrogate_pair_is_one_character():
     assert loads(b'["\\ud83d\\ude00"]') == ["\U0001f600"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"firstName": "a\\u0000b"}]',
+        '{"a\\u0000": 1}',  # a key too
+        b'[{"n": 1e999999}, "\\u0000"]',  # on the slow path (the number is out of orjson's range)
+    ],
+)
+def test_a_nul_in_a_string_is_refused(body):
+    with pytest.raises(JsonBodyError, match="NUL character"):
+        loads(body)
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_a_nul():
+    assert loads(b'["\\\\u0000"]') == ["\\u0000"]

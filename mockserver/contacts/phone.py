@@ -28,11 +28,14 @@ def _digits(text: str) -> bool:
 
 @functools.lru_cache(maxsize=1024)  # a file holds few distinct country codes
 def normalise_country_code(raw: str) -> str:
-    """``+91`` stays ``+91``; ``91`` becomes ``+91``; anything else is refused."""
+    """``+91`` stays ``+91``; ``91`` becomes ``+91``; anything else is refused. No country code
+    starts with 0 (E.164): ``+01`` or ``001`` (the international call prefix, then 1) would be a
+    second key for the number ``+1`` holds, around the duplicate rule."""
     digits = raw[1:] if raw.startswith("+") else raw
-    if not (1 <= len(digits) <= 3 and _digits(digits)):
+    if not (1 <= len(digits) <= 3 and _digits(digits) and digits[0] != "0"):
         raise InvalidField(
-            "countryCode", f"country code {raw!r} must be '+' followed by 1 to 3 digits"
+            "countryCode",
+            f"country code {raw!r} must be '+' followed by 1 to 3 digits, the first not 0",
         )
     return "+" + digits
 

@@ -213,9 +213,12 @@ def namespaces() -> Response:
 def browse_contacts(accountId: str, streamId: str) -> Response:
     status = _query("status", "ACTIVE")
     skip, limit = _query("skip", 0), _query("limit", 25)
+    text = _query("q", "").strip()
+    if "\x00" in text:  # no name or number holds one, and PostgreSQL cannot compare it
+        raise ValidationError("q holds a NUL character; no name or number has one")
     contacts, total = current_mock().store.find_contacts(
         Namespace(accountId.lower(), streamId),
-        text=_query("q", "").strip(),
+        text=text,
         status=None if status == "ALL" else status,
         skip=skip,
         limit=limit,

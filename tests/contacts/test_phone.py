@@ -11,7 +11,10 @@ def test_country_code_is_plus_and_digits(raw, expected):
     assert normalise_country_code(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "+", "++91", "+1234", "9a", " +91", "+9 1", "0091x"])
+# no country code starts with 0: "001" is the international call prefix and 1, not a code
+@pytest.mark.parametrize(
+    "raw", ["", "+", "++91", "+1234", "9a", " +91", "+9 1", "0091x", "+0", "+01", "001", "01"]
+)
 def test_malformed_country_code_is_refused(raw):
     with pytest.raises(InvalidField) as info:
         normalise_country_code(raw)

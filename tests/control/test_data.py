@@ -132,6 +132,20 @@ def test_browse_searches_by_name_or_number_and_pages(control):
     assert control.get(NS_PATH + "/contacts?q=100%25").get_json()["total"] == 0
 
 
+def test_browse_search_with_a_nul_is_a_clear_400(control):
+    # PostgreSQL cannot compare text holding a NUL: it was a 500 there
+    response = control.get(NS_PATH + "/contacts?q=a%00b")
+    assert response.status_code == 400
+    assert "NUL character" in response.get_json()["errors"][0]["msg"]
+
+
+def test_a_seed_with_a_nul_in_a_name_is_refused_and_stores_nothing(control):
+    response = control.seed([person("a\x00b", "c", "9876543210")])
+    assert response.status_code == 400
+    assert "NUL character" in response.get_json()["errors"][0]["msg"]
+    assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
+
+
 def test_browse_search_folds_every_letters_case_on_sqlite(tmp_path):
     """SQLite's LIKE folds ASCII only; the search ("any case") folds every letter. (PostgreSQL
     folds as its database's locale does: the test cluster's C locale, ASCII only.)"""

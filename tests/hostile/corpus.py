@@ -366,6 +366,31 @@ JSON_BODIES = [
     json_case("json_trailing_garbage", "", b"[{}] trailing", "Extra data"),
     json_case("json_empty_body", "", b"", "required", status=INVALID),
     json_case("json_nan", "", b'[{"firstName": NaN}]', "NaN"),
+    # a NUL in a string: PostgreSQL's text cannot hold it (it was a 500 there, stored on SQLite)
+    json_case("json_nul_in_first_name", "", [person("9876543210", first="a\x00b")], "NUL"),
+    json_case(
+        "json_nul_in_extension",
+        "",
+        [
+            {
+                **person("1"),
+                "cellPhone": {
+                    "phoneNumber": "9876543210",
+                    "countryCode": "+91",
+                    "extension": "\x00",
+                },
+            }
+        ],
+        "NUL",
+    ),
+    json_case("json_nul_in_update", f"/{SOME_ID}", {"lastName": "q\x00"}, "NUL", method="PUT"),
+    json_case(
+        "json_nul_in_bulk_update",
+        "/bulk-update",
+        [{"id": SOME_ID, "lastName": "q\x00"}],
+        "NUL",
+        method="PUT",
+    ),
     json_case("json_integer_of_5000_digits", "", b"[" + b"9" * 5000 + b"]", "not valid JSON"),
     json_case(
         "json_object_where_an_array_belongs", "", person("9876543210"), "array", status=INVALID
