@@ -6,6 +6,7 @@ Kore's API-scope apps sign HS256 tokens with their client secret; the payload na
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -124,7 +125,13 @@ def _check_times(seen: _Verified) -> None:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A NumericDate claim as a float (an integer past a float's range as ±inf), else None."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer of 309 digits or more: it was a 500
+        return math.inf if value > 0 else -math.inf
 
 
 def authorize(app: App, account_id: str, stream_id: str) -> None:

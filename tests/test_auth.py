@@ -87,6 +87,24 @@ def test_a_time_claim_that_is_not_a_number_is_refused(api, make_token, claim):
     assert f"{claim} is not a number" in response.get_json()["errors"][1]["msg"]
 
 
+@pytest.mark.parametrize(
+    ("claims", "answer"),
+    [
+        ({"exp": 10**400}, None),  # never expires
+        ({"iat": 10**400}, None),
+        ({"exp": -(10**400)}, "Invalid JWT token"),
+        ({"nbf": 10**400}, "Invalid JWT token"),
+        ({"exp": 10**400, "appId": "cs-nobody"}, "Invalid SDK credentials"),
+    ],
+)
+def test_a_time_claim_past_a_floats_range_is_a_time_not_a_500(api, make_token, claims, answer):
+    response = import_with(api, make_token(claims))
+    if answer is None:
+        assert response.status_code == 200
+    else:
+        assert_refused(api, response, answer)
+
+
 def test_token_not_valid_yet_is_refused(api, make_token):
     token = make_token({"nbf": int(time.time()) + 3600})
     assert_refused(api, import_with(api, token), "Invalid JWT token")
