@@ -28,6 +28,7 @@ from mockserver.profile import Profile
 from mockserver.redact import redacted, redacted_query
 from mockserver.shadow.recording import encode_text
 from mockserver.shadow.wire import redacted_headers
+from mockserver.validation import DECLARED_TYPE
 
 log = logging.getLogger("kore_mock")
 
@@ -97,7 +98,13 @@ class RequestRecord:
 
     def _request_kept(self, request: Request) -> dict[str, Any]:
         """Headers (credentials redacted) and body: what a replay of the entry sends."""
-        kept: dict[str, Any] = {"headers": redacted_headers(tuple(request.headers.items()))}
+        headers = tuple(request.headers.items())
+        declared = request.environ.get(DECLARED_TYPE)
+        if declared is not None:  # read as another type (validation): keep what was sent
+            headers = tuple(
+                (name, declared if name == "Content-Type" else value) for name, value in headers
+            )
+        kept: dict[str, Any] = {"headers": redacted_headers(headers)}
         body = self.body
         if body is None or not body.whole:
             return {**kept, "bodyNotKept": True} if request.content_length else kept

@@ -230,6 +230,15 @@ def test_an_upload_is_read_only_under_the_form_or_the_vendors_declared_type(api,
     assert api.list().get_json()["totalResults"] == (1 if status == 200 else 0)
 
 
+@pytest.mark.parametrize("body", [multipart_body(), b"[]"])
+def test_the_journal_keeps_the_content_type_the_client_declared(api, body):
+    # the vendor's type is read as multipart; the journal (and a replay of it) keeps it as sent
+    declared = "application/json;charset=UTF-8; boundary=XYZ"
+    response = api.call("POST", base() + "/import-contacts", data=body, content_type=declared)
+    entry = api.journal(response.headers["X-Mock-Journal-Id"])
+    assert entry["request"]["headers"]["Content-Type"] == declared
+
+
 def test_file_over_the_row_limit_is_413(api, app):
     limits = mock_of(app).settings.limits
     rows = [f"a,b,Mr,{9000000000 + i},+91," for i in range(limits.max_import_rows + 1)]
