@@ -67,6 +67,7 @@ class VendorDispatch:
             return trickle_response(record, response)
         finally:
             end_record()
+            request.close()  # an upload's spooled file (Flask closes its own requests' files)
 
 
 def send(response: Response, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
