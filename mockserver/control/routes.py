@@ -254,10 +254,18 @@ def _csv_upload() -> bytes:
     if request.mimetype == "text/csv":
         return request.get_data()
     if request.mimetype == "multipart/form-data":
-        for name in CSV_PARTS:
-            if name in request.files:
-                return request.files[name].read()
-        raise ValidationError("The multipart body has no file part 'file' (or 'result_file')")
+        files = [f for name in CSV_PARTS for f in request.files.getlist(name)]
+        if not files:
+            raise ValidationError("The multipart body has no file part 'file' (or 'result_file')")
+        if len(files) > 1:  # a second file was dropped unread
+            raise ValidationError(f"The multipart body has {len(files)} file parts; send one")
+        extra = sorted((set(request.files) | set(request.form)) - set(CSV_PARTS))
+        if extra:
+            raise ValidationError(
+                f"The multipart body has unexpected part(s) {', '.join(map(repr, extra))}; "
+                "send only the file ('file' or 'result_file')"
+            )
+        return files[0].read()
     raise UnsupportedMediaType(
         f"Content type {request.mimetype or 'none'!r} is not supported here; send "
         "application/json, text/csv or multipart/form-data"

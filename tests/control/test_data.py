@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from mockserver.app import create_app
 from mockserver.mock import mock_of
 from mockserver.settings import Settings
@@ -83,6 +85,25 @@ def test_seed_takes_a_raw_text_csv_body(control):
         content_type="text/csv",
     )
     assert response.status_code == 200 and response.get_json()["legacyDuplicates"] is True
+
+
+def upload(number: str) -> tuple[io.BytesIO, str, str]:
+    return io.BytesIO(csv_file(f"ann,one,Mr,{number},+91,")), "c.csv", "text/csv"
+
+
+@pytest.mark.parametrize(
+    ("parts", "says"),
+    [  # the second file was dropped unread
+        (lambda: {"file": upload("9876543210"), "result_file": upload("9876543211")}, "2 file"),
+        (lambda: {"file": [upload("9876543210"), upload("9876543211")]}, "2 file parts"),
+        (lambda: {"file": upload("9876543210"), "other": "x"}, "unexpected part(s) 'other'"),
+    ],
+)
+def test_a_seed_upload_with_more_than_its_file_is_a_clear_400(control, parts, says):
+    response = control.post(NS_PATH + "/seed", data=parts(), content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert says in response.get_json()["errors"][0]["msg"]
+    assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
 
 
 def test_seed_of_an_unusable_csv_is_a_clear_400_and_stores_nothing(control):
