@@ -71,6 +71,14 @@ def test_a_store_from_a_newer_kore_mock_is_refused_with_a_clear_message(db_url, 
         open_store(db_url)
 
 
+@pytest.mark.parametrize("url", ["mysql://x/y", "postgresq://h/db", "sqlite://relative.db"])
+def test_a_store_url_of_another_scheme_is_refused_not_a_new_sqlite_file(tmp_path, monkeypatch, url):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreUnavailable, match="is not a store kore-mock knows"):
+        open_store(url)
+    assert list(tmp_path.iterdir()) == []  # it made ./mysql:/x/y and its WAL files
+
+
 def test_processes_starting_at_once_on_an_empty_store_all_succeed(request, tmp_path, db_url):
     if db_url.startswith("postgresql://"):
         url = request.getfixturevalue("postgres").new_database(empty=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mockserver.store.base import POSTGRES_SCHEMES, Store, StoreUnavailable
 
 
@@ -20,4 +22,12 @@ def open_store(url: str) -> Store:
 
     if url.startswith("sqlite:///"):
         url = url[len("sqlite:///") :]
+    elif _OTHER_URL.match(url):  # a mistyped URL was a new SQLite file named after it
+        raise StoreUnavailable(
+            f"{url.partition('://')[0]}:// is not a store kore-mock knows: give a SQLite file "
+            "path, :memory:, sqlite:///path or postgresql://..."
+        )
     return SqliteStore(url)
+
+
+_OTHER_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
