@@ -339,13 +339,15 @@ ACCOUNT_OPTION = option(
     "--account",
     "account_id",
     envvar="KORE_MOCK_ACCOUNT_ID",
-    help=f"accountId of the namespace (default {DEV_ACCOUNT_ID}). Env: KORE_MOCK_ACCOUNT_ID.",
+    help=f"accountId of the namespace (default {DEV_ACCOUNT_ID}; reset without --account and "
+    "--stream resets everything). Env: KORE_MOCK_ACCOUNT_ID.",
 )
 STREAM_OPTION = option(
     "--stream",
     "stream_id",
     envvar="KORE_MOCK_STREAM_ID",
-    help=f"streamId of the namespace (default {DEV_STREAM_ID}). Env: KORE_MOCK_STREAM_ID.",
+    help=f"streamId of the namespace (default {DEV_STREAM_ID}; reset without --account and "
+    "--stream resets everything). Env: KORE_MOCK_STREAM_ID.",
 )
 
 
