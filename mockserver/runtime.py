@@ -19,8 +19,15 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from mockserver.faults import EVERY_OPERATION
-from mockserver.profile import Profile
-from mockserver.settings import App, RateLimit, Settings, check_policy
+from mockserver.profile import Profile, ProfileError
+from mockserver.settings import (
+    App,
+    RateLimit,
+    Settings,
+    SettingsError,
+    check_app_account,
+    check_policy,
+)
 from mockserver.store.base import Store
 
 APPS_KEY = "apps"
@@ -250,6 +257,13 @@ class Runtime:
         if scope_key is not None:
             self._change_scoped_readings(scope_key, lambda stored: readings)
             return self.profile(scope_key)
+        _checked_readings(readings)  # ProfileError names a bad key or value
+        profile = self.settings.profile.with_readings(readings, "run-time profile")
+        for app in self.apps():  # an app the profile would refuse every request of
+            try:
+                check_app_account(app, profile)
+            except SettingsError as exc:
+                raise ProfileError(f"{exc}; remove that app or change its account first") from None
         self.set(PROFILE, readings)
         self._set(LEGACY_POLICY_KEY, None)
         return self.profile()

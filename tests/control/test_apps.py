@@ -98,3 +98,14 @@ def test_under_account_id_format_object_id_an_app_of_another_account_form_is_ref
     )
     hex_account = {"clientId": "cs-hex", "accountId": OTHER_ACCOUNT}
     assert control.post("/__mock__/apps", json=hex_account).status_code == 201
+
+
+def test_account_id_format_object_id_is_refused_while_an_app_of_another_form_exists(control):
+    # every request of that app would have been 412 from then on
+    assert control.post("/__mock__/apps", json={"clientId": "cs-short", "accountId": "123"})
+    refused = control.put("/__mock__/profile", json={"accountIdFormat": "objectId"})
+    assert refused.status_code == 400
+    assert "cs-short" in refused.get_json()["errors"][0]["msg"]
+    assert control.get("/__mock__/profile").get_json()["profile"]["accountIdFormat"] == "any"
+    assert control.delete("/__mock__/apps/cs-short").status_code == 200
+    assert control.put("/__mock__/profile", json={"accountIdFormat": "objectId"}).status_code == 200
