@@ -163,7 +163,8 @@ def _explain(status: int, body: Any) -> str:
         msg = f"not a kore-mock answer: {cut}" if text else "no details"
     if status == 403:
         msg += (
-            " (give the server's admin token: the env KORE_MOCK_ADMIN_TOKEN, kore-mock's"
-            " --admin-token, or pytest's --kore-mock-admin-token)"
+            " (give the server's admin token: the env KORE_MOCK_ADMIN_TOKEN or the file"
+            " KORE_MOCK_ADMIN_TOKEN_FILE names, kore-mock's --admin-token, or pytest's"
+            " --kore-mock-admin-token)"
         )
     return f"HTTP {status}: {msg}"
