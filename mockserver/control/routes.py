@@ -552,7 +552,12 @@ def _instant(value: str | None, name: str) -> str | None:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC: it was a 500
+        raise ValidationError(
+            f"{name}: {value!r} is before year 1 or after year 9999 in UTC"
+        ) from None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

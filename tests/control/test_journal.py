@@ -68,6 +68,19 @@ def test_journal_refuses_bad_filters(control):
     assert control.get("/__mock__/journal/999").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "query", ["since=0001-01-01T00:00:00%2B14:00", "until=9999-12-31T23:59:59-14:00"]
+)
+def test_a_time_filter_outside_the_years_1_to_9999_in_utc_is_400_not_500(control, query):
+    for path in ("/__mock__/journal", "/__mock__/journal/export"):
+        response = control.get(f"{path}?{query}")
+        assert response.status_code == 400, path
+        assert "year" in response.get_json()["errors"][0]["msg"]
+    value = query.partition("=")[2].replace("%2B", "+")
+    verify = control.verify(**{query.partition("=")[0]: value})
+    assert verify.status_code == 400
+
+
 def test_verify_counts_matching_requests(control, api):
     api.list()
     api.list()
