@@ -33,8 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     hypothesis.settings.load_profile(hypothesis_profile())  # CI as every conftest sees it
-    run_module.from_environment(target=bool(config.getoption("kore_target", default=False)))
     try:
+        run_module.from_environment(target=bool(config.getoption("kore_target", default=False)))
         current()
     except SuiteConfigError as exc:
         raise pytest.UsageError(f"contract suite: {exc}") from None

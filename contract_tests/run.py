@@ -62,6 +62,12 @@ def from_environment(*, target: bool) -> None:
     (pytest's ``--kore-target``): without it the suite tests kore-mock in-process, so the
     project's test command never sends a request to a host someone exported for other work."""
     if _variables is None:
+        if target and not os.environ.get("KORE_BASE_URL", "").strip():
+            # a CI whose secret is missing would test the in-process mock and pass green
+            raise SuiteConfigError(
+                "--kore-target tests the host KORE_BASE_URL names, and KORE_BASE_URL is not "
+                "set (or empty); without --kore-target the suite tests kore-mock in-process"
+            )
         configure(os.environ if target else without_target(os.environ))
 
 

@@ -96,3 +96,18 @@ def test_kore_target_makes_the_suite_use_the_exported_host(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 4, output[-3000:]  # pytest's usage error: nothing ran
     assert f"cannot list the contacts of http://127.0.0.1:{port}" in output
+
+
+@pytest.mark.parametrize("base_url", [None, "", "  "])
+def test_kore_target_without_a_host_is_a_usage_error_not_a_green_in_process_run(
+    tmp_path, base_url
+):
+    # a CI job whose KORE_BASE_URL secret is missing tested the in-process mock and passed
+    env = exported_target("http://unused")
+    env.pop("KORE_BASE_URL")
+    if base_url is not None:
+        env["KORE_BASE_URL"] = base_url
+    result = pytest_run(env, tmp_path, "--kore-target", *QUICK)
+    output = result.stdout + result.stderr
+    assert result.returncode == 4, output[-3000:]
+    assert "KORE_BASE_URL is not set (or empty)" in output
