@@ -97,7 +97,10 @@ class Baton:
             self._leader = None
             self._cond.notify_all()
 
-    shutdown = close  # gunicorn's worker calls its thread pool's ``shutdown`` on SIGQUIT
+    def shutdown(self, wait: bool = True) -> None:
+        """gunicorn's worker shuts its thread pool down (``wait=False``) on SIGINT and SIGQUIT:
+        ``close`` (a Ctrl-C printed ``TypeError`` tracebacks when it took no argument)."""
+        self.close()
 
     # -- the leader ------------------------------------------------------------------------
 

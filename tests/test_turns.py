@@ -144,6 +144,14 @@ def test_a_closed_baton_lets_every_follower_go():
     assert not [t for t in threading.enumerate() if t.name.startswith("kore-mock-request")]
 
 
+def test_gunicorns_shutdown_call_closes_the_baton():
+    # gunicorn calls tpool.shutdown(wait=False) on SIGINT/SIGQUIT: a Ctrl-C printed TypeErrors
+    with Loop(threads=4) as loop:
+        loop.serve(lambda: None).wait(5)
+        loop.baton.shutdown(wait=False)
+        assert loop.baton._closed
+
+
 def test_at_least_a_leader_and_a_follower():
     with pytest.raises(ValueError):
         Baton(1, lambda: False)
