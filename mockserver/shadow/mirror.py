@@ -420,6 +420,11 @@ def _app_id(token: str | None) -> str:
     return app_id if isinstance(app_id, str) and app_id else UNKNOWN_APP
 
 
+# How the client framed the body: here it is whole, framed by CONTENT_LENGTH (a client's
+# ``Transfer-Encoding: chunked`` left in made Werkzeug read the body as chunked: nothing).
+_FRAMING = frozenset({"CONTENT_LENGTH", "TRANSFER_ENCODING"})
+
+
 def _environ(sent: HttpRequest) -> dict[str, Any]:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": sent.method,
@@ -443,6 +448,6 @@ def _environ(sent: HttpRequest) -> dict[str, Any]:
         key = name.upper().replace("-", "_")
         if key == "CONTENT_TYPE":
             environ["CONTENT_TYPE"] = value
-        elif key != "CONTENT_LENGTH":
+        elif key not in _FRAMING:
             environ["HTTP_" + key] = value
     return environ

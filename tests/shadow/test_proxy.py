@@ -168,3 +168,20 @@ def test_an_update_the_host_refused_is_undone_in_the_mirror(tmp_path):
     assert all(i["differences"][0]["path"] == "status" for i in updates)
     assert "undone" in updates[0]["note"] and "undone" in updates[1]["note"]
     assert listing["operation"] == "listContacts" and listing["differences"] == []
+
+
+def test_a_chunked_request_reaches_the_mirror_whole_and_shows_no_difference(default_host):
+    """(The mirror got the client's Transfer-Encoding: chunked over a body already read whole,
+    read nothing and answered 412 "the request body is required": a false difference, and a
+    contact the host holds missing from the mirror.)"""
+    with shadowing(default_host) as (url, _):
+        tenant = Tenant(url)
+        body = json.dumps([person("Ada", "Lovelace", fictitious())]).encode()
+        headers = tenant.headers(**{"Content-Type": "application/json"})
+        answer = tenant.http.post(tenant.base, data=iter([body]), headers=headers)  # chunked
+        assert answer.request.headers["Transfer-Encoding"] == "chunked"
+        assert answer.status_code == 200, answer.text
+        assert tenant.list().json()["totalResults"] == 1
+        report = shadow(url)
+    assert report["exchanges"] == 2 and report["differing"] == 0, report["items"]
+    assert report["items"][-1]["mock"] == {"status": 200, "applied": True}
