@@ -131,11 +131,11 @@ def proxy(
     settings = _mock_settings(
         config, profile_file, db=db, host=host, port=port, admin_token=admin_token
     )
-    from mockserver.shadow.mirror import Mirror
-    from mockserver.shadow.proxy import ShadowProxy, run_proxy
-
     target = _upstream(upstream, timeout)
     target.close()
+    _check_can_serve(host, port, record)
+    from mockserver.shadow.mirror import Mirror
+    from mockserver.shadow.proxy import ShadowProxy, run_proxy
 
     def make() -> ShadowProxy:
         return ShadowProxy(
@@ -147,6 +147,24 @@ def proxy(
     run_proxy(
         make, host, port, banner=lambda url: click.echo(_banner(url, target, settings, record))
     )
+
+
+def _check_can_serve(host: str, port: int, record: str | None) -> None:
+    """The address and the recording, checked before gunicorn starts: one line for what is
+    wrong (gunicorn retried a bind for seconds; a recording that cannot be opened failed the
+    worker's boot with a traceback)."""
+    from mockserver.server import CannotListen, check_listen
+
+    try:
+        check_listen(host, port)
+    except CannotListen as exc:
+        raise UsageFailure(str(exc)) from None
+    if record:
+        try:
+            RecordingWriter(record).close()
+        except OSError as exc:
+            msg = f"cannot write the recording {record}: {exc.strerror or exc}"
+            raise UsageFailure(msg) from None
 
 
 def _banner(url: str, upstream: Upstream, settings: Settings, record: str | None) -> str:

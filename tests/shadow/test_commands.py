@@ -4,10 +4,13 @@ them: subprocesses, in front of stand-in tenants (``kore-mock serve``) on loopba
 from __future__ import annotations
 
 import json
+import socket
 
+import pytest
 import requests
 
 from mockserver.settings import DEV_APP
+from tests.live import free_port
 from tests.shadow.conftest import (
     DIVERGENT_YAML,
     Tenant,
@@ -178,3 +181,36 @@ def test_a_proxy_with_the_hosts_profile_shows_no_difference_where_one_without_di
         if differing:
             statuses = {(i["upstream"]["status"], i["mock"]["status"]) for i in report["items"]}
             assert statuses == {(400, 200), (400, 412)}
+
+
+@pytest.mark.parametrize(
+    ("where", "why"),
+    [("missing/session.jsonl", "No such file or directory"), ("a-file/x.jsonl", "Not a directory")],
+)
+def test_a_proxy_that_cannot_write_its_recording_says_so_in_one_line_before_it_starts(
+    tmp_path, where, why
+):
+    """(It printed its banner, then gunicorn's worker failed to boot with a traceback: exit 3.)"""
+    (tmp_path / "a-file").write_text("")
+    record = tmp_path / where
+    args = ("--upstream", "http://127.0.0.1:9", "--port", str(free_port()), "--record", str(record))
+    started = kore_mock("proxy", *args, cwd=tmp_path, timeout=60)
+    assert started.returncode == 2, started.stdout + started.stderr
+    assert started.stdout == ""
+    assert started.stderr == f"Error: cannot write the recording {record}: {why}\n"
+    assert not record.exists()
+
+
+def test_a_proxy_on_a_port_in_use_is_one_clear_error(tmp_path):
+    """(gunicorn retried for seconds, logging each failed bind, as serve did before f02cbb4.)"""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = ("--upstream", "http://127.0.0.1:9", "--port", str(port))
+        started = kore_mock("proxy", *args, "--record", str(tmp_path / "r.jsonl"), cwd=tmp_path)
+    assert started.returncode == 2, started.stdout + started.stderr
+    assert started.stdout == ""
+    assert started.stderr == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    assert not (tmp_path / "r.jsonl").exists()  # nothing written for a proxy that never ran
+
