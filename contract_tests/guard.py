@@ -36,6 +36,10 @@ ID_KEYS = {"id", "_id"}
 class UnsafeRequest(RuntimeError):
     """The suite was about to send a request that could touch data it did not create."""
 
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]  # each rule it breaks, without the request
+
 
 def never_issued_id(seed: str) -> str:
     """A well-formed contact id that no host has issued, derived from ``seed`` (reproducible)."""
@@ -115,7 +119,8 @@ class Guard:
         environ["wsgi.input"] = io.BytesIO(raw)
         if problems:
             raise UnsafeRequest(
-                f"refusing to send {environ['REQUEST_METHOD']} {path}: " + "; ".join(problems)
+                f"refusing to send {environ['REQUEST_METHOD']} {path}: " + "; ".join(problems),
+                problems,
             )
         return self.app(environ, start_response)
 

@@ -71,7 +71,7 @@ def _replay_one(
     try:
         answer = _send(kore, sent)
     except UnsafeRequest as exc:
-        return ReplayedExchange(exchange, None, note=f"not sent: {exc}")
+        return ReplayedExchange(exchange, None, note="not sent: " + "; ".join(exc.problems))
     operation = exchange.operation
     recorded = _answer(exchange.response, exchange.request, exchange)
     replayed = _answer(answer, sent, None)

@@ -76,17 +76,20 @@ class ReplayReport:
                 continue
             sent, record = item.recorded.request, item.recorded
             was = item.recorded_status if item.recorded_status is not None else "-"
-            now = item.status if item.status is not None else "not sent"
-            verdict = "DIFFERS" if item.differences else "same"
+            if item.status is None:  # nothing to compare: the note says why
+                outcome = item.note or "not replayed"
+            else:
+                verdict = "DIFFERS" if item.differences else "same"
+                outcome = f"replayed {item.status} — {verdict}"
             lines.append(
                 f"#{record.seq} (line {record.line}) {record.operation or '-'} {sent.method} "
-                f"{sent.target()}: recorded {was}, replayed {now} — {verdict}"
+                f"{sent.target()}: recorded {was}, {outcome}"
             )
             lines += [
                 f"    {d.path}: {_shown(d.upstream)} (recorded) vs {_shown(d.mock)} (replayed)"
                 for d in item.differences
             ]
-            if item.note:
+            if item.note and item.status is not None:
                 lines.append(f"    ({item.note})")
         lines.append(f"{len(self.items)} exchange(s), {len(self.differing)} differing")
         return "\n".join(lines)

@@ -214,3 +214,52 @@ def test_a_proxy_on_a_port_in_use_is_one_clear_error(tmp_path):
     assert started.stderr == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
     assert not (tmp_path / "r.jsonl").exists()  # nothing written for a proxy that never ran
 
+
+def test_a_verbose_replay_on_a_host_says_why_an_exchange_was_not_sent(default_host, tmp_path):
+    """(It printed 'recorded 200, replayed not sent — same', a comparison never made.)"""
+    path = "/agentassist/api/v1/public/st-x/contacts"
+    real = {
+        "recording": "kore-mock/1",
+        "seq": 1,
+        "operation": "createContacts",
+        "request": {
+            "method": "POST",
+            "path": path,
+            "headers": {"Content-Type": "application/json", "auth": "REDACTED"},
+            "body": [person("Real", "Person", ("9876543210", "+91"))],
+        },
+        "response": {"status": 200, "body": []},
+    }
+    unanswered = {"recording": "kore-mock/1", "request": {"method": "GET", "path": path}}
+    file = tmp_path / "real.jsonl"
+    file.write_text(json.dumps(real) + "\n" + json.dumps(unanswered) + "\n")
+    replayed = kore_mock(
+        "replay",
+        str(file),
+        "-v",
+        "--upstream",
+        default_host,
+        "--stream-id",
+        "st-replay-not-sent",
+        "--account-id",
+        DEV_APP.account_id,
+        "--client-id",
+        DEV_APP.client_id,
+        "--client-secret",
+        DEV_APP.client_secret,
+        "--rate-per-minute",
+        "0",
+        cwd=tmp_path,
+    )
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    lines = replayed.stdout.splitlines()
+    assert lines[1] == (
+        f"#1 (line 1) createContacts POST {path}: recorded 200, "
+        "not sent: phone number +91 9876543210 is not fictitious"
+    )
+    assert (
+        lines[2]
+        == f"#2 (line 2) - GET {path}: recorded -, not replayed: the recording kept no answer"
+    )
+    assert "same" not in replayed.stdout
+    assert "notSent: 1" in lines
