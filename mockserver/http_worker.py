@@ -342,7 +342,9 @@ class EnvelopeWorker(ThreadWorker):
         if self._stop_by is None:  # stop accepting; requests under way get graceful_timeout
             self._stop_by = now + self.cfg.graceful_timeout
             self.set_accept_enabled(False)
-        for conn in list(self.keepalived_conns):
+        # idle connections go: kept alive between requests, or open with nothing sent yet
+        # (one held a stop for the headers timeout, 10 s: docker stop's grace, then SIGKILL)
+        for conn in [*self.keepalived_conns, *(c for c in self._watched if _idle(c))]:
             self._drop(conn)
         if (self._in_flight or self._watched) and now < self._stop_by:
             return True
@@ -706,6 +708,11 @@ class EnvelopeWorker(ThreadWorker):
             util.write_nonblock(client, render(status, msg))
         except Exception:
             self.log.debug("Failed to send the error response.")
+
+
+def _idle(conn: _Conn) -> bool:
+    """Nothing of a request read yet (a new connection, or one kept alive between requests)."""
+    return conn.phase == HEAD and not conn.buf
 
 
 def _where(addr: Any) -> str:

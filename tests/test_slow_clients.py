@@ -27,6 +27,7 @@ from mockserver.settings import DEV_APP, DEV_STREAM_ID
 from mockserver.spec import API_PREFIX
 from mockserver.store import open_store
 from tests.hostile.live import LiveServer, read_response, request_head
+from tests.server_process import ServerProcess
 
 TOKEN = mint_token(DEV_APP)
 ACCOUNT = DEV_APP.account_id
@@ -520,3 +521,21 @@ def test_bodies_past_the_buffer_budget_get_503_before_a_byte_of_them_is_read(sma
     with socket.create_connection(("127.0.0.1", port), timeout=30) as third:
         third.sendall(_import_head(port, "st-budget-d", len(body)) + body)
         assert read_response(third).status != 503
+
+
+def test_an_open_connection_that_sent_nothing_does_not_hold_up_a_stop(tmp_path):
+    # it held the graceful stop for the headers timeout (10 s): docker stop's grace, then SIGKILL
+    server = ServerProcess(str(tmp_path / "stop.db"), tmp_path, workers=1).start()
+    try:
+        silent = socket.create_connection(("127.0.0.1", server.port))
+        kept_alive = requests.Session()
+        assert kept_alive.get(server.url + "/__mock__/health").status_code == 200
+        time.sleep(0.3)  # the worker has accepted the silent connection
+        started = time.monotonic()
+        server.stop()
+        assert time.monotonic() - started < 5
+    finally:
+        if server.process.poll() is None:
+            server.kill()
+    silent.close()
+    kept_alive.close()
