@@ -3,14 +3,18 @@ and a share of a running server (``shared_mock.SharedKoreMock``) are called the 
 
 Each kind keeps its own state and its own way to the data (the app in the same process, or
 the control plane); this base holds the part of the surface that only depends on where the
-mock is (``base_url``, ``stream_id``) and on its ``journal()``.
+mock is (``base_url``, ``stream_id``), on its ``app`` and on its ``journal()``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import jwt
+
+from mockserver.auth import mint_token
 from mockserver.faults import EVERY_OPERATION
+from mockserver.settings import App
 from mockserver.spec import API_PREFIX, VENDOR
 
 # operations whose journal entry carries the per-row report ``rejected_rows`` returns
@@ -20,6 +24,17 @@ SAVING_OPERATIONS = ("importContacts", "createContacts")
 class FixtureSurface:
     base_url: str
     stream_id: str
+    app: App
+
+    def mint_token(self, app: App | None = None, *, ttl: int | None = 3600, **claims: Any) -> str:
+        """A token for ``app`` (default: this mock's app); extra claims go into the payload
+        (``exp=1``: an expired one)."""
+        app = app or self.app
+        token = mint_token(app, ttl=ttl)
+        if not claims:
+            return token
+        payload = jwt.decode(token, options={"verify_signature": False}) | claims
+        return jwt.encode(payload, app.client_secret, algorithm="HS256")
 
     @property
     def contacts_url(self) -> str:
@@ -47,3 +62,10 @@ class FixtureSurface:
         if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
             known = ", ".join(sorted(VENDOR.operation_ids()))
             raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
+
+
+def seed_refused(reasons: list[str], *, stored: int) -> ValueError:
+    """What ``seed()`` raises when it refused items: the items it accepted are stored all the
+    same (as the vendor's import stores a file's good rows), and the message says so."""
+    kept = f"stored the other {stored}" if stored else "stored none"
+    return ValueError(f"seed refused {len(reasons)} item(s) and {kept}: " + "; ".join(reasons))

@@ -73,6 +73,11 @@ def kore_mock(request: pytest.FixtureRequest, kore_mock_options: dict[str, Any])
     options = {**_shared(request.config), **kore_mock_options}
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None:
+        if marker.args:
+            raise TypeError(
+                f"@pytest.mark.{MARKER} takes keyword arguments only (import_policy=..., "
+                f"profile=..., faults=...), not {', '.join(map(repr, marker.args))}"
+            )
         options.update(marker.kwargs)
     with start(**options) as kore:
         yield kore

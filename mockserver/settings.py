@@ -404,10 +404,13 @@ def load_profile(path: str, settings: Settings) -> Settings:
     return settings.with_profile(profile, "profile", list(raw))
 
 
-def check_policy(value: Any, where: str = "importPolicy") -> str:
+def check_policy(value: Any, where: str | None = None, *, name: str = "importPolicy") -> str:
+    """``value`` if it is an import policy; ``SettingsError`` naming ``name`` (the setting or
+    argument that gave it) and, if given, ``where`` (the file) otherwise."""
     if value not in POLICIES:
         names = " or ".join(repr(policy) for policy in POLICIES)
-        raise SettingsError(f"{where}: importPolicy must be {names}, not {value!r}")
+        at = f"{where}: " if where else ""
+        raise SettingsError(f"{at}{name} must be {names}, not {value!r}")
     return value
 
 

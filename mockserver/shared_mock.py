@@ -6,8 +6,10 @@ stream id) and a scenario of its own (a new name, sent as ``X-Mock-Scenario`` by
 What it sets — faults, the import policy, the tenant profile — is scoped to both
 (``mockserver.scopes``): requests to its namespace meet them whatever headers they carry, and so
 do requests naming its scenario; no other session's requests do. Its data and journal are those
-of its namespace. On exit it removes its contacts and forgets its scopes. It talks to the server
-only through the control plane, with the admin token if the server has one.
+of its namespace; ``reset()`` hides the journal's earlier entries (it remembers the newest id). On
+exit (and on ``reset()``) it removes the contacts of its namespace and of every other stream it
+seeded, and forgets its scopes. It talks to the server only through the control plane, with the
+admin token if the server has one.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mockserver.auth import mint_token
 from mockserver.control.client import ControlClient, ControlError
-from mockserver.fixture_surface import FixtureSurface
+from mockserver.fixture_surface import FixtureSurface, seed_refused
 from mockserver.scopes import SCENARIO_HEADER
-from mockserver.settings import App
+from mockserver.settings import App, check_policy
+
+# where a shared fixture's URL comes from, for "cannot reach" (the CLI's is --url / KORE_MOCK_URL)
+URL_HINT = "pytest's --kore-mock-url or KORE_MOCK_SHARED_URL, or kore_mock(url=...)"
 
 
 class SharedKoreMock(FixtureSurface):
@@ -31,12 +35,14 @@ class SharedKoreMock(FixtureSurface):
 
     def __init__(self, url: str, admin_token: str | None = None) -> None:
         self.base_url = url.rstrip("/")
-        self._control = ControlClient(self.base_url, admin_token)
+        self._control = ControlClient(self.base_url, admin_token, url_hint=URL_HINT)
         self.app = self._usable_app()
         self.account_id = self.app.account_id
         self.stream_id = f"st-kore-mock-{uuid.uuid4()}"
         self.scenario = f"kore-mock-{uuid.uuid4().hex[:16]}"
         self.token = self.mint_token()
+        self._seeded_streams: set[str] = set()  # the other streams seed() wrote to
+        self._journal_after = 0  # journal() shows only entries with a higher id (reset())
 
     def _usable_app(self) -> App:
         apps = self._call("GET", "/__mock__/apps?secrets=true")["apps"]
@@ -65,9 +71,6 @@ class SharedKoreMock(FixtureSurface):
             SCENARIO_HEADER: self.scenario,
         }
 
-    def mint_token(self, app: App | None = None, *, ttl: int | None = 3600) -> str:
-        return mint_token(app or self.app, ttl=ttl)
-
     # -- its data --------------------------------------------------------------------------
 
     def _ns(self, stream_id: str | None = None) -> str:
@@ -80,7 +83,12 @@ class SharedKoreMock(FixtureSurface):
         legacy_duplicates: bool = False,
         stream_id: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Store contacts through the control plane's seed (JSON items, CSV bytes or a file)."""
+        """Store contacts through the control plane's seed (JSON items, CSV bytes or a file).
+
+        Another ``stream_id`` is this share's too from then on: its contacts are removed on
+        ``reset()`` and at the end, like those of its own stream."""
+        if stream_id is not None and stream_id != self.stream_id:
+            self._seeded_streams.add(stream_id)
         path = self._ns(stream_id) + "/seed"
         if isinstance(contacts, str | Path):
             contacts = Path(contacts).read_bytes()
@@ -91,8 +99,8 @@ class SharedKoreMock(FixtureSurface):
             body = {"contacts": list(contacts), "legacyDuplicates": legacy_duplicates}
             result = self._call("POST", path, json_body=body)
         if result["rejected"] and not legacy_duplicates:
-            reasons = "; ".join(r["msg"] for r in result["rejected"])
-            raise ValueError(f"seed refused {result['rejectedCount']} item(s): {reasons}")
+            reasons = [r["msg"] for r in result["rejected"]]
+            raise seed_refused(reasons, stored=len(result["created"]))
         return result["created"]
 
     def contacts(self, stream_id: str | None = None) -> list[dict[str, Any]]:
@@ -101,11 +109,13 @@ class SharedKoreMock(FixtureSurface):
     def journal(
         self, operation: str | None = None, status: int | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
-        """The requests to this share's namespace, newest first."""
+        """The requests to this share's namespace since its start or its last ``reset()``,
+        newest first."""
         query = {"accountId": self.account_id.lower(), "streamId": self.stream_id, "limit": limit}
         query |= {k: v for k, v in (("operation", operation), ("status", status)) if v is not None}
         path = "/__mock__/journal?" + urllib.parse.urlencode(query)
-        return self._call("GET", path)["entries"]
+        # newest first: the entries after the mark are the first ones, up to ``limit``
+        return [e for e in self._call("GET", path)["entries"] if e["id"] > self._journal_after]
 
     # -- behaviour, scoped to this share ---------------------------------------------------
 
@@ -130,6 +140,7 @@ class SharedKoreMock(FixtureSurface):
             self._call("DELETE", f"/__mock__/faults?{scope}")
 
     def set_import_policy(self, policy: str) -> None:
+        check_policy(policy, name="import_policy")
         for scope in self._scopes():
             self._call("PATCH", f"/__mock__/settings?{scope}", json_body={"importPolicy": policy})
 
@@ -154,9 +165,21 @@ class SharedKoreMock(FixtureSurface):
         return self._call("GET", f"/__mock__/profile?{self._scopes()[0]}")["profile"]
 
     def reset(self) -> None:
-        """This share back to the start: its contacts removed, its scopes forgotten."""
-        body = {"accountId": self.account_id.lower(), "streamId": self.stream_id}
-        self._call("POST", "/__mock__/reset", json_body=body)
+        """This share back to the start, like the in-process mock's ``reset()``: the contacts of
+        its namespace and of the other streams it seeded removed, its scopes forgotten, and its
+        journal (so ``rejected_rows()``) empty again: the server keeps the entries, ``journal()``
+        shows only later ones."""
+        self._clean_up()
+        # the newest entry of any namespace: ids only grow, so later entries have higher ones
+        newest = self._call("GET", "/__mock__/journal?limit=1")["entries"]
+        self._journal_after = newest[0]["id"] if newest else self._journal_after
+
+    def _clean_up(self) -> None:
+        """The contacts of every stream this share wrote to removed, its scopes forgotten."""
+        for stream_id in sorted({self.stream_id, *self._seeded_streams}):
+            body = {"accountId": self.account_id.lower(), "streamId": stream_id}
+            self._call("POST", "/__mock__/reset", json_body=body)
+        self._seeded_streams.clear()
         for scope in self._scopes():
             self._call("DELETE", f"/__mock__/scopes?{scope}")
 
@@ -186,7 +209,7 @@ def shared_kore_mock(
             kore.set_fault(operation, **fault)
         yield kore
     finally:
-        kore.reset()
+        kore._clean_up()
 
 
 __all__ = ["SharedKoreMock", "shared_kore_mock"]

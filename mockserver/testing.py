@@ -29,11 +29,10 @@ import jsonschema_rs
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mockserver.app import create_app
-from mockserver.auth import mint_token
 from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.faults import Fault
-from mockserver.fixture_surface import FixtureSurface
+from mockserver.fixture_surface import FixtureSurface, seed_refused
 from mockserver.mock import Mock, mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
 from mockserver.spec import CONTROL
@@ -70,16 +69,6 @@ class KoreMock(FixtureSurface):
         """The ``auth`` and ``accountId`` headers every vendor API call needs."""
         return {"auth": token or self.token, "accountId": self.account_id}
 
-    def mint_token(self, app: App | None = None, *, ttl: int | None = 3600, **claims: Any) -> str:
-        """A token for ``app`` (default: this mock's app); extra claims go into the payload."""
-        token = mint_token(app or self.app, ttl=ttl)
-        if not claims:
-            return token
-        import jwt
-
-        payload = jwt.decode(token, options={"verify_signature": False}) | claims
-        return jwt.encode(payload, (app or self.app).client_secret, algorithm="HS256")
-
     # -- its data --------------------------------------------------------------------------
 
     @property
@@ -107,8 +96,7 @@ class KoreMock(FixtureSurface):
             self._ns(stream_id), SEED_CALLER, items, legacy_duplicates=legacy_duplicates
         )
         if outcome.rejected and not legacy_duplicates:
-            reasons = "; ".join(r.msg for r in outcome.rejected)
-            raise ValueError(f"seed refused {len(outcome.rejected)} item(s): {reasons}")
+            raise seed_refused([r.msg for r in outcome.rejected], stored=len(outcome.created))
         return [c.to_wire() for c in outcome.created]
 
     def contacts(self, stream_id: str | None = None) -> list[dict[str, Any]]:
@@ -141,7 +129,7 @@ class KoreMock(FixtureSurface):
 
     def set_import_policy(self, policy: str) -> None:
         """``skip`` (refused rows left out, 200) or ``reject`` (any refused row -> 400)."""
-        self._mock.runtime.set_import_policy(check_policy(policy))
+        self._mock.runtime.set_import_policy(check_policy(policy, name="import_policy"))
 
     def set_profile(self, readings: dict[str, Any]) -> dict[str, Any]:
         """The tenant profile at run time, like ``PUT /__mock__/profile``: the readings named
@@ -206,7 +194,7 @@ def kore_mock(
         with shared_kore_mock(
             url,
             admin_token=admin_token,
-            import_policy=import_policy and check_policy(import_policy),
+            import_policy=import_policy and check_policy(import_policy, name="import_policy"),
             profile=profile,
             faults=faults,
         ) as shared:
@@ -220,7 +208,7 @@ def kore_mock(
         host="127.0.0.1",
         port=0,
         apps=tuple(apps) if apps else None,
-        import_policy=import_policy and check_policy(import_policy),
+        import_policy=import_policy and check_policy(import_policy, name="import_policy"),
     )
     flask_app = create_app(settings)
     app = settings.apps[0]

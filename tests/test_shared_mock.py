@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import requests
 
@@ -9,7 +11,7 @@ from mockserver.app import create_app
 from mockserver.settings import Settings
 from mockserver.testing import kore_mock
 from tests.conftest import csv_file, person
-from tests.live import call, threaded_server
+from tests.live import call, free_port, threaded_server
 
 
 @pytest.fixture
@@ -100,3 +102,64 @@ def test_a_share_refuses_what_only_an_own_server_has(server):
         kore_mock(url=server, stream_id="st-mine"),
     ):
         pass
+
+
+def test_a_share_mints_tokens_with_extra_claims_like_its_own_mock(server):
+    with kore_mock(url=server) as kore:
+        expired = kore.mint_token(exp=1)
+        answer = requests.get(kore.contacts_url, headers=kore.headers(expired), timeout=10)
+        assert answer.status_code == 401
+        fresh = kore.mint_token(ttl=60, sub="someone-else")
+        answer = requests.get(kore.contacts_url, headers=kore.headers(fresh), timeout=10)
+        assert answer.status_code == 200
+
+
+def test_reset_on_a_share_empties_its_journal_and_rejected_rows(server):
+    with kore_mock(url=server) as kore:
+        duplicate = csv_file("a,b,Mr,9123456780,+91,", "c,d,Mr,9123456780,+91,")
+        answer = requests.post(
+            kore.contacts_url + "/import-contacts",
+            headers=kore.headers(),
+            files={"result_file": ("c.csv", duplicate, "text/csv")},
+            timeout=10,
+        )
+        assert answer.status_code == 200
+        assert [r["reason"] for r in kore.rejected_rows()] == ["DUPLICATE_IN_FILE"]
+        assert len(kore.journal()) == 1
+        kore.reset()
+        assert (kore.contacts(), kore.journal(), kore.rejected_rows()) == ([], [], [])
+        # what comes after the reset is there, and only that
+        requests.get(kore.contacts_url, headers=kore.headers(), timeout=10)
+        assert [e["operation"] for e in kore.journal()] == ["listContacts"]
+        assert kore.rejected_rows() == []
+
+
+def test_a_stream_a_share_seeded_is_emptied_on_reset_and_at_the_end(server):
+    other = f"st-second-{uuid.uuid4()}"
+    for _ in range(2):  # the second run does not meet the first one's contacts
+        with kore_mock(url=server) as kore:
+            kore.seed(csv_file("john,doe,Mr,2025550143,+1,"), stream_id=other)
+            assert [c["fullName"] for c in kore.contacts(stream_id=other)] == ["john doe"]
+            kore.reset()
+            assert kore.contacts(stream_id=other) == []
+            kore.seed([person("jack", "roe", "2025550143", "+1")], stream_id=other)
+        assert call(server + "/__mock__/namespaces")[2] == {"namespaces": []}
+
+
+def test_a_partly_refused_seed_on_a_share_says_the_others_were_stored(server):
+    with kore_mock(url=server) as kore:
+        rows = csv_file("a,b,Mr,9876543210,+91,", "c,d,Mr,9876543210,+91,")
+        with pytest.raises(ValueError, match=r"refused 1 item\(s\) and stored the other 1"):
+            kore.seed(rows)
+        assert [c["firstName"] for c in kore.contacts()] == ["a"]
+        with pytest.raises(ValueError, match=r"refused 1 item\(s\) and stored none"):
+            kore.seed([person("e", "f", "9876543210")])
+
+
+def test_an_unreachable_shared_server_names_the_pytest_option():
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(RuntimeError) as raised, kore_mock(url=nowhere):
+        pass
+    message = str(raised.value)
+    assert "cannot reach" in message and "KORE_MOCK_URL" not in message
+    assert "--kore-mock-url" in message and "KORE_MOCK_SHARED_URL" in message

@@ -9,6 +9,7 @@ import requests
 
 from mockserver.testing import kore_mock
 from tests.conftest import HEADER, person
+from tests.live import free_port
 
 pytest_plugins = ["pytester"]
 
@@ -188,3 +189,45 @@ def test_kore_mock_takes_a_profile_and_changes_it_at_run_time():
     with kore_mock() as kore:
         url = kore.contacts_url + "?limit=101"
         assert requests.get(url, headers=kore.headers(), timeout=5).status_code == 412
+
+
+def test_a_partly_refused_seed_says_the_others_were_stored():
+    with kore_mock() as kore:
+        rows = f"{HEADER}\na,b,Mr,9876543210,+91,\nc,d,Mr,9876543210,+91,\n".encode()
+        with pytest.raises(ValueError, match=r"refused 1 item\(s\) and stored the other 1"):
+            kore.seed(rows)
+        assert [c["firstName"] for c in kore.contacts()] == ["a"]
+        with pytest.raises(ValueError, match=r"refused 1 item\(s\) and stored none"):
+            kore.seed([person("e", "f", "9876543210")])
+
+
+def test_a_bad_marker_value_is_named_once_and_a_positional_one_is_refused(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.kore_mock(import_policy="bogus")
+        def test_bad_policy(kore_mock): ...
+
+        @pytest.mark.kore_mock("reject")
+        def test_positional(kore_mock): ...
+        """
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=2)
+    output = result.stdout.str()
+    assert "import_policy must be 'skip' or 'reject', not 'bogus'" in output
+    assert "importPolicy: importPolicy" not in output
+    assert "@pytest.mark.kore_mock takes keyword arguments only" in output
+
+
+def test_an_unreachable_kore_mock_url_names_the_pytest_option(pytester):
+    pytester.makepyfile("def test_it(kore_mock): ...")
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", "--kore-mock-url", nowhere
+    )
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert "cannot reach kore-mock" in output and "(--url or KORE_MOCK_URL)" not in output
+    assert "--kore-mock-url or KORE_MOCK_SHARED_URL" in output

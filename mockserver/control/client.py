@@ -13,6 +13,7 @@ DEFAULT_URL = "http://127.0.0.1:8080"
 ADMIN_HEADER = "X-Mock-Admin-Token"
 TIMEOUT_SECONDS = 300  # a seed of 200,000 rows takes a while
 CHUNK_BYTES = 64 * 1024
+URL_HINT = "--url or KORE_MOCK_URL"  # the CLI verbs' option and env
 
 
 class Progress(Protocol):
@@ -43,9 +44,13 @@ class ControlError(Exception):
 
 
 class ControlClient:
-    def __init__(self, url: str = DEFAULT_URL, admin_token: str | None = None) -> None:
+    def __init__(
+        self, url: str = DEFAULT_URL, admin_token: str | None = None, *, url_hint: str = URL_HINT
+    ) -> None:
+        """``url_hint``: where the URL is set, for the "cannot reach" message."""
         self.url = url.rstrip("/")
         self.admin_token = admin_token
+        self.url_hint = url_hint
 
     def call(
         self,
@@ -98,7 +103,7 @@ class ControlClient:
         except urllib.error.URLError as error:
             raise ControlError(
                 f"cannot reach kore-mock at {self.url} ({error.reason}); is `kore-mock serve` "
-                "running there? (--url or KORE_MOCK_URL)"
+                f"running there? ({self.url_hint})"
             ) from None
         except (TimeoutError, ConnectionError) as error:
             raise ControlError(f"kore-mock at {self.url} did not answer: {error}") from None
