@@ -126,6 +126,16 @@ def test_trickle_sends_the_body_in_pieces_over_the_time_set(memory_app, control,
     assert entry["fault"] == {"trickle": {"totalMs": 800, "chunks": 4}}
 
 
+def test_a_trickle_with_more_chunks_than_bytes_still_ends_at_its_total(memory_app, control, api):
+    # a 96-byte body in 1,000 slots of 0.5 ms: the pauses' overshoots added up to ~750 ms
+    control.set_fault("listContacts", trickle={"totalMs": 500, "chunks": 1000})
+    with threaded_server(memory_app) as url:
+        port = int(url.rsplit(":", 1)[1])
+        pieces, _ = raw_get(port, base(STREAM) + "?limit=10", api.token)
+    first, last = pieces[0][0], pieces[-1][0]
+    assert 0.3 <= first and 0.48 <= last < 0.68
+
+
 def test_trickle_paces_an_injected_error_as_well(control, api):
     control.set_fault("listContacts", errorStatus=503, trickle={"totalMs": 300, "chunks": 3})
     started = time.perf_counter()
