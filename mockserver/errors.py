@@ -178,6 +178,12 @@ class PayloadTooLarge(ApiError):
     default_msg = "Request entity too large"
 
 
+# Set in a request's WSGI environ by ``kore-mock serve``'s front when it stopped reading the
+# body past the largest its route accepts: the app is handed only the first part of it. A body
+# with a Content-Length says so itself; a chunked one does not (413, not a truncated document).
+BODY_OVER_LIMIT = "kore_mock.body_over_limit"
+
+
 class UnsupportedMediaType(ApiError):
     status = 415
     code = 415

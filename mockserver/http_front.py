@@ -90,7 +90,7 @@ class FrontConfig:
             retry_after=http.retry_after,
             max_buffered_bytes=max(http.max_buffered_bytes, max_body),  # the largest fits
             max_body=max_body,
-            max_snapshot_body=limits.max_snapshot_bytes,  # past it: handed over unread, 413
+            max_snapshot_body=limits.max_snapshot_bytes,  # past it: handed over cut, 413
         )
 
     def too_slow_msg(self) -> str:

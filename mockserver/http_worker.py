@@ -47,7 +47,7 @@ from gunicorn.http import errors as http
 from gunicorn.http import wsgi
 from gunicorn.workers.gthread import ThreadWorker
 
-from mockserver.errors import envelope
+from mockserver.errors import BODY_OVER_LIMIT, envelope
 from mockserver.http_front import Body, ChunkScanner, FrontConfig, Head, body_deadline, parse_head
 from mockserver.settings import Settings
 from mockserver.store.base import POSTGRES_SCHEMES
@@ -111,15 +111,26 @@ class _Conn:
 class _Framed:
     """A request read whole (or, over the body limit, its head): what a thread is given."""
 
-    def __init__(self, head: Head, body: Body | None, *, truncated: bool, reserved: int) -> None:
+    def __init__(
+        self,
+        head: Head,
+        body: Body | None,
+        *,
+        truncated: bool,
+        reserved: int,
+        over_limit: bool = False,
+    ) -> None:
         self.head = head
         self.body = body
         self.truncated = truncated  # handed over before its end: the connection closes after
         self.reserved = reserved  # its bytes in the buffer budget, given back once it is served
+        self.over_limit = over_limit  # cut short because it is larger than its route accepts
 
     def message(self) -> Any:
         """gunicorn's request, its body read from memory (or the spool)."""
-        return self.head.with_body(self.body.chunks() if self.body is not None else iter(()))
+        message = self.head.with_body(self.body.chunks() if self.body is not None else iter(()))
+        message.body_over_limit = self.over_limit  # handle_request tells the app (environ)
+        return message
 
     def close(self) -> None:
         if self.body is not None:
@@ -473,7 +484,8 @@ class EnvelopeWorker(ThreadWorker):
             conn.head = head
             del conn.buf[: head.size]
             if head.length is not None and head.length > self.front.max_body_for(head):
-                self._hand_over(conn, truncated=True)  # the app refuses it on its length
+                # the app refuses it on its length
+                self._hand_over(conn, truncated=True, over_limit=True)
                 return
             if head.length == 0:
                 self._hand_over(conn)
@@ -520,18 +532,22 @@ class EnvelopeWorker(ThreadWorker):
                 return
             assert conn.head is not None
             if conn.scanner.payload > self.front.max_body_for(conn.head):
-                self._hand_over(conn, truncated=True)  # the app refuses it past its limit
+                # the app refuses it past its limit (a chunked body has no length to tell)
+                self._hand_over(conn, truncated=True, over_limit=True)
                 return
         front = self.front
         conn.deadline = body_deadline(
             conn.started, body.size, front.body_grace_period, front.body_min_rate
         )
 
-    def _hand_over(self, conn: _Conn, *, truncated: bool = False) -> None:
+    def _hand_over(self, conn: _Conn, *, truncated: bool = False, over_limit: bool = False) -> None:
         """A request read whole (or cut short): it waits for a thread, at most
-        ``maxQueuedRequests`` of them per worker; past that, 503 and nothing of it is done."""
+        ``maxQueuedRequests`` of them per worker; past that, 503 and nothing of it is done.
+        ``over_limit``: cut short at the largest body its route accepts."""
         assert conn.head is not None
-        request = _Framed(conn.head, conn.body, truncated=truncated, reserved=conn.reserved)
+        request = _Framed(
+            conn.head, conn.body, truncated=truncated, reserved=conn.reserved, over_limit=over_limit
+        )
         conn.body = conn.scanner = conn.head = None
         conn.reserved = 0
         if len(self._ready) >= self.front.max_queued_requests:
@@ -666,6 +682,8 @@ class EnvelopeWorker(ThreadWorker):
             req, conn.sock, conn.client, conn.server, self._settled, response_class=_Response
         )
         environ["wsgi.multithread"] = True
+        if getattr(req, "body_over_limit", False):
+            environ[BODY_OVER_LIMIT] = True
         self.nr += 1
         if self.nr >= self.max_requests:
             if self.alive:

@@ -23,6 +23,7 @@ from mockserver.control import apps as app_admin
 from mockserver.control.export import contacts_csv
 from mockserver.control.schema import ControlValidator
 from mockserver.errors import (
+    BODY_OVER_LIMIT,
     ApiError,
     Forbidden,
     NotFound,
@@ -171,10 +172,10 @@ def load_snapshot() -> Response:
     mock = current_mock()
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("A snapshot is sent as application/json")
-    request.max_content_length = mock.settings.limits.max_snapshot_bytes
+    body = _snapshot_body(mock.settings.limits.max_snapshot_bytes)
     with paused_gc():
         contents = snapshot.read(
-            request.get_data(),
+            body,
             journal_size=mock.settings.journal_size,
             journal=_query("journal"),
             start_up=mock.settings.profile,
@@ -191,6 +192,20 @@ def load_snapshot() -> Response:
             "state": sorted(contents.state),
         }
     )
+
+
+def _snapshot_body(limit: int) -> bytes:
+    """The body of a snapshot load; 413 past ``limit`` bytes, sent with a Content-Length or
+    chunked (werkzeug reads a chunked body up to its limit and stops there, silently)."""
+    too_large = PayloadTooLarge(f"The request body is over this server's limit of {limit} bytes")
+    length = request.content_length
+    if request.environ.get(BODY_OVER_LIMIT) or (length is not None and length > limit):
+        raise too_large  # the server's front stopped reading it past the limit
+    request.max_content_length = limit + 1  # one byte past the limit tells
+    body = request.get_data()
+    if len(body) > limit:
+        raise too_large
+    return body
 
 
 @control.post("/reset")

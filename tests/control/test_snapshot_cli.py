@@ -116,3 +116,41 @@ def test_kore_mock_serve_takes_a_snapshot_larger_than_any_other_body(tmp_path):
         path.write_bytes(path.read_bytes()[:-1] + b" " * 200_000 + b"}")
         refused = run("snapshot", "load", str(path), "--url", url)
         assert refused.exit_code == 1 and "HTTP 413" in refused.output
+
+
+def test_a_chunked_snapshot_over_the_limit_is_413_like_one_with_a_length(tmp_path):
+    """A body sent chunked (no Content-Length) is read up to maxSnapshotBytes and refused past
+    it as the same body with a Content-Length is, not handed on cut short as a broken file."""
+    import requests
+
+    from tests.live import kore_mock_serve
+
+    config = tmp_path / "kore-mock.yaml"
+    config.write_text("limits: {maxSnapshotBytes: 200000}\n")
+
+    def chunked(body: bytes, size: int = 10_000):
+        for i in range(0, len(body), size):
+            yield body[i : i + size]
+
+    with kore_mock_serve(
+        "--config", str(config), "--db", str(tmp_path / "a.db"), cwd=tmp_path
+    ) as url:
+        seed(url)
+        saved = requests.get(url + "/__mock__/snapshot", timeout=30).content
+        before = state(url)
+        json_type = {"Content-Type": "application/json"}
+        under = saved[:-1] + b" " * (199_000 - len(saved)) + b"}"
+        loaded = requests.put(
+            url + "/__mock__/snapshot", data=chunked(under), headers=json_type, timeout=30
+        )
+        assert loaded.status_code == 200, loaded.text  # read whole under the limit
+        for size in (200_001, 200_002, 230_000, 2_000_000):
+            over = saved[:-1] + b" " * (size - len(saved)) + b"}"
+            for body in (over, chunked(over)):  # with a Content-Length, then chunked
+                answer = requests.put(
+                    url + "/__mock__/snapshot", data=body, headers=json_type, timeout=30
+                )
+                assert answer.status_code == 413, (size, answer.text)
+                msg = answer.json()["errors"][0]["msg"]
+                assert msg == "The request body is over this server's limit of 200000 bytes"
+        assert state(url) == before
