@@ -79,13 +79,13 @@ def _refuse_nul(text: bytes | str, document: Any) -> None:
     import refuses the byte, and no name or number has one. The text is looked at first; the
     document is walked only when it has the escape (``\\u0000`` is a backslash, not a NUL)."""
     escape = "\\u0000" if isinstance(text, str) else b"\\u0000"
-    if escape in text and any("\x00" in string for string in _strings(document)):
+    if escape in text and any("\x00" in string for string in strings(document)):
         raise JsonBodyError(
             "The JSON body holds a NUL character (\\u0000) in a string; no field takes one"
         )
 
 
-def _strings(document: Any) -> Any:
+def strings(document: Any) -> Any:
     """Every string of the document, keys included (iterative)."""
     stack = [document]
     while stack:

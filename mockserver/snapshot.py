@@ -9,8 +9,9 @@ saved from SQLite loads into PostgreSQL and back.
 
 ``read`` checks a document whole before anything is written — JSON, kind and version, the
 schema, the counts it declares, the apps, faults and readings as the settings file would check
-them, ids and holder slots — so that a bad or truncated snapshot is refused with a clear error
-and changes nothing; the store then replaces everything in one transaction.
+them, ids and holder slots, contacts the vendor API could have stored, integers that fit their
+columns — so that a bad or truncated snapshot is refused with a clear error and changes
+nothing; the store then replaces everything in one transaction.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ import functools
 import operator
 import re
 from collections import Counter
+from datetime import date
 from typing import Any
 
 import jsonschema_rs
 import orjson
 
-from mockserver import __version__
+from mockserver import __version__, json_body
 from mockserver.contacts.model import ACTIVE, now_iso
 from mockserver.errors import ValidationError
 from mockserver.faults import EVERY_OPERATION, Fault
-from mockserver.profile import Profile
+from mockserver.profile import ACCOUNT_ID_FORMATS, Profile
 from mockserver.runtime import (
     APPS_KEY,
     FAULTS_KEY,
@@ -43,7 +45,7 @@ from mockserver.spec import CONTROL, VENDOR
 from mockserver.store.base import CONTENT_COLUMNS, POSTGRES_SCHEMES, Store, StoreContents
 
 KIND = "kore-mock-snapshot"
-_ACCOUNT = re.compile(r"[0-9a-f]{24}")
+_ACCOUNT = re.compile(ACCOUNT_ID_FORMATS["any"])  # every account id the vendor API takes
 VERSION = 1
 MAX_ERRORS = 5  # problems named in one refusal
 
@@ -66,6 +68,7 @@ FIELDS = {
 }
 KEYS = tuple(FIELDS.get(column, column) for column in CONTENT_COLUMNS)
 assert CONTENT_COLUMNS[3] == "status"
+_INSTANTS = ("createdAt", "updatedAt")
 SUMMARY_HEADER = "X-Mock-Snapshot"  # what a saved snapshot holds, for a client that only stores it
 
 
@@ -152,6 +155,8 @@ def read(
         raise ValidationError(_listed(problems))
     contacts = document["contacts"]
     entries_held = document.get("journal")
+    if b"\\u0000" in body:  # the escape: orjson refuses a raw NUL in a string
+        _check_no_nul(document)
     _check_counts(document["counts"], contacts, entries_held)
     if journal and entries_held is None:
         raise ValidationError("The snapshot holds no journal (it was saved without it)")
@@ -165,6 +170,9 @@ def read(
     rows = [row_of(c) for c in contacts]
     entries = None
     if entries_held is not None and journal is not False:
+        for held in entries_held:  # 200.0 is an integer to the schema, not to a column
+            held["id"] = int(held["id"])
+            held["entry"]["status"] = int(held["entry"]["status"])
         _check_unique([e["id"] for e in entries_held], "journal ids")
         entries = [(e["id"], e["entry"]) for e in sorted(entries_held, key=lambda e: e["id"])]
         entries = entries[-journal_size:]
@@ -188,6 +196,23 @@ def _check_counts(counts: dict[str, int], contacts: list[Any], journal: list[Any
 
 def _check_contacts(contacts: list[dict[str, Any]]) -> None:
     _check_unique([c["id"] for c in contacts], "contact ids")
+    for i, contact in enumerate(contacts):
+        contact["dupSlot"] = int(contact["dupSlot"])  # 1.0 is an integer to the schema only
+        if not contact["phoneNumber"].startswith(contact["countryCode"]):
+            raise ValidationError(
+                f"snapshot.contacts[{i}].phoneNumber: {contact['phoneNumber']!r} does not start "
+                f"with its countryCode {contact['countryCode']!r} (the number key is the "
+                "country code and the number)"
+            )
+    # the schema checks the form of an instant; a calendar checks its day (few distinct ones)
+    days = {c[key][:10]: (i, key) for i, c in enumerate(contacts) for key in _INSTANTS}
+    for day, (i, key) in days.items():
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise ValidationError(
+                f"snapshot.contacts[{i}].{key}: {contacts[i][key]!r} is not a day of the calendar"
+            ) from None
     holders = Counter(
         (c["accountId"], c["streamId"], c["phoneNumber"], c["dupSlot"])
         for c in contacts
@@ -200,6 +225,27 @@ def _check_contacts(contacts: list[dict[str, Any]]) -> None:
             f"snapshot.contacts: two ACTIVE contacts of {account} / {stream} hold {number} at "
             f"dupSlot {slot} (legacy duplicates of a number need distinct slots)"
         )
+
+
+def _check_no_nul(document: dict[str, Any]) -> None:
+    """No NUL in what reaches a store's text column: the vendor API refuses one (PostgreSQL's
+    text cannot hold it). A journal entry's kept request may hold one (a request refused, and
+    journaled as sent; a JSON column holds it): only the fields its filter columns read count."""
+    places: list[tuple[str, Any]] = [
+        (f"contacts[{i}].{key}", value)
+        for i, contact in enumerate(document["contacts"])
+        for key, value in contact.items()
+    ]
+    places += [
+        (f"journal[{i}].entry.{key}", held["entry"].get(key))
+        for i, held in enumerate(document.get("journal") or ())
+        for key in ("at", "operation", "scenario", "namespace")
+    ]
+    for where, value in places:
+        if any("\x00" in text for text in json_body.strings(value)):
+            raise ValidationError(
+                f"snapshot.{where} holds a NUL character (\\u0000); no field takes one"
+            )
 
 
 def _check_unique(values: list[Any], what: str) -> None:

@@ -9,7 +9,9 @@ name those characters too, or a client generating data from the spec sends value
 
 import re
 
-from mockserver.spec import VENDOR
+import pytest
+
+from mockserver.spec import CONTROL, VENDOR
 
 DISPUTED = r"\x1c-\x1f\x85\ufeff"
 
@@ -26,7 +28,8 @@ def patterns(value, where=""):
             yield from patterns(item, f"{where}/{index}")
 
 
-def test_white_space_in_patterns_means_the_same_in_every_regex_dialect():
-    for where, pattern in patterns(VENDOR.document):
+@pytest.mark.parametrize("spec", [VENDOR, CONTROL], ids=["vendor", "control"])
+def test_white_space_in_patterns_means_the_same_in_every_regex_dialect(spec):
+    for where, pattern in patterns(spec.document):
         if re.search(r"\\[sS]", pattern):
             assert DISPUTED in pattern, f"{where}: {pattern!r} leaves {DISPUTED} to the dialect"

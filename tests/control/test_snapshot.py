@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -315,3 +316,152 @@ def test_a_token_of_a_loaded_app_works_and_one_of_an_app_it_removed_does_not(con
         ).status_code
         == 401
     )
+
+
+DIGITS_APP = {
+    "clientId": "cs-digits",
+    "accountId": "123456789",  # the create page's sample account id
+    "clientSecret": "a-secret-of-an-app-whose-account-id-is-digits",
+}
+
+
+def test_a_snapshot_of_an_account_id_that_is_not_hex_loads_back(control, api):
+    assert control.post("/__mock__/apps", json=DIGITS_APP).status_code == 201
+    digits = api.as_app(App.from_dict(DIGITS_APP))
+    assert digits.create([person("ann", "a", "9876543210")]).status_code == 200
+    scope = f"?accountId=123456789&streamId={STREAM}"
+    fault = control.put("/__mock__/faults/deleteContact" + scope, json={"errorStatus": 502})
+    assert fault.status_code == 200
+    before = control.get("/__mock__/scopes").get_json()
+    body = save(control)
+    control.post("/__mock__/reset")
+    answer = load(control, body)
+    assert answer.status_code == 200, answer.get_json()
+    assert digits.list().get_json()["totalResults"] == 1
+    assert control.get("/__mock__/scopes").get_json() == before
+
+
+def _set(where: str, value: Any):
+    """An edit of one field of a saved snapshot: ``contacts.0.dupSlot`` = value."""
+
+    def change(document: dict[str, Any]) -> None:
+        *path, last = where.split(".")
+        target = document
+        for part in path:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[last] = value
+
+    return change
+
+
+def refused(control: Control, api: Api, change) -> str:
+    """The error a snapshot with ``change`` gets; the state it was sent to stays as it was."""
+    build_state(control, api)
+    body = save(control)
+    before = observe(control)
+    response = load(control, edited(body, change))
+    assert response.status_code == 400, response.get_data()
+    assert observe(control) == before
+    return response.get_json()["errors"][0]["msg"]
+
+
+TOO_LARGE = {
+    "dupSlot over a 32-bit column": ("contacts.0.dupSlot", 2**31, "contacts[0].dupSlot"),
+    "dupSlot over 64 bits": ("contacts.0.dupSlot", 2**63, "contacts[0].dupSlot"),
+    "dupSlot read as a float": ("contacts.0.dupSlot", 10**30, "contacts[0].dupSlot"),
+    "journal id over 64 bits": ("journal.0.id", 2**63, "journal[0].id"),
+    "journal id read as a float": ("journal.0.id", 2**70, "journal[0].id"),
+    "journal status not an HTTP status": ("journal.0.entry.status", 2**31, "entry.status"),
+    "journal status over 64 bits": ("journal.0.entry.status", 2**70, "entry.status"),
+    "journal scenario not text": ("journal.0.entry.scenario", 7, "entry.scenario"),
+    "journal namespace not an object": ("journal.0.entry.namespace", 7, "entry.namespace"),
+}
+
+
+@pytest.mark.parametrize("case", TOO_LARGE)
+def test_an_integer_too_large_for_its_column_is_a_400_naming_the_field(control, api, case):
+    where, value, named = TOO_LARGE[case]
+    message = refused(control, api, _set(where, value))
+    assert f"snapshot.{where.split('.')[0]}[0]" in message and named in message
+
+
+def test_integers_written_with_a_fraction_of_zero_load_as_integers(control, api):
+    build_state(control, api)
+    document = json.loads(save(control))
+    slots = [c["dupSlot"] for c in document["contacts"]]
+    ids = [e["id"] for e in document["journal"]]
+    body = json.dumps(document)
+    for name in ("dupSlot", "id", "status"):  # 1 -> 1.0: still an integer to JSON Schema
+        body = re.sub(rf'("{name}": )(\d+)', r"\1\2.0", body)
+    assert '"dupSlot": 1.0' in body
+    control.post("/__mock__/reset")
+    assert load(control, body.encode()).status_code == 200
+    again = json.loads(save(control))
+    assert [c["dupSlot"] for c in again["contacts"]] == slots
+    assert [e["id"] for e in again["journal"]] == ids
+    assert all(type(e["entry"]["status"]) is int for e in again["journal"])
+
+
+UNSTORABLE = {
+    "a number key that is not a number": ("contacts.0.phoneNumber", "abc", "phoneNumber"),
+    "a number key without its +": ("contacts.0.phoneNumber", "919876543210", "phoneNumber"),
+    "a number key of 16 digits": ("contacts.0.phoneNumber", "+9198765432101234", "phoneNumber"),
+    "a number key of another country code": (
+        "contacts.0.phoneNumber",
+        "+449876543210",
+        "does not start with its countryCode",
+    ),
+    "a country code without its +": ("contacts.0.countryCode", "91", "countryCode"),
+    "a country code of 4 digits": ("contacts.0.countryCode", "+9198", "countryCode"),
+    "a first name that is a formula": ("contacts.0.firstName", "=cmd|' /C calc'!A0", "firstName"),
+    "a last name starting with a tab": ("contacts.0.lastName", "\tdoe", "lastName"),
+    "an empty first name": ("contacts.0.firstName", "", "firstName"),
+    "a first name of 101 characters": ("contacts.0.firstName", "a" * 101, "firstName"),
+    "a salutation that is a formula": ("contacts.0.salutation", "@SUM(A1)", "salutation"),
+    "an extension that is a formula": ("contacts.0.extension", "=1+1", "extension"),
+    "a name with a NUL": ("contacts.0.firstName", "a\x00b", "contacts[0].firstName"),
+    "an org id with a NUL": ("contacts.0.orgId", "o-\x00", "contacts[0].orgId"),
+    "an instant that is no instant": ("contacts.0.createdAt", "9999-99-99T99:99:99Z", "createdAt"),
+    "an instant without milliseconds": (
+        "contacts.0.updatedAt",
+        "2026-12-07T02:19:46Z",
+        "updatedAt",
+    ),
+    "an instant with an offset": (
+        "contacts.0.createdAt",
+        "2026-12-07T02:19:46.603+01:00",
+        "createdAt",
+    ),
+    "a day not in the calendar": ("contacts.0.createdAt", "2026-02-30T02:19:46.603Z", "createdAt"),
+    "a journal operation with a NUL": (
+        "journal.0.entry.operation",
+        "list\x00",
+        "journal[0].entry.operation",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UNSTORABLE)
+def test_a_contact_the_vendor_api_could_not_have_stored_is_refused(control, api, case):
+    where, value, named = UNSTORABLE[case]
+    assert named in refused(control, api, _set(where, value))
+
+
+def test_a_snapshot_of_data_older_kore_mock_versions_stored_still_loads(control, api):
+    """Legacy duplicates (a number held twice, slots 0 and 1), a country code with a leading 0
+    (taken before kore-mock refused one), empty salutation and extension, and a journal entry
+    whose request held a NUL (refused, and journaled as sent)."""
+    build_state(control, api)
+    document = json.loads(save(control))
+    held = [c for c in document["contacts"] if c["firstName"] == "ann"]
+    assert sorted(c["dupSlot"] for c in held) == [0, 1]
+    assert held[0]["phoneNumber"] == held[1]["phoneNumber"]
+    old = document["contacts"][-1]
+    old.update(countryCode="+01", phoneNumber="+01" + old["phoneNumber"][3:], salutation="")
+    old["extension"] = ""
+    document["journal"][0]["entry"]["path"] = "/agentassist/\x00"
+    document["journal"][0]["entry"]["request"] = {"bodyText": "a\x00b"}
+    control.post("/__mock__/reset")
+    answer = load(control, json.dumps(document).encode())
+    assert answer.status_code == 200, answer.get_json()
+    assert json.loads(save(control))["contacts"] == document["contacts"]
