@@ -298,7 +298,16 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
         if value is not None
     }
     run.configure({**os.environ, **given})  # options win over the environment's variables
-    args = [str(Path(contract_tests.__file__).parent), "-p", "no:cacheprovider", *pytest_args]
+    args = [
+        str(Path(contract_tests.__file__).parent),
+        "-p",
+        "no:cacheprovider",
+        # the suite's settings imported hypothesis and schemathesis before pytest could
+        # rewrite their plugins' asserts: three warnings a plain `pytest contract_tests` lacks
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
+        *pytest_args,
+    ]
     if junitxml:
         args.append(f"--junitxml={junitxml}")
     from mockserver.contract_progress import ContractProgress
