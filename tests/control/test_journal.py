@@ -66,6 +66,8 @@ def test_journal_refuses_bad_filters(control):
     for query in ("status=abc", "limit=0", "limit=1001", "operation=getContact", "since=yesterday"):
         assert control.get(f"/__mock__/journal?{query}").status_code == 400, query
     assert control.get("/__mock__/journal/999").status_code == 404
+    yesterday = control.get("/__mock__/journal?since=yesterday").get_json()["errors"][0]["msg"]
+    assert "is not an ISO-8601 instant" in yesterday  # it was "'yesterday' is too short"
 
 
 @pytest.mark.parametrize(
