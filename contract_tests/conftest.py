@@ -149,8 +149,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         )
     if run.cleanup is not None:
         lines.append(
-            f"cleanup       {run.cleanup.deleted} contact(s) created by the run deleted, "
-            f"{len(run.cleanup.remaining)} left"
+            f"cleanup       {run.cleanup.deleted} contact(s) the scenarios left were deleted at "
+            f"the end, {len(run.cleanup.remaining)} left (the scenarios delete their own)"
         )
     for index, line in enumerate(run.observed.summary_lines()):
         lines.append(("readings      " if index == 0 else "              ") + line)
