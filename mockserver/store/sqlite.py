@@ -41,7 +41,7 @@ from mockserver.store.base import (
     Store,
     StoreContents,
     StoreUnavailable,
-    journal_columns,
+    later_journal_columns,
     promote_sql,
 )
 from mockserver.store.journal_log import JournalLog
@@ -357,7 +357,7 @@ class SqliteStore(Store):
             if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM journal)").fetchone()[0]:
                 return  # nothing to move (a read, no lock): every start but an upgrade's
         with self._transaction("BEGIN IMMEDIATE") as conn:
-            rows = conn.execute("SELECT id, entry FROM journal").fetchall()
+            rows = conn.execute("SELECT id, at, operation, status, entry FROM journal").fetchall()
             if not rows:
                 return
             with self._journal_connection() as journal, self._journal._writer_lock():
@@ -365,7 +365,7 @@ class SqliteStore(Store):
                 journal.executemany(  # with the filter columns the old table did not have
                     f"INSERT OR IGNORE INTO journal (id, {JOURNAL_COLUMNS}, entry)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(id_, *journal_columns(orjson.loads(e)), e) for id_, e in rows],
+                    [(*row[:4], *later_journal_columns(row[4]), row[4]) for row in rows],
                 )
                 journal.execute("COMMIT")
             conn.execute("DELETE FROM journal")
