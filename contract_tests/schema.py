@@ -50,7 +50,13 @@ def configuration(target: Target) -> dict[str, Any]:
         },
         # The token comes from the auth config; generating it too would only produce negative
         # cases the config then repairs. `ignored_auth` probes missing and invalid tokens.
-        "generation": {"max-examples": settings.examples, "with-security-parameters": False},
+        # No NUL in generated strings: kore-mock reads a JSON body holding one as it reads
+        # invalid UTF-8 (400: PostgreSQL's text cannot hold it), which no schema says.
+        "generation": {
+            "max-examples": settings.examples,
+            "with-security-parameters": False,
+            "allow-x00": False,
+        },
         # The app under test is the suite's own entry point, not the host's code.
         "analysis": {"constants": {"enabled": False}},
         "phases": {"coverage": {"enabled": settings.coverage}},
