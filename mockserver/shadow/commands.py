@@ -218,16 +218,18 @@ def replay(
             "host answers with its own readings, so they are not used",
             err=True,
         )
+    on_mock = not host.get("base_url")
+    if on_mock:  # loaded before the progress starts: the replay's own work is what it counts
+        from mockserver.shadow.replay import replay_on_mock
+
+        settings = _mock_settings(config, profile_file)
     with Progress("replay", len(recorded), unit="exchanges") as progress:
         counted = _counted(recorded, progress)
-        if host.get("base_url"):
-            report, extra = _on_host(counted, host)
-        else:
-            from mockserver.shadow.replay import replay_on_mock
-
-            settings = _mock_settings(config, profile_file)
+        if on_mock:
             target = f"a fresh kore-mock ({_readings(settings)})"
             report, extra = replay_on_mock(counted, settings, target), []
+        else:
+            report, extra = _on_host(counted, host)
     if as_json:
         click.echo(json.dumps({**report.to_wire(), **dict(extra)}, indent=2, ensure_ascii=False))
     else:
