@@ -99,9 +99,7 @@ def test_kore_target_makes_the_suite_use_the_exported_host(tmp_path):
 
 
 @pytest.mark.parametrize("base_url", [None, "", "  "])
-def test_kore_target_without_a_host_is_a_usage_error_not_a_green_in_process_run(
-    tmp_path, base_url
-):
+def test_kore_target_without_a_host_is_a_usage_error_not_a_green_in_process_run(tmp_path, base_url):
     # a CI job whose KORE_BASE_URL secret is missing tested the in-process mock and passed
     env = exported_target("http://unused")
     env.pop("KORE_BASE_URL")
