@@ -4,8 +4,11 @@ duplicates included), their order and pages, the duplicate rule, and its journal
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 
+import psycopg
 import pytest
 
 from mockserver.contacts.model import INACTIVE, Contact, Namespace
@@ -57,44 +60,29 @@ def write_old_store(url: str, version: int, rows: list[tuple]) -> None:
     mark = "%s" if url.startswith("postgresql://") else "?"
     marks = ", ".join([mark] * len(rows[0]))
     columns = ", ".join((*Contact._fields, "dup_slot"))
-    statements = ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)"]
-    statements += [s for step in migrations[: min(version, 2)] for s in step]
-    inserts = [(f"INSERT INTO contacts ({columns}) VALUES ({marks})", row) for row in rows]
-    inserts.append(
+    before = [s for step in migrations[: min(version, 2)] for s in step]
+    after = [s for step in migrations[2:version] for s in step]
+    statements = [
+        ("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)", ()),
+        *((statement, ()) for statement in before),
+        *((f"INSERT INTO contacts ({columns}) VALUES ({marks})", row) for row in rows),
         (
             f"INSERT INTO journal (at, operation, status, entry) VALUES ({', '.join([mark] * 4)})",
             ("2026-11-25T10:00:00.000Z", "createContacts", 200, json.dumps(OLD_ENTRY)),
-        )
-    )
-    later = [s for step in migrations[2:version] for s in step]
-    later.append(f"INSERT INTO meta (key, value) VALUES ('schema_version', '{version}')")
-    run(url, statements, inserts, later)
-
-
-def run(url: str, before: list[str], inserts: list[tuple[str, tuple]], after: list[str]) -> None:
+        ),
+        *((statement, ()) for statement in after),
+        (f"INSERT INTO meta (key, value) VALUES ('schema_version', '{version}')", ()),
+    ]
     if url.startswith("postgresql://"):
-        import psycopg
-
-        with psycopg.connect(url) as conn:
-            for statement in before:
-                conn.execute(statement)
-            for statement, params in inserts:
-                conn.execute(statement, params)
-            for statement in after:
-                conn.execute(statement)
+        with psycopg.connect(url) as conn:  # one transaction, committed at the end
+            for statement, params in statements:
+                conn.execute(statement, params or None)
         return
-    import sqlite3
-
-    conn = sqlite3.connect(url, isolation_level=None)
-    conn.execute("BEGIN")
-    for statement in before:
-        conn.execute(statement)
-    for statement, params in inserts:
-        conn.execute(statement, params)
-    for statement in after:
-        conn.execute(statement)
-    conn.execute("COMMIT")
-    conn.close()
+    with closing(sqlite3.connect(url, isolation_level=None)) as conn:
+        conn.execute("BEGIN")
+        for statement, params in statements:
+            conn.execute(statement, params)
+        conn.execute("COMMIT")
 
 
 @pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))

@@ -25,6 +25,18 @@ from mockserver.shadow.upstream import Upstream
 from mockserver.testing import serve_wsgi
 from tests.live import ROOT, kore_mock_serve, kore_mock_server
 
+# the host flags of the development app, unthrottled (loopback): fidelity and replay --upstream
+DEV_APP_FLAGS = (
+    "--account-id",
+    DEV_APP.account_id,
+    "--client-id",
+    DEV_APP.client_id,
+    "--client-secret",
+    DEV_APP.client_secret,
+    "--rate-per-minute",
+    "0",
+)
+
 API = "/agentassist/api/v1/public"
 CSV_HEADER = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension"
 # what the divergent host reads differently from kore-mock's defaults (a `serve --profile` file)

@@ -9,9 +9,9 @@ import socket
 import pytest
 import requests
 
-from mockserver.settings import DEV_APP
 from tests.live import free_port
 from tests.shadow.conftest import (
+    DEV_APP_FLAGS,
     DIVERGENT_YAML,
     Tenant,
     all_seven,
@@ -109,14 +109,7 @@ def test_the_journal_of_an_app_run_exports_and_replays_against_a_host(
         divergent_host,
         "--stream-id",
         f"st-replay-{tenant.stream[3:]}",
-        "--account-id",
-        DEV_APP.account_id,
-        "--client-id",
-        DEV_APP.client_id,
-        "--client-secret",
-        DEV_APP.client_secret,
-        "--rate-per-minute",
-        "0",
+        *DEV_APP_FLAGS,
         "--json",
         cwd=tmp_path,
     )
@@ -241,14 +234,7 @@ def test_a_verbose_replay_on_a_host_says_why_an_exchange_was_not_sent(default_ho
         default_host,
         "--stream-id",
         "st-replay-not-sent",
-        "--account-id",
-        DEV_APP.account_id,
-        "--client-id",
-        DEV_APP.client_id,
-        "--client-secret",
-        DEV_APP.client_secret,
-        "--rate-per-minute",
-        "0",
+        *DEV_APP_FLAGS,
         cwd=tmp_path,
     )
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr

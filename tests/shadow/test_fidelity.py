@@ -18,7 +18,7 @@ from mockserver.fidelity.probes import PROBES
 from mockserver.profile import DEFAULT, readings
 from mockserver.settings import DEV_APP, Settings, load_profile
 from tests.live import kore_mock_serve
-from tests.shadow.conftest import DIVERGENT, Tenant, fictitious, kore_mock, person
+from tests.shadow.conftest import DEV_APP_FLAGS, DIVERGENT, Tenant, fictitious, kore_mock, person
 
 FILES = ("fidelity.json", "profile.yaml", "fidelity.md")
 UNTESTABLE = {"scopeErrorCode", "rateLimitScope"}  # no safe probe tells their values apart
@@ -34,14 +34,7 @@ def fidelity(
         url,
         "--stream-id",
         stream or f"st-fidelity-{uuid.uuid4()}",
-        "--account-id",
-        DEV_APP.account_id,
-        "--client-id",
-        DEV_APP.client_id,
-        "--client-secret",
-        DEV_APP.client_secret,
-        "--rate-per-minute",
-        "0",
+        *DEV_APP_FLAGS,
         "--out",
         str(out),
         *extra,
