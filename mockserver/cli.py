@@ -140,7 +140,7 @@ def serve(
                 origin,
                 ["importPolicy"],
             )
-        check_app_accounts(settings)
+        check_app_accounts(settings.apps, settings.profile)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     if settings.workers > 1 and settings.db == ":memory:":

@@ -25,7 +25,7 @@ from mockserver.settings import (
     RateLimit,
     Settings,
     SettingsError,
-    check_app_account,
+    check_app_accounts,
     check_policy,
 )
 from mockserver.store.base import Store
@@ -257,13 +257,11 @@ class Runtime:
         if scope_key is not None:
             self._change_scoped_readings(scope_key, lambda stored: readings)
             return self.profile(scope_key)
-        _checked_readings(readings)  # ProfileError names a bad key or value
-        profile = self.settings.profile.with_readings(readings, "run-time profile")
-        for app in self.apps():  # an app the profile would refuse every request of
-            try:
-                check_app_account(app, profile)
-            except SettingsError as exc:
-                raise ProfileError(f"{exc}; remove that app or change its account first") from None
+        profile = self.settings.profile.with_readings(readings)  # ProfileError: a bad reading
+        try:  # an app the profile would refuse every request of
+            check_app_accounts(self.apps(), profile)
+        except SettingsError as exc:
+            raise ProfileError(f"{exc}; remove that app or change its account first") from None
         self.set(PROFILE, readings)
         self._set(LEGACY_POLICY_KEY, None)
         return self.profile()

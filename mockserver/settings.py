@@ -25,6 +25,7 @@ YAML keys are camelCase like Kore's own fields::
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -220,10 +221,10 @@ class Settings:
         )
 
 
-def check_app_accounts(settings: Settings) -> None:
+def check_app_accounts(apps: Iterable[App], profile: Profile) -> None:
     """Every app's account id is of the profile's ``accountIdFormat`` (``check_app_account``)."""
-    for app in settings.apps:
-        check_app_account(app, settings.profile)
+    for app in apps:
+        check_app_account(app, profile)
 
 
 def check_app_account(app: App, profile: Profile) -> None:

@@ -8,7 +8,6 @@ the dup slots of legacy duplicates — is stated in ``mockserver.contacts.ports`
 
 from __future__ import annotations
 
-import json
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -222,22 +221,6 @@ LATER_JOURNAL_COLUMNS = {
     "account_id": ("namespace", "accountId"),
     "stream_id": ("namespace", "streamId"),
 }
-
-
-def later_journal_columns(entry_text: str) -> tuple[Any, ...]:
-    """The values of ``LATER_JOURNAL_COLUMNS`` in an entry's JSON text (None where it has
-    none, or is not an object)."""
-    try:
-        entry = json.loads(entry_text)
-    except ValueError:
-        entry = None
-    values = []
-    for path in LATER_JOURNAL_COLUMNS.values():
-        value: Any = entry
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        values.append(value if isinstance(value, str) else None)
-    return tuple(values)
 
 
 def display_url(url: str) -> str:

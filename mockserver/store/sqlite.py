@@ -34,18 +34,17 @@ from mockserver.store.base import (
     COLUMNS,
     CONTENT_COLUMNS,
     EVERY_ENTRY,
-    JOURNAL_COLUMNS,
+    LATER_JOURNAL_COLUMNS,
     SCHEMA_VERSION,
     ContentsRefused,
     JournalFilter,
     Store,
     StoreContents,
     StoreUnavailable,
-    later_journal_columns,
     promote_sql,
 )
 from mockserver.store.journal_log import JournalLog
-from mockserver.store.sqlite_journal import SqliteJournal
+from mockserver.store.sqlite_journal import SqliteJournal, fill_later_columns
 from mockserver.store.sqlite_state import StateRows, StateVersion
 
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
@@ -362,10 +361,14 @@ class SqliteStore(Store):
                 return
             with self._journal_connection() as journal, self._journal._writer_lock():
                 journal.execute("BEGIN IMMEDIATE")
-                journal.executemany(  # with the filter columns the old table did not have
-                    f"INSERT OR IGNORE INTO journal (id, {JOURNAL_COLUMNS}, entry)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(*row[:4], *later_journal_columns(row[4]), row[4]) for row in rows],
+                journal.executemany(
+                    "INSERT OR IGNORE INTO journal (id, at, operation, status, entry)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                # with the filter columns the old table did not have
+                fill_later_columns(
+                    journal, "journal", LATER_JOURNAL_COLUMNS, max(row[0] for row in rows)
                 )
                 journal.execute("COMMIT")
             conn.execute("DELETE FROM journal")

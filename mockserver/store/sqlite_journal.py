@@ -328,15 +328,25 @@ def _rebuild(conn: sqlite3.Connection) -> None:
     conn.execute(
         f"INSERT INTO journal_rebuilt ({', '.join(kept)}) SELECT {', '.join(kept)} FROM journal"
     )
-    filled = [
-        f"{column} = json_extract(entry, '$.{'.'.join(path)}')"
-        for column, path in LATER_JOURNAL_COLUMNS.items()
-        if column not in kept
-    ]
-    if filled:  # a layout from before the filter columns: its entries' values, for the filters
-        conn.execute(f"UPDATE journal_rebuilt SET {', '.join(filled)}")
+    # a layout from before the filter columns: its entries' values, for the filters
+    fill_later_columns(conn, "journal_rebuilt", [c for c in LATER_JOURNAL_COLUMNS if c not in kept])
     conn.execute("DROP TABLE journal")  # its indexes go with it
     conn.execute("ALTER TABLE journal_rebuilt RENAME TO journal")
+
+
+def fill_later_columns(
+    conn: sqlite3.Connection, table: str, columns: Iterable[str], up_to_id: int | None = None
+) -> None:
+    """Fill ``LATER_JOURNAL_COLUMNS`` (those named) of a journal table's entries from their JSON,
+    as ``journal_columns`` reads them (entries up to ``up_to_id``, or all)."""
+    filled = [
+        f"{column} = CASE WHEN json_valid(entry)"
+        f" THEN json_extract(entry, '$.{'.'.join(LATER_JOURNAL_COLUMNS[column])}') END"
+        for column in columns
+    ]
+    if filled:
+        where = "" if up_to_id is None else f" WHERE id <= {int(up_to_id)}"
+        conn.execute(f"UPDATE {table} SET {', '.join(filled)}{where}")
 
 
 def _where(where: JournalFilter) -> tuple[str, list[Any]]:
