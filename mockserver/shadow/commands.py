@@ -14,7 +14,7 @@ from mockserver.cli_option import option
 from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
 from mockserver.profile import DEFAULT
 from mockserver.progress import Progress
-from mockserver.settings import Settings, SettingsError, load, load_profile
+from mockserver.settings import MAX_PORT, Settings, SettingsError, load, load_profile
 from mockserver.shadow.recording import RecordingError, RecordingWriter, read_recording
 from mockserver.shadow.upstream import Upstream
 from mockserver.spec import API_PREFIX
@@ -82,7 +82,7 @@ def _upstream(url: str, timeout: float = 60.0) -> Upstream:
     help="The host every request goes to, e.g. https://platform.kore.ai. Env: KORE_MOCK_UPSTREAM.",
 )
 @option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port.")
+@option("--port", type=click.IntRange(0, MAX_PORT), default=8080, show_default=True, help="Port.")
 @option(
     "--db",
     default=":memory:",
