@@ -30,6 +30,36 @@ def test_contract_against_a_host_without_credentials_is_a_clear_error(tmp_path):
     assert "KORE_STREAM_ID" in result.stdout + result.stderr
 
 
+def test_an_unreachable_host_is_one_errored_case_in_the_junit_report_and_no_jwt_warning(
+    tmp_path,
+):
+    report = tmp_path / "reports" / "contract.xml"
+    result = kore_mock(
+        "contract",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--stream-id",
+        "st-1",
+        "--account-id",
+        "0123456789abcdef01234567",
+        "--client-id",
+        "cs-1",
+        "--client-secret",
+        "short",  # PyJWT warns of an HMAC key under 32 bytes: the host's secret, not ours
+        "--junitxml",
+        str(report),
+        cwd=tmp_path,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 4, output
+    assert "cannot list the contacts of http://127.0.0.1:9" in output
+    assert "Warning" not in output
+    suite = ET.parse(report).getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("errors")) == ("1", "1")
+    error = suite.find("testcase").find("error")
+    assert "cannot list the contacts of http://127.0.0.1:9" in error.get("message")
+
+
 def test_contract_runs_the_suite_in_process_and_writes_junit(tmp_path):
     report = tmp_path / "contract.xml"
     result = kore_mock(
