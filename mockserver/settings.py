@@ -39,6 +39,8 @@ CONFIGURATION_SCOPE = "Configuration"
 MIN_SECRET_CHARS = 32
 MAX_WORKERS = 64  # worker processes of `kore-mock serve` (flag, env and settings file alike)
 MAX_PORT = 65535
+MAX_COUNT = 2**63 - 1  # any count of the settings file: what a store's integer column holds
+MAX_PER_MINUTE = 1_000_000  # rateLimit.perMinute, as control-openapi.yaml's PerMinute bounds it
 _ACCOUNT_ID = re.compile(ACCOUNT_ID_FORMATS["any"])  # apps of any account the profile allows
 _STREAM_ID = re.compile(r"st-[A-Za-z0-9-]{1,100}")
 
@@ -299,7 +301,7 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
             values[attr] = _string(raw[key], f"{where}: {key}")
     for key, attr, most in (
         ("port", "port", MAX_PORT),
-        ("journalSize", "journal_size", None),
+        ("journalSize", "journal_size", MAX_COUNT),
         ("workers", "workers", MAX_WORKERS),
     ):
         if key in raw:
@@ -425,14 +427,18 @@ def _section(raw: Any, cls: type, names: dict[str, str], where: str) -> Any:
     for key, attr in names.items():
         if key in raw:
             value = raw[key]  # a switch (rateLimit.enabled, checked by its caller) or a count
-            values[attr] = value if key == "enabled" else _positive(value, f"{where}.{key}")
+            if key == "enabled":
+                values[attr] = value
+            else:
+                most = MAX_PER_MINUTE if key == "perMinute" else MAX_COUNT
+                values[attr] = _positive(value, f"{where}.{key}", most)
     return cls(**values)
 
 
-def _positive(value: Any, where: str, most: int | None = None) -> int:
+def _positive(value: Any, where: str, most: int = MAX_COUNT) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise SettingsError(f"{where} must be a positive integer, not {value!r}")
-    if most is not None and value > most:
+    if value > most:
         raise SettingsError(f"{where} must be at most {most}, not {value!r}")
     return value
 

@@ -91,6 +91,14 @@ def test_serve_on_a_port_in_use_is_one_clear_error(tmp_path):
     assert result.output == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
 
 
+def test_the_settings_file_bounds_per_minute_as_the_control_plane_does():
+    from mockserver.settings import MAX_PER_MINUTE
+    from mockserver.spec import CONTROL
+
+    per_minute = CONTROL.document["components"]["schemas"]["PerMinute"]
+    assert (per_minute["minimum"], per_minute["maximum"]) == (1, MAX_PER_MINUTE)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -116,6 +124,12 @@ def test_serve_on_a_port_in_use_is_one_clear_error(tmp_path):
         ("port: 70000", "port must be at most 65535"),  # was a traceback from bind()
         ("rateLimit: {enabled: true, perMinute: true}", "perMinute must be a positive integer"),
         ("limits: {maxJsonItems: true}", "maxJsonItems must be a positive integer"),
+        # as the control plane bounds it (a larger one was served against its own schema)
+        ("rateLimit: {perMinute: 1000001}", "perMinute must be at most 1000000"),
+        # beyond a store's 64-bit integers: every journal write failed, in the log only
+        ("journalSize: 100000000000000000000", "journalSize must be at most 9223372036854775807"),
+        ("limits: {maxImportRows: 100000000000000000000}", "maxImportRows must be at most"),
+        ("http: {retryAfter: 100000000000000000000}", "retryAfter must be at most"),
     ],
 )
 def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
