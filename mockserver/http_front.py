@@ -53,6 +53,7 @@ TRAILER_LIMIT = 64 * 1024  # bytes of a chunked body's trailer section
 
 
 SNAPSHOT_PATH = "/__mock__/snapshot"
+IMPORT_SUFFIX = "/contacts/import-contacts"  # the vendor API's upload: its own limit
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,17 @@ class FrontConfig:
     max_buffered_bytes: int
     max_body: int  # the largest body any route accepts: larger ones are not read ahead
     max_snapshot_body: int = 0  # PUT /__mock__/snapshot's own limit (limits.maxSnapshotBytes)
+    max_upload_body: int | None = None  # an import's limit (limits.maxUploadBytes)
 
     def max_body_for(self, head: Head) -> int:
-        """The largest body the route of ``head`` accepts (a snapshot load may be larger)."""
+        """The largest body the route of ``head`` accepts (a snapshot load may be larger, an
+        import smaller: with ``Expect: 100-continue`` the client is not asked for a body its
+        route refuses on its length)."""
         message = head.message
         if message.method == "PUT" and message.path == SNAPSHOT_PATH:
             return max(self.max_body, self.max_snapshot_body)
+        if self.max_upload_body is not None and message.path.endswith(IMPORT_SUFFIX):
+            return self.max_upload_body
         return self.max_body
 
     @classmethod
@@ -91,6 +97,7 @@ class FrontConfig:
             max_buffered_bytes=max(http.max_buffered_bytes, max_body),  # the largest fits
             max_body=max_body,
             max_snapshot_body=limits.max_snapshot_bytes,  # past it: handed over cut, 413
+            max_upload_body=limits.max_upload_bytes,
         )
 
     def too_slow_msg(self) -> str:

@@ -527,13 +527,14 @@ class EnvelopeWorker(ThreadWorker):
                 return
             body.write(conn.buf[:taken])
             del conn.buf[:taken]
-            if end is not None:
-                self._hand_over(conn)
-                return
             assert conn.head is not None
             if conn.scanner.payload > self.front.max_body_for(conn.head):
-                # the app refuses it past its limit (a chunked body has no length to tell)
+                # the app refuses it past its limit (a chunked body has no length to tell),
+                # whether its last chunk came with the rest or not
                 self._hand_over(conn, truncated=True, over_limit=True)
+                return
+            if end is not None:
+                self._hand_over(conn)
                 return
         front = self.front
         conn.deadline = body_deadline(

@@ -18,6 +18,7 @@ import orjson
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
+from mockserver import body_limit
 from mockserver.contacts.model import Contact
 from mockserver.errors import (
     ApiError,
@@ -110,7 +111,7 @@ def _from_werkzeug(error: HTTPException, request: Request) -> ApiError:
         return MethodNotAllowed(headers=headers)
     if code == 413:
         return PayloadTooLarge(
-            f"The request body is over this server's limit of {request.max_content_length} bytes"
+            f"The request body is over this server's limit of {body_limit.limit_of(request)} bytes"
         )
     if isinstance(error, ClientDisconnected):
         return ValidationError(

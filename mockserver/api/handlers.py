@@ -16,6 +16,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
+from mockserver import body_limit
 from mockserver.contacts.csv_rows import LENIENT_OPTIONAL
 from mockserver.contacts.model import Caller, Contact, Namespace
 from mockserver.contacts.rules import with_empty_optional_fields
@@ -67,7 +68,7 @@ class Reply:
 
 
 def import_contacts(call: Call) -> Reply:
-    data = _uploaded_csv(call.request)
+    data = _uploaded_csv(call.request, call.limits.max_upload_bytes)
     lenient = call.profile.required_fields == "lenient"
     outcome = call.service.import_csv(
         call.ns,
@@ -207,15 +208,18 @@ def _check_item_count(items: list[Any], limits: Limits) -> None:
         )
 
 
-def _uploaded_csv(request: Request) -> bytes:
-    """The bytes of the one ``result_file`` part of a multipart/form-data body."""
+def _uploaded_csv(request: Request, limit: int) -> bytes:
+    """The bytes of the one ``result_file`` part of a multipart/form-data body of at most
+    ``limit`` bytes."""
     if request.mimetype != MULTIPART:
         raise UnsupportedMediaType(
             f"Content type {request.mimetype or 'none'!r} is not supported here; {SEND_A_FILE}"
         )
     if not request.mimetype_params.get("boundary"):
         raise ValidationError("The multipart/form-data content type has no boundary")
+    body_limit.hold(request, limit)
     parts = _file_parts(request)
+    body_limit.check(request)
     if not parts:
         hint = _hint(request)
         raise ValidationError(f"The multipart body has no file part {IMPORT_PART!r}{hint}")
@@ -259,13 +263,12 @@ def _file_parts(request: Request) -> list[FileStorage]:
             ) from None
         raise ValidationError(f"The multipart body is malformed: {_malformed(exc)}") from None
     except RequestEntityTooLarge:
-        limit = request.max_content_length
-        if request.content_length is not None and limit and request.content_length <= limit:
-            raise PayloadTooLarge(
-                f"The multipart body has more than {request.max_form_parts} parts or a text "
-                f"field over {request.max_form_memory_size} bytes"
-            ) from None
-        raise
+        if request.content_length is None:  # a chunked body past the limit it is held to
+            raise body_limit.too_large(body_limit.limit_of(request)) from None
+        raise PayloadTooLarge(  # its length is within the limit: the form parser's own limits
+            f"The multipart body has more than {request.max_form_parts} parts or a text "
+            f"field over {request.max_form_memory_size} bytes"
+        ) from None
 
 
 _PARSER_STATES = {  # werkzeug's parser state when the body ran out -> what the client did wrong

@@ -17,10 +17,11 @@ from flask import Request, Response
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, Rule
 
+from mockserver import body_limit
 from mockserver.api.handlers import HANDLERS, Call
 from mockserver.auth import authorize
 from mockserver.contacts.model import Caller, Namespace
-from mockserver.errors import PayloadTooLarge, ValidationError
+from mockserver.errors import BODY_OVER_LIMIT, PayloadTooLarge, ValidationError
 from mockserver.journal import RequestRecord
 from mockserver.memory import paused_gc, remember
 from mockserver.mock import Mock
@@ -174,8 +175,10 @@ def _check_json_size(request: Request, operation_id: str, limits: Limits) -> Non
         raise PayloadTooLarge(
             f"The JSON body has {length} bytes; this server takes at most {limit}"
         )
+    if request.environ.get(BODY_OVER_LIMIT):  # the server's front stopped reading it
+        raise PayloadTooLarge(f"The JSON body has more than {limit} bytes, this server's limit")
     # A body without Content-Length (chunked) is read up to one byte past the limit, no further.
-    request.max_content_length = limit + 1
+    body_limit.hold(request, limit)
     received = len(request.get_data())
     if received > limit:
         raise PayloadTooLarge(f"The JSON body has more than {limit} bytes, this server's limit")

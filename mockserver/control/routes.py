@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from mockserver import __version__, scopes, snapshot
+from mockserver import __version__, body_limit, scopes, snapshot
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.contacts.service import SaveOutcome
 from mockserver.control import apps as app_admin
@@ -117,8 +117,13 @@ def is_loopback(address: str) -> bool:
 def _validate() -> None:
     if request.endpoint == "control.static" or request.method == "OPTIONS":
         return  # static files; Flask answers OPTIONS with the allowed methods
-    body = request.mimetype not in _FILE_TYPES and request.endpoint not in _OWN_BODY_CHECKS
+    own_check = request.endpoint in _OWN_BODY_CHECKS
+    if not own_check:
+        body_limit.hold(request, current_mock().settings.limits.max_upload_bytes)
+    body = request.mimetype not in _FILE_TYPES and not own_check
     g.valid = _validator().validate(request, body=body)
+    if body:
+        body_limit.check(request)
 
 
 def _query(name: str, default: Any = None) -> Any:
@@ -266,6 +271,12 @@ def seed_contacts(accountId: str, streamId: str) -> Response:
 
 
 def _csv_upload() -> bytes:
+    data = _csv_upload_unchecked()
+    body_limit.check(request)
+    return data
+
+
+def _csv_upload_unchecked() -> bytes:
     if request.mimetype == "text/csv":
         return request.get_data()
     if request.mimetype == "multipart/form-data":

@@ -1,0 +1,54 @@
+"""A request body held to a byte limit: a body of exactly the limit is taken, one byte more is 413.
+
+werkzeug refuses a body whose Content-Length is over ``max_content_length``, but a body it reads
+without one (chunked) or parses as a form fails on the first read attempted at that limit, end
+of body or not: a body of exactly the limit was refused, with a message blaming something else.
+So the body is read at most one byte past the limit and then measured: ``hold(request, limit)``
+before any read, ``over(request)`` after it (or a werkzeug 413 raised while reading, which
+``limit_of`` words with the limit itself, not werkzeug's limit one byte past it).
+"""
+
+from __future__ import annotations
+
+from flask import Request
+
+from mockserver.errors import BODY_OVER_LIMIT, PayloadTooLarge
+
+BODY_LIMIT = "kore_mock.body_limit"  # the request's limit, in its WSGI environ
+
+
+def hold(request: Request, limit: int) -> None:
+    """413 now when the Content-Length, or ``kore-mock serve``'s front (which stopped reading a
+    chunked body past the route's limit), says the body is over ``limit``; otherwise the body
+    is read at most one byte past it."""
+    request.environ[BODY_LIMIT] = limit
+    length = request.content_length
+    if request.environ.get(BODY_OVER_LIMIT) or (length is not None and length > limit):
+        raise too_large(limit, length)
+    request.max_content_length = limit + 1
+
+
+def over(request: Request) -> bool:
+    """True when more than the held limit was read (a chunked body one byte past it)."""
+    limit = request.environ.get(BODY_LIMIT)
+    tell = getattr(request.stream, "tell", None)
+    return limit is not None and tell is not None and tell() > limit
+
+
+def check(request: Request) -> None:
+    """413 when ``over(request)``: call it once the body was read."""
+    if over(request):
+        raise too_large(request.environ[BODY_LIMIT], request.content_length)
+
+
+def limit_of(request: Request) -> int | None:
+    """The limit the request's body was held to (werkzeug's own limit when not held)."""
+    return request.environ.get(BODY_LIMIT, request.max_content_length)
+
+
+def too_large(limit: int, length: int | None = None) -> PayloadTooLarge:
+    if length is not None and length > limit:
+        return PayloadTooLarge(
+            f"The request body has {length} bytes, over this server's limit of {limit} bytes"
+        )
+    return PayloadTooLarge(f"The request body is over this server's limit of {limit} bytes")
