@@ -22,6 +22,10 @@ from typing import Any, ClassVar
 # scope; the rest follow the HTTP status (an inference, listed in the README).
 AUTH_CODE = 4002
 KORE_VALIDATION_MSG = "Validation errors/ Invalid arguments"
+# Kore's platform answers an unusable CSV file 400 with these words (its ML-utterance import, the
+# only CSV answer on record); an import file that cannot be read is one error, as behaviour.md
+# asks, whose message starts with them and then names the problem
+KORE_CSV_MSG = "CSV format is incorrect"
 
 MAX_DETAIL_CHARS = 200  # one validation finding
 MAX_MESSAGE_CHARS = 1000  # a whole message: it never echoes a whole hostile value

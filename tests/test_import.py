@@ -174,7 +174,9 @@ def test_reject_policy_refuses_the_whole_file_with_one_error_per_row(api, app):
 def test_unusable_file_is_refused_and_nothing_is_stored(api, data, message):
     response = api.import_csv(data)
     assert response.status_code == 400
-    assert message in response.get_json()["errors"][0]["msg"]
+    (error,) = response.get_json()["errors"]  # one error, naming the problem (behaviour.md)
+    assert error["msg"].startswith("CSV format is incorrect: ")  # Kore's words on record first
+    assert message in error["msg"]
     assert api.list().get_json()["totalResults"] == 0
 
 

@@ -160,15 +160,29 @@ def _csv_problem(error: csv.Error) -> str:
 def _decode(data: bytes) -> str:
     if data.startswith(_UTF16_32_BOMS):
         raise CsvFileError("The CSV file is UTF-16 or UTF-32 text; save it as UTF-8")
-    if b"\x00" in data:
-        raise CsvFileError("The CSV file contains NUL bytes; it must be UTF-8 text")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise CsvFileError(
+            f"The CSV file contains NUL bytes (first at {_place(data, nul)}); "
+            "it must be UTF-8 text"
+        )
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         bad = data[exc.start : exc.start + 1]
-        raise CsvFileError(f"The CSV file is not valid UTF-8 (byte {exc.start}: {bad!r})") from None
+        raise CsvFileError(
+            f"The CSV file is not valid UTF-8: byte {bad!r} at {_place(data, exc.start)} "
+            "(save it as UTF-8, not Latin-1 or Windows-1252)"
+        ) from None
+
+
+def _place(data: bytes, offset: int) -> str:
+    """Where byte ``offset`` of a file is, as a person finds it: its line, and its byte."""
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - data.rfind(b"\n", 0, offset)  # 1 for the line's first byte
+    return f"line {line}, byte {column}"
 
 
 def _column_positions(header: list[str], optional: frozenset[str]) -> dict[str, int | None]:
@@ -196,8 +210,20 @@ def _column_positions(header: list[str], optional: frozenset[str]) -> dict[str, 
             + " (expected: "
             + ",".join(COLUMNS)
             + ")"
+            + _delimiter_hint(header)
         )
     return positions
+
+
+def _delimiter_hint(header: list[str]) -> str:
+    """A word on a header that is one field holding the column names split by another
+    character (a spreadsheet's export with ``;`` or a tab, or a ``sep=;`` line)."""
+    if len(header) != 1:
+        return ""
+    for delimiter, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+        if delimiter in header[0]:
+            return f"; the header is one field: columns must be separated by commas, not {name}"
+    return ""
 
 
 def _read_rows(

@@ -49,6 +49,7 @@ from mockserver.contacts.rules import (
     with_empty_optional_fields,
 )
 from mockserver.errors import (
+    KORE_CSV_MSG,
     ApiError,
     Conflict,
     ContactNotFound,
@@ -430,7 +431,9 @@ def _csv_columns(data: bytes, max_rows: int, optional: frozenset[str]) -> CsvCol
     try:
         return read_columns(data, max_rows=max_rows, optional=optional)
     except CsvFileError as exc:
-        raise (PayloadTooLarge if exc.too_large else ValidationError)(exc.msg) from None
+        if exc.too_large:
+            raise PayloadTooLarge(exc.msg) from None
+        raise ValidationError(f"{KORE_CSV_MSG}: {exc.msg}") from None
 
 
 def _invalid_rows(

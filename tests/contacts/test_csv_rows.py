@@ -62,7 +62,15 @@ def test_blank_lines_are_skipped():
         (HEADER.encode() + b"\n", "no data rows"),
         (b"firstName,lastName,cellPhoneNumber\na,b,1\n", "missing required column(s): salutation"),
         ((HEADER + "\nj\xf6rg,doe,Mr,9876543210,+91,\n").encode("latin-1"), "not valid UTF-8"),
-        (csv_file("a,b,Mr,98765\x0043210,+91,"), "NUL"),
+        # where, as a person finds it (it said "byte 88" of the file, and nothing for a NUL)
+        (
+            (HEADER + "\na,b,Mr,1,+91,\nj\xf6rg,doe,Mr,9876543210,+91,\n").encode("latin-1"),
+            "line 3, byte 2",
+        ),
+        (csv_file("a,b,Mr,98765\x0043210,+91,"), "NUL bytes (first at line 2, byte 13)"),
+        # a spreadsheet's export with another separator: the columns are there, in one field
+        (HEADER.replace(",", ";").encode() + b"\na;b;Mr;1;+91;\n", "not semicolons"),
+        (HEADER.replace(",", "\t").encode() + b"\na\tb\tMr\t1\t+91\t\n", "not tabs"),
         (csv_file("a,b,Mr,9876543210,+91"), "the row has 5 fields, the header has 6"),
         (csv_file("a,b,Mr,9876543210,+91,,extra"), "the row has 7 fields"),
         (csv_file('"a,b,Mr,9876543210,+91,'), "malformed"),

@@ -64,7 +64,7 @@ def test_seed_of_a_bad_file_is_a_clear_error(server, tmp_path):
     path.write_text("name,phone\nann,1\n")
     result = run("seed", str(path), "--url", server, *NS)
     assert result.exit_code == 1
-    assert "HTTP 400: The CSV header is missing" in result.output
+    assert "HTTP 400: CSV format is incorrect: The CSV header is missing" in result.output
     broken = tmp_path / "broken.json"
     broken.write_text("[")
     assert "is not valid JSON" in run("seed", str(broken), "--url", server).output
