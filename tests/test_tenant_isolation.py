@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import OTHER_ACCOUNT_APP, OTHER_STREAM, STREAM, Api, csv_file, person
+from tests.conftest import (
+    ONE_STREAM_APP,
+    OTHER_ACCOUNT_APP,
+    OTHER_STREAM,
+    STREAM,
+    Api,
+    base,
+    csv_file,
+    person,
+)
 
 B_NUMBER = "9876543210"
 B_KEY = "+91" + B_NUMBER
@@ -136,3 +145,28 @@ def test_a_number_held_by_a_never_blocks_b(tenants):
     renamed = b.api.update(b_contact["id"], {"firstName": "beatrice"}, stream=b.stream)
     assert renamed.status_code == 200
     assert len(a.contacts()) == 1 and len(b.contacts()) == 1
+
+
+WRONG_REQUESTS = {
+    "query": lambda api, headers: api.call("GET", base() + "?limit=0", headers=headers),
+    "body": lambda api, headers: api.call(
+        "PUT", base() + "/bulk-update", headers=headers, json={"bad": 1}
+    ),
+    "path": lambda api, headers: api.call(
+        "PUT", base() + "/not-an-id", headers=headers, json={"firstName": "x"}
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", WRONG_REQUESTS)
+@pytest.mark.parametrize("caller", ["another_account", "a_stream_the_app_may_not_use"])
+def test_a_caller_of_another_namespace_is_refused_before_its_request_is_checked(api, caller, kind):
+    """401 `Invalid SDK credentials`, not 412 about its body: it was told about its body and
+    learnt that its credentials were wrong only once the body was right."""
+    if caller == "another_account":
+        headers = api.headers(accountId=OTHER_ACCOUNT_APP.account_id)
+    else:
+        headers = api.as_app(ONE_STREAM_APP).headers()  # allowed on OTHER_STREAM only
+    response = WRONG_REQUESTS[kind](api, headers)
+    assert response.status_code == 401, response.get_json()
+    assert response.get_json()["errors"][0]["msg"] == "Invalid SDK credentials"

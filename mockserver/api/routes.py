@@ -141,6 +141,9 @@ def _view(mock: Mock, operation_id: str) -> View:
         profile = record.profile = record.profile or mock.runtime.profile()
         app = mock.authenticator.app_for(request.headers.get("auth"), request.headers)
         record.caller = app.client_id
+        claimed = record.namespace  # a well-formed accountId header's (the rate-limit hook's)
+        if claimed is not None:  # entitled first, as a real host decides, then the request
+            authorize(app, claimed.account_id, claimed.stream_id)
         _check_json_size(request, operation_id, mock.settings.limits)
         valid = validator_for(profile).validate(operation_id, request)
         ns = Namespace(valid.header["accountId"].lower(), valid.path["streamId"])
