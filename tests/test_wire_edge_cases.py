@@ -28,6 +28,24 @@ def test_options_on_bulk_update_advertises_only_its_own_method(client):
     assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"PUT", "OPTIONS"}
 
 
+def test_options_is_no_operation_no_fault_and_no_body(client):
+    """A CORS preflight in front of a web client: it was journaled as a successful import (so a
+    `verify` of "exactly one import" counted it), faulted as one, and answered text/html."""
+    control = client.put("/__mock__/faults/importContacts", json={"errorStatus": 500})
+    assert control.status_code == 200, control.get_json()
+    client.delete("/__mock__/journal")
+    response = client.options(f"{base()}/import-contacts")
+    assert response.status_code == 200 and response.get_data() == b""
+    assert "Content-Type" not in response.headers
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"POST", "OPTIONS"}
+    [entry] = client.get("/__mock__/journal").get_json()["entries"]
+    assert (entry["method"], entry["operation"]) == ("OPTIONS", None)
+    verified = client.post(
+        "/__mock__/journal/verify", json={"operation": "importContacts", "count": 0}
+    )
+    assert verified.status_code == 200, verified.get_json()
+
+
 def test_contact_ids_next_to_literal_segments_still_route(api):
     response = api.update("0123456789abcdef01234567", {"firstName": "x"})
     assert response.status_code == 404

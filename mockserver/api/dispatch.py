@@ -51,15 +51,14 @@ class VendorDispatch:
             try:
                 rule, args = self.routes.match(request.method, request.path)
                 request.url_rule, request.view_args = rule, args
-                operation = rule.endpoint
-                response = before_vendor_request(
-                    mock, request, record, operation, args.get("streamId", "")
-                )
-                if response is None:
-                    if request.method == "OPTIONS":
-                        response = Response()
-                        response.allow.update(self.routes.allowed_methods(request.path))
-                    else:
+                if request.method == "OPTIONS":  # no operation: not counted, faulted or
+                    response = _allowed(self.routes.allowed_methods(request.path))  # verified
+                else:
+                    operation = rule.endpoint
+                    response = before_vendor_request(
+                        mock, request, record, operation, args.get("streamId", "")
+                    )
+                    if response is None:
                         response = self.views[operation](request, record)
             except Exception as error:
                 response = render_error(error, mock, request)
@@ -68,6 +67,14 @@ class VendorDispatch:
         finally:
             end_record()
             request.close()  # an upload's spooled file (Flask closes its own requests' files)
+
+
+def _allowed(methods: Iterable[str]) -> Response:
+    """The answer to OPTIONS: the path's methods in ``Allow``, no body (so no content type)."""
+    response = Response()
+    response.allow.update(methods)
+    del response.headers["Content-Type"]
+    return response
 
 
 def send(response: Response, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
