@@ -163,8 +163,7 @@ def _decode(data: bytes) -> str:
     nul = data.find(b"\x00")
     if nul >= 0:
         raise CsvFileError(
-            f"The CSV file contains NUL bytes (first at {_place(data, nul)}); "
-            "it must be UTF-8 text"
+            f"The CSV file contains NUL bytes (first at {_place(data, nul)}); it must be UTF-8 text"
         )
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
