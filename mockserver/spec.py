@@ -105,11 +105,36 @@ def items_check(schema_name: str) -> Any:
 
 
 def describe(error: Any) -> str:
-    """A jsonschema-rs error as a sentence; the spec's "must not start with" rules spelled out."""
+    """A jsonschema-rs error as a sentence: a pattern the spec words (``x-refusal``) in those
+    words, not as the regular expression."""
     kind = error.kind
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.Pattern):
+        refusal = _refusals()[0].get(kind.pattern)
+        if refusal:
+            return f"{json.dumps(error.instance)} {refusal}"
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Not) and set(kind.schema) == {"pattern"}:
+        refusal = _refusals()[1].get(kind.schema["pattern"])
+        if refusal:
+            return f"{json.dumps(error.instance)} {refusal}"
         return f'{json.dumps(error.instance)} must not match "{kind.schema["pattern"]}"'
     return error.message
+
+
+@functools.cache
+def _refusals() -> tuple[dict[str, str], dict[str, str]]:
+    """(pattern -> words, ``not`` pattern -> words) of the vendor schemas that say, in
+    ``x-refusal``, what their pattern refuses."""
+    patterns: dict[str, str] = {}
+    negated: dict[str, str] = {}
+    for schema in VENDOR.document["components"]["schemas"].values():
+        refusal = schema.get("x-refusal")
+        if not refusal:
+            continue
+        if "pattern" in schema:
+            patterns[schema["pattern"]] = refusal
+        if "pattern" in schema.get("not", {}):
+            negated[schema["not"]["pattern"]] = refusal
+    return patterns, negated
 
 
 def _humane(path: str, message: str) -> str:

@@ -280,7 +280,10 @@ def _check(
         message = clip(
             unquoted(describe(error), error.instance), MAX_DETAIL_CHARS
         )  # messages quote the whole instance
-        details.append(f"{path}: {message}" if path else message)
+        detail = f"{path}: {message}" if path else message
+        if detail in details:  # one rule met twice (a length, and E.164's length again)
+            continue
+        details.append(detail)
         if len(details) == MAX_ERRORS:
             break
     raise InvalidArguments(clip("; ".join(details), MAX_MESSAGE_CHARS))

@@ -61,6 +61,17 @@ def test_number_too_long_for_e164_refuses_the_request(api):
     assert api.list().get_json()["totalResults"] == 0
 
 
+def test_a_refused_field_is_said_in_words_not_as_a_regular_expression(api):
+    item = person("=1+1", "b", "9876543210", "0091") | {"salutation": "@x"}
+    msg = api.create([item]).get_json()["errors"][1]["msg"]
+    assert 'firstName: "=1+1" must not start with =, +, -, @ or whitespace' in msg
+    assert 'salutation: "@x" must not start with =, +, -, @ or whitespace' in msg
+    assert 'countryCode: "0091" must be + and 1-3 digits, the first not 0' in msg
+    assert "^" not in msg and "\\" not in msg  # no pattern quoted
+    short = api.create([person("a", "b", "1234", "+999")]).get_json()["errors"][1]["msg"]
+    assert short.count("shorter than 5 characters") == 1  # the length, and E.164's, said once
+
+
 def test_schema_violations_refuse_the_request(api):
     bad_bodies = [
         [],
