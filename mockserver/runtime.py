@@ -75,6 +75,23 @@ STATE_KEYS: tuple[str, ...] = (
 )
 
 
+# what each state key holds, as the start-up banner names it
+_STATE_NAMES = {
+    PROFILE.key: "profile readings",
+    LEGACY_POLICY_KEY: "import policy",
+    RATE_LIMIT.key: "rate limit",
+    APPS_KEY: "apps",
+    FAULTS_KEY: "faults",
+    SCOPES_KEY: "scopes",
+}
+
+
+def stored_changes(state: dict[str, Any]) -> list[str]:
+    """What a store holds of run-time changes (``all_state()``), named: a server started on
+    it serves with them, over its start-up settings, until a reset."""
+    return [name for key, name in _STATE_NAMES.items() if state.get(key)]
+
+
 class Scope(Protocol):
     """Where one request keeps its read of the state (the web layer's request record), and
     the keys of the scopes (``mockserver.scopes``) it belongs to, most specific first."""

@@ -9,6 +9,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from mockserver.memory import one_malloc_arena
+from mockserver.runtime import stored_changes
 from mockserver.settings import Settings, SettingsError
 from mockserver.store import open_store
 
@@ -54,17 +55,38 @@ def check_listen(host: str, port: int) -> None:
 def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
     check_listen(settings.host, settings.port)
     one_malloc_arena()  # before any thread starts; the workers inherit it
-    open_store(settings.db).close()  # create / migrate the schema once, before any worker
+    store = open_store(settings.db)  # create / migrate the schema once, before any worker
+    try:
+        store.journal_keep(settings.journal_size)  # a smaller journalSize holds from the start
+        stored = stored_changes(store.all_state())
+    finally:
+        store.close()
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
+
+    def ready(server: Any) -> None:
+        banner(f"http://{host}:{_bound_port(server, settings)}")
+        if stored:
+            print(stored_note(stored), flush=True)
+
     options = {
         **gunicorn_options(settings.workers),
         "bind": f"{host}:{settings.port}",
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
-        "when_ready": lambda server: banner(f"http://{host}:{_bound_port(server, settings)}"),
+        "when_ready": ready,
     }
     _Gunicorn(settings, options).run()
+
+
+def stored_note(stored: list[str]) -> str:
+    """The banner's word on run-time changes kept in the store from an earlier run."""
+    return (
+        "  note       this store keeps run-time changes made through the control plane "
+        f"({', '.join(stored)}):\n"
+        "             they are in force over the settings file and flags; `kore-mock reset`\n"
+        "             (POST /__mock__/reset) brings back the start-up settings"
+    )
 
 
 def gunicorn_options(workers: int) -> dict[str, Any]:

@@ -25,3 +25,35 @@ def test_memory_store_starts_empty_each_time():
         api = Api(app.test_client())
         assert api.list().get_json()["totalResults"] == 0
         api.create([person("john", "doe", "9876543210")])
+
+
+def test_a_restart_on_a_store_with_run_time_changes_says_they_are_in_force(tmp_path):
+    """Apps added at run time outlive a restart and win over the settings file's: the banner
+    says so (it named the file's app and token command, which then got 401, and nothing else)."""
+    import json
+    import urllib.request
+
+    from tests.hostile.live import LiveServer
+
+    first = LiveServer(tmp_path, {})
+    try:
+        request = urllib.request.Request(
+            first.url + "/__mock__/apps",
+            data=json.dumps(
+                {"clientId": "cs-extra", "accountId": "63c7ebae6a2aef36de8f0001"}
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            assert reply.status == 201
+    finally:
+        first.stop()
+    assert "note" not in first.output
+    second = LiveServer(tmp_path, {})
+    try:
+        assert "this store keeps run-time changes made through the control plane (apps)" in (
+            second.output
+        )
+    finally:
+        second.stop()

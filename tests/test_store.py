@@ -217,6 +217,26 @@ def test_the_journal_keeps_the_newest_entries(store):
     assert store.journal_get(ids[-1])["n"] == 4
 
 
+def test_a_smaller_journal_size_holds_at_once_not_from_the_next_request(db_url, store):
+    """A server started with a smaller journalSize than the store's journal holds (it showed
+    every old entry, and `verify --at-most` counted them, until the next request came)."""
+    ids = [
+        store.journal_add({"at": now_iso(), "status": 200, "operation": "x", "n": n}, keep=100)
+        for n in range(20)
+    ]
+    restarted = open_store(db_url)
+    try:
+        restarted.journal_keep(3)
+        assert [e["n"] for e in restarted.journal_query()] == [19, 18, 17]
+        assert restarted.journal_count() == 3
+        assert restarted.journal_get(ids[16]) is None
+        later = restarted.journal_add({"at": now_iso(), "status": 200, "n": 20}, keep=3)
+        assert later > ids[-1]  # no id given twice
+        assert [e["n"] for e in restarted.journal_query()] == [20, 19, 18]
+    finally:
+        restarted.close()
+
+
 def test_state_is_shared_by_every_store_on_the_database(db_url, store):
     store.set_state("importPolicy", "reject")
     other = open_store(db_url)

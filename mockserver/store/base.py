@@ -148,6 +148,11 @@ class Store(ContactsStore):
     def journal_clear(self) -> None: ...
 
     @abstractmethod
+    def journal_keep(self, keep: int) -> None:
+        """Only the newest ``keep`` entries kept from now on, at once (a server started with a
+        smaller ``journalSize`` than the store's journal holds)."""
+
+    @abstractmethod
     def journal_count(self, where: JournalFilter = EVERY_ENTRY) -> int:
         """How many journal entries match."""
 

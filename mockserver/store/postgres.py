@@ -474,6 +474,12 @@ class PostgresStore(Store):
         with self._statement() as conn:
             conn.execute("DELETE FROM journal")
 
+    def journal_keep(self, keep: int) -> None:
+        with self._statement() as conn:
+            conn.execute(
+                "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - %s", (keep,)
+            )
+
     def find_contacts(
         self, ns: Namespace, *, text: str = "", status: str | None = None, skip: int, limit: int
     ) -> tuple[list[Contact], int]:

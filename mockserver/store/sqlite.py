@@ -469,6 +469,9 @@ class SqliteStore(Store):
     def journal_clear(self) -> None:
         self._journal.clear()
 
+    def journal_keep(self, keep: int) -> None:
+        self._journal.keep(keep)
+
     def journal_count(self, where: JournalFilter = EVERY_ENTRY) -> int:
         return self._journal.count(where)
 

@@ -228,6 +228,16 @@ class SqliteJournal:
                 conn.execute(_KEEP_GIVEN)
                 conn.execute("DELETE FROM journal")
 
+    def keep(self, keep: int) -> None:
+        with self._connection() as conn, self._writer_lock():
+            self._drain(conn)
+            with _immediate(conn):
+                conn.execute(_SET_KEEP, (keep,))
+                conn.execute(
+                    "DELETE FROM journal WHERE id <= (SELECT MAX(id) FROM journal) - ?", (keep,)
+                )
+            self._keep = keep
+
     def entries(self) -> list[tuple[int, dict[str, Any]]]:
         """Every entry in the journal, oldest first (a snapshot's journal)."""
         with self._reading() as conn:
