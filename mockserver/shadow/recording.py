@@ -219,7 +219,9 @@ def read_recording(path: str | Path) -> list[Recorded]:
         raise RecordingError(f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise RecordingError(f"{path} is not UTF-8 text (a recording is JSON lines)") from None
-    return list(parse_lines(text.splitlines(), str(path)))
+    # JSON lines end at "\n" only: str.splitlines() also breaks at U+2028, U+0085 and the like,
+    # which a JSON string may hold raw (a name the vendor API took)
+    return list(parse_lines(text.split("\n"), str(path)))
 
 
 def parse_lines(lines: list[str], name: str) -> Iterator[Recorded]:

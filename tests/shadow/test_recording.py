@@ -9,6 +9,7 @@ import pytest
 from mockserver.redact import REDACTED
 from mockserver.shadow.recording import (
     RecordingError,
+    RecordingWriter,
     exchange,
     parse_lines,
     read_recording,
@@ -85,6 +86,21 @@ def test_binary_bodies_survive_as_base64():
     line = json.dumps(exchange(1, None, sent, HttpResponse(400), source="upstream"))
     (read,) = parse_lines([line], "rec.jsonl")
     assert read.request.body == b"\xff\x00\xfe"
+
+
+def test_a_recording_with_unicode_line_separators_in_its_strings_reads_back(tmp_path):
+    """U+2028, U+0085 and the like are raw inside a line's JSON strings (a name the vendor API
+    took): they split the line when the file was read with str.splitlines()."""
+    name = "Ann\u2028e\x85\u2029\x0b\x0c\x1c"
+    body = json.dumps([{"firstName": name}], ensure_ascii=False).encode()
+    sent = HttpRequest("POST", "/p", headers=(("Content-Type", "application/json"),), body=body)
+    writer = RecordingWriter(tmp_path / "rec.jsonl")
+    writer.write(exchange(1, "createContacts", sent, HttpResponse(200), source="upstream"))
+    writer.write(exchange(2, "createContacts", sent, HttpResponse(200), source="upstream"))
+    writer.close()
+    read = read_recording(tmp_path / "rec.jsonl")
+    assert [r.seq for r in read] == [1, 2]
+    assert json.loads(read[0].request.body)[0]["firstName"] == name
 
 
 @pytest.mark.parametrize(
