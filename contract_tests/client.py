@@ -156,9 +156,15 @@ class KoreClient:
         for _ in range(MAX_PAGES):
             reply = self.list_page(skip=len(contacts), limit=PAGE)
             assert reply.status == 200, reply.describe()
-            results = reply.body["results"]
+            page = reply.body  # a login page or a proxy's error page answers 200 too
+            assert (
+                isinstance(page, dict)
+                and isinstance(page.get("results"), list)
+                and isinstance(page.get("hasMore"), bool)
+            ), f"the answer is not a page of contacts: {reply.describe()}"
+            results = page["results"]
             contacts += results
-            if not reply.body["hasMore"]:
+            if not page["hasMore"]:
                 return contacts
             assert results, f"hasMore is true but the page is empty: {reply.describe()}"
         raise AssertionError(f"more than {MAX_PAGES * PAGE} contacts; point the suite elsewhere")

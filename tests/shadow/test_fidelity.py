@@ -4,12 +4,15 @@ serve``, one with the default readings, one divergent) over real HTTP on loopbac
 from __future__ import annotations
 
 import csv
+import http.server
 import io
 import json
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 import yaml
 
@@ -265,3 +268,32 @@ def test_in_process_the_mock_runs_with_the_profile_it_is_checked_against(tmp_pat
     assert report["host"] == "kore-mock in-process" and report["contradicted"] == 0
     by_reading = {b["reading"]: b for b in report["behaviours"]}
     assert {name: by_reading[name]["observed"] for name in DIVERGENT} == DIVERGENT
+
+
+@pytest.mark.parametrize(
+    "body", [b"<html><body>Login</body></html>", b"not json {", b"{}", b""], ids=str
+)
+def test_a_host_answering_a_page_that_is_not_contacts_is_a_connection_error(tmp_path, body):
+    """A --base-url pointing at a login page or a proxy's error page (200, not a page of
+    contacts): exit 2 and one line, not a traceback and exit 1 ("contradicted")."""
+
+    class LoginPage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LoginPage)
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    try:
+        run = fidelity(f"http://127.0.0.1:{host.server_port}", tmp_path / "report")
+    finally:
+        host.shutdown()
+    assert run.returncode == 2, run.stderr
+    assert "the answer is not a page of contacts" in run.stderr
+    assert "Traceback" not in run.stderr
