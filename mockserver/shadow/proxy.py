@@ -20,7 +20,7 @@ import orjson
 from werkzeug.wsgi import get_input_stream
 
 from mockserver.contacts.model import now_iso
-from mockserver.errors import envelope
+from mockserver.errors import BODY_OVER_LIMIT, envelope
 from mockserver.mock import mock_of
 from mockserver.shadow.mirror import CONTACTS_PATH, Mirror, Shadowed
 from mockserver.shadow.recording import RecordingWriter, exchange
@@ -115,11 +115,18 @@ class ShadowProxy:
         path = environ.get("PATH_INFO", "")
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
             return self.mirror.app(environ, start_response)  # its own control plane
-        stream = get_input_stream(environ, max_content_length=None)
-        body = stream.read(self.max_body + 1)
+        too_large = f"The proxy forwards bodies of up to {self.max_body} bytes; nothing was sent"
+        if environ.get(BODY_OVER_LIMIT):  # its HTTP front stopped reading it: never sent cut
+            return _error(start_response, 413, too_large)
+        try:
+            body = get_input_stream(environ, max_content_length=None).read(self.max_body + 1)
+        except (ValueError, OSError):  # a chunked body the front could not frame
+            msg = (
+                "The request body could not be read (malformed chunked encoding); nothing was sent"
+            )
+            return _error(start_response, 400, msg)
         if len(body) > self.max_body:
-            msg = f"The proxy forwards bodies of up to {self.max_body} bytes"
-            return _error(start_response, 413, msg)
+            return _error(start_response, 413, too_large)
         sent = HttpRequest.from_environ(environ, body)
         try:
             answer = self.upstream.send(sent)
@@ -184,7 +191,10 @@ def _error(start_response: Callable[..., Any], status: int, msg: str) -> list[by
     return _json(start_response, status, envelope([{"msg": msg}], status))
 
 
-_REASONS = {200: "OK", 413: "Payload Too Large", 502: "Bad Gateway"}
+_REASONS = {200: "OK", 400: "Bad Request", 413: "Payload Too Large", 502: "Bad Gateway"}
+# threads of the proxy's one worker: a request waits on the upstream for up to its --timeout,
+# and its own control plane (health, the shadow log, the console) must answer meanwhile
+PROXY_THREADS = 32
 
 
 def run_proxy(
@@ -195,6 +205,7 @@ def run_proxy(
     from gunicorn.app.base import BaseApplication
 
     from mockserver.server import gunicorn_options
+    from mockserver.settings import Limits, Settings
 
     bind_host = f"[{host}]" if ":" in host else host
     built: list[ShadowProxy] = []
@@ -208,9 +219,19 @@ def run_proxy(
             proxy.close()
 
     class _Server(BaseApplication):
+        # what the worker's HTTP front reads of a body: as much as the proxy forwards
+        settings = Settings(
+            limits=Limits(
+                max_upload_bytes=MAX_BODY_BYTES,
+                max_json_bytes=MAX_BODY_BYTES,
+                max_snapshot_bytes=MAX_BODY_BYTES,
+            )
+        )
+
         def load_config(self) -> None:
             options = {
                 **gunicorn_options(1),
+                "threads": PROXY_THREADS,
                 "bind": f"{bind_host}:{port}",
                 "accesslog": None,
                 "errorlog": "-",

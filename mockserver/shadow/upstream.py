@@ -7,6 +7,7 @@ what the host did. Connections are pooled (one pool per host, shared by the prox
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit
 
 import urllib3
@@ -17,6 +18,7 @@ from mockserver.turns import waiting
 CONNECT_TIMEOUT = 10.0  # seconds
 POOL_SIZE = 8  # connections kept per host (the proxy serves several threads)
 SAFE_PATH = "/:@!$&'()*+,;=-._~%"
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class UpstreamError(RuntimeError):
@@ -39,15 +41,24 @@ class Upstream:
         )
 
     def send(self, sent: HttpRequest) -> HttpResponse:
-        """One request to the host; its answer, body still content-encoded."""
-        url = self._origin + quote((self._prefix + sent.path).encode("latin-1"), safe=SAFE_PATH)
+        """One request to the host; its answer, body still content-encoded. The request target
+        is the one the client sent (an encoded ``/`` stays encoded, no dot segment is resolved):
+        only a ``%`` that starts no escape is escaped, as the target could not be sent with it."""
+        prefix = quote(self._prefix.encode("latin-1"), safe=SAFE_PATH)
+        if sent.raw_path is not None:
+            path = sent.raw_path
+        else:  # a request rebuilt from a recording: its decoded path
+            path = quote(sent.path.encode("latin-1"), safe=SAFE_PATH)
+        target = _LONE_PERCENT.sub("%25", prefix + path)
         if sent.query:
-            url += "?" + sent.query
+            target += "?" + _LONE_PERCENT.sub("%25", sent.query)
         try:
             with waiting():  # the pool's other threads may run requests meanwhile
-                response = self._pool.urlopen(
+                # the host's pool is given the target itself: the pool manager would parse a
+                # whole URL and resolve its dot segments
+                response = self._pool.connection_from_url(self._origin).urlopen(
                     sent.method,
-                    url,
+                    target,
                     body=sent.body
                     if sent.body or sent.method in ("POST", "PUT", "PATCH")
                     else None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -50,6 +51,7 @@ class HttpRequest:
     query: str = ""  # the raw query string, without '?'
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    raw_path: str | None = None  # the path as the client sent it, still percent-encoded
 
     def header(self, name: str) -> str | None:
         return _header(self.headers, name)
@@ -88,6 +90,7 @@ class HttpRequest:
             query=environ.get("QUERY_STRING", ""),
             headers=tuple(headers),
             body=body,
+            raw_path=_raw_path(environ.get("RAW_URI") or environ.get("REQUEST_URI")),
         )
 
 
@@ -196,3 +199,12 @@ def _header_name(environ_key: str) -> str:
 def _is_json_type(content_type: str) -> bool:
     mimetype = content_type.split(";", 1)[0].strip().lower()
     return mimetype == "application/json" or mimetype.endswith("+json")
+
+
+def _raw_path(target: str | None) -> str | None:
+    """The path of a request target as sent (origin form ``/p?q``, or absolute form)."""
+    if not target:
+        return None
+    if not target.startswith("/"):
+        target = urlsplit(target).path or "/"
+    return target.split("?", 1)[0]
