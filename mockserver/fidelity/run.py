@@ -121,7 +121,10 @@ def _run(
         outcomes: dict[str, Outcome] = {}
         if probe.run is not None:
             progress(f"probe {probe.name}: {probe.sends}")
-            outcomes = _guarded(probe, ctx)
+            try:
+                outcomes = _guarded(probe, ctx)
+            except FidelityError as exc:  # the run ends: what the probe created goes first
+                raise FidelityError(f"{exc}; {_clean_after_failure(kore, baseline)}") from None
         evidence = kore.take_evidence()
         cleanup: dict[str, Any] = {}
         if evidence:  # the probe sent something (one needs a token the run may not be given)
@@ -180,13 +183,33 @@ def _guarded(probe: Probe, ctx: Context) -> dict[str, Outcome]:
 
 def _clean(kore: ProbeClient, baseline: Baseline) -> dict[str, Any]:
     """Delete what the probe created; list to check the namespace is as it was found."""
-    deleted = delete_created(kore, baseline)
+    asked = delete_created(kore, baseline)
     listed = _listed_ids(kore)
     if listed != baseline.ids:  # a host whose bulk delete failed: the suite's slower way
         clean_up(kore, baseline)
         listed = _listed_ids(kore)
     kore.take_evidence()  # cleanup calls are not evidence
-    return {"deleted": deleted, "asFound": listed == baseline.ids}
+    left = sorted(listed - baseline.ids)
+    cleanup: dict[str, Any] = {
+        "deleted": max(0, asked - len(left)),  # gone, not asked to go
+        "asFound": listed == baseline.ids,
+    }
+    if left:
+        cleanup["left"] = left  # the ids of what the host kept
+    return cleanup
+
+
+def _clean_after_failure(kore: ProbeClient, baseline: Baseline) -> str:
+    """The cleanup of a probe the host stopped answering, as far as the host lets it: what it
+    did, in words for the error line."""
+    try:
+        cleanup = _clean(kore, baseline)
+    except (requests.RequestException, AssertionError) as exc:
+        return f"the cleanup could not run either ({exc}): contacts the probe created may remain"
+    if cleanup["asFound"]:
+        return "the contacts the probes created were deleted: the namespace is as found"
+    left = cleanup.get("left", [])
+    return f"{len(left)} contact(s) the probes created remain: {', '.join(left)}"
 
 
 def _listed_ids(kore: ProbeClient) -> set[str]:

@@ -297,3 +297,44 @@ def test_a_host_answering_a_page_that_is_not_contacts_is_a_connection_error(tmp_
     assert run.returncode == 2, run.stderr
     assert "the answer is not a page of contacts" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_host_that_drops_a_probe_still_gets_the_probes_contacts_deleted(default_host, tmp_path):
+    """One dropped connection mid-probe ended the run (exit 2) before any cleanup: the probe's
+    contact stayed on the tenant, and nothing said so."""
+
+    class DropsUpdates(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _forward(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            if self.command == "PUT" and "/bulk-update" not in self.path:
+                self.close_connection = True  # no answer at all: a dropped connection
+                return
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            answer = requests.request(
+                self.command, default_host + self.path, data=body, headers=headers, timeout=30
+            )
+            self.send_response(answer.status_code)
+            self.send_header("Content-Type", answer.headers.get("Content-Type", "text/plain"))
+            self.send_header("Content-Length", str(len(answer.content)))
+            self.end_headers()
+            self.wfile.write(answer.content)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DropsUpdates)
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    stream = f"st-fidelity-{uuid.uuid4()}"
+    try:
+        run = fidelity(f"http://127.0.0.1:{host.server_port}", tmp_path / "report", stream=stream)
+    finally:
+        host.shutdown()
+    assert run.returncode == 2, run.stderr
+    assert "stopped answering" in run.stderr
+    assert "the namespace is as found" in run.stderr, run.stderr
+    assert Tenant(default_host, stream).list().json()["totalResults"] == 0
