@@ -24,16 +24,20 @@ YAML keys are camelCase like Kore's own fields::
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import yaml
 
 from mockserver.contacts.rules import POLICIES
+from mockserver.errors import MAX_DETAIL_CHARS, clip
 from mockserver.profile import ACCOUNT_ID_FORMATS, DEFAULT, Profile, ProfileError
+from mockserver.spec import CONTROL, describe
 
 CONFIGURATION_SCOPE = "Configuration"
 MIN_SECRET_CHARS = 32
@@ -110,14 +114,38 @@ class App:
         for stream in streams:
             if stream != "*" and not _STREAM_ID.fullmatch(stream):
                 raise SettingsError(f"{where}.streams: {stream!r} is not a stream id (st-...)")
+        if not isinstance(raw.get("name", ""), str):
+            raise SettingsError(f"{where}: name must be a string (quote it in YAML)")
+        for error in _app_input().iter_errors(raw):  # the rest, as the control plane checks it
+            raise SettingsError(f"{where}: {_app_problem(error)}")
         return cls(
             client_id=raw["clientId"],
             client_secret=raw["clientSecret"],
             account_id=raw["accountId"],
             scopes=tuple(scopes),
             streams=tuple(streams),
-            name=str(raw.get("name", "")),
+            name=raw.get("name", ""),
         )
+
+
+@functools.cache
+def _app_input() -> Any:
+    """control-openapi.yaml's ``AppInput``: an app as ``POST /__mock__/apps`` and a snapshot take
+    it (clientId and name at most 200 characters, name a string, the secret's length...). An app
+    of the settings file is one too: a snapshot of the server then loads back into it."""
+    components = CONTROL.document["components"]
+    return jsonschema_rs.validator_for(
+        {"$ref": "#/components/schemas/AppInput", "components": components}
+    )
+
+
+def _app_problem(error: Any) -> str:
+    """An ``AppInput`` finding as one short line (a value over its length is not echoed)."""
+    field = ".".join(str(part) for part in error.instance_path) or "app"
+    kind = error.kind
+    if isinstance(kind, jsonschema_rs.ValidationErrorKind.MaxLength):
+        return f"{field} must have at most {kind.limit} characters, not {len(error.instance)}"
+    return f"{field}: {clip(describe(error), MAX_DETAIL_CHARS)}"
 
 
 DEV_APP = App(

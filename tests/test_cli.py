@@ -99,6 +99,17 @@ def test_the_settings_file_bounds_per_minute_as_the_control_plane_does():
     assert (per_minute["minimum"], per_minute["maximum"]) == (1, MAX_PER_MINUTE)
 
 
+def _app(**fields: str) -> str:
+    """A settings file of one app, ``fields`` (YAML values) over a good one's."""
+    app = {
+        "clientId": "cs-test",
+        "clientSecret": "a-secret-of-32-or-more-characters",
+        "accountId": "63c7ebae6a2aef36de8f0001",
+        **fields,
+    }
+    return "apps: [{" + ", ".join(f"{key}: {value}" for key, value in app.items()) + "}]"
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -130,6 +141,13 @@ def test_the_settings_file_bounds_per_minute_as_the_control_plane_does():
         ("journalSize: 100000000000000000000", "journalSize must be at most 9223372036854775807"),
         ("limits: {maxImportRows: 100000000000000000000}", "maxImportRows must be at most"),
         ("http: {retryAfter: 100000000000000000000}", "retryAfter must be at most"),
+        # apps as POST /__mock__/apps and a snapshot take them (a server's own snapshot of a
+        # longer one was refused when loaded back, and such a clientId could not be removed)
+        (_app(clientId="c" * 201), "apps[0]: clientId must have at most 200 characters, not 201"),
+        (_app(name="n" * 201), "apps[0]: name must have at most 200 characters, not 201"),
+        (_app(clientSecret="s" * 501), "clientSecret must have at most 500 characters"),
+        (_app(name="[1, 2]"), "apps[0]: name must be a string"),  # was listed as "[1, 2]"
+        (_app(name="null"), "apps[0]: name must be a string"),  # was listed as "None"
     ],
 )
 def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):

@@ -131,6 +131,27 @@ def test_a_snapshot_loads_into_a_server_with_other_start_up_apps(control, api, d
         other.extensions["kore_mock"].store.close()
 
 
+def test_a_snapshot_of_apps_at_the_settings_files_bounds_loads_back_into_its_server(tmp_path):
+    """The settings file takes apps as the control plane and the snapshot do (a clientId or a
+    name over 200 characters was taken; the server's own snapshot was then refused)."""
+    from mockserver.settings import from_dict
+
+    longest = {"clientId": "c" * 200, "name": "n" * 200, "clientSecret": "s" * 500}
+    settings = from_dict({"apps": [{**NEW_APP, **longest}]}).with_overrides(
+        db=str(tmp_path / "bounds.db")
+    )
+    server = create_app(settings)
+    try:
+        control = Control(server.test_client())
+        body = save(control)
+        assert control.post("/__mock__/reset").status_code == 200
+        answer = load(control, body)
+        assert answer.status_code == 200, answer.get_json()
+        assert control.delete("/__mock__/apps/" + "c" * 200).status_code == 200
+    finally:
+        server.extensions["kore_mock"].store.close()
+
+
 def test_a_snapshot_brings_its_profile_into_a_server_started_with_another(control, api, tmp_path):
     build_state(control, api)
     body = save(control)
