@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from mockserver.settings import Settings, SettingsError
+from mockserver.settings import Settings, SettingsError, check_admin_token
 
 TOKEN_BYTES = 24  # 32 URL-safe characters
 
@@ -61,14 +61,15 @@ def resolve(settings: Settings) -> AdminToken:
 
 
 def read_file(path: str) -> str | None:
-    """The token in ``path`` (surrounding whitespace dropped); None if there is none."""
+    """The token in ``path`` (surrounding whitespace dropped); None if there is none.
+    ``SettingsError`` if it is one no HTTP client can send (a line end inside, say)."""
     try:
         token = Path(path).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(f"cannot read the admin token file {path}: {exc}") from None
-    return token or None
+    return check_admin_token(token, f"the admin token in {path}") if token else None
 
 
 def _create(path: Path, token: str) -> bool:

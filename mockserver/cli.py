@@ -15,9 +15,9 @@ import click
 from mockserver import __version__
 from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
-from mockserver.cli_option import option
+from mockserver.cli_option import admin_token_value, option
 from mockserver.contacts.rules import POLICIES, SKIP
-from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError
+from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError, url_problem
 from mockserver.fidelity.command import fidelity
 from mockserver.host_options import HOST_ENV, host_options
 from mockserver.profile import DEFAULT
@@ -87,6 +87,7 @@ def main() -> None:
 @option(
     "--admin-token",
     envvar="KORE_MOCK_ADMIN_TOKEN",
+    callback=admin_token_value,
     help="Open the control plane to every host, for callers sending this token in the "
     "header X-Mock-Admin-Token (default: loopback callers only).",
 )
@@ -317,11 +318,23 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
 
 # -- control-plane verbs: they drive a running server over HTTP ------------------------------
 
+
+def _server_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A URL a kore-mock can be reached at (http or https, no user:password@, no line end)."""
+    problem = url_problem(value)
+    if problem:
+        raise click.BadParameter(
+            f"{value!r} is not a URL kore-mock can be reached at: {problem}", ctx, param
+        )
+    return value
+
+
 URL_OPTION = option(
     "--url",
     envvar="KORE_MOCK_URL",
     default=DEFAULT_URL,
     show_default=True,
+    callback=_server_url,
     help="The running kore-mock. Env: KORE_MOCK_URL.",
 )
 
@@ -329,7 +342,7 @@ URL_OPTION = option(
 def _token_or_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """No token given: the one a server on this machine keeps in KORE_MOCK_ADMIN_TOKEN_FILE."""
     if value:
-        return value
+        return admin_token_value(ctx, param, value)
     path = os.environ.get("KORE_MOCK_ADMIN_TOKEN_FILE")
     try:
         return admin_tokens.read_file(path) if path else None

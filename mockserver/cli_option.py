@@ -1,5 +1,6 @@
 """The CLI's option decorator: click's, whose errors also name the environment variable when the
-bad value came from one (click names only the flag, which the user never typed)."""
+bad value came from one (click names only the flag, which the user never typed); and the checks
+of values several commands' options share."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import functools
 
 import click
 from click.core import ParameterSource
+
+from mockserver.settings import SettingsError, check_admin_token
 
 
 class EnvOption(click.Option):
@@ -23,3 +26,13 @@ class EnvOption(click.Option):
 
 
 option = functools.partial(click.option, cls=EnvOption)
+
+
+def admin_token_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An ``--admin-token`` (or its environment variable) an HTTP client can send."""
+    if value:
+        try:
+            check_admin_token(value, "the admin token")
+        except SettingsError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from None
+    return value

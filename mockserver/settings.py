@@ -267,6 +267,42 @@ def check_app_account(app: App, profile: Profile) -> None:
         )
 
 
+def admin_token_problem(token: str) -> str | None:
+    """Why no HTTP client can send ``token`` in the header X-Mock-Admin-Token; None if one can.
+
+    A header's value loses its surrounding blanks, cannot hold a line end or another control
+    character, and is not sent the same way by every client beyond ASCII (UTF-8 or Latin-1).
+    """
+    if not token.strip():
+        return "it is blank"
+    for char in token:
+        if not char.isascii():
+            return f"it holds the non-ASCII character {char!r}, which not every client can send"
+        if not " " <= char <= "~":
+            return f"it holds {_describe_char(char)}, which a header cannot carry"
+    if token != token.strip():
+        return "it has leading or trailing blanks, which a header's value loses"
+    return None
+
+
+def check_admin_token(token: str, name: str) -> str:
+    """``token`` if a client can send it; ``SettingsError`` naming ``name`` otherwise (a server
+    with a token no client can send would answer every control call 403)."""
+    problem = admin_token_problem(token)
+    if problem:
+        raise SettingsError(
+            f"{name} must be printable ASCII without leading or trailing blanks ({problem})"
+        )
+    return token
+
+
+_CHAR_NAMES = {"\n": "a newline", "\r": "a carriage return", "\t": "a tab"}
+
+
+def _describe_char(char: str) -> str:
+    return _CHAR_NAMES.get(char) or f"the control character U+{ord(char):04X}"
+
+
 def load(path: str | None = None) -> Settings:
     """Settings from a YAML file, or the defaults (with the development app) when None."""
     if path is None:
@@ -327,6 +363,8 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
     ):
         if raw.get(key) is not None:
             values[attr] = _string(raw[key], f"{where}: {key}")
+    if "admin_token" in values:
+        check_admin_token(values["admin_token"], f"{where}: adminToken")
     for key, attr, most in (
         ("port", "port", MAX_PORT),
         ("journalSize", "journal_size", MAX_COUNT),

@@ -3,6 +3,7 @@ the next start, never an open control plane; the control verbs and `kore-mock he
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -122,3 +123,44 @@ def test_health_waits_for_a_server_that_is_not_up_yet_then_fails_clearly():
     result = CliRunner().invoke(main, ["health", "--url", "http://127.0.0.1:9", "--wait", "0.5"])
     assert result.exit_code == 1
     assert "cannot reach kore-mock at http://127.0.0.1:9" in result.output
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        (" ", "it is blank"),
+        (" x ", "leading or trailing blanks"),
+        ("a\nb", "it holds a newline"),
+        ("tok\u20ac", "the non-ASCII character"),
+    ],
+)
+def test_serve_refuses_an_admin_token_no_client_can_send(tmp_path, token, says):
+    """(The server started, and answered every control call 403 for good.)"""
+    db = ["--db", ":memory:", "--port", str(free_port())]
+    env = {"KORE_MOCK_ADMIN_TOKEN": None, "KORE_MOCK_ADMIN_TOKEN_FILE": None}
+    for command in (["serve"], ["proxy", "--upstream", "http://127.0.0.1:9"]):
+        flag = CliRunner().invoke(main, [*command, *db, "--admin-token", token], env=env)
+        assert flag.exit_code == 2 and "Invalid value for '--admin-token'" in flag.output
+        assert says in flag.output, flag.output
+        from_env = CliRunner().invoke(
+            main, [*command, *db], env={**env, "KORE_MOCK_ADMIN_TOKEN": token}
+        )
+        assert from_env.exit_code == 2 and "KORE_MOCK_ADMIN_TOKEN" in from_env.output
+    config = tmp_path / "c.yaml"
+    config.write_text(f"adminToken: {json.dumps(token)}\n")
+    in_file = CliRunner().invoke(main, ["serve", *db, "--config", str(config)], env=env)
+    assert in_file.exit_code == 1 and says in in_file.output, in_file.output
+    assert f"{config}: adminToken must be printable ASCII" in in_file.output
+
+
+def test_a_token_file_holding_a_token_no_client_can_send_is_refused(tmp_path):
+    path = tmp_path / "admin-token"
+    path.write_text("first\r\nsecond\r\n")  # a token with its line end inside
+    env = {"KORE_MOCK_ADMIN_TOKEN": None, "KORE_MOCK_ADMIN_TOKEN_FILE": str(path)}
+    args = ["serve", "--db", ":memory:", "--port", str(free_port())]
+    served = CliRunner().invoke(main, [*args, "--admin-token-file", str(path)], env=env)
+    assert served.exit_code == 1
+    assert f"the admin token in {path} must be printable ASCII" in served.output
+    assert "it holds a newline" in served.output
+    health = CliRunner().invoke(main, ["health", "--url", "http://127.0.0.1:9"], env=env)
+    assert health.exit_code == 2 and f"the admin token in {path}" in health.output

@@ -6,8 +6,11 @@ import http.client
 import io
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any, NamedTuple, Protocol
+
+from mockserver.settings import admin_token_problem
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 ADMIN_HEADER = "X-Mock-Admin-Token"
@@ -69,8 +72,17 @@ class ControlClient:
         or the wait and then the bytes received (a call without). ``raw``: a ``RawAnswer``,
         the body's bytes as they came and the headers.
         """
+        problem = url_problem(self.url)
+        if problem:
+            raise ControlError(
+                f"{self.url!r} is not a URL kore-mock can be reached at: {problem} "
+                f"({self.url_hint})"
+            )
         headers = {"Accept": "application/json"}
         if self.admin_token:
+            problem = admin_token_problem(self.admin_token)
+            if problem:  # http.client would raise it from deep inside, as a traceback
+                raise ControlError(f"the admin token cannot be sent in {ADMIN_HEADER}: {problem}")
             headers[ADMIN_HEADER] = self.admin_token
         if json_body is not None:
             data, content_type = json.dumps(json_body).encode(), "application/json"
@@ -111,6 +123,30 @@ class ControlClient:
             raise ControlError(
                 f"cannot talk to kore-mock at {self.url} ({type(error).__name__}: {error})"
             ) from None
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a kore-mock's address (a scheme but http/https, a user and password,
+    a line end copied with it...); None if it can be."""
+    for char in url:
+        if char.isspace() or not char.isprintable():
+            name = {"\n": "a newline", "\r": "a carriage return", " ": "a space", "\t": "a tab"}
+            return f"it holds {name.get(char) or f'the character U+{ord(char):04X}'}"
+    scheme, slashes, _ = url.partition("://")
+    if not slashes:
+        return "it does not start with http:// or https://"
+    if scheme.lower() not in ("http", "https"):
+        return f"it starts with {scheme}://, not http:// or https://"
+    parts = urllib.parse.urlsplit(url)
+    if "@" in parts.netloc:
+        return "it holds a user name or password (user:password@), which kore-mock does not take"
+    if not parts.hostname:
+        return "it names no host"
+    try:
+        parts.port  # noqa: B018 - a port that is not a number 0-65535 raises
+    except ValueError:
+        return "its port is not a number from 0 to 65535"
+    return None
 
 
 class _Upload(io.RawIOBase):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mockserver import __version__
-from mockserver.cli_option import option
+from mockserver.cli_option import admin_token_value, option
 from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
 from mockserver.profile import DEFAULT
 from mockserver.progress import Progress
@@ -106,6 +106,7 @@ def _upstream(url: str, timeout: float = 60.0) -> Upstream:
 @option(
     "--admin-token",
     envvar="KORE_MOCK_ADMIN_TOKEN",
+    callback=admin_token_value,
     help="Open the proxy's control plane (/__mock__) to other hosts, for holders of this token.",
 )
 @MOCK_CONFIG_OPTION

@@ -121,13 +121,55 @@ def test_verbs_say_clearly_when_no_server_answers():
 
 @pytest.mark.parametrize(
     ("url", "says"),
-    [("not-a-url", "is not a URL kore-mock can be reached at"), ("http://127.0.0.1:1/a b", "URL")],
+    [
+        ("not-a-url", "is not a URL kore-mock can be reached at"),
+        ("http://127.0.0.1:1/a b", "URL"),
+        ("http://127.0.0.1:1\n", "it holds a newline"),  # was a traceback (a Host header)
+        ("ftp://127.0.0.1:1", "it starts with ftp://, not http:// or https://"),  # "()"
+        ("http://user:pw@127.0.0.1:1", "user:password@"),  # was "Name or service not known"
+    ],
 )
-def test_a_url_kore_mock_cannot_use_is_a_one_line_error(url, says):
+def test_a_url_kore_mock_cannot_use_is_a_usage_error(url, says):
     for args in (["health"], ["reset"], ["journal"]):  # each was a traceback
         result = run(*args, "--url", url)
-        assert result.exit_code == 1 and says in result.output, result.output
+        assert result.exit_code == 2 and says in result.output, result.output
+        assert "Invalid value for '--url'" in result.output
         assert "Traceback" not in result.output  # (run() raises any other exception)
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        ("a\nb", "it holds a newline"),
+        ("x\r", "it holds a carriage return"),  # a token copied from a CRLF file
+        ("\u20ac", "the non-ASCII character"),
+        (" ", "it is blank"),
+        (" x ", "leading or trailing blanks"),
+    ],
+)
+def test_an_admin_token_no_header_can_carry_is_one_line_naming_the_option(tmp_path, token, says):
+    """Every control verb crashed with a traceback from http.client (ValueError: Invalid
+    header value, UnicodeEncodeError)."""
+    people = tmp_path / "p.json"
+    people.write_text("[]")
+    url = f"http://127.0.0.1:{free_port()}"
+    verbs = (["health"], ["reset"], ["journal"], ["seed", str(people)], ["snapshot", "save", "-"])
+    for verb in verbs:
+        flag = run(*verb, "--url", url, "--admin-token", token)
+        assert flag.exit_code == 2 and says in flag.output, flag.output
+        assert "Invalid value for '--admin-token'" in flag.output
+        env = run(*verb, "--url", url, env={"KORE_MOCK_ADMIN_TOKEN": token})
+        assert env.exit_code == 2 and "KORE_MOCK_ADMIN_TOKEN" in env.output, env.output
+
+
+def test_the_control_client_refuses_a_token_or_url_it_cannot_send():
+    """The client of the pytest fixture (--kore-mock-admin-token) too: an error, not a crash."""
+    from mockserver.control.client import ControlClient, ControlError
+
+    with pytest.raises(ControlError, match="cannot be sent in X-Mock-Admin-Token: it holds a"):
+        ControlClient(f"http://127.0.0.1:{free_port()}", "a\nb").call("GET", "/__mock__/health")
+    with pytest.raises(ControlError, match="is not a URL kore-mock can be reached at"):
+        ControlClient("http://127.0.0.1:1\n").call("GET", "/__mock__/health")
 
 
 def test_odd_namespace_ids_and_unwritable_files_are_one_line_errors(server, tmp_path):
