@@ -15,13 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
 
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.profile import ACCOUNT_ID_FORMATS, DEFAULT, Profile, ProfileError
-from mockserver.settings import DEV_APP, DEV_STREAM_ID
+from mockserver.settings import DEV_APP, DEV_STREAM_ID, SettingsError, read_yaml
 
 STREAM_ID = re.compile(r"st-[A-Za-z0-9-]{1,100}")
 ACCOUNT_ID = re.compile(ACCOUNT_ID_FORMATS["any"])
@@ -180,11 +177,9 @@ def _profile(path: str | None) -> Profile | None:
     if path is None:
         return None
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        return Profile.from_mapping(raw or {}, f"KORE_PROFILE {path}: profile")
-    except OSError as exc:
-        raise SuiteConfigError(f"KORE_PROFILE: cannot read {path}: {exc.strerror}") from None
-    except (yaml.YAMLError, ProfileError) as exc:
+        raw = read_yaml(path, "KORE_PROFILE: profile file")
+        return Profile.from_mapping(raw, f"KORE_PROFILE {path}: profile")
+    except (SettingsError, ProfileError) as exc:
         raise SuiteConfigError(str(exc)) from None
 
 

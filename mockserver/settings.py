@@ -303,18 +303,46 @@ def _describe_char(char: str) -> str:
     return _CHAR_NAMES.get(char) or f"the control character U+{ord(char):04X}"
 
 
+MAX_YAML_DEPTH = 32  # nested mappings and lists of a settings or profile file (they need 4)
+
+
+def read_yaml(path: str, what: str) -> Any:
+    """The YAML document of the file ``path``; ``SettingsError`` naming it as ``what`` (e.g.
+    "settings file") when it cannot be read, is not UTF-8, not YAML or nested too deep."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"{what} {path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); save it as UTF-8"
+        ) from None
+    try:
+        depth = 0  # counted on the parser's events: the loader would recurse as deep
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise SettingsError(
+                        f"{what} {path} nests mappings and lists deeper than {MAX_YAML_DEPTH} "
+                        "levels"
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{what} {path} is not valid YAML: {exc}") from None
+
+
 def load(path: str | None = None) -> Settings:
     """Settings from a YAML file, or the defaults (with the development app) when None."""
     if path is None:
         return Settings()
-    file = Path(path)
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise SettingsError(f"cannot read settings file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"settings file {path} is not valid YAML: {exc}") from None
-    return from_dict(raw, where=str(path)).with_overrides(config_file=str(file))
+    raw = read_yaml(path, "settings file")
+    if raw is None:  # an empty file: no settings (a list, false, 0 or "" is refused)
+        raw = {}
+    return from_dict(raw, where=str(path)).with_overrides(config_file=str(Path(path)))
 
 
 _TOP_KEYS = {
@@ -457,13 +485,7 @@ def _profile(raw: dict[str, Any], where: str) -> tuple[Profile, list[str]]:
 
 def load_profile(path: str, settings: Settings) -> Settings:
     """``settings`` with the readings of a profile file (``serve --profile FILE``) in force."""
-    file = Path(path)
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SettingsError(f"cannot read profile file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"profile file {path} is not valid YAML: {exc}") from None
+    raw = read_yaml(path, "profile file")
     if raw is None:
         raw = {}
     try:

@@ -158,6 +158,50 @@ def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):
     assert message in result.output
 
 
+UNREADABLE_YAML = {
+    "latin-1": (b'port: "\xe9"\n', "is not UTF-8 text (byte 0xe9 at offset 7)"),
+    "utf-16": (b"\xff\xfep\x00o\x00r\x00t\x00", "is not UTF-8 text (byte 0xff at offset 0)"),
+    "deep": (b"port: " + b"[" * 500 + b"]" * 500, "nests mappings and lists deeper than 32"),
+}
+
+
+@pytest.mark.parametrize("kind", list(UNREADABLE_YAML))
+def test_a_settings_or_profile_file_kore_mock_cannot_read_is_one_line(tmp_path, kind):
+    """(A UnicodeDecodeError or RecursionError traceback.)"""
+    content, says = UNREADABLE_YAML[kind]
+    path = tmp_path / "odd.yaml"
+    path.write_bytes(content)
+    for args, file_kind, status in (
+        (["token", "--config", str(path)], "settings file", 1),
+        (["serve", "--db", ":memory:", "--config", str(path)], "settings file", 1),
+        (["serve", "--db", ":memory:", "--profile", str(path)], "profile file", 1),
+        (["replay", "--config", str(path), "-"], "settings file", 2),
+        (["fidelity", "--profile", str(path)], "profile file", 2),
+    ):
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+        assert result.exit_code == status, result.output
+        assert result.output.startswith(f"Error: {file_kind} {path} {says}"), result.output
+        assert result.output.count("\n") == 1, result.output
+
+
+@pytest.mark.parametrize("top", ["[]", "false", "0", '""'])
+def test_a_settings_file_whose_top_level_is_not_a_mapping_is_refused(tmp_path, top):
+    """As 42 was; these were taken as no settings (the development app)."""
+    path = tmp_path / "c.yaml"
+    path.write_text(top + "\n")
+    result = CliRunner().invoke(main, ["token", "--config", str(path)])
+    assert result.exit_code == 1
+    assert result.output == f"Error: {path}: the top level must be a mapping\n"
+
+
+@pytest.mark.parametrize("empty", ["", "~\n", "# nothing yet\n"])
+def test_an_empty_settings_file_is_no_settings(tmp_path, empty):
+    path = tmp_path / "c.yaml"
+    path.write_text(empty)
+    result = CliRunner().invoke(main, ["token", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [

@@ -30,6 +30,20 @@ def test_contract_against_a_host_without_credentials_is_a_clear_error(tmp_path):
     assert "KORE_STREAM_ID" in result.stdout + result.stderr
 
 
+def test_a_profile_file_that_is_not_utf8_or_nested_too_deep_is_a_usage_error(tmp_path):
+    """(pytest's INTERNALERROR with a UnicodeDecodeError / RecursionError, exit 3.)"""
+    for name, content in (
+        ("latin.yaml", b'port: "\xe9"\n'),
+        ("deep.yaml", b"[" * 500 + b"]" * 500),
+    ):
+        path = tmp_path / name
+        path.write_bytes(content)
+        result = kore_mock("contract", "--profile", str(path), cwd=tmp_path)
+        output = result.stdout + result.stderr
+        assert result.returncode == 4, output  # pytest: usage error, nothing ran
+        assert f"KORE_PROFILE: profile file {path}" in output and "INTERNALERROR" not in output
+
+
 def test_an_unreachable_host_is_one_errored_case_in_the_junit_report_and_no_jwt_warning(
     tmp_path,
 ):
