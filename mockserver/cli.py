@@ -20,6 +20,8 @@ from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError, url_problem
 from mockserver.fidelity.command import fidelity
 from mockserver.host_options import HOST_ENV, host_options
+from mockserver.json_body import MAX_DEPTH as MAX_JSON_DEPTH
+from mockserver.json_body import nests_too_deep
 from mockserver.profile import DEFAULT
 from mockserver.progress import Progress, human_bytes
 from mockserver.settings import (
@@ -467,8 +469,16 @@ def seed(
     if file.lower().endswith(".json"):
         try:
             parsed = json.loads(data)
+            too_deep = nests_too_deep(data, parsed)  # the server refuses it, and json recurses
         except ValueError as exc:
             raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
+        except RecursionError:
+            too_deep = True
+        if too_deep:
+            raise click.ClickException(
+                f"{file} nests arrays and objects more than {MAX_JSON_DEPTH} levels deep "
+                "(a contact has 3)"
+            )
         contacts = parsed.get("contacts") if isinstance(parsed, dict) else parsed
         body = {"contacts": contacts, "legacyDuplicates": legacy_duplicates}
         data, content_type = json.dumps(body).encode(), "application/json"

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from mockserver.contacts.model import now_iso
+from mockserver.json_body import MAX_DEPTH as MAX_BODY_DEPTH
+from mockserver.json_body import depth_exceeds
 from mockserver.redact import redacted as without_jwts
 from mockserver.redact import redacted_query, redacted_text
 from mockserver.shadow.wire import (
@@ -45,6 +47,8 @@ from mockserver.shadow.wire import (
 )
 
 FORMAT = "kore-mock/1"
+# an exchange holds bodies of at most MAX_BODY_DEPTH levels (deeper ones are kept as text)
+MAX_RECORD_DEPTH = MAX_BODY_DEPTH + 8
 UNKEPT_RESPONSE_HEADERS = frozenset({"content-encoding", "date", "server"})
 
 
@@ -231,9 +235,23 @@ def parse_lines(lines: list[str], name: str) -> Iterator[Recorded]:
         where = f"{name}:{number}"
         try:
             record = json.loads(line)
+            too_deep = _nests_too_deep(line, record)
         except ValueError as exc:
             raise RecordingError(f"{where}: not a JSON object ({exc})") from None
+        except RecursionError:
+            too_deep = True
+        if too_deep:
+            raise RecordingError(
+                f"{where}: nested more than {MAX_RECORD_DEPTH} levels deep; not an exchange of "
+                f"a kore-mock recording ({FORMAT})"
+            )
         yield _recorded(record, number, where)
+
+
+def _nests_too_deep(line: str, record: Any) -> bool:
+    """A line with no more ``[`` and ``{`` than the limit cannot nest deeper: not walked."""
+    openings = line.count("[") + line.count("{")
+    return openings > MAX_RECORD_DEPTH and depth_exceeds(record, MAX_RECORD_DEPTH)
 
 
 def _recorded(record: Any, number: int, where: str) -> Recorded:

@@ -68,6 +68,14 @@ def test_seed_of_a_bad_file_is_a_clear_error(server, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("[")
     assert "is not valid JSON" in run("seed", str(broken), "--url", server).output
+    for levels in (3000, 20):  # 3000 was a RecursionError traceback
+        deep = tmp_path / "deep.json"
+        deep.write_text('{"contacts":' + "[" * levels + "]" * levels + "}")
+        result = run("seed", str(deep), "--url", server)
+        assert result.exit_code == 1
+        assert result.output == (
+            f"Error: {deep} nests arrays and objects more than 16 levels deep (a contact has 3)\n"
+        )
 
 
 def test_reset_everything_or_one_namespace(server, tmp_path):

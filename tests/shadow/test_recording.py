@@ -123,6 +123,23 @@ def test_a_broken_line_is_named_with_its_number(tmp_path, line, problem):
         read_recording(file)
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[" * 1000 + "]" * 1000,  # a RecursionError traceback (900 levels were refused cleanly)
+        '{"recording": "kore-mock/1", "request": {"method": "GET", "path": "/x", "body": '
+        + "[" * 990
+        + "]" * 990
+        + "}}",
+    ],
+)
+def test_a_line_nested_too_deep_is_a_clear_error(tmp_path, line):
+    file = tmp_path / "rec.jsonl"
+    file.write_text(line + "\n")
+    with pytest.raises(RecordingError, match=r"rec.jsonl:1: nested more than 24 levels deep"):
+        read_recording(file)
+
+
 def test_a_missing_recording_is_a_clear_error(tmp_path):
     with pytest.raises(RecordingError, match="cannot read"):
         read_recording(tmp_path / "nope.jsonl")
