@@ -15,7 +15,7 @@ import click
 from mockserver import __version__
 from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
-from mockserver.cli_option import admin_token_value, option
+from mockserver.cli_option import Seconds, admin_token_value, option
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError, url_problem
 from mockserver.fidelity.command import fidelity
@@ -387,7 +387,7 @@ def _control(url: str, admin_token: str | None, method: str, path: str, **kw: An
 @ADMIN_TOKEN_OPTION
 @option(
     "--wait",
-    type=click.FloatRange(0),
+    type=Seconds(0),
     default=0,
     help="Keep trying for up to this many seconds while the server does not answer yet.",
 )

@@ -5,6 +5,8 @@ of values several commands' options share."""
 from __future__ import annotations
 
 import functools
+import math
+from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -26,6 +28,24 @@ class EnvOption(click.Option):
 
 
 option = functools.partial(click.option, cls=EnvOption)
+
+MAX_SECONDS = 1_000_000.0  # any wait or timeout of the CLI (11.5 days); 1e10 overflowed a socket
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds from ``minimum`` to ``maximum``: the type of every float option (click's
+    FLOAT takes nan and inf: a wait of nan never ended, a timeout of inf failed every call)."""
+
+    name = "seconds"
+
+    def __init__(self, minimum: float = 0.0, maximum: float = MAX_SECONDS) -> None:
+        super().__init__(minimum, maximum)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value} is not a number of seconds", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 def admin_token_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

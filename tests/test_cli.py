@@ -12,11 +12,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import click
 import jwt
 import pytest
 from click.testing import CliRunner
 
 from mockserver.cli import main
+from mockserver.cli_option import Seconds
 from mockserver.settings import DEV_APP
 
 CONFIG = """
@@ -294,3 +296,30 @@ def test_the_http_settings_have_defaults_and_take_seconds_as_numbers():
     http = from_dict({"http": {"headersTimeout": 2.5, "maxQueuedRequests": 8}}).http
     assert http.headers_timeout == 2.5 and http.max_queued_requests == 8
     assert http.body_min_rate == 1024
+
+
+def _float_options(group: click.Group, path: tuple[str, ...] = ()):
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _float_options(command, (*path, name))
+            continue
+        for param in command.params:
+            if isinstance(param.type, click.types.FloatParamType | click.FloatRange):
+                yield (*path, name), param
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400", "1e10"])
+def test_every_float_option_refuses_nan_infinity_and_seconds_no_socket_takes(value):
+    """`health --wait nan` retried for ever; `proxy --timeout nan|inf|1e10` started, then
+    answered every proxied request 500 with a traceback in its log."""
+    found = list(_float_options(main))
+    assert {(path, param.opts[0]) for path, param in found} >= {
+        (("health",), "--wait"),
+        (("proxy",), "--timeout"),
+    }
+    for path, param in found:
+        assert isinstance(param.type, Seconds), (path, param.name)
+        flag = param.opts[0]
+        result = CliRunner().invoke(main, [*path, flag, value], catch_exceptions=False)
+        assert result.exit_code == 2, result.output
+        assert f"Error: Invalid value for '{flag}': " in result.output

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mockserver import __version__
-from mockserver.cli_option import admin_token_value, option
+from mockserver.cli_option import Seconds, admin_token_value, option
 from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
 from mockserver.profile import DEFAULT
 from mockserver.progress import Progress
@@ -98,7 +98,7 @@ def _upstream(url: str, timeout: float = 60.0) -> Upstream:
 )
 @option(
     "--timeout",
-    type=click.FloatRange(1),
+    type=Seconds(1),
     default=60.0,
     show_default=True,
     help="Seconds to wait for the upstream's answer.",
