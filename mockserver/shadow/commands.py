@@ -134,7 +134,7 @@ def proxy(
     )
     target = _upstream(upstream, timeout)
     target.close()
-    _check_can_serve(host, port, record)
+    _check_can_serve(host, port, record, settings.db)
     from mockserver.shadow.mirror import Mirror
     from mockserver.shadow.proxy import ShadowProxy, run_proxy
 
@@ -150,15 +150,18 @@ def proxy(
     )
 
 
-def _check_can_serve(host: str, port: int, record: str | None) -> None:
-    """The address and the recording, checked before gunicorn starts: one line for what is
-    wrong (gunicorn retried a bind for seconds; a recording that cannot be opened failed the
-    worker's boot with a traceback)."""
+def _check_can_serve(host: str, port: int, record: str | None, db: str) -> None:
+    """The address, the recording and the mirror's store, checked before gunicorn starts: one
+    line for what is wrong (gunicorn retried a bind for seconds; a recording that cannot be
+    opened or a store that cannot be used failed the worker's boot with a traceback)."""
     from mockserver.server import CannotListen, check_listen
+    from mockserver.store import open_store
+    from mockserver.store.base import StoreUnavailable
 
     try:
         check_listen(host, port)
-    except CannotListen as exc:
+        open_store(db).close()  # as serve does: its schema created once, before the worker
+    except (CannotListen, StoreUnavailable) as exc:
         raise UsageFailure(str(exc)) from None
     if record:
         try:

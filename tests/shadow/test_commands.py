@@ -194,6 +194,25 @@ def test_a_proxy_that_cannot_write_its_recording_says_so_in_one_line_before_it_s
     assert not record.exists()
 
 
+@pytest.mark.parametrize(
+    ("db", "says"),
+    [
+        ("mysql://x", "Error: mysql:// is not a store kore-mock knows"),
+        (".", "Error: cannot use the SQLite file .: unable to open database file"),
+    ],
+)
+def test_a_proxy_whose_store_cannot_be_used_says_so_in_one_line_before_it_starts(
+    tmp_path, db, says
+):
+    """As serve does (the proxy printed its banner, then its worker failed to boot with a
+    StoreUnavailable traceback: exit 3)."""
+    args = ("--upstream", "http://127.0.0.1:9", "--port", str(free_port()), "--db", db)
+    started = kore_mock("proxy", *args, cwd=tmp_path, timeout=60)
+    assert started.returncode == 2, started.stdout + started.stderr
+    assert started.stdout == ""
+    assert started.stderr.startswith(says) and started.stderr.count("\n") == 1, started.stderr
+
+
 def test_a_proxy_on_a_port_in_use_is_one_clear_error(tmp_path):
     """(gunicorn retried for seconds, logging each failed bind, as serve did before f02cbb4.)"""
     with socket.socket() as taken:
