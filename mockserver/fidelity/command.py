@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -78,12 +79,19 @@ def fidelity(
         from mockserver.fidelity.run import FidelityError, run_fidelity
     except ImportError:
         raise needs_test_extras("fidelity") from None
+    created = _make_out_dir(out_dir)  # before a probe runs (a real host's run takes minutes)
     click.echo(f"kore-mock fidelity: probing {settings.describe()}")
     try:
         report = run_fidelity(settings, expected, unscoped_token=unscoped, progress=click.echo)
-    except FidelityError as exc:
-        raise UsageFailure(str(exc)) from None
-    written = write_reports(report, Path(out_dir))
+    except BaseException as exc:
+        _remove(created)  # no report: no directory made for it
+        if isinstance(exc, FidelityError):
+            raise UsageFailure(str(exc)) from None
+        raise
+    try:
+        written = write_reports(report, Path(out_dir))
+    except OSError as exc:
+        raise UsageFailure(_cannot_write(out_dir, exc)) from None
     contradicted = report.count("contradicted")
     click.echo(
         f"{report.count('confirmed')} confirmed, {contradicted} contradicted, "
@@ -94,6 +102,34 @@ def fidelity(
     for path in written:
         click.echo(f"  wrote {path}")
     sys.exit(1 if contradicted else 0)
+
+
+def _make_out_dir(out_dir: str) -> list[Path]:
+    """``--out`` made (with its missing parents) and checked to take a file; the directories
+    it made, deepest first. ``UsageFailure`` if it cannot be (``/dev/null``, ``/proc/x``...)."""
+    out = Path(out_dir)
+    missing = [path for path in (out, *out.parents) if not path.exists()]
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        _remove(missing)
+        raise UsageFailure(_cannot_write(out_dir, exc)) from None
+    return missing
+
+
+def _remove(directories: list[Path]) -> None:
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+
+
+def _cannot_write(out_dir: str, exc: OSError) -> str:
+    why = "not a directory" if isinstance(exc, FileExistsError) else exc.strerror or exc
+    return f"cannot write the reports into --out {out_dir}: {why}"
 
 
 def _expected(profile: str | None) -> Any:

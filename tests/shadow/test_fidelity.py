@@ -170,6 +170,25 @@ def test_usage_and_connection_errors_exit_with_2(tmp_path):
     assert half.returncode == 2 and "go together" in half.stderr
 
 
+@pytest.mark.parametrize(
+    ("out", "why"), [("/dev/null", "not a directory"), ("/proc/fid", "No such file or directory")]
+)
+def test_an_out_directory_that_cannot_be_made_is_a_usage_error_before_any_probe(tmp_path, out, why):
+    """(Every probe ran — minutes against a real host —, then writing the reports was a
+    FileExistsError / FileNotFoundError traceback and the results were lost.)"""
+    result = kore_mock("fidelity", "--out", out, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""  # not even "probing"
+    assert result.stderr == f"Error: cannot write the reports into --out {out}: {why}\n"
+
+
+def test_a_run_that_fails_leaves_no_out_directory_behind(tmp_path):
+    args = ("--base-url", "http://127.0.0.1:9", "--stream-id", "st-1", *DEV_APP_FLAGS)
+    failed = kore_mock("fidelity", *args, "--out", "new/report", cwd=tmp_path)
+    assert failed.returncode == 2 and "does not answer" in failed.stderr
+    assert not (tmp_path / "new").exists()
+
+
 def test_wrong_credentials_are_a_usage_error_not_a_contradiction(default_host, tmp_path):
     run = kore_mock(
         "fidelity",
