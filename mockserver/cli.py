@@ -640,6 +640,21 @@ def journal(
     With --count/--at-least/--at-most it verifies (like WireMock's verify): it prints the count
     and exits with status 1 when the matching entries do not meet the expectation.
     """
+    _one_journal_action(
+        clear=clear,
+        entry_id=entry_id,
+        verifies=(count, at_least, at_most) != (None, None, None),
+        export_to=export_to,
+        filters={
+            "--operation": operation,
+            "--status": status,
+            "--since": since,
+            "--until": until,
+            "--scenario": scenario,
+            "--account": account_id,
+            "--stream": stream_id,
+        },
+    )
     if clear:
         _control(url, admin_token, "DELETE", "/__mock__/journal")
         click.echo("Journal cleared.")
@@ -674,6 +689,35 @@ def journal(
         click.echo(json.dumps(entries, indent=2))
         return
     click.echo(journal_table(entries))
+
+
+def _one_journal_action(
+    *,
+    clear: bool,
+    entry_id: int | None,
+    verifies: bool,
+    export_to: str | None,
+    filters: dict[str, Any],
+) -> None:
+    """``UsageError`` for options that ask ``journal`` for two things at once, or for one that
+    the action asked for does not use (it was silently ignored: ``--clear --count 1`` cleared
+    and said nothing of the verification)."""
+    actions = {
+        "--clear": clear,
+        "--id": entry_id is not None,
+        "--count/--at-least/--at-most": verifies,
+        "--export": export_to is not None,
+    }
+    chosen = [flag for flag, given in actions.items() if given]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{chosen[0]} cannot go with {', '.join(chosen[1:])}: give one")
+    given_filters = [flag for flag, value in filters.items() if value is not None]
+    if chosen and chosen[0] in ("--clear", "--id") and given_filters:
+        what = "forgets every entry" if clear else "shows one entry"
+        raise click.UsageError(f"{chosen[0]} {what}: it takes no {', '.join(given_filters)}")
+    limit_given = click.get_current_context().get_parameter_source("limit")
+    if chosen and limit_given not in (None, click.core.ParameterSource.DEFAULT):
+        raise click.UsageError(f"--limit is for the listing; {chosen[0]} takes none")
 
 
 def _export(url: str, admin_token: str | None, filters: dict[str, Any], target: str) -> None:

@@ -118,6 +118,26 @@ def test_journal_verify_exits_1_when_the_count_is_not_met(server, api):
     assert run("journal", "--url", server, "--count", "0").exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--clear", "--count", "1"], "--clear cannot go with --count/--at-least/--at-most"),
+        (["--clear", "--at-most", "0"], "--clear cannot go with --count/--at-least/--at-most"),
+        (["--id", "1", "--export", "-"], "--id cannot go with --export"),
+        (["--count", "1", "--export", "-"], "--count/--at-least/--at-most cannot go with --export"),
+        (["--clear", "--operation", "listContacts"], "--clear forgets every entry"),
+        (["--id", "1", "--status", "200"], "--id shows one entry: it takes no --status"),
+        (["--at-least", "1", "--limit", "5"], "--limit is for the listing"),
+    ],
+)
+def test_journal_options_that_ask_for_two_things_are_a_usage_error(server, api, args, says):
+    """`--clear --count 1` cleared and exited 0, the verification asked for not done."""
+    call(f"{server}/agentassist/api/v1/public/{STREAM}/contacts", headers=api.headers())
+    result = run("journal", "--url", server, *args)
+    assert result.exit_code == 2 and f"Error: {says}" in result.output, result.output
+    assert run("journal", "--url", server, "--count", "1").exit_code == 0  # nothing was cleared
+
+
 def test_verbs_say_clearly_when_no_server_answers():
     url = f"http://127.0.0.1:{free_port()}"
     for args in (["reset"], ["journal"]):
