@@ -18,6 +18,7 @@ from mockserver.auth import mint_token
 from mockserver.cli_option import Seconds, admin_token_value, option
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError, url_problem
+from mockserver.errors import clip
 from mockserver.fidelity.command import fidelity
 from mockserver.host_options import HOST_ENV, host_options
 from mockserver.json_body import MAX_DEPTH as MAX_JSON_DEPTH
@@ -382,6 +383,9 @@ def _control(url: str, admin_token: str | None, method: str, path: str, **kw: An
         raise click.ClickException(str(exc)) from None
 
 
+HEALTH_ANSWER_SECONDS = 5.0  # a health check's answer, when --wait leaves less
+
+
 @main.command()
 @URL_OPTION
 @ADMIN_TOKEN_OPTION
@@ -395,13 +399,20 @@ def health(url: str, admin_token: str | None, wait: float) -> None:
     """Check that a running server answers; exit status 0 when it does (a HEALTHCHECK)."""
     deadline = time.monotonic() + wait
     while True:
+        # an answer may take what is left of --wait, and at least HEALTH_ANSWER_SECONDS
+        timeout = max(HEALTH_ANSWER_SECONDS, deadline - time.monotonic())
         try:
-            result = ControlClient(url, admin_token).call("GET", "/__mock__/health")
+            client = ControlClient(url, admin_token, timeout=timeout)
+            result = client.call("GET", "/__mock__/health")
             break
         except ControlError as exc:
             if exc.status is not None or time.monotonic() >= deadline:
                 raise click.ClickException(str(exc)) from None
             time.sleep(0.2)
+    fields = ("status", "version", "store")
+    if not isinstance(result, dict) or not all(isinstance(result.get(f), str) for f in fields):
+        shown = clip(repr(result), 120)
+        raise click.ClickException(f"{url} answered, but not as a kore-mock's health: {shown}")
     click.echo(f"{result['status']}: kore-mock {result['version']} at {url} ({result['store']})")
 
 

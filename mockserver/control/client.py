@@ -48,12 +48,19 @@ class ControlError(Exception):
 
 class ControlClient:
     def __init__(
-        self, url: str = DEFAULT_URL, admin_token: str | None = None, *, url_hint: str = URL_HINT
+        self,
+        url: str = DEFAULT_URL,
+        admin_token: str | None = None,
+        *,
+        url_hint: str = URL_HINT,
+        timeout: float = TIMEOUT_SECONDS,
     ) -> None:
-        """``url_hint``: where the URL is set, for the "cannot reach" message."""
+        """``url_hint``: where the URL is set, for the "cannot reach" message; ``timeout``:
+        seconds an answer may take."""
         self.url = url.rstrip("/")
         self.admin_token = admin_token
         self.url_hint = url_hint
+        self.timeout = timeout
 
     def call(
         self,
@@ -104,7 +111,7 @@ class ControlClient:
                 f"{self.url} is not a URL kore-mock can be reached at ({error})"
             ) from None
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 received = _download(response, progress if data is None else None)
                 if raw:
                     return RawAnswer(received, response.headers)
