@@ -104,7 +104,9 @@ def with_flags(message: str, url_flag: str = "--base-url") -> str:
     """A message of the suite's settings, naming the command's flags beside its variables."""
     for name, variable in HOST_ENV.items():
         flag = url_flag if name == "base_url" else "--" + name.replace("_", "-")
-        message = re.sub(rf"\b{variable}\b", f"{flag} ({variable})", message)
+        # another URL flag (replay's --upstream) is not read from KORE_BASE_URL: no variable
+        named = flag if flag != "--base-url" and name == "base_url" else f"{flag} ({variable})"
+        message = re.sub(rf"\b{variable}\b", named, message)
     return message
 
 

@@ -10,7 +10,7 @@ from contract_tests.target import open_target
 from mockserver.settings import DEV_APP
 from mockserver.shadow.host_replay import replay_on_host
 from mockserver.shadow.recording import read_recording
-from tests.shadow.conftest import Tenant, fictitious, person, shadowing
+from tests.shadow.conftest import Tenant, fictitious, kore_mock, person, shadowing
 from tests.shadow.test_replay import record_session
 
 
@@ -81,3 +81,12 @@ def test_a_recorded_request_with_a_real_looking_number_is_not_sent(default_host,
     (item,) = result.report.items
     assert item.status is None and "not fictitious" in item.note
     assert result.not_sent == 1
+
+
+def test_replay_upstream_without_a_stream_names_its_flags_not_a_variable_it_never_reads(tmp_path):
+    """It said "--upstream (KORE_BASE_URL) is set": replay never reads KORE_BASE_URL."""
+    recording = tmp_path / "rec.jsonl"
+    recording.write_text("")
+    run = kore_mock("replay", str(recording), "--upstream", "http://127.0.0.1:9", cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    assert "--upstream is set, so --stream-id (KORE_STREAM_ID) is required too" in run.stderr
