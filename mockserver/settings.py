@@ -455,7 +455,10 @@ def _http(raw: Any, where: str) -> Http:
         if key in raw:
             value = raw[key]
             if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
-                raise SettingsError(f"{where}.{key} must be a positive number of seconds")
+                raise SettingsError(
+                    f"{where}.{key} must be a positive number of seconds under 1000000000, "
+                    f"not {value!r}"
+                )
             values[attr] = float(value)
     for key, attr in _HTTP_COUNTS.items():
         if key in raw:

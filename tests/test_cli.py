@@ -128,6 +128,7 @@ def _app(**fields: str) -> str:
         ),
         ("a: [", "not valid YAML"),
         ("http: {headersTimeout: 0}", "http.headersTimeout must be a positive number of seconds"),
+        ("http: {sendTimeout: 1000000000}", "seconds under 1000000000, not 1000000000"),
         ("http: {bodyMinRate: 1.5}", "http.bodyMinRate must be a positive integer"),
         ("http: {maxQueuedRequests: -1}", "http.maxQueuedRequests must be a positive integer"),
         ("http: {headerTimeout: 5}", "unknown key(s) headerTimeout; known: bodyGracePeriod"),
