@@ -10,8 +10,9 @@ saved from SQLite loads into PostgreSQL and back.
 ``read`` checks a document whole before anything is written — JSON, kind and version, the
 schema, the counts it declares, the apps, faults and readings as the settings file would check
 them, ids and holder slots, contacts the vendor API could have stored, integers that fit their
-columns — so that a bad or truncated snapshot is refused with a clear error and changes
-nothing; the store then replaces everything in one transaction.
+columns (one written ``1.0`` is the integer 1, as the schema counts it) — so that a bad or
+truncated snapshot is refused with a clear error and changes nothing; the store then replaces
+everything in one transaction.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from mockserver.runtime import (
 )
 from mockserver.scopes import Scope, check_scenario
 from mockserver.settings import App, Settings, SettingsError
-from mockserver.spec import CONTROL, VENDOR
+from mockserver.spec import CONTROL, VENDOR, with_integers
 from mockserver.store.base import CONTENT_COLUMNS, POSTGRES_SCHEMES, Store, StoreContents
 
 KIND = "kore-mock-snapshot"
@@ -142,6 +143,7 @@ def read(
         ) from None
     if not isinstance(document, dict) or document.get("kind") != KIND:
         raise ValidationError(f"This is not a kore-mock snapshot: 'kind' must be {KIND!r}")
+    with_integers(document, "Snapshot")  # 1.0 is an integer to the schema: make it one to us
     version = document.get("version")
     if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
         raise ValidationError(
@@ -170,9 +172,6 @@ def read(
     rows = [row_of(c) for c in contacts]
     entries = None
     if entries_held is not None and journal is not False:
-        for held in entries_held:  # 200.0 is an integer to the schema, not to a column
-            held["id"] = int(held["id"])
-            held["entry"]["status"] = int(held["entry"]["status"])
         _check_unique([e["id"] for e in entries_held], "journal ids")
         entries = [(e["id"], e["entry"]) for e in sorted(entries_held, key=lambda e: e["id"])]
         entries = entries[-journal_size:]
@@ -197,7 +196,6 @@ def _check_counts(counts: dict[str, int], contacts: list[Any], journal: list[Any
 def _check_contacts(contacts: list[dict[str, Any]]) -> None:
     _check_unique([c["id"] for c in contacts], "contact ids")
     for i, contact in enumerate(contacts):
-        contact["dupSlot"] = int(contact["dupSlot"])  # 1.0 is an integer to the schema only
         if not contact["phoneNumber"].startswith(contact["countryCode"]):
             raise ValidationError(
                 f"snapshot.contacts[{i}].phoneNumber: {contact['phoneNumber']!r} does not start "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -139,3 +140,120 @@ def _refusals() -> tuple[dict[str, str], dict[str, str]]:
 
 def _humane(path: str, message: str) -> str:
     return f"{path}: {message}" if path else message
+
+
+# -- integers ----------------------------------------------------------------------------------
+# JSON does not tell 503 from 503.0, and JSON Schema counts both as the integer 503; Python
+# code does not (``range(2.0)``, ``503.0 .strip``). A value a schema checked as an integer is
+# therefore taken as an int wherever that schema says ``integer``.
+
+Convert = Callable[[Any], Any]
+
+
+def integral(value: Any) -> Any:
+    """An integral float (``503.0``) as its int; any other value as it is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def with_integers(value: Any, schema_name: str) -> Any:
+    """``value``, checked against the control contract's ``components/schemas/<schema_name>``,
+    with every integral float where that schema says ``integer`` made an int (in place, in its
+    dicts and lists; returned too). Only the branches that can hold an integer are walked, so a
+    snapshot's 100,000 contacts cost one field each."""
+    convert = _integers_of(schema_name)
+    return value if convert is None else convert(value)
+
+
+@functools.cache
+def _integers_of(schema_name: str) -> Convert | None:
+    schema = CONTROL.document["components"]["schemas"][schema_name]
+    return _converter(schema, CONTROL, {})
+
+
+def _converter(
+    schema: Any, document: OpenApiDocument, made: dict[int, Convert | None]
+) -> Convert | None:
+    """What makes the integers of a value of ``schema`` ints; None when it holds none.
+    ``made``: the converters of the schemas met so far (by identity)."""
+    if not isinstance(schema, dict):
+        return None
+    key = id(schema)
+    if key not in made:
+        made[key] = None  # a schema that refers to itself holds no more integers
+        made[key] = _compiled(schema, document, made)
+    return made[key]
+
+
+def _compiled(
+    schema: dict[str, Any], document: OpenApiDocument, made: dict[int, Convert | None]
+) -> Convert | None:
+    def sub(part: Any, where: OpenApiDocument = document) -> Convert | None:
+        return _converter(part, where, made)
+
+    found: list[Convert | None] = []
+    if "$ref" in schema:
+        found.append(sub(*_resolved(schema["$ref"], document)))
+    for combined in ("allOf", "anyOf", "oneOf"):
+        found += [sub(branch) for branch in schema.get(combined, ())]
+    types = schema.get("type", ())
+    if "integer" in ([types] if isinstance(types, str) else types):
+        found.append(integral)
+    declared = schema.get("properties", {})
+    fields = {name: sub(part) for name, part in declared.items()}
+    fields = {name: convert for name, convert in fields.items() if convert is not None}
+    others = sub(schema.get("additionalProperties"))
+    if fields or others is not None:
+        found.append(_object(fields, others, frozenset(declared)))
+    items = sub(schema.get("items"))
+    if items is not None:
+        found.append(_array(items))
+    steps = [step for step in found if step is not None]
+    if not steps:
+        return None
+    if len(steps) == 1:
+        return steps[0]
+
+    def every(value: Any) -> Any:
+        for step in steps:
+            value = step(value)
+        return value
+
+    return every
+
+
+def _object(
+    fields: dict[str, Convert], others: Convert | None, declared: frozenset[str]
+) -> Convert:
+    def convert(value: Any) -> Any:
+        if isinstance(value, dict):
+            for name, field in fields.items():
+                if name in value:
+                    value[name] = field(value[name])
+            if others is not None:
+                for name, held in value.items():
+                    if name not in declared:
+                        value[name] = others(held)
+        return value
+
+    return convert
+
+
+def _array(items: Convert) -> Convert:
+    def convert(value: Any) -> Any:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                value[i] = items(item)
+        return value
+
+    return convert
+
+
+def _resolved(ref: str, document: OpenApiDocument) -> tuple[Any, OpenApiDocument]:
+    """The schema a ``$ref`` names: in its document, or in openapi.yaml (``../openapi.yaml#``)."""
+    where, _, pointer = ref.partition("#")
+    if where:
+        document = VENDOR if where.endswith(VENDOR.filename) else document
+    node: Any = document.document
+    for part in pointer.strip("/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node, document

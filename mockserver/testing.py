@@ -17,6 +17,7 @@ The pytest plugin (``mockserver.pytest_plugin``, registered by the package) wrap
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from collections.abc import Iterator, Sequence
@@ -35,7 +36,7 @@ from mockserver.faults import Fault
 from mockserver.fixture_surface import FixtureSurface, seed_refused
 from mockserver.mock import Mock, mock_of
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
-from mockserver.spec import CONTROL
+from mockserver.spec import CONTROL, with_integers
 from mockserver.store.base import JournalFilter
 
 SEED_CALLER = Caller.for_app("kore-mock-seed")
@@ -121,7 +122,7 @@ class KoreMock(FixtureSurface):
         problem = _fault_problem()(fault)
         if problem is not None:
             raise ValueError(f"fault {fault!r}: {problem}")
-        wire = Fault.from_wire(fault).to_wire()
+        wire = Fault.from_wire(with_integers(copy.deepcopy(fault), "Fault")).to_wire()
         self._mock.runtime.change_faults(lambda faults: {**faults, operation: wire})
 
     def clear_faults(self) -> None:

@@ -158,6 +158,24 @@ def test_faults_set_per_mock_hit_that_operation_only():
         assert response.status_code == 200
 
 
+def test_a_fault_status_of_503_0_injects_a_503():
+    # kore_mock(faults=...) and set_fault stored the float: every faulted call was a 500
+    faults = {"importContacts": {"errorStatus": 503.0}}
+    trickle = {"totalMs": 10.0, "chunks": 2.0}
+    with kore_mock(faults=faults) as kore:
+        kore.set_fault("listContacts", errorStatus=502.0, trickle=trickle)
+        assert trickle == {"totalMs": 10.0, "chunks": 2.0}  # the caller's dict as it was
+        response = requests.post(
+            kore.contacts_url + "/import-contacts",
+            headers=kore.headers(),
+            files={"result_file": ("c.csv", f"{HEADER}\na,b,Mr,9876543210,+91,\n", "text/csv")},
+            timeout=5,
+        )
+        assert response.status_code == 503
+        assert requests.get(kore.contacts_url, headers=kore.headers(), timeout=5).status_code == 502
+        assert [e["status"] for e in kore.journal()] == [502, 503]
+
+
 def test_a_fault_for_an_unknown_operation_or_of_a_wrong_shape_is_refused():
     with kore_mock() as kore:
         for operation, fault in (("nope", {"errorStatus": 500}), ("*", {"errorStatus": "x"})):

@@ -17,6 +17,18 @@ from openapi_core.unmarshalling.request.unmarshallers import (
     V31RequestParametersUnmarshaller,
     V31RequestUnmarshaller,
 )
+from openapi_core.unmarshalling.schemas import (
+    oas31_format_unmarshallers,
+    oas31_schema_validators_factory,
+    oas31_unmarshallers_dict,
+)
+from openapi_core.unmarshalling.schemas.factories import SchemaUnmarshallersFactory
+from openapi_core.unmarshalling.schemas.unmarshallers import (
+    AnyUnmarshaller,
+    MultiTypeUnmarshaller,
+    PrimitiveUnmarshaller,
+    TypesUnmarshaller,
+)
 from openapi_core.validation.request.exceptions import (
     MissingRequestBody,
     RequestBodyValidationError,
@@ -32,7 +44,7 @@ from mockserver.errors import (
     ValidationError,
     clip,
 )
-from mockserver.spec import CONTROL
+from mockserver.spec import CONTROL, integral
 from mockserver.validation import ValidRequest, unquoted
 
 MAX_CAST_ECHO = 20  # a value that is not of its parameter's type is quoted up to this length
@@ -51,6 +63,27 @@ class _Request(FlaskOpenAPIRequest):
         return "get" if method == "head" else method  # HEAD is GET without the body
 
 
+class _Integer(PrimitiveUnmarshaller):
+    """A value the schema checked as an integer, as one: JSON Schema counts ``503.0`` as the
+    integer 503 (JSON does not tell them apart), Python's ``range`` or ``str.strip`` do not."""
+
+    def __call__(self, value: Any) -> Any:
+        types = (self.schema / "type").read_str_or_list(None)  # None: a schema of any type
+        return integral(value) if types is not None and "integer" in types else value
+
+
+# openapi-core's OpenAPI 3.1 reading of a request, integers made ints wherever a schema says so
+_UNMARSHALLERS = SchemaUnmarshallersFactory(
+    oas31_schema_validators_factory,
+    TypesUnmarshaller(
+        {**oas31_unmarshallers_dict, "integer": _Integer},
+        AnyUnmarshaller,
+        multi=MultiTypeUnmarshaller,
+    ),
+    format_unmarshallers=oas31_format_unmarshallers,
+)
+
+
 class ControlValidator:
     def __init__(self) -> None:
         # the document as spec.py parsed it; its $refs into openapi.yaml resolve from its path
@@ -58,10 +91,12 @@ class ControlValidator:
         # JSON bodies are read as strictly as the vendor API's (UTF-8, depth, no NaN, no half
         # surrogate pairs): a refusal is json_body's 400, not openapi-core's parse
         strict = {"application/json": json_body.loads}
-        self._full = V31RequestUnmarshaller(spec, extra_media_type_deserializers=strict)
-        self._parameters = V31RequestParametersUnmarshaller(
-            spec, extra_media_type_deserializers=strict
-        )
+        options: dict[str, Any] = {
+            "extra_media_type_deserializers": strict,
+            "schema_unmarshallers_factory": _UNMARSHALLERS,
+        }
+        self._full = V31RequestUnmarshaller(spec, **options)
+        self._parameters = V31RequestParametersUnmarshaller(spec, **options)
 
     def validate(self, request: Request, *, body: bool = True) -> ValidRequest:
         """Typed parameters (and JSON body) of a request, or the 400/415 it deserves.

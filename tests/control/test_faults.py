@@ -150,3 +150,17 @@ def test_control_plane_is_never_faulted(control):
 def test_unknown_paths_are_not_faulted(control, api):
     control.put("/__mock__/faults/%2A", json={"errorStatus": 500})
     assert api.client.get("/nowhere", headers=api.headers()).status_code == 404
+
+
+@pytest.mark.parametrize("scope", ["", "?scenario=job-1"])
+def test_an_error_status_sent_as_503_0_is_injected_as_503_and_journaled(control, api, scope):
+    # JSON does not tell 503 from 503.0, nor does the schema: it was stored as a float, and
+    # every faulted call answered 500 (a traceback) and was not journaled
+    fault = control.set_fault("createContacts" + scope, errorStatus=503.0, latencyMs=1.0)
+    assert fault.get_data(as_text=True) == '{"latencyMs":1,"errorStatus":503,"errorRate":1.0}'
+    headers = {**api.headers(), "X-Mock-Scenario": "job-1"}
+    response = api.client.post(base(), headers=headers, json=[person("a", "b", "9876543210")])
+    assert response.status_code == 503
+    assert response.get_json()["errors"][0]["msg"] == "Injected fault: HTTP 503"
+    entry = control.get("/__mock__/journal?limit=1").get_json()["entries"][0]
+    assert (entry["operation"], entry["status"]) == ("createContacts", 503)

@@ -150,3 +150,11 @@ def test_journal_stays_bounded_over_100000_requests(tmp_path):
         assert grown < 8 * 1024, f"RSS grew by {grown} KiB over 90,000 journal entries"
     finally:
         store.close()
+
+
+def test_verify_counts_sent_as_1_0_are_counts(control, api):
+    api.list()
+    met = control.verify(status=200.0, count=1.0, atLeast=1.0, atMost=1.0).get_json()
+    assert met["expectation"] == "exactly 1 and at least 1 and at most 1"
+    missed = control.verify(count=2.0).get_json()["errors"][0]["msg"]
+    assert missed == "Expected exactly 2 matching request(s), found 1"

@@ -154,3 +154,14 @@ def test_the_fixture_sets_log_normal_and_trickle_faults_and_checks_them():
         answer = requests.get(kore.contacts_url, headers=kore.headers(), timeout=10)
         assert answer.status_code == 200
         assert time.perf_counter() - started >= 0.015
+
+
+@pytest.mark.parametrize("scope", ["", f"?clientId={DEV_APP.client_id}"])
+def test_a_trickle_of_1_0_chunks_trickles_the_answer(control, api, scope):
+    # 1.0 passed the schema as an integer and then broke the pacing: 500 and a 200 journaled
+    control.put(f"/__mock__/faults/*{scope}", json={"trickle": {"totalMs": 10.0, "chunks": 1.0}})
+    response = api.client.get(base() + "?limit=1", headers=api.headers())
+    assert response.status_code == 200 and response.get_json()["totalResults"] == 0
+    entry = control.get("/__mock__/journal?limit=1").get_json()["entries"][0]
+    assert entry["status"] == 200
+    assert repr(entry["fault"]["trickle"]) == "{'totalMs': 10, 'chunks': 1}"

@@ -205,3 +205,13 @@ def test_the_import_policy_flag_is_stronger_than_the_profile_file(tmp_path):
         "skip",
         "flag",
     )
+
+
+def test_a_reading_sent_as_400_0_is_the_value_400(control, api):
+    for scope in ("?scenario=job-1", ""):
+        body = control.put("/__mock__/profile" + scope, json={"validationStatus": 400.0})
+        assert (
+            body.status_code == 200
+            and repr(body.get_json()["profile"]["validationStatus"]) == "400"
+        )
+    assert api.list(limit=101).status_code == 400

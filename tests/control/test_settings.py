@@ -70,3 +70,11 @@ def test_settings_and_faults_are_shared_by_every_process_on_the_store(tmp_path):
     finally:
         for app in (first, second):
             mock_of(app).close()
+
+
+def test_a_rate_limit_of_5_0_per_minute_is_taken_as_5(control):
+    for scope in ("", "?scenario=job-1"):
+        body = control.patch(
+            "/__mock__/settings" + scope, json={"rateLimit": {"perMinute": 5.0}}
+        ).get_json()
+        assert repr(body["rateLimit"]["perMinute"]) == "5"

@@ -15,7 +15,7 @@ from mockserver.app import create_app
 from mockserver.auth import mint_token
 from mockserver.settings import App, Limits, Settings
 from mockserver.store.base import ContentsRefused
-from tests.conftest import ACCOUNT, OTHER_STREAM, STREAM, TEST_APPS, Api, person
+from tests.conftest import ACCOUNT, OTHER_STREAM, STREAM, TEST_APPS, Api, base, person
 from tests.control.conftest import NS_PATH, Control
 
 OTHER_NS_PATH = f"/__mock__/namespaces/{ACCOUNT}/{OTHER_STREAM}"
@@ -421,6 +421,48 @@ def test_integers_written_with_a_fraction_of_zero_load_as_integers(control, api)
     assert [c["dupSlot"] for c in again["contacts"]] == slots
     assert [e["id"] for e in again["journal"]] == ids
     assert all(type(e["entry"]["status"]) is int for e in again["journal"])
+
+
+def test_faults_and_readings_written_with_a_fraction_of_zero_load_and_work_as_integers(
+    control, api
+):
+    # a fault's 503.0 loaded as a float: every faulted call was a 500 with a traceback
+    build_state(control, api)
+    document = json.loads(save(control))
+    state = document["state"]
+    state["faults"] = {
+        "createContacts": {"errorStatus": 503.0, "latencyMs": 1.0},
+        "listContacts": {"trickle": {"totalMs": 10.0, "chunks": 2.0}},
+    }
+    state["rateLimit"] = {"enabled": False, "perMinute": 500.0}
+    state["profile"]["validationStatus"] = 400.0
+    scoped = state["scopes"]["scenario:job-a"]
+    scoped["faults"] = {"updateContact": {"errorStatus": 502.0}}
+    scoped["readings"] = {
+        "profile": {"notFoundStatus": 400.0},
+        "rateLimit": {"enabled": True, "perMinute": 7.0},
+    }
+    document["version"] = 1.0
+    document["counts"] = {name: float(count) for name, count in document["counts"].items()}
+    control.post("/__mock__/reset")
+    assert load(control, json.dumps(document).encode()).status_code == 200
+    again = json.loads(save(control))["state"]
+    assert repr(again["faults"]["createContacts"]["errorStatus"]) == "503"
+    assert repr(again["faults"]["listContacts"]["trickle"]) == "{'totalMs': 10, 'chunks': 2}"
+    assert repr(again["rateLimit"]["perMinute"]) == "500"
+    assert repr(again["profile"]["validationStatus"]) == "400"
+    assert repr(again["scopes"]["scenario:job-a"]["faults"]["updateContact"]["errorStatus"]) == (
+        "502"
+    )
+    assert repr(again["scopes"]["scenario:job-a"]["readings"]) == (
+        "{'profile': {'notFoundStatus': 400}, 'rateLimit': {'enabled': True, 'perMinute': 7}}"
+    )
+    created = api.client.post(base(), headers=api.headers(), json=[person("g", "g", "9111111111")])
+    assert created.status_code == 503
+    assert created.get_json()["errors"][0]["msg"] == "Injected fault: HTTP 503"
+    assert api.client.get(base(), headers=api.headers()).status_code == 200  # trickled
+    statuses = [e["status"] for e in control.get("/__mock__/journal?limit=2").get_json()["entries"]]
+    assert statuses == [200, 503]
 
 
 UNSTORABLE = {
