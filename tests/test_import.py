@@ -8,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from mockserver.app import create_app
 from mockserver.mock import mock_of
-from tests.conftest import HEADER, STREAM, base, csv_file, person
+from mockserver.settings import Limits, Settings
+from tests.conftest import HEADER, STREAM, TEST_APPS, Api, base, csv_file, person
+from tests.control.conftest import Control
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "contacts.csv"
 ISO_MS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -258,6 +261,19 @@ def test_file_over_the_row_limit_is_413(api, app):
     response = api.import_csv(csv_file(*rows))
     assert response.status_code == 413
     assert api.list().get_json()["totalResults"] == 0
+
+
+def test_the_largest_row_limit_takes_an_import_and_a_csv_seed(tmp_path):
+    # maxImportRows: 2^63-1 (README: every count 1 to 2^63-1) made every CSV import a 500
+    limits = Limits(max_import_rows=2**63 - 1)
+    app = create_app(Settings(db=str(tmp_path / "k.db"), apps=TEST_APPS, limits=limits))
+    try:
+        api, control = Api(app.test_client()), Control(app.test_client())
+        assert api.import_csv(csv_file("a,b,Mr,9876543210,+91,")).status_code == 200
+        assert control.seed_csv(csv_file("c,d,Mr,9876543211,+91,")).get_json()["createdCount"] == 1
+        assert api.list().get_json()["totalResults"] == 2
+    finally:
+        mock_of(app).close()
 
 
 def test_imports_in_other_streams_do_not_collide(api):

@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import itertools
+import sys
 from typing import Any, NamedTuple
 
 from mockserver.contacts.model import new_tuple
@@ -126,7 +127,9 @@ def read_columns(
     try:
         header = next(reader, [])
         positions = _column_positions(header, optional)
-        records = list(itertools.islice(reader, max_rows + 1))
+        # one record past the limit tells; islice stops at sys.maxsize at most (no list is
+        # longer), and maxImportRows may be 2^63-1: max_rows + 1 was a ValueError, a 500
+        records = list(itertools.islice(reader, min(max_rows + 1, sys.maxsize)))
     except (csv.Error, CsvFileError):
         records = []
     if not records or len(records) > max_rows or set(map(len, records)) != {len(header)}:
