@@ -125,9 +125,13 @@ def _check_times(seen: _Verified) -> None:
 
 
 def _number(value: Any) -> float | None:
-    """A NumericDate claim as a float (an integer past a float's range as ±inf), else None."""
+    """A NumericDate claim as a float (an integer past a float's range as ±inf), else None:
+    not a number, or ``NaN`` / ``Infinity`` (no JSON number) or one whose exponent passes a
+    float's range (``1e400``), which Python's JSON reader takes for those."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # an iat of NaN was accepted; exp and nbf only failed PyJWT's own check
     try:
         return float(value)
     except OverflowError:  # an integer of 309 digits or more: it was a 500

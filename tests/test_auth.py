@@ -1,9 +1,13 @@
 """JWT auth in the `auth` header: every refusal is 401 in Kore's words and stores nothing."""
 
+import base64
+import hashlib
+import hmac
 import time
 
 import pytest
 
+from mockserver.settings import DEV_APP
 from tests.conftest import (
     NO_SCOPE_APP,
     ONE_STREAM_APP,
@@ -85,6 +89,27 @@ def test_a_time_claim_that_is_not_a_number_is_refused(api, make_token, claim):
     response = import_with(api, make_token({claim: "9999999999"}))
     assert_refused(api, response, "Invalid JWT token")
     assert f"{claim} is not a number" in response.get_json()["errors"][1]["msg"]
+
+
+@pytest.mark.parametrize("claim", ["exp", "nbf", "iat"])
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
+def test_a_time_claim_of_nan_infinity_or_past_a_floats_range_is_refused(api, claim, value):
+    # no JSON number (or none a float holds): an iat of NaN or 1e400 was accepted
+    payload = f'{{"sub":"x","appId":"{DEV_APP.client_id}","{claim}":{value}}}'
+    response = import_with(api, signed_payload(payload))
+    assert_refused(api, response, "Invalid JWT token")
+    assert f"{claim} is not a number" in response.get_json()["errors"][1]["msg"]
+
+
+def signed_payload(payload: str, secret: str = DEV_APP.client_secret) -> str:
+    """A token of this payload text, as sent (what ``jwt.encode`` of a dict cannot write)."""
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    signed = b64(b'{"alg":"HS256","typ":"JWT"}') + "." + b64(payload.encode())
+    signature = hmac.new(secret.encode(), signed.encode(), hashlib.sha256).digest()
+    return f"{signed}.{b64(signature)}"
 
 
 @pytest.mark.parametrize(
