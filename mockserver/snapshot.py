@@ -9,7 +9,8 @@ saved from SQLite loads into PostgreSQL and back.
 
 ``read`` checks a document whole before anything is written — JSON, kind and version, the
 schema, the counts it declares, the apps, faults and readings as the settings file would check
-them, ids and holder slots, contacts the vendor API could have stored, integers that fit their
+them, ids and holder slots, contacts the vendor API could have stored, journal entries as the
+journal writes them (the schema's ``JournalRecord``), integers that fit their
 columns (one written ``1.0`` is the integer 1, as the schema counts it) — so that a bad or
 truncated snapshot is refused with a clear error and changes nothing; the store then replaces
 everything in one transaction.
@@ -147,8 +148,8 @@ def read(
     version = document.get("version")
     if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
         raise ValidationError(
-            f"The snapshot is format {version}, newer than this kore-mock reads ({VERSION}); "
-            "upgrade kore-mock"
+            f"The snapshot is format {version if version < 10**20 else f'{version:.0e}'}, newer "
+            f"than this kore-mock reads ({VERSION}); upgrade kore-mock"
         )
     problems = [
         f"snapshot{_path(error)}: {error.message}" for error in _validator().iter_errors(document)

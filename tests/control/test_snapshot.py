@@ -406,6 +406,58 @@ def test_an_integer_too_large_for_its_column_is_a_400_naming_the_field(control, 
     assert f"snapshot.{where.split('.')[0]}[0]" in message and named in message
 
 
+# a journal entry of any shape loaded: GET /__mock__/journal then broke its contract, the CLI's
+# journal table died on it, and its export was no recording replay reads
+NOT_AN_ENTRY = {
+    "a method that is not text": ("journal.0.entry.method", [1], "entry.method"),
+    "an empty method": ("journal.0.entry.method", "", "entry.method"),
+    "a path that is an object": ("journal.0.entry.path", {"a": 1}, "entry.path"),
+    "a path not starting with /": ("journal.0.entry.path", "contacts", "entry.path"),
+    "an instant that is no instant": ("journal.0.entry.at", "not-a-time", "entry.at"),
+    "a latency that is text": ("journal.0.entry.latencyMs", "slow", "entry.latencyMs"),
+    "a negative latency": ("journal.0.entry.latencyMs", -1, "entry.latencyMs"),
+    "a query that is a number": ("journal.0.entry.query", 5, "entry.query"),
+    "an operation openapi.yaml lacks": ("journal.0.entry.operation", "bogusOp", "entry.operation"),
+    "a scenario no header names": ("journal.0.entry.scenario", "a b", "entry.scenario"),
+    "a namespace without its stream": (
+        "journal.0.entry.namespace",
+        {"accountId": ACCOUNT},
+        "entry.namespace",
+    ),
+    "a caller that is a number": ("journal.0.entry.caller", 7, "entry.caller"),
+    "a refused count that is text": ("journal.0.entry.rejectedCount", "1", "entry.rejectedCount"),
+    "a fault that is text": ("journal.0.entry.fault", "slow", "entry.fault"),
+    "a request that is a list": ("journal.0.entry.request", [], "entry.request"),
+}
+
+
+@pytest.mark.parametrize("case", NOT_AN_ENTRY)
+def test_a_journal_entry_the_journal_could_not_have_written_is_refused(control, api, case):
+    where, value, named = NOT_AN_ENTRY[case]
+    message = refused(control, api, _set(where, value))
+    assert "snapshot.journal[0]" in message and named in message
+
+
+def test_a_journal_entry_without_its_method_is_refused(control, api):
+    message = refused(control, api, lambda document: document["journal"][0]["entry"].pop("method"))
+    assert "snapshot.journal[0].entry" in message and "method" in message
+
+
+@pytest.mark.parametrize(
+    ("version", "named"),
+    [
+        (2, "format 2, newer than this kore-mock reads (1)"),
+        (10**20, "format 1e+20, newer than this kore-mock reads (1)"),  # read as 1e20: loaded
+        (1e308, "format 1e+308, newer than this kore-mock reads (1)"),
+        (1.5, "snapshot.version"),
+        (0, "snapshot.version"),
+        ("1", "snapshot.version"),
+    ],
+)
+def test_a_format_version_this_kore_mock_does_not_read_is_refused(control, api, version, named):
+    assert named in refused(control, api, _set("version", version))
+
+
 def test_integers_written_with_a_fraction_of_zero_load_as_integers(control, api):
     build_state(control, api)
     document = json.loads(save(control))
