@@ -8,8 +8,12 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
+from mockserver.app import create_app
+from mockserver.mock import mock_of
+from mockserver.settings import DEV_APP, Limits, Settings
 from mockserver.spec import CONTROL
-from tests.control.conftest import NS_PATH
+from tests.conftest import ACCOUNT, STREAM, TEST_APPS
+from tests.control.conftest import NS_PATH, Control
 
 
 def test_control_openapi_document_is_valid():
@@ -66,3 +70,30 @@ def test_verify_counts_beyond_64_bits_are_the_validation_error(control, field):
     response = control.verify(**{field: 10**40})
     assert response.status_code == 400
     assert str(10**40) not in response.get_data(as_text=True)
+
+
+PATH_VALUES = {
+    "accountId": ACCOUNT,
+    "streamId": STREAM,
+    "clientId": DEV_APP.client_id,
+    "operation": "listContacts",
+}
+BODIES = [  # every control operation that takes a body, its path filled in
+    pytest.param(method, path.format(**PATH_VALUES), id=operation_id)
+    for path, method, operation_id in CONTROL.operations()
+    if "requestBody" in CONTROL.document["paths"][path][method.lower()]
+]
+
+
+@pytest.mark.parametrize(("method", "path"), BODIES)
+def test_a_body_over_the_servers_limit_is_a_413_the_control_contract_lists(tmp_path, method, path):
+    # the control plane's bodies are bounded by maxUploadBytes (a snapshot's by its own limit);
+    # those 413s were not in control-openapi.yaml ("Unknown response http status: 413")
+    limits = Limits(max_upload_bytes=100, max_snapshot_bytes=100)
+    app = create_app(Settings(db=str(tmp_path / "k.db"), apps=TEST_APPS, limits=limits))
+    try:
+        response = Control(app.test_client()).call(method, path, json={"padding": "x" * 200})
+        assert response.status_code == 413
+        assert "over this server's limit of 100 bytes" in response.get_json()["errors"][0]["msg"]
+    finally:
+        mock_of(app).close()
