@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import base
 
+# psycopg_pool jitters a new connection's lifetime with the global `random` module, from its own
+# thread; when that happens while Hypothesis draws an example, Hypothesis takes it for the test's
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies"
+    ":hypothesis.errors.HypothesisDeprecationWarning"
+)
 HTTP_FUZZ = settings(
     max_examples=150,
     deadline=None,
