@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.errors import ValidationError
+from mockserver.spec import integral
 
 EVERY_OPERATION = "*"
 MAX_DELAY_MS = 60_000  # the longest delay any fault adds (the schema's bound on latencyMs)
@@ -66,10 +67,11 @@ class Fault:
     @classmethod
     def from_wire(cls, raw: dict[str, Any]) -> Fault:
         """A fault from a (schema-valid) request body; contradictions are a 400."""
+        # integral() too: a store written before the control plane did it may hold 503.0
         fault = cls(
-            latency_ms=raw.get("latencyMs", 0),
-            latency_max_ms=raw.get("latencyMaxMs"),
-            error_status=raw.get("errorStatus"),
+            latency_ms=integral(raw.get("latencyMs", 0)),
+            latency_max_ms=integral(raw.get("latencyMaxMs")),
+            error_status=integral(raw.get("errorStatus")),
             error_rate=raw.get("errorRate", 1.0),
             error_message=raw.get("errorMessage"),
             drop_connection=raw.get("dropConnection", False),
@@ -133,7 +135,7 @@ def _log_normal(raw: dict[str, Any] | None) -> LogNormal | None:
 
 
 def _trickle(raw: dict[str, Any] | None) -> Trickle | None:
-    return None if raw is None else Trickle(raw["totalMs"], raw["chunks"])
+    return None if raw is None else Trickle(integral(raw["totalMs"]), integral(raw["chunks"]))
 
 
 def fault_for(faults: dict[str, dict[str, Any]], operation: str) -> Fault | None:

@@ -164,3 +164,19 @@ def test_an_error_status_sent_as_503_0_is_injected_as_503_and_journaled(control,
     assert response.get_json()["errors"][0]["msg"] == "Injected fault: HTTP 503"
     entry = control.get("/__mock__/journal?limit=1").get_json()["entries"][0]
     assert (entry["operation"], entry["status"]) == ("createContacts", 503)
+
+
+def test_a_fault_stored_with_float_integers_by_an_older_version_is_served(app, api):
+    """A store written before the control plane took 503.0 as 503 may hold it: it was a 500."""
+    from mockserver.mock import mock_of
+
+    store = mock_of(app).store
+    store.update_state(
+        "faults",
+        lambda _: {
+            "listContacts": {"errorStatus": 503.0, "trickle": {"totalMs": 1.0, "chunks": 2.0}}
+        },
+    )
+    response = api.client.get(base(), headers=api.headers())
+    assert response.status_code == 503, response.get_data()
+    assert_envelope(response.get_json())
