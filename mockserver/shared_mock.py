@@ -43,6 +43,10 @@ class SharedKoreMock(FixtureSurface):
         self.token = self.mint_token()
         self._seeded_streams: set[str] = set()  # the other streams seed() wrote to
         self._journal_after = 0  # journal() shows only entries with a higher id (reset())
+        # what the share started with (the marker's profile and import policy): what reset()
+        # brings back, as the in-process mock's reset() brings back its start-up settings
+        self._start_profile: dict[str, Any] = {}
+        self._start_policy: str | None = None
 
     def _usable_app(self) -> App:
         apps = self._call("GET", "/__mock__/apps?secrets=true")["apps"]
@@ -166,13 +170,22 @@ class SharedKoreMock(FixtureSurface):
 
     def reset(self) -> None:
         """This share back to the start, like the in-process mock's ``reset()``: the contacts of
-        its namespace and of the other streams it seeded removed, its scopes forgotten, and its
-        journal (so ``rejected_rows()``) empty again: the server keeps the entries, ``journal()``
-        shows only later ones."""
+        its namespace and of the other streams it seeded removed, its faults and later changes
+        forgotten (its start-up import policy and profile set again), and its journal (so
+        ``rejected_rows()``) empty again: the server keeps the entries, ``journal()`` shows only
+        later ones."""
         self._clean_up()
+        self._start()
         # the newest entry of any namespace: ids only grow, so later entries have higher ones
         newest = self._call("GET", "/__mock__/journal?limit=1")["entries"]
         self._journal_after = newest[0]["id"] if newest else self._journal_after
+
+    def _start(self) -> None:
+        """The share's start-up readings set (again), scoped to it."""
+        if self._start_profile:
+            self.set_profile(self._start_profile)
+        if self._start_policy is not None:
+            self.set_import_policy(self._start_policy)
 
     def _clean_up(self) -> None:
         """The contacts of every stream this share wrote to removed, its scopes forgotten."""
@@ -201,10 +214,8 @@ def shared_kore_mock(
 ) -> Iterator[SharedKoreMock]:
     kore = SharedKoreMock(url, admin_token)
     try:
-        if profile:
-            kore.set_profile(profile)
-        if import_policy is not None:
-            kore.set_import_policy(import_policy)
+        kore._start_profile, kore._start_policy = dict(profile or {}), import_policy
+        kore._start()
         for operation, fault in (faults or {}).items():
             kore.set_fault(operation, **fault)
         yield kore

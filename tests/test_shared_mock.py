@@ -80,6 +80,24 @@ def test_a_shares_profile_is_its_own(server):
     assert call(server + "/__mock__/scopes")[2] == {"scopes": []}
 
 
+@pytest.mark.parametrize("own", [True, False], ids=["own mock", "share"])
+def test_reset_keeps_what_the_mock_started_with_on_its_own_mock_and_on_a_share(server, own):
+    """On a share, reset() dropped the marker's import policy and profile (they are its scopes),
+    which an own mock keeps (they are its start-up settings): a test passed on one, not the
+    other. Faults set later go in both."""
+    options = {"import_policy": "reject", "profile": {"validationStatus": 400}}
+    with kore_mock(**options) if own else kore_mock(url=server, **options) as mock:
+        mock.set_fault("listContacts", errorStatus=500)
+        mock.reset()
+        assert requests.get(mock.contacts_url, headers=mock.headers()).status_code == 200
+        assert mock.profile()["validationStatus"] == 400
+        assert mock.profile()["importPolicy"] == "reject"
+        mock.seed([person("ann", "a", "9876543210")])
+        again = [person("bob", "b", "9876543210")]
+        answer = requests.post(mock.contacts_url, headers=mock.headers(), json=again)
+        assert answer.status_code == 400, answer.text
+
+
 def test_a_share_needs_an_app_for_every_stream(tmp_path):
     from mockserver.settings import App
 
