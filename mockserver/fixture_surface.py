@@ -8,6 +8,8 @@ mock is (``base_url``, ``stream_id``), on its ``app`` and on its ``journal()``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -69,3 +71,41 @@ def seed_refused(reasons: list[str], *, stored: int) -> ValueError:
     same (as the vendor's import stores a file's good rows), and the message says so."""
     kept = f"stored the other {stored}" if stored else "stored none"
     return ValueError(f"seed refused {len(reasons)} item(s) and {kept}: " + "; ".join(reasons))
+
+
+SEED_TAKES = "a list of contacts (dicts), CSV bytes, or a CSV file's path"
+
+
+def seed_source(contacts: Any) -> bytes | list[dict[str, Any]]:
+    """What ``seed()`` was given: a CSV file's bytes (read from its path), or the contacts as
+    a list; ``ValueError`` for anything else."""
+    if isinstance(contacts, str | Path):
+        return Path(contacts).read_bytes()
+    if isinstance(contacts, bytes | bytearray):
+        return bytes(contacts)
+    if isinstance(contacts, list | tuple) and all(isinstance(c, Mapping) for c in contacts):
+        return [dict(c) for c in contacts]
+    raise ValueError(f"seed takes {SEED_TAKES}, not {type(contacts).__name__}")
+
+
+def checked_options(profile: Any, faults: Any) -> None:
+    """``ValueError`` for a ``profile`` or ``faults`` option of the wrong shape (the fixture's
+    marker, ``kore_mock(...)``), before anything is started."""
+    if profile is not None and not isinstance(profile, Mapping):
+        raise ValueError(
+            "profile must be a mapping of readings, e.g. {'validationStatus': 400}, "
+            f"not {type(profile).__name__}"
+        )
+    if faults is None:
+        return
+    example = "e.g. {'importContacts': {'errorStatus': 503}}"
+    if not isinstance(faults, Mapping):
+        raise ValueError(
+            f"faults must map an operationId to a fault, {example}, not {type(faults).__name__}"
+        )
+    for operation, fault in faults.items():
+        if not isinstance(fault, Mapping):
+            raise ValueError(
+                f"faults[{operation!r}] must be a fault (a mapping), {example}, "
+                f"not {type(fault).__name__}"
+            )

@@ -18,6 +18,8 @@ server started with one.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -74,12 +76,13 @@ def kore_mock(request: pytest.FixtureRequest, kore_mock_options: dict[str, Any])
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None:
         if marker.args:
-            raise TypeError(
+            pytest.fail(
                 f"@pytest.mark.{MARKER} takes keyword arguments only (import_policy=..., "
-                f"profile=..., faults=...), not {', '.join(map(repr, marker.args))}"
+                f"profile=..., faults=...), not {', '.join(map(repr, marker.args))}",
+                pytrace=False,
             )
         options.update(marker.kwargs)
-    with start(**options) as kore:
+    with _started(start, options) as kore:
         yield kore
 
 
@@ -88,5 +91,26 @@ def kore_mock_session(request: pytest.FixtureRequest) -> Iterator[Any]:
     """One kore-mock shared by every test of the session (data persists between tests)."""
     from mockserver.testing import kore_mock as start
 
-    with start(**_shared(request.config)) as kore:
+    with _started(start, _shared(request.config)) as kore:
+        yield kore
+
+
+@contextlib.contextmanager
+def _started(start: Any, options: dict[str, Any]) -> Iterator[Any]:
+    """``start(**options)`` entered; a bad option or an unreachable shared server fails the
+    test with its message alone (not a traceback through this plugin's and the mock's code).
+    What the test body raises goes on as it is."""
+    known = set(inspect.signature(start).parameters)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        pytest.fail(
+            f"{MARKER}: unknown option(s) {', '.join(unknown)}; "
+            f"the options are {', '.join(sorted(known))}",
+            pytrace=False,
+        )
+    with contextlib.ExitStack() as stack:
+        try:
+            kore = stack.enter_context(start(**options))
+        except (ValueError, TypeError, RuntimeError) as exc:
+            pytest.fail(f"{MARKER}: {exc}", pytrace=False)
         yield kore

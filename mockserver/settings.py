@@ -48,6 +48,12 @@ MAX_PER_MINUTE = 1_000_000  # rateLimit.perMinute, as control-openapi.yaml's Per
 _ACCOUNT_ID = re.compile(ACCOUNT_ID_FORMATS["any"])  # apps of any account the profile allows
 _STREAM_ID = re.compile(r"st-[A-Za-z0-9-]{1,100}")
 
+
+def is_stream_id(value: str) -> bool:
+    """``st-`` and 1-100 letters, digits or ``-`` (the vendor paths' stream ids)."""
+    return bool(_STREAM_ID.fullmatch(value))
+
+
 DEV_CLIENT_ID = "cs-kore-mock-dev"
 DEV_CLIENT_SECRET = "kore-mock-development-secret-not-for-production"
 DEV_ACCOUNT_ID = "63c7ebae6a2aef36de8f0001"

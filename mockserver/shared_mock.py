@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.control.client import ControlClient, ControlError
-from mockserver.fixture_surface import FixtureSurface, seed_refused
+from mockserver.fixture_surface import FixtureSurface, seed_refused, seed_source
 from mockserver.scopes import SCENARIO_HEADER
 from mockserver.settings import App, check_policy
 
@@ -94,13 +94,12 @@ class SharedKoreMock(FixtureSurface):
         if stream_id is not None and stream_id != self.stream_id:
             self._seeded_streams.add(stream_id)
         path = self._ns(stream_id) + "/seed"
-        if isinstance(contacts, str | Path):
-            contacts = Path(contacts).read_bytes()
+        contacts = seed_source(contacts)
         if isinstance(contacts, bytes):
             query = "?legacyDuplicates=true" if legacy_duplicates else ""
             result = self._call("POST", path + query, data=contacts, content_type="text/csv")
         else:
-            body = {"contacts": list(contacts), "legacyDuplicates": legacy_duplicates}
+            body = {"contacts": contacts, "legacyDuplicates": legacy_duplicates}
             result = self._call("POST", path, json_body=body)
         if result["rejected"] and not legacy_duplicates:
             reasons = [r["msg"] for r in result["rejected"]]

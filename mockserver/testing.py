@@ -33,9 +33,17 @@ from mockserver.app import create_app
 from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.faults import Fault
-from mockserver.fixture_surface import FixtureSurface, seed_refused
+from mockserver.fixture_surface import FixtureSurface, checked_options, seed_refused, seed_source
 from mockserver.mock import Mock, mock_of
-from mockserver.settings import DEV_APP, DEV_STREAM_ID, App, Limits, Settings, check_policy
+from mockserver.settings import (
+    DEV_APP,
+    DEV_STREAM_ID,
+    App,
+    Limits,
+    Settings,
+    check_policy,
+    is_stream_id,
+)
 from mockserver.spec import CONTROL, with_integers
 from mockserver.store.base import JournalFilter
 
@@ -159,11 +167,10 @@ def _fault_problem() -> Any:
 def _items(
     contacts: Sequence[dict[str, Any]] | bytes | str | Path, limits: Limits
 ) -> list[dict[str, Any]]:
-    if isinstance(contacts, str | Path):
-        contacts = Path(contacts).read_bytes()
-    if isinstance(contacts, bytes):
-        return [row.item for row in read_contacts(contacts, max_rows=limits.max_import_rows)]
-    return list(contacts)
+    source = seed_source(contacts)
+    if isinstance(source, bytes):
+        return [row.item for row in read_contacts(source, max_rows=limits.max_import_rows)]
+    return source
 
 
 @contextmanager
@@ -187,6 +194,7 @@ def kore_mock(
     the block gets a ``SharedKoreMock`` with a namespace and a scenario of its own
     (``mockserver.shared_mock``); ``apps``, ``settings`` and ``stream_id`` are the server's.
     """
+    checked_options(profile, faults)
     if url is not None:
         from mockserver.shared_mock import shared_kore_mock
 
@@ -211,13 +219,24 @@ def kore_mock(
         apps=tuple(apps) if apps else None,
         import_policy=import_policy and check_policy(import_policy, name="import_policy"),
     )
-    flask_app = create_app(settings)
     app = settings.apps[0]
+    if stream_id != DEV_STREAM_ID:  # one asked for: used as it is, or refused
+        if not is_stream_id(stream_id):
+            raise ValueError(
+                f"stream_id {stream_id!r} is not a stream id: st- and 1-100 letters, digits or -"
+            )
+        if not app.allows_stream(stream_id):
+            raise ValueError(
+                f"stream_id {stream_id!r}: the app {app.client_id} may use "
+                f"{', '.join(app.streams)} only"
+            )
+    flask_app = create_app(settings)
     try:
         with serve_wsgi(flask_app) as base_url:
             kore = KoreMock(
                 base_url=base_url,
                 account_id=app.account_id,
+                # the default stream, unless the app may not use it: the app's first
                 stream_id=stream_id if app.allows_stream(stream_id) else app.example_stream(),
                 app=app,
                 flask_app=flask_app,

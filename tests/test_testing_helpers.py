@@ -7,6 +7,7 @@ import subprocess
 import pytest
 import requests
 
+from mockserver.settings import App
 from mockserver.testing import kore_mock
 from tests.conftest import HEADER, person
 from tests.live import free_port
@@ -229,14 +230,32 @@ def test_a_bad_marker_value_is_named_once_and_a_positional_one_is_refused(pytest
 
         @pytest.mark.kore_mock("reject")
         def test_positional(kore_mock): ...
+
+        @pytest.mark.kore_mock(faults=["importContacts"])
+        def test_faults_list(kore_mock): ...
+
+        @pytest.mark.kore_mock(faults={"importContacts": 503})
+        def test_fault_number(kore_mock): ...
+
+        @pytest.mark.kore_mock(importpolicy="reject")
+        def test_typo(kore_mock): ...
+
+        @pytest.mark.kore_mock(stream_id="not a stream/x")
+        def test_bad_stream(kore_mock): ...
         """
     )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
-    result.assert_outcomes(errors=2)
+    result.assert_outcomes(errors=6)
     output = result.stdout.str()
     assert "import_policy must be 'skip' or 'reject', not 'bogus'" in output
     assert "importPolicy: importPolicy" not in output
     assert "@pytest.mark.kore_mock takes keyword arguments only" in output
+    # each mistake in the user's words, without the plugin's and the mock's frames
+    assert "faults must map an operationId to a fault" in output
+    assert "faults['importContacts'] must be a fault (a mapping)" in output
+    assert "unknown option(s) importpolicy; the options are" in output
+    assert "stream_id 'not a stream/x' is not a stream id" in output
+    assert "mockserver/testing.py" not in output and "Traceback" not in output
 
 
 def test_an_unreachable_kore_mock_url_names_the_pytest_option(pytester):
@@ -249,3 +268,18 @@ def test_an_unreachable_kore_mock_url_names_the_pytest_option(pytester):
     output = result.stdout.str()
     assert "cannot reach kore-mock" in output and "(--url or KORE_MOCK_URL)" not in output
     assert "--kore-mock-url or KORE_MOCK_SHARED_URL" in output
+
+
+def test_a_stream_the_app_may_not_use_is_refused_not_replaced():
+    """It was replaced, without a word, by the app's first stream."""
+    app = App("cs-mine", "s" * 32, "acct-mine", streams=("st-mine",))
+    refused = r"stream_id 'st-other': the app cs-mine may use st-mine"
+    with pytest.raises(ValueError, match=refused), kore_mock(apps=[app], stream_id="st-other"):
+        pass
+    with kore_mock(apps=[app]) as mock:  # no stream asked for: the app's own
+        assert mock.stream_id == "st-mine"
+
+
+def test_seed_of_something_that_is_not_contacts_says_what_it_takes():
+    with kore_mock() as mock, pytest.raises(ValueError, match="seed takes a list of contacts"):
+        mock.seed(123)
