@@ -7,6 +7,7 @@ import os
 import sys
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -360,20 +361,31 @@ ADMIN_TOKEN_OPTION = option(
     help="The server's admin token, if it was started with one. Env: KORE_MOCK_ADMIN_TOKEN; "
     "else the file KORE_MOCK_ADMIN_TOKEN_FILE names.",
 )
-ACCOUNT_OPTION = option(
-    "--account",
-    "account_id",
-    envvar="KORE_MOCK_ACCOUNT_ID",
-    help=f"accountId of the namespace (default {DEV_ACCOUNT_ID}; reset without --account and "
-    "--stream resets everything). Env: KORE_MOCK_ACCOUNT_ID.",
-)
-STREAM_OPTION = option(
-    "--stream",
-    "stream_id",
-    envvar="KORE_MOCK_STREAM_ID",
-    help=f"streamId of the namespace (default {DEV_STREAM_ID}; reset without --account and "
-    "--stream resets everything). Env: KORE_MOCK_STREAM_ID.",
-)
+
+
+def _namespace_options(reset: bool) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """--account and --stream; ``reset``: without both, reset resets everything."""
+    note = "; reset without --account and --stream resets everything" if reset else ""
+    return (
+        option(
+            "--account",
+            "account_id",
+            envvar="KORE_MOCK_ACCOUNT_ID",
+            help=f"accountId of the namespace (default {DEV_ACCOUNT_ID}{note}). "
+            "Env: KORE_MOCK_ACCOUNT_ID.",
+        ),
+        option(
+            "--stream",
+            "stream_id",
+            envvar="KORE_MOCK_STREAM_ID",
+            help=f"streamId of the namespace (default {DEV_STREAM_ID}{note}). "
+            "Env: KORE_MOCK_STREAM_ID.",
+        ),
+    )
+
+
+ACCOUNT_OPTION, STREAM_OPTION = _namespace_options(reset=False)
+RESET_ACCOUNT_OPTION, RESET_STREAM_OPTION = _namespace_options(reset=True)
 
 
 def _control(url: str, admin_token: str | None, method: str, path: str, **kw: Any) -> Any:
@@ -419,8 +431,8 @@ def health(url: str, admin_token: str | None, wait: float) -> None:
 @main.command()
 @URL_OPTION
 @ADMIN_TOKEN_OPTION
-@ACCOUNT_OPTION
-@STREAM_OPTION
+@RESET_ACCOUNT_OPTION
+@RESET_STREAM_OPTION
 def reset(url: str, admin_token: str | None, account_id: str | None, stream_id: str | None) -> None:
     """Reset a running server: everything, or one namespace with --account/--stream.
 

@@ -144,7 +144,10 @@ def url_problem(url: str) -> str | None:
         return "it does not start with http:// or https://"
     if scheme.lower() not in ("http", "https"):
         return f"it starts with {scheme}://, not http:// or https://"
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:  # an unclosed IPv6 bracket
+        return f"it is not a URL ({exc})"
     if "@" in parts.netloc:
         return "it holds a user name or password (user:password@), which kore-mock does not take"
     if not parts.hostname:
@@ -153,6 +156,8 @@ def url_problem(url: str) -> str | None:
         parts.port  # noqa: B018 - a port that is not a number 0-65535 raises
     except ValueError:
         return "its port is not a number from 0 to 65535"
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return "it holds a query or a fragment (?... or #...): give the server's address alone"
     return None
 
 

@@ -155,6 +155,8 @@ def test_verbs_say_clearly_when_no_server_answers():
         ("http://127.0.0.1:1\n", "it holds a newline"),  # was a traceback (a Host header)
         ("ftp://127.0.0.1:1", "it starts with ftp://, not http:// or https://"),  # "()"
         ("http://user:pw@127.0.0.1:1", "user:password@"),  # was "Name or service not known"
+        ("http://[::1", "it is not a URL (Invalid IPv6 URL)"),  # was a traceback
+        ("http://127.0.0.1:1/?x=1", "it holds a query or a fragment"),  # was a 404 of "/"
     ],
 )
 def test_a_url_kore_mock_cannot_use_is_a_usage_error(url, says):
