@@ -259,7 +259,9 @@ def test_an_unreachable_postgresql_is_a_clear_error_not_a_traceback(tmp_path):
     url = f"postgresql://kore:s3cret@/mock?host={tmp_path}"  # no server on that socket
     with pytest.raises(StoreUnavailable, match="cannot use PostgreSQL at postgresql://kore:"):
         open_store(url)
-    result = CliRunner().invoke(main, ["serve", "--db", url], env={"KORE_MOCK_CONFIG": None})
+    result = CliRunner().invoke(  # port 0: whatever listens on 8080, the store is what fails
+        main, ["serve", "--db", url, "--port", "0"], env={"KORE_MOCK_CONFIG": None}
+    )
     assert result.exit_code == 1
     assert "Error: cannot use PostgreSQL" in result.output
     assert "s3cret" not in result.output and "Traceback" not in result.output
