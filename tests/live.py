@@ -113,3 +113,32 @@ def call(
     text = raw.decode()
     is_json = head.get("Content-Type", "").startswith("application/json")
     return status, head, json.loads(text) if is_json else text
+
+
+@contextmanager
+def answering(body: bytes, content_type: str, *, delay: float = 0.0) -> Iterator[str]:
+    """A host on a loopback port answering every GET with 200 and ``body`` (after ``delay``
+    seconds): a login page, or JSON that is not what kore-mock answers. Yields its URL."""
+    import http.server
+    import threading
+
+    class Constant(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(delay)
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Constant)
+    host.daemon_threads = True
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{host.server_port}"
+    finally:
+        host.shutdown()
+        host.server_close()

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from mockserver import admin_token
 from mockserver.cli import main
 from mockserver.settings import Settings, SettingsError
-from tests.live import ROOT, call, free_port, wait_for
+from tests.live import ROOT, answering, call, free_port, wait_for
 
 
 def test_without_a_token_or_file_the_control_plane_stays_loopback_only():
@@ -131,31 +131,11 @@ def test_health_waits_for_a_server_that_is_not_up_yet_then_fails_clearly():
 def test_health_of_a_url_that_is_not_a_kore_mock_is_one_line_within_its_wait(answer, delay):
     """An HTML page or other JSON was a traceback; an answer held back kept `--wait 1` for the
     client's five-minute read timeout."""
-    import http.server
-    import threading
     import time
 
-    class NotKoreMock(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            time.sleep(delay)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotKoreMock)
-    host.daemon_threads = True
-    threading.Thread(target=host.serve_forever, daemon=True).start()
     started = time.monotonic()
-    try:
-        url = f"http://127.0.0.1:{host.server_port}"
+    with answering(answer, "application/json", delay=delay) as url:
         result = CliRunner().invoke(main, ["health", "--url", url, "--wait", "1"])
-    finally:
-        host.shutdown()
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
     assert time.monotonic() - started < 15

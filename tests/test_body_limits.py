@@ -45,19 +45,19 @@ def upload_of(size: int, number: int) -> bytes:
     return body
 
 
+def head_of(server: LiveServer, path: str, content_type: str, *framing: tuple[str, str]) -> bytes:
+    """A POST's head as the development app sends it, with the body's framing headers."""
+    headers = [
+        ("auth", mint_token(DEV_APP)),
+        ("accountId", ACCOUNT),
+        ("Content-Type", content_type),
+    ]
+    return request_head("POST", path, [*headers, *framing], host=server.host)
+
+
 def send(server: LiveServer, path: str, body: bytes, content_type: str, *, chunk: bool):
-    framing = [("Transfer-Encoding", "chunked")] if chunk else [("Content-Length", str(len(body)))]
-    head = request_head(
-        "POST",
-        path,
-        [
-            ("auth", mint_token(DEV_APP)),
-            ("accountId", ACCOUNT),
-            ("Content-Type", content_type),
-            *framing,
-        ],
-        host=server.host,
-    )
+    framing = ("Transfer-Encoding", "chunked") if chunk else ("Content-Length", str(len(body)))
+    head = head_of(server, path, content_type, framing)
     return raw_exchange(server.port, head, chunked(body, 1000) if chunk else body)
 
 
@@ -80,18 +80,8 @@ def test_an_upload_of_exactly_the_limit_is_taken_and_one_byte_more_is_413(server
 
 
 def test_an_import_over_its_limit_is_refused_on_its_head_not_asked_for(server):
-    head = request_head(
-        "POST",
-        IMPORT,
-        [
-            ("auth", mint_token(DEV_APP)),
-            ("accountId", ACCOUNT),
-            ("Content-Type", MULTIPART),
-            ("Content-Length", str(UPLOAD + 1)),
-            ("Expect", "100-continue"),
-        ],
-        host=server.host,
-    )
+    length = ("Content-Length", str(UPLOAD + 1))
+    head = head_of(server, IMPORT, MULTIPART, length, ("Expect", "100-continue"))
     answer = raw_exchange(server.port, head)  # no body sent: the answer must not wait for it
     assert answer.status == 413
     assert (

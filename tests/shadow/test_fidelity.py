@@ -20,7 +20,7 @@ from contract_tests.numbers import e164_key, is_fictitious
 from mockserver.fidelity.probes import PROBES
 from mockserver.profile import DEFAULT, readings
 from mockserver.settings import DEV_APP, Settings, load_profile
-from tests.live import kore_mock_serve
+from tests.live import answering, kore_mock_serve
 from tests.shadow.conftest import DEV_APP_FLAGS, DIVERGENT, Tenant, fictitious, kore_mock, person
 
 FILES = ("fidelity.json", "profile.yaml", "fidelity.md")
@@ -296,23 +296,8 @@ def test_a_host_answering_a_page_that_is_not_contacts_is_a_connection_error(tmp_
     """A --base-url pointing at a login page or a proxy's error page (200, not a page of
     contacts): exit 2 and one line, not a traceback and exit 1 ("contradicted")."""
 
-    class LoginPage(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LoginPage)
-    threading.Thread(target=host.serve_forever, daemon=True).start()
-    try:
-        run = fidelity(f"http://127.0.0.1:{host.server_port}", tmp_path / "report")
-    finally:
-        host.shutdown()
+    with answering(body, "text/html") as url:
+        run = fidelity(url, tmp_path / "report")
     assert run.returncode == 2, run.stderr
     assert "the answer is not a page of contacts" in run.stderr
     assert "Traceback" not in run.stderr
