@@ -23,7 +23,6 @@ from mockserver.control import apps as app_admin
 from mockserver.control.export import contacts_csv
 from mockserver.control.schema import ControlValidator
 from mockserver.errors import (
-    BODY_OVER_LIMIT,
     ApiError,
     Forbidden,
     NotFound,
@@ -202,14 +201,10 @@ def load_snapshot() -> Response:
 def _snapshot_body(limit: int) -> bytes:
     """The body of a snapshot load; 413 past ``limit`` bytes, sent with a Content-Length or
     chunked (werkzeug reads a chunked body up to its limit and stops there, silently)."""
-    too_large = PayloadTooLarge(f"The request body is over this server's limit of {limit} bytes")
-    length = request.content_length
-    if request.environ.get(BODY_OVER_LIMIT) or (length is not None and length > limit):
-        raise too_large  # the server's front stopped reading it past the limit
-    request.max_content_length = limit + 1  # one byte past the limit tells
+    body_limit.hold(request, limit)
     body = request.get_data()
     if len(body) > limit:
-        raise too_large
+        raise body_limit.too_large(limit)
     return body
 
 
