@@ -8,6 +8,7 @@ the dup slots of legacy duplicates — is stated in ``mockserver.contacts.ports`
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +42,18 @@ COLUMNS = (
     "updated_at",
 )
 assert Contact._fields == COLUMNS, "Contact must list the contacts columns in order"
+
+
+_NUMBER_TEXT = re.compile(r"[0-9\s+().-]*[0-9][0-9\s+().-]*")
+
+
+def number_search(text: str) -> str | None:
+    """The digits a browse search looks for in the numbers: the text's own when it is written as
+    a number is (digits, spaces, ``+``, ``-``, ``.``, parentheses: ``+91 98765``, ``(987) 654``);
+    None when it holds anything else (``Name19``, ``Room 101``), which is a name search only."""
+    if _NUMBER_TEXT.fullmatch(text) is None:
+        return None
+    return "".join(ch for ch in text if "0" <= ch <= "9")
 
 
 def promote_sql(mark: str) -> str:

@@ -47,6 +47,7 @@ from mockserver.store.base import (
     StoreUnavailable,
     display_url,
     journal_columns,
+    number_search,
     promote_sql,
 )
 
@@ -494,7 +495,7 @@ class PostgresStore(Store):
         if text:
             match = "(first_name || ' ' || last_name) ILIKE %s ESCAPE '!'"
             params.append(_contains(text))
-            digits = "".join(ch for ch in text if ch.isdigit())
+            digits = number_search(text)
             if digits:
                 match += " OR phone_number LIKE %s"
                 params.append(f"%{digits}%")

@@ -41,6 +41,7 @@ from mockserver.store.base import (
     Store,
     StoreContents,
     StoreUnavailable,
+    number_search,
     promote_sql,
 )
 from mockserver.store.journal_log import JournalLog
@@ -489,7 +490,7 @@ class SqliteStore(Store):
         if text:
             name_clause = "casefold(first_name || ' ' || last_name) LIKE ? ESCAPE '!'"
             params.append(_like(text.casefold()))
-            digits = "".join(ch for ch in text if ch.isdigit())
+            digits = number_search(text)
             if digits:
                 name_clause += " OR phone_number LIKE ?"
                 params.append(f"%{digits}%")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import quote
 
 import pytest
 
@@ -151,6 +152,18 @@ def test_browse_searches_by_name_or_number_and_pages(control):
     assert page["total"] == 30 and len(page["results"]) == 5
     assert page["results"][0]["lastName"] == "Kumar25"
     assert control.get(NS_PATH + "/contacts?q=100%25").get_json()["total"] == 0
+
+
+def test_browse_search_with_letters_and_digits_is_a_name_search(control):
+    """ "Name19" finds the names holding it, not every number holding a 1 and a 9."""
+    control.seed([person(f"Name{i:02d}", "Room 101", f"91919{i:05d}") for i in range(30)])
+    found = control.get(NS_PATH + "/contacts?q=Name19").get_json()
+    assert [c["firstName"] for c in found["results"]] == ["Name19"]
+    assert control.get(NS_PATH + "/contacts?q=Room%20101").get_json()["total"] == 30
+    assert control.get(NS_PATH + "/contacts?q=Room%20919").get_json()["total"] == 0
+    for number in ("(91919) 00007", "919-1900-007", "+91.9191900007"):
+        found = control.get(NS_PATH + "/contacts?q=" + quote(number)).get_json()
+        assert [c["firstName"] for c in found["results"]] == ["Name07"], number
 
 
 def test_browse_search_with_a_nul_is_a_clear_400(control):
