@@ -317,8 +317,8 @@ class Runtime:
     def _parse_apps(self, stored: Any) -> tuple[App, ...]:
         if stored is None:
             return self.settings.apps
-        if stored != self._parsed_from:  # parse (and check) each stored version once
-            self._parsed = tuple(App.from_dict(raw) for raw in stored)
+        if stored != self._parsed_from:  # parse each stored version once
+            self._parsed = tuple(App.kept(raw) for raw in stored)
             self._parsed_from = stored
         return self._parsed
 

@@ -93,6 +93,20 @@ class App:
         return data
 
     @classmethod
+    def kept(cls, raw: dict[str, Any]) -> App:
+        """An app as the store keeps it, read without checking it again: this version or an older
+        one checked it when it was given, and an app an older version took by looser rules must
+        not make every request of the server fail (a 500) once a newer version reads it."""
+        return cls(
+            client_id=raw["clientId"],
+            client_secret=raw["clientSecret"],
+            account_id=raw["accountId"],
+            scopes=tuple(raw.get("scopes", [CONFIGURATION_SCOPE])),
+            streams=tuple(raw.get("streams", ["*"])),
+            name=raw.get("name", ""),
+        )
+
+    @classmethod
     def from_dict(cls, raw: Any, where: str = "app") -> App:
         if not isinstance(raw, dict):
             raise SettingsError(

@@ -123,11 +123,13 @@ def describe(error: Any) -> str:
 
 @functools.cache
 def _refusals() -> tuple[dict[str, str], dict[str, str]]:
-    """(pattern -> words, ``not`` pattern -> words) of the vendor schemas that say, in
+    """(pattern -> words, ``not`` pattern -> words) of the schemas (vendor and control) that say, in
     ``x-refusal``, what their pattern refuses."""
     patterns: dict[str, str] = {}
     negated: dict[str, str] = {}
-    for schema in VENDOR.document["components"]["schemas"].values():
+    schemas = [*VENDOR.document["components"]["schemas"].values()]
+    schemas += CONTROL.document["components"]["schemas"].values()
+    for schema in schemas:
         refusal = schema.get("x-refusal")
         if not refusal:
             continue

@@ -148,6 +148,8 @@ def _app(**fields: str) -> str:
         # longer one was refused when loaded back, and such a clientId could not be removed)
         (_app(clientId="c" * 201), "apps[0]: clientId must have at most 200 characters, not 201"),
         (_app(name="n" * 201), "apps[0]: name must have at most 200 characters, not 201"),
+        # POST /__mock__/apps refuses it too: no /__mock__/apps/{clientId} could reach it
+        (_app(clientId="team/qa"), 'apps[0]: clientId: "team/qa" must not hold a /, be . or ..'),
         (_app(clientSecret="s" * 501), "clientSecret must have at most 500 characters"),
         (_app(name="[1, 2]"), "apps[0]: name must be a string"),  # was listed as "[1, 2]"
         (_app(name="null"), "apps[0]: name must be a string"),  # was listed as "None"

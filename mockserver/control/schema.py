@@ -6,6 +6,7 @@ control plane is called a few times per test and keeps the reference implementat
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Request
@@ -157,7 +158,10 @@ def _text(error: BaseException) -> str:
 def _schema_error(error: Any) -> str:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
     message = unquoted(error.message, error.instance)
-    if error.validator == "not" and set(error.validator_value) == {"pattern"}:
+    refusal = error.schema.get("x-refusal") if isinstance(error.schema, dict) else None
+    if refusal and error.validator in ("pattern", "not"):  # the spec's words, not its regex
+        message = f"{json.dumps(error.instance)} {refusal}"
+    elif error.validator == "not" and set(error.validator_value) == {"pattern"}:
         message = f"{error.instance!r} must not match {error.validator_value['pattern']!r}"
     message = clip(message, MAX_DETAIL_CHARS)  # jsonschema quotes the whole instance
     return f"{path.lstrip('.') or 'value'}: {message}"

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from mockserver.auth import mint_token
+from mockserver.mock import mock_of
+from mockserver.runtime import APPS_KEY
 from mockserver.settings import DEV_APP, App
 from tests.conftest import ACCOUNT, OTHER_ACCOUNT
 
@@ -54,6 +58,31 @@ def test_adding_an_app_with_bad_fields_is_a_400(control):
     assert response.status_code == 400 and "stream id" in response.get_json()["errors"][0]["msg"]
     short = control.post("/__mock__/apps", json={**NEW_APP, "clientSecret": "short"})
     assert short.status_code == 400
+
+
+def test_an_app_its_own_path_could_not_reach_is_refused(control):
+    """An app named "team/qa" was stored and could then be neither removed nor rotated."""
+    apps = control.get("/__mock__/apps").get_json()["apps"]
+    for client_id in ("team/qa", "/", ".", "..", " padded", "padded ", "tab\t"):
+        response = control.post("/__mock__/apps", json={**NEW_APP, "clientId": client_id})
+        assert response.status_code == 400, client_id
+        msg = response.get_json()["errors"][0]["msg"]
+        assert "must not hold a /, be . or .., or start or end with white space" in msg, msg
+    assert control.get("/__mock__/apps").get_json()["apps"] == apps
+    for client_id in ("team.qa", "a b", "x", "...", ".x", "-", "cs-ü"):
+        response = control.post("/__mock__/apps", json={**NEW_APP, "clientId": client_id})
+        assert response.status_code == 201, (client_id, response.get_json())
+        assert control.delete(f"/__mock__/apps/{quote(client_id)}").status_code == 200
+
+
+def test_an_app_an_older_version_stored_by_looser_rules_keeps_the_server_answering(app, api):
+    """Read back through today's input checks, it made every request a 500."""
+    older = {**DEV_APP.to_dict(with_secret=True), "clientId": "team/qa", "name": "n" * 300}
+    store = mock_of(app).store
+    store.set_state(APPS_KEY, [DEV_APP.to_dict(with_secret=True), older])
+    listed = app.test_client().get("/__mock__/apps").get_json()["apps"]
+    assert [a["clientId"] for a in listed] == [DEV_APP.client_id, "team/qa"]
+    assert api.list().status_code == 200
 
 
 def test_removed_app_can_no_longer_call_the_api(control, api):
