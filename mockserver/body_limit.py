@@ -11,10 +11,12 @@ before any read, ``over(request)`` after it (or a werkzeug 413 raised while read
 from __future__ import annotations
 
 from flask import Request
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
-from mockserver.errors import BODY_OVER_LIMIT, PayloadTooLarge
+from mockserver.errors import BODY_OVER_LIMIT, PayloadTooLarge, ValidationError
 
 BODY_LIMIT = "kore_mock.body_limit"  # the request's limit, in its WSGI environ
+REST_BYTES = 64 * 1024
 
 
 def hold(request: Request, limit: int) -> None:
@@ -36,9 +38,30 @@ def over(request: Request) -> bool:
 
 
 def check(request: Request) -> None:
-    """413 when ``over(request)``: call it once the body was read."""
+    """Call it once the body was read: 413 when ``over(request)``; 400 when the body ended before
+    its Content-Length. What the reader left (a multipart parser stops at the closing boundary,
+    before the line end and any epilogue after it) is read first, so a body cut short there is
+    not taken for a whole one."""
+    if not over(request):
+        try:
+            while request.stream.read(REST_BYTES):
+                pass
+        except RequestEntityTooLarge:
+            pass  # a chunked body one byte past its limit: over() tells
+        except (ValueError, ClientDisconnected):  # gunicorn's reader / werkzeug's, cut short
+            raise ValidationError(ended_early(request)) from None
+        length = request.content_length  # werkzeug trusts the server to end the body at it
+        if length is not None and request.stream.tell() < length:
+            raise ValidationError(ended_early(request))
     if over(request):
         raise too_large(request.environ[BODY_LIMIT], request.content_length)
+
+
+def ended_early(request: Request) -> str:
+    length = request.content_length
+    if length is None:
+        return "The request body ended before its last chunk"
+    return f"The request body ended before its {length} bytes (Content-Length)"
 
 
 def limit_of(request: Request) -> int | None:

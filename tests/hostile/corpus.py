@@ -666,6 +666,18 @@ HTTP_ONLY = [
         says="ends inside a part",
         http_only=True,
     ),
+    *(
+        Case(  # the multipart parser stops at the closing boundary: it was imported, a 200
+            f"http_upload_{cut}_bytes_short_of_its_content_length_after_its_closing_boundary",
+            "/import-contacts",
+            body=upload(csv(ROW))[:-cut],
+            content_type=MULTIPART,
+            declared_length=len(upload(csv(ROW))),
+            says=f"ended before its {len(upload(csv(ROW)))} bytes (Content-Length)",
+            http_only=True,
+        )
+        for cut in (1, 2)
+    ),
     Case(
         "http_malformed_chunked_body",
         "",
