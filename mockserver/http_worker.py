@@ -48,7 +48,15 @@ from gunicorn.http import wsgi
 from gunicorn.workers.gthread import ThreadWorker
 
 from mockserver.errors import BODY_OVER_LIMIT, envelope
-from mockserver.http_front import Body, ChunkScanner, FrontConfig, Head, body_deadline, parse_head
+from mockserver.http_front import (
+    MAX_HEAD_BYTES,
+    Body,
+    ChunkScanner,
+    FrontConfig,
+    Head,
+    body_deadline,
+    parse_head,
+)
 from mockserver.settings import Settings
 from mockserver.store.base import POSTGRES_SCHEMES
 from mockserver.turns import Baton, waiting
@@ -821,7 +829,8 @@ def refusal(exc: BaseException, cfg: Any) -> tuple[int, str]:
     if isinstance(exc, http.LimitRequestHeaders):
         return 431, (
             f"The request headers are over this server's limits: at most "
-            f"{cfg.limit_request_fields} fields of at most {cfg.limit_request_field_size} bytes"
+            f"{cfg.limit_request_fields} fields of at most {cfg.limit_request_field_size} bytes, "
+            f"{MAX_HEAD_BYTES} bytes with the request line"
         )
     if isinstance(exc, http.InvalidHeaderName | http.InvalidHeader | http.ObsoleteFolding):
         name = getattr(exc, "hdr", "")

@@ -606,6 +606,15 @@ HTTP_ONLY = [
         says="request headers are over",
         http_only=True,
     ),
+    Case(  # each field within its limit: ~800 KB a connection could make the server hold
+        "http_head_over_64_kib_in_all",
+        "",
+        method="GET",
+        headers=tuple((f"X-Filler-{i}", "x" * 8000) for i in range(9)),
+        status=431,
+        says="65536 bytes with the request line",
+        http_only=True,
+    ),
     Case(
         "http_header_name_with_a_space",
         "",
