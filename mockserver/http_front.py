@@ -28,6 +28,7 @@ the chunked-body scanner, the body's spool and the deadlines.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from gunicorn.http.body import ChunkedReader, LengthReader
 from gunicorn.http.errors import (
     ChunkMissingTerminator,
     InvalidChunkSize,
+    InvalidHeader,
     LimitRequestHeaders,
     NoMoreData,
 )
@@ -172,6 +174,29 @@ class _Request(Request):
 MAX_HEAD_BYTES = 64 * 1024
 
 
+# RFC 9112 3.2 / RFC 3986 3.2.2: uri-host [ ":" port ], the host an IP literal or a reg-name
+# (which may be empty).
+_HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?")
+
+
+class HostRefused(InvalidHeader):
+    """An HTTP/1.1 request without a Host header, or with one that is no host[:port]: RFC 9112
+    (3.2) has a server answer it 400. (Two Host headers gunicorn refuses itself.)"""
+
+    def __init__(self, missing: bool) -> None:
+        super().__init__("Host")
+        self.missing = missing
+
+
+def _check_host(request: Request) -> None:
+    hosts = [value for name, value in request.headers if name == "HOST"]
+    if not hosts:
+        if request.version >= (1, 1):
+            raise HostRefused(missing=True)
+    elif _HOST.fullmatch(hosts[0]) is None:
+        raise HostRefused(missing=False)
+
+
 def parse_head(cfg: Any, buf: bytes | bytearray, peer: Any, number: int) -> Head | None:
     """The head at the start of ``buf``, or None while it is incomplete.
 
@@ -201,6 +226,7 @@ def parse_head(cfg: Any, buf: bytes | bytearray, peer: Any, number: int) -> Head
     size = len(buf) - len(unreader.buf.getvalue())
     if size > max_head:
         raise LimitRequestHeaders("max buffer headers")
+    _check_host(request)
     reader = request.body.reader
     length = None if isinstance(reader, ChunkedReader) else reader.length
     return Head(size, length, bool(getattr(request, "_expected_100_continue", False)), request)

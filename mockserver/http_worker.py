@@ -54,6 +54,7 @@ from mockserver.http_front import (
     ChunkScanner,
     FrontConfig,
     Head,
+    HostRefused,
     body_deadline,
     parse_head,
 )
@@ -220,7 +221,7 @@ class _Response(wsgi.Response):
         else:
             connection = "keep-alive"
         headers = [
-            f"HTTP/{self.req.version[0]}.{self.req.version[1]} {self.status}\r\n",
+            f"HTTP/1.1 {self.status}\r\n",  # the version kore-mock speaks (RFC 9110 6.2)
             f"Server: {self.version}\r\n",
             _date_line(),
             f"Connection: {connection}\r\n",
@@ -832,6 +833,10 @@ def refusal(exc: BaseException, cfg: Any) -> tuple[int, str]:
             f"{cfg.limit_request_fields} fields of at most {cfg.limit_request_field_size} bytes, "
             f"{MAX_HEAD_BYTES} bytes with the request line"
         )
+    if isinstance(exc, HostRefused):
+        if exc.missing:
+            return 400, "An HTTP/1.1 request needs a Host header"
+        return 400, "The Host header is not a host name or address with an optional port"
     if isinstance(exc, http.InvalidHeaderName | http.InvalidHeader | http.ObsoleteFolding):
         name = getattr(exc, "hdr", "")
         named = f" ({name})" if isinstance(name, str) and _HEADER_NAME.fullmatch(name) else ""

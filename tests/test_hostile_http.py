@@ -5,6 +5,7 @@ the size limit are refused before their body has been sent, let alone read."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 
@@ -194,3 +195,42 @@ def test_a_refusal_before_the_body_is_read_closes_the_connection_so_keep_alive_c
         assert refused.status_code in (401, 413)
         assert refused.headers["Connection"] == "close"
         assert session.get(url, timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("version", "host_line", "status", "says"),
+    [
+        ("HTTP/1.1", b"", 400, "An HTTP/1.1 request needs a Host header"),
+        ("HTTP/1.1", b"Host: a b/c@d\r\n", 400, "The Host header is not a host name"),
+        ("HTTP/1.1", b"Host: \xc3\xa9.example\r\n", 400, "The Host header is not a host name"),
+        ("HTTP/1.0", b"", 200, None),  # HTTP/1.0 has no Host header to require
+        ("HTTP/1.1", b"Host: [::1]:8080\r\n", 200, None),
+        ("HTTP/1.1", b"Host: \r\n", 200, None),  # an empty host is allowed (RFC 9112 3.2)
+    ],
+)
+def test_an_http_1_1_request_without_a_usable_host_header_is_400(
+    server, version, host_line, status, says
+):
+    """RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host header or
+    with one that is no host[:port] (both were answered 200)."""
+    head = (
+        f"GET {API_PREFIX}/st-http-host/contacts {version}\r\n".encode()
+        + host_line
+        + f"auth: {TOKEN}\r\naccountId: {ACCOUNT}\r\nConnection: close\r\n\r\n".encode()
+    )
+    response = raw_exchange(server.port, head)
+    assert response.status == status, response.body
+    if says:
+        assert response.json()["errors"][0]["msg"].startswith(says)
+
+
+@pytest.mark.parametrize("version", ["HTTP/1.0", "HTTP/1.1", "HTTP/1.9"])
+def test_the_status_line_says_the_version_kore_mock_speaks(server, version):
+    """(It echoed the client's: HTTP/1.9 200 OK.)"""
+    head = (
+        f"GET {API_PREFIX}/st-http-version/contacts {version}\r\nHost: x\r\n"
+        f"auth: {TOKEN}\r\naccountId: {ACCOUNT}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head)
+        assert sock.recv(12) == b"HTTP/1.1 200"
