@@ -36,7 +36,9 @@ import os
 import re
 import select
 import socket
+import threading
 import time
+from collections.abc import Iterator
 from functools import partial
 from http import HTTPStatus
 from selectors import EVENT_READ
@@ -68,6 +70,9 @@ SWEEP_SECONDS = 0.25  # how often deadlines are checked (their resolution)
 HEARTBEAT_SECONDS = 1.0  # how often the loop tells gunicorn's arbiter it is alive
 READ_BYTES = 256 * 1024  # one recv() of the event loop
 SENDFILE_BYTES = 1 << 30  # at most this much in one sendfile() call
+# Threads that may wait for clients reading nothing of their answers, over ``threads``: each
+# holds an answer already made (its memory) and a thread's stack, for sendTimeout at the most.
+MAX_STALLED_WRITERS = 64
 LINGER_SECONDS = 2.0  # a closing connection is drained this long, so our answer is not reset
 LINGER_BYTES = 1024 * 1024  # ... or until this much was drained
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -146,13 +151,40 @@ class _Framed:
             self.body.close()
 
 
+class _Stalls:
+    """The threads of a worker waiting for a client to make room for their answer. They do not
+    count against the ``threads`` a worker serves at once, up to ``limit`` of them: a client that
+    reads nothing holds its thread for ``sendTimeout`` (30 s), and four such clients held every
+    thread of a worker, every other request waiting that long."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def extra(self) -> int:
+        """How many more requests than ``threads`` may be served now."""
+        return min(self.count, self.limit)
+
+    @contextlib.contextmanager
+    def stalled(self) -> Iterator[None]:
+        with self._lock:
+            self.count += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.count -= 1
+
+
 class _PatientSocket(socket.socket):
     """A client's socket, non-blocking for the event loop, whose ``sendall`` waits for room
     when the client's buffer is full: it gives up only when the client has taken no byte for
     ``send_timeout`` seconds, however long the whole answer takes a slow but steady reader.
-    The wait says so (``turns.waiting``): the event loop goes on in another thread."""
+    The wait says so (``turns.waiting``): the event loop goes on in another thread, and the
+    worker's ``stalls`` count it, so another thread may serve meanwhile."""
 
-    __slots__ = ("send_timeout",)
+    __slots__ = ("send_timeout", "stalls")
 
     def sendall(self, data: Any, flags: int = 0) -> None:
         with memoryview(data) as view:
@@ -185,7 +217,7 @@ class _PatientSocket(socket.socket):
     def _wait_for_room(self) -> None:
         poll = select.poll()
         poll.register(self.fileno(), select.POLLOUT)
-        with waiting():
+        with waiting(), self.stalls.stalled():
             if not poll.poll(self.send_timeout * 1000):
                 raise TimeoutError("the client read none of its answer in time")
 
@@ -295,7 +327,8 @@ class EnvelopeWorker(ThreadWorker):
         self._watched: set[_Conn] = set()  # every connection the event loop reads from
         self._ready: collections.deque[tuple[_Conn, _Framed]] = collections.deque()
         self._in_flight = 0  # requests read whole: waiting in _ready or being served
-        self._serving = 0  # ... being served (at most cfg.threads at once)
+        self._serving = 0  # ... being served (at most cfg.threads at once, and the stalled)
+        self._stalls = _Stalls(MAX_STALLED_WRITERS)
         self._buffered = 0  # body bytes reserved by requests being received or served
         self._next_beat = 0.0  # when the loop next tells the arbiter it is alive
         self._next_sweep = 0.0
@@ -305,8 +338,9 @@ class EnvelopeWorker(ThreadWorker):
 
     def get_thread_pool(self) -> Baton:
         """The threads that take turns at the event loop (``mockserver.turns``): up to
-        ``threads`` requests served at once, and one more thread to run the loop meanwhile."""
-        return Baton(self.cfg.threads + 1, self._lead)
+        ``threads`` requests served at once, and one more thread to run the loop meanwhile;
+        more while answers wait for clients that read nothing (``_Stalls``)."""
+        return Baton(self.cfg.threads + 1 + MAX_STALLED_WRITERS, self._lead)
 
     def load_wsgi(self) -> None:
         super().load_wsgi()
@@ -335,7 +369,7 @@ class EnvelopeWorker(ThreadWorker):
             try:
                 if not self._keep_going():
                     return False
-                if self._ready and self._serving < self.cfg.threads:
+                if self._ready and self._serving < self.cfg.threads + self._stalls.extra():
                     conn, request = self._ready.popleft()
                     if not self._serve_here(conn, request):
                         return True
@@ -406,6 +440,7 @@ class EnvelopeWorker(ThreadWorker):
         sock = _PatientSocket(sock.family, sock.type, sock.proto, fileno=sock.detach())
         sock.setblocking(False)
         sock.send_timeout = self.front.send_timeout
+        sock.stalls = self._stalls
         self.nr_conns += 1
         now = time.monotonic()
         conn = _Conn(sock, client, listener.getsockname(), now)

@@ -9,6 +9,7 @@ beyond the queue is answered 503 with Retry-After, and once it stops everything 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -398,6 +399,40 @@ def test_clients_that_read_nothing_of_a_large_answer_are_cut_off_and_free_their_
             assert 0 < received < whole, (received, whole)
     finally:
         for sock in readers:
+            sock.close()
+
+
+def test_clients_that_read_nothing_do_not_hold_up_the_others_for_their_send_timeout(server):
+    """More clients than the worker has threads pipeline requests and read none of the answers:
+    every thread waited on one of them for sendTimeout (30 s), every other request with it."""
+    one = f"GET /{'n' * 4000} HTTP/1.1\r\nHost: x\r\n\r\n".encode()  # a 404 echoing it
+    hogs = []
+    for _ in range(6):  # the worker has 4 threads
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", server.port))
+        sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            sock.send(one * 1500)  # ~6 MB: as much as the kernel takes
+        hogs.append(sock)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # until the server reads no more of any hog's
+            time.sleep(0.5)  # requests: its answers fill the buffers, its thread waits
+            taken = 0
+            for sock in hogs:
+                with contextlib.suppress(BlockingIOError):
+                    taken += sock.send(one * 16)
+            if not taken:
+                break
+        started = time.monotonic()
+        listed = requests.get(
+            f"{server.url}{API_PREFIX}/{DEV_STREAM_ID}/contacts", headers=HEADERS, timeout=60
+        )
+        assert listed.status_code == 200
+        assert time.monotonic() - started < 5
+    finally:
+        for sock in hogs:
             sock.close()
 
 
