@@ -317,3 +317,50 @@ def test_scopes_set_through_the_api_are_shown_and_one_is_forgotten(browser, live
             "readings": {"profile": {"validationStatus": 400}},
         }
     ]
+
+
+def shown_reading(browser: Any, reading: str) -> str:
+    """The value the profile table's select shows for ``reading``."""
+    return browser.execute_script(
+        "const s = document.querySelector(`select[data-reading='${arguments[0]}']`);"
+        "return s ? s.value : '';",
+        reading,
+    )
+
+
+def checked_policy(browser: Any) -> str:
+    return browser.execute_script(
+        "const r = document.querySelector('input[name=policy]:checked'); return r ? r.value : '';"
+    )
+
+
+def test_the_policy_card_and_the_profile_table_always_show_the_policy_in_force(browser, live):
+    settings = f"{live.url}/__mock__/settings"
+    open_console(browser, live)
+    tab(browser, "settings")
+    wait(browser).until(lambda b: set_by(b, "importPolicy") == "default")
+    browser.find_element(By.CSS_SELECTOR, "input[name=policy][value=reject]").click()
+    browser.find_element(By.CSS_SELECTOR, "#policy-form button[type=submit]").click()
+    wait(browser).until(lambda b: set_by(b, "importPolicy") == "runtime")
+    assert shown_reading(browser, "importPolicy") == "reject"
+    # a profile save changes what the user changed and keeps the policy just chosen
+    select = browser.find_element(By.CSS_SELECTOR, "select[data-reading=validationStatus]")
+    select.find_element(By.CSS_SELECTOR, "option[value='400']").click()
+    browser.find_element(By.ID, "profile-save").click()
+    wait(browser).until(lambda b: set_by(b, "validationStatus") == "runtime")
+    assert call(settings)[2]["importPolicy"] == "reject"
+    assert checked_policy(browser) == "reject"
+    # the policy chosen in the table moves the radio
+    select = browser.find_element(By.CSS_SELECTOR, "select[data-reading=importPolicy]")
+    select.find_element(By.CSS_SELECTOR, "option[value='skip']").click()
+    browser.find_element(By.ID, "profile-save").click()
+    wait(browser).until(lambda b: checked_policy(b) == "skip")
+    assert call(settings)[2]["importPolicy"] == "skip"
+    # a save through the API while the table is open is not undone by the next profile save
+    call(settings, "PATCH", {"importPolicy": "reject"})
+    browser.find_element(By.ID, "profile-save").click()
+    wait(browser).until(lambda b: checked_policy(b) == "reject")
+    assert call(settings)[2]["importPolicy"] == "reject"
+    browser.find_element(By.ID, "profile-start-up").click()
+    wait(browser).until(lambda b: checked_policy(b) == "skip")
+    assert set_by(browser, "validationStatus") == "default"

@@ -478,15 +478,22 @@ function showProfile(profile) {
   "No readings.");
 }
 
+// PUT /profile gives every reading it does not name its start-up value, so the body names each
+// reading the user changed in the table and every other one set at run time as the server has it
+// now (the table may be older than a save elsewhere: the policy card, the API, another tab).
 async function saveProfile() {
+  const inForce = new Map((await api("GET", "/profile")).readings.map((r) => [r.name, r]));
   const changes = {};
   for (const reading of shownProfile.readings) {
     const select = document.querySelector(`select[data-reading="${reading.name}"]`);
     const value = reading.values.find((v) => String(v) === select.value);
-    if (value !== reading.value || reading.setBy === "runtime") changes[reading.name] = value;
+    const current = inForce.get(reading.name);
+    if (value !== reading.value) changes[reading.name] = value;
+    else if (current && current.setBy === "runtime") changes[reading.name] = current.value;
   }
-  showProfile(await api("PUT", "/profile", changes));
+  await api("PUT", "/profile", changes);
   toast("Profile saved");
+  await loadSettingsTab();
 }
 
 function showSecret(app, verb) {
@@ -590,6 +597,7 @@ function wire() {
     const chosen = document.querySelector("input[name=policy]:checked");
     const settings = await api("PATCH", "/settings", { importPolicy: chosen.value });
     toast(`Import policy: ${settings.importPolicy}`);
+    await loadSettingsTab(); // the profile table shows importPolicy too
   }));
   $("#profile-save").addEventListener("click", guarded(saveProfile));
   $("#scopes-forget-all").addEventListener("click", guarded(async () => {
@@ -599,8 +607,9 @@ function wire() {
     await loadSettingsTab();
   }));
   $("#profile-start-up").addEventListener("click", guarded(async () => {
-    showProfile(await api("PUT", "/profile", {}));
+    await api("PUT", "/profile", {});
     toast("Profile back to start-up");
+    await loadSettingsTab(); // the policy card shows importPolicy too
   }));
   $("#reset-all").addEventListener("click", guarded(async () => {
     if (!confirm("Reset everything: contacts, journal, faults, counters and run-time settings?")) return;
