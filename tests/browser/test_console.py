@@ -364,3 +364,49 @@ def test_the_policy_card_and_the_profile_table_always_show_the_policy_in_force(b
     browser.find_element(By.ID, "profile-start-up").click()
     wait(browser).until(lambda b: checked_policy(b) == "skip")
     assert set_by(browser, "validationStatus") == "default"
+
+
+def fault_row(browser: Any, operation: str) -> Any:
+    return wait(browser).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, f"tr[data-operation={operation}]"))
+    )
+
+
+def test_switch_on_keeps_what_the_form_does_not_show_unless_it_is_unticked(browser, live):
+    url = f"{live.url}/__mock__/faults/importContacts"
+
+    def in_force() -> dict[str, Any]:
+        return call(f"{live.url}/__mock__/faults")[2]["faults"]["importContacts"]
+
+    fault = {
+        "latencyLogNormal": {"medianMs": 80, "sigma": 0.4},
+        "dropConnection": True,
+        "dropRate": 0.25,
+        "errorStatus": 502,
+        "errorRate": 0.5,
+        "errorMessage": "custom msg",
+        "trickle": {"totalMs": 500, "chunks": 5},
+    }
+    call(url, "PUT", fault)
+    open_console(browser, live)
+    tab(browser, "faults")
+    row = fault_row(browser, "importContacts")
+    kept = row.find_element(By.CSS_SELECTOR, ".kept-fields").text
+    for shown in ("log-normal latency median 80 ms", "trickle 500 ms in 5", "custom msg", "25%"):
+        assert shown in kept
+    rate = row.find_element(By.CSS_SELECTOR, "input[aria-label='importContacts error rate']")
+    rate.clear()
+    rate.send_keys("60")
+    row.find_element(By.CSS_SELECTOR, "button.switch-on").click()
+    wait(browser).until(
+        ec.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, "tr[data-operation=importContacts] .fault-state"), "502 @ 60%"
+        )
+    )
+    assert in_force() == {**fault, "errorRate": 0.6}  # only the error rate changed
+    row = fault_row(browser, "importContacts")
+    row.find_element(By.CSS_SELECTOR, "input[aria-label='importContacts keep trickle']").click()
+    row.find_element(By.CSS_SELECTOR, "button.switch-on").click()
+    wait(browser).until(lambda b: "trickle" not in in_force())
+    fault.pop("trickle")
+    assert in_force() == {**fault, "errorRate": 0.6}

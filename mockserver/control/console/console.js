@@ -341,6 +341,37 @@ function faultSummary(fault) {
   return el("span", { class: "pill on", text: `on: ${parts.join(", ")}` });
 }
 
+// The fields of a fault the form's inputs set; Switch on starts from the fault in force and
+// overwrites only these, so what was set through the API (log-normal latency, trickle, an error
+// message, a drop rate) stays unless its "keep" box is unticked.
+const FAULT_FORM_FIELDS = ["latencyMs", "latencyMaxMs", "errorStatus", "errorRate", "dropConnection"];
+
+function keptFaultFields(fault) {
+  const kept = [];
+  for (const [field, value] of Object.entries(fault || {})) {
+    if (FAULT_FORM_FIELDS.includes(field)) continue;
+    if (field === "dropRate") {
+      if (fault.dropConnection && value !== 1) kept.push([field, `drop rate ${Math.round(value * 100)}% (while Drop connection is ticked)`]);
+    } else if (field === "latencyLogNormal") {
+      const max = value.maxMs !== undefined ? ` max ${value.maxMs} ms` : "";
+      kept.push([field, `log-normal latency median ${value.medianMs} ms sigma ${value.sigma}${max}`]);
+    } else if (field === "trickle") {
+      kept.push([field, `trickle ${value.totalMs} ms in ${value.chunks}`]);
+    } else if (field === "errorMessage") {
+      kept.push([field, `error message “${value}” (while an error status is set)`]);
+    } else {
+      kept.push([field, `${field} ${JSON.stringify(value)}`]);
+    }
+  }
+  return kept;
+}
+
+function keptFaultBoxes(op, fault) {
+  return keptFaultFields(fault).map(([field, text]) => el("label", { class: "check inline kept" },
+    el("input", { type: "checkbox", checked: "checked", "data-field": field, "aria-label": `${op} keep ${field}` }),
+    `keep ${text}`));
+}
+
 async function loadFaultsTab() {
   const [{ faults }, settings] = await Promise.all([api("GET", "/faults"), api("GET", "/settings")]);
   state.faults = faults;
@@ -352,12 +383,16 @@ async function loadFaultsTab() {
       status: numberInput(f.errorStatus, { min: 400, max: 599, placeholder: "e.g. 503", "aria-label": `${op} error status` }),
       rate: numberInput(f.errorRate !== undefined ? Math.round(f.errorRate * 100) : 100, { max: 100, "aria-label": `${op} error rate` }),
       drop: el("input", { type: "checkbox", "aria-label": `${op} drop connection`, checked: f.dropConnection ? "checked" : null }),
+      kept: keptFaultBoxes(op, faults[op]),
     };
+    const kept = inputs.kept.length
+      ? el("div", { class: "kept-fields", title: "Set through the API; Switch on keeps the ticked ones" }, ...inputs.kept)
+      : null;
     return el("tr", { "data-operation": op },
       el("td", { class: "mono", text: op === "*" ? "* (every operation)" : op }),
       el("td", {}, inputs.latency), el("td", {}, inputs.latencyMax), el("td", {}, inputs.status),
       el("td", {}, inputs.rate), el("td", {}, inputs.drop),
-      el("td", { class: "fault-state" }, faultSummary(faults[op])),
+      el("td", { class: "fault-state" }, faultSummary(faults[op]), kept),
       el("td", {}, el("div", { class: "actions" },
         el("button", { class: "primary small switch-on", onclick: guarded(() => switchFaultOn(op, inputs)) }, "Switch on"),
         el("button", { class: "small switch-off", disabled: faults[op] ? null : "disabled", onclick: guarded(() => switchFaultOff(op)) }, "Off"))));
@@ -367,7 +402,13 @@ async function loadFaultsTab() {
 }
 
 async function switchFaultOn(op, inputs) {
-  const fault = {};
+  const inForce = state.faults[op] || {};
+  const fault = { ...inForce };
+  for (const field of FAULT_FORM_FIELDS) delete fault[field];
+  for (const label of inputs.kept) {
+    const box = label.querySelector("input");
+    if (!box.checked) delete fault[box.dataset.field];
+  }
   if (inputs.latency.value !== "") fault.latencyMs = Number(inputs.latency.value);
   if (inputs.latencyMax.value !== "") {
     fault.latencyMaxMs = Number(inputs.latencyMax.value);
@@ -375,9 +416,15 @@ async function switchFaultOn(op, inputs) {
   }
   if (inputs.status.value !== "") {
     fault.errorStatus = Number(inputs.status.value);
-    fault.errorRate = Number(inputs.rate.value || 100) / 100;
+    const percent = Number(inputs.rate.value || 100);
+    // the box shows a whole percent: an unchanged box keeps a finer rate set through the API
+    const unchanged = inForce.errorRate !== undefined && percent === Math.round(inForce.errorRate * 100);
+    fault.errorRate = unchanged ? inForce.errorRate : percent / 100;
+  } else {
+    delete fault.errorMessage; // no error, no message
   }
   if (inputs.drop.checked) fault.dropConnection = true;
+  else delete fault.dropRate;
   if (fault.latencyMs === 0 && fault.latencyMaxMs === undefined) delete fault.latencyMs;
   await api("PUT", `/faults/${encodeURIComponent(op)}`, fault);
   toast(`Fault on for ${op === "*" ? "every operation" : op}`);
