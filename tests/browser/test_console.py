@@ -410,3 +410,33 @@ def test_switch_on_keeps_what_the_form_does_not_show_unless_it_is_unticked(brows
     wait(browser).until(lambda b: "trickle" not in in_force())
     fault.pop("trickle")
     assert in_force() == {**fault, "errorRate": 0.6}
+
+
+def overflow(browser: Any, table_id: str) -> dict[str, float]:
+    """How far ``table_id`` runs past its card's right edge, and the page past the window."""
+    return browser.execute_script(
+        "const t = document.getElementById(arguments[0]), c = t.closest('.card');"
+        "return {table: t.getBoundingClientRect().right - c.getBoundingClientRect().right,"
+        " page: document.documentElement.scrollWidth - window.innerWidth};",
+        table_id,
+    )
+
+
+def test_a_long_name_wraps_inside_its_card(browser, live, tmp_path):
+    long_first, long_last = "A" * 100, "B" * 100
+    call(
+        f"{live.url}/__mock__/namespaces/{ACCOUNT}/{STREAM}/seed",
+        "POST",
+        {"contacts": [person(long_first, long_last, "9876543210")]},
+    )
+    open_console(browser, live)
+    browser.find_element(By.ID, "ns-refresh").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "page-info"), "of 1"))
+    shown = overflow(browser, "contacts-table")
+    assert shown["table"] <= 0 and shown["page"] <= 0, shown
+    path = tmp_path / "long.csv"
+    path.write_bytes(csv_file(f"{long_first},{long_last},Ms,9123456780,+91,"))
+    upload(browser, path)
+    assert browser.find_element(By.ID, "created-count").text == "1"
+    shown = overflow(browser, "created-table")
+    assert shown["table"] <= 0 and shown["page"] <= 0, shown

@@ -141,12 +141,12 @@ async function loadContacts() {
   state.total = page.total;
   fillTable($("#contacts-table"), page.results.map((c) => el("tr", {},
     el("td", { text: c.fullName }),
-    el("td", { class: "mono", text: c.cellPhone.phoneNumber }),
+    el("td", { class: "mono nowrap", text: c.cellPhone.phoneNumber }),
     el("td", { text: c.salutation }),
     el("td", { class: "mono", text: c.cellPhone.extension }),
     el("td", {}, el("span", { class: `badge ${c.status === "ACTIVE" ? "s2xx" : "s4xx"}`, text: c.status })),
-    el("td", { class: "mono muted", text: c.id }),
-    el("td", { class: "muted", text: c.createdAt.replace("T", " ").replace("Z", "") }))),
+    el("td", { class: "mono muted nowrap", text: c.id }),
+    el("td", { class: "muted nowrap", text: c.createdAt.replace("T", " ").replace("Z", "") }))),
   "No contacts match.");
   const first = page.total ? state.skip + 1 : 0;
   $("#page-info").textContent = `${first}–${state.skip + page.results.length} of ${page.total}`;
@@ -234,7 +234,7 @@ async function loadJournal() {
   const { entries } = await api("GET", `/journal?${query}`);
   fillTable($("#journal-table"), entries.map((e) => el("tr", { "data-id": e.id, onclick: (ev) => showEntry(e.id, ev.currentTarget) },
     el("td", { class: "muted", text: e.id }),
-    el("td", { class: "mono", text: e.at.replace("T", " ").replace("Z", "") }),
+    el("td", { class: "mono nowrap", text: e.at.replace("T", " ").replace("Z", "") }),
     el("td", { text: e.method }),
     el("td", { text: e.operation || e.path }),
     el("td", {}, statusBadge(e.status)),
