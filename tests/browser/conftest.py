@@ -93,6 +93,20 @@ def live() -> Iterator[Live]:
         mock_of(app).close()
 
 
+ADMIN_TOKEN = "secret-tok-123"
+
+
+@pytest.fixture
+def live_with_token() -> Iterator[Live]:
+    """A server whose control plane needs the admin token ``ADMIN_TOKEN``."""
+    app = create_app(Settings(db=":memory:", apps=TEST_APPS, admin_token=ADMIN_TOKEN))
+    try:
+        with threaded_server(app) as url:
+            yield Live(url, app)
+    finally:
+        mock_of(app).close()
+
+
 @pytest.fixture
 def screenshot(browser: Any) -> Any:
     """``screenshot(name)`` saves the page to $KORE_MOCK_SCREENSHOTS/name.png when set."""

@@ -8,14 +8,17 @@ from typing import Any
 
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from mockserver.auth import mint_token
 from mockserver.settings import DEV_APP
+from tests.browser.conftest import ADMIN_TOKEN
 from tests.conftest import ACCOUNT, STREAM, base, csv_file, person
 from tests.live import call
 
+TOKEN_KEY = "kore-mock-admin-token"  # where the console keeps the admin token (sessionStorage)
 DASH = "\N{EN DASH}"  # the pager writes ranges with an en dash
 
 HEADERS = {"auth": mint_token(DEV_APP), "accountId": ACCOUNT}
@@ -440,3 +443,42 @@ def test_a_long_name_wraps_inside_its_card(browser, live, tmp_path):
     assert browser.find_element(By.ID, "created-count").text == "1"
     shown = overflow(browser, "created-table")
     assert shown["table"] <= 0 and shown["page"] <= 0, shown
+
+
+def token_bar_says(browser: Any, words: str) -> bool:
+    bar = browser.find_element(By.ID, "token-bar")
+    return bar.is_displayed() and words in browser.find_element(By.ID, "token-error").text
+
+
+def enter_token(browser: Any, token: str) -> None:
+    """Types ``token`` in the token bar and presses Enter (the bar is a form)."""
+    box = wait(browser).until(ec.visibility_of_element_located((By.ID, "admin-token")))
+    box.clear()
+    box.send_keys(token + Keys.ENTER)
+
+
+def test_a_token_no_header_can_carry_is_refused_with_the_reason(browser, live_with_token):
+    browser.get(live_with_token.console)
+    wait(browser).until(lambda b: token_bar_says(b, "needs the header X-Mock-Admin-Token"))
+    enter_token(browser, "tok\N{EURO SIGN}n")
+    wait(browser).until(lambda b: token_bar_says(b, "non-ASCII character"))
+    assert browser.execute_script(f"return sessionStorage.getItem('{TOKEN_KEY}')") is None
+    # one stored before the console checked them: the bar comes back instead of every tab failing
+    browser.execute_script(f"sessionStorage.setItem('{TOKEN_KEY}', 'tok\\u20acn')")
+    browser.refresh()
+    wait(browser).until(lambda b: token_bar_says(b, "cannot be sent in a header"))
+    assert browser.execute_script(f"return sessionStorage.getItem('{TOKEN_KEY}')") is None
+    enter_token(browser, ADMIN_TOKEN)
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "server-info"), "store"))
+    assert not browser.find_element(By.ID, "token-bar").is_displayed()
+
+
+def test_enter_submits_the_token_and_the_tab_shown_is_loaded(browser, live_with_token):
+    browser.get(live_with_token.console)
+    wait(browser).until(lambda b: token_bar_says(b, "needs the header"))
+    tab(browser, "faults")
+    enter_token(browser, "wrong-token")
+    wait(browser).until(lambda b: token_bar_says(b, "does not match"))
+    enter_token(browser, ADMIN_TOKEN)
+    wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "tr[data-operation]")) == 8)
+    assert not browser.find_element(By.ID, "token-bar").is_displayed()

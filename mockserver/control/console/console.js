@@ -64,6 +64,30 @@ function nsPath() {
   return `${API}/namespaces/${encodeURIComponent(ns.account)}/${encodeURIComponent(ns.stream)}`;
 }
 
+// Why a browser cannot send ``token`` in the header X-Mock-Admin-Token; null if it can. The
+// server's rule (settings.admin_token_problem): printable ASCII without leading or trailing
+// blanks; a server never holds any other token, and fetch refuses a header beyond Latin-1.
+function tokenProblem(token) {
+  if (!token.trim()) return "it is blank";
+  const names = { "\n": "a newline", "\r": "a carriage return", "\t": "a tab" };
+  for (const char of token) {
+    const code = char.codePointAt(0);
+    if (code > 0x7f) return `it holds the non-ASCII character “${char}”, which not every client can send`;
+    if (code < 0x20 || code === 0x7f) {
+      return `it holds ${names[char] || `the control character U+${code.toString(16).toUpperCase().padStart(4, "0")}`}, which a header cannot carry`;
+    }
+  }
+  if (token !== token.trim()) return "it has leading or trailing blanks, which a header's value loses";
+  return null;
+}
+
+function showTokenBar(message) {
+  $("#token-bar").hidden = false;
+  const note = $("#token-error");
+  note.textContent = message || "";
+  note.hidden = !message;
+}
+
 class ApiError extends Error {
   constructor(status, body) {
     const msg = body && body.errors ? body.errors.map((e) => e.msg).join("; ") : `HTTP ${status}`;
@@ -82,13 +106,26 @@ async function api(method, path, body, { raw = false, allow = [] } = {}) {
     headers["Content-Type"] = "application/json";
     payload = JSON.stringify(body);
   }
-  const response = await fetch(API + path.replace(API, ""), { method, headers, body: payload });
+  let response;
+  try {
+    response = await fetch(API + path.replace(API, ""), { method, headers, body: payload });
+  } catch (error) {
+    // a token fetch cannot send (stored before it was checked): forget it and ask again
+    if (token && error instanceof TypeError && (tokenProblem(token) || /header/i.test(error.message))) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      const why = `The admin token cannot be sent in a header: ${tokenProblem(token) || error.message}. Enter it again.`;
+      showTokenBar(why);
+      throw new Error(why);
+    }
+    throw error;
+  }
   if (raw && response.ok) return response;
   const type = response.headers.get("Content-Type") || "";
   const parsed = type.startsWith("application/json") ? await response.json() : await response.text();
   if (!response.ok && !allow.includes(response.status)) {
-    if (response.status === 403) $("#token-bar").hidden = false;
-    throw new ApiError(response.status, parsed);
+    const failure = new ApiError(response.status, parsed);
+    if (response.status === 403) showTokenBar(failure.message);
+    throw failure;
   }
   return parsed;
 }
@@ -106,11 +143,20 @@ function guarded(action) {
 
 // -- tabs -------------------------------------------------------------------------------------
 
+function tabLoaders() {
+  return { contacts: loadContactsTab, journal: loadJournal, shadow: loadShadow, faults: loadFaultsTab, settings: loadSettingsTab };
+}
+
 function showTab(name) {
   for (const tab of document.querySelectorAll(".tab")) tab.classList.toggle("active", tab.dataset.tab === name);
   for (const panel of document.querySelectorAll(".panel")) panel.classList.toggle("active", panel.id === `tab-${name}`);
-  const loaders = { contacts: loadContactsTab, journal: loadJournal, shadow: loadShadow, faults: loadFaultsTab, settings: loadSettingsTab };
-  if (loaders[name]) guarded(loaders[name])();
+  const loader = tabLoaders()[name];
+  if (loader) guarded(loader)();
+}
+
+async function loadActiveTab() {
+  const loader = tabLoaders()[document.querySelector(".tab.active").dataset.tab];
+  if (loader) await loader();
 }
 
 // -- contacts ---------------------------------------------------------------------------------
@@ -582,7 +628,7 @@ async function start() {
     const stream = apps[0].streams.find((s) => s !== "*");
     $("#ns-stream").value = stream || DEFAULT_STREAM;
   }
-  await loadContactsTab();
+  await loadActiveTab();
 }
 
 function wire() {
@@ -666,10 +712,18 @@ function wire() {
   }));
   $("#app-form").addEventListener("submit", guarded(addApp));
 
-  $("#token-save").addEventListener("click", guarded(async () => {
-    sessionStorage.setItem(TOKEN_KEY, $("#admin-token").value);
+  $("#token-bar").addEventListener("submit", guarded(async () => {
+    const token = $("#admin-token").value;
+    const problem = tokenProblem(token);
+    if (problem) {
+      const why = `Not a token this server can have: ${problem} (an admin token is printable ASCII without leading or trailing blanks).`;
+      showTokenBar(why);
+      throw new Error(why);
+    }
+    sessionStorage.setItem(TOKEN_KEY, token);
+    showTokenBar(null);
     $("#token-bar").hidden = true;
-    await start();
+    await start(); // a wrong token brings the bar back with the server's answer
   }));
 }
 
