@@ -482,3 +482,43 @@ def test_enter_submits_the_token_and_the_tab_shown_is_loaded(browser, live_with_
     enter_token(browser, ADMIN_TOKEN)
     wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "tr[data-operation]")) == 8)
     assert not browser.find_element(By.ID, "token-bar").is_displayed()
+
+
+def page_info(browser: Any) -> str:
+    return browser.find_element(By.ID, "page-info").text
+
+
+def test_the_pager_starts_again_on_another_namespace_and_stays_within_the_contacts(browser, live):
+    other = "st-11111111-2222-4333-8444-000000000007"
+    seed = f"{live.url}/__mock__/namespaces/{ACCOUNT}/{{}}/seed"
+    people = [person("Ravi", "Kumar", f"91234{i:05d}") for i in range(31)]
+    call(seed.format(STREAM), "POST", {"contacts": people})
+    call(seed.format(other), "POST", {"contacts": people[:7]})
+    open_console(browser, live)
+    browser.find_element(By.ID, "ns-refresh").click()
+    wait(browser).until(lambda b: page_info(b) == f"1{DASH}25 of 31")
+    browser.find_element(By.ID, "page-next").click()
+    wait(browser).until(lambda b: page_info(b) == f"26{DASH}31 of 31")
+    stream = browser.find_element(By.ID, "ns-stream")
+    stream.clear()
+    stream.send_keys(other)
+    browser.find_element(By.ID, "ns-refresh").click()
+    wait(browser).until(lambda b: page_info(b) == f"1{DASH}7 of 7")
+    assert not browser.find_element(By.ID, "page-prev").is_enabled()
+    # past the end after contacts went away: the last page
+    stream.clear()
+    stream.send_keys(STREAM)
+    browser.find_element(By.ID, "ns-refresh").click()
+    wait(browser).until(lambda b: page_info(b) == f"1{DASH}25 of 31")
+    browser.find_element(By.ID, "page-next").click()
+    wait(browser).until(lambda b: page_info(b) == f"26{DASH}31 of 31")
+    call(f"{live.url}/__mock__/reset", "POST", {"accountId": ACCOUNT, "streamId": STREAM})
+    call(seed.format(STREAM), "POST", {"contacts": people[:3]})
+    browser.find_element(By.ID, "ns-refresh").click()
+    wait(browser).until(lambda b: page_info(b) == f"1{DASH}3 of 3")
+    # Reset namespace: the first page of nothing
+    browser.find_element(By.ID, "page-next").click()  # disabled: stays on the first page
+    browser.execute_script("window.confirm = () => true")
+    browser.find_element(By.ID, "reset-ns").click()
+    wait(browser).until(lambda b: page_info(b) == "0 of 0")
+    assert not browser.find_element(By.ID, "page-prev").is_enabled()

@@ -184,6 +184,11 @@ async function loadContacts() {
   const text = $("#search-text").value.trim();
   if (text) query.set("q", text);
   const page = await api("GET", `${nsPath()}/contacts?${query}`);
+  if (state.skip > 0 && state.skip >= page.total) {
+    // past the end (contacts removed, another namespace): the last page, or the first if none
+    state.skip = page.total ? Math.floor((page.total - 1) / PAGE_SIZE) * PAGE_SIZE : 0;
+    if (page.total) return loadContacts();
+  }
   state.total = page.total;
   fillTable($("#contacts-table"), page.results.map((c) => el("tr", {},
     el("td", { text: c.fullName }),
@@ -194,8 +199,9 @@ async function loadContacts() {
     el("td", { class: "mono muted nowrap", text: c.id }),
     el("td", { class: "muted nowrap", text: c.createdAt.replace("T", " ").replace("Z", "") }))),
   "No contacts match.");
-  const first = page.total ? state.skip + 1 : 0;
-  $("#page-info").textContent = `${first}–${state.skip + page.results.length} of ${page.total}`;
+  $("#page-info").textContent = page.total
+    ? `${state.skip + 1}–${state.skip + page.results.length} of ${page.total}`
+    : "0 of 0";
   $("#page-prev").disabled = state.skip === 0;
   $("#page-next").disabled = state.skip + page.results.length >= page.total;
 }
@@ -640,6 +646,8 @@ function wire() {
   $("#page-prev").addEventListener("click", guarded(() => { state.skip = Math.max(0, state.skip - PAGE_SIZE); return loadContacts(); }));
   $("#page-next").addEventListener("click", guarded(() => { state.skip += PAGE_SIZE; return loadContacts(); }));
   $("#ns-refresh").addEventListener("click", guarded(loadContactsTab));
+  // another namespace starts at its first page
+  for (const box of ["#ns-account", "#ns-stream"]) $(box).addEventListener("input", () => { state.skip = 0; });
   $("#export-csv").addEventListener("click", guarded(() => download("csv")));
   $("#export-json").addEventListener("click", guarded(() => download("json")));
   $("#reset-ns").addEventListener("click", guarded(async () => {
@@ -647,6 +655,7 @@ function wire() {
     if (!confirm(`Remove every contact of ${ns.account} / ${ns.stream}?`)) return;
     const result = await api("POST", "/reset", { accountId: ns.account, streamId: ns.stream });
     toast(`${result.removedContacts} contact(s) removed`);
+    state.skip = 0;
     await loadContactsTab();
   }));
 
