@@ -522,3 +522,66 @@ def test_the_pager_starts_again_on_another_namespace_and_stays_within_the_contac
     browser.find_element(By.ID, "reset-ns").click()
     wait(browser).until(lambda b: page_info(b) == "0 of 0")
     assert not browser.find_element(By.ID, "page-prev").is_enabled()
+
+
+def journal_filter(browser: Any, status: str, since: str = "") -> None:
+    for field, value in (("journal-status", status), ("journal-since", since)):
+        box = browser.find_element(By.ID, field)
+        box.clear()
+        if value:
+            box.send_keys(value)
+
+
+def journal_rows(browser: Any) -> list[list[str]]:
+    try:
+        return rows(browser, "journal-table")
+    except StaleElementReferenceException:
+        return []
+
+
+def test_a_failed_journal_query_leaves_no_stale_rows_or_count(browser, live):
+    assert call(live.url + base() + "?limit=101", headers=HEADERS)[0] == 412
+    assert call(live.url + base(), headers=HEADERS)[0] == 200
+    open_console(browser, live)
+    tab(browser, "journal")
+    count = browser.find_element(By.ID, "journal-count-result")
+    journal_filter(browser, "412")
+    browser.find_element(By.CSS_SELECTOR, "#journal-form button[type=submit]").click()
+    wait(browser).until(lambda b: len(journal_rows(b)) == 1 and journal_rows(b)[0][4] == "412")
+    browser.find_element(By.ID, "journal-count").click()
+    wait(browser).until(lambda b: count.text == "1 matching request(s)")
+    journal_filter(browser, "600")
+    assert count.text == ""  # a count of another filter is not left next to this one
+    browser.find_element(By.ID, "journal-count").click()
+    wait(browser).until(lambda b: "599" in browser.find_element(By.ID, "journal-table").text)
+    assert count.text == "" and journal_rows(browser)[0][0].startswith("Nothing shown")
+    journal_filter(browser, "412")
+    browser.find_element(By.ID, "journal-count").click()
+    wait(browser).until(lambda b: count.text == "1 matching request(s)")
+    journal_filter(browser, "", since="yesterday")
+    browser.find_element(By.CSS_SELECTOR, "#journal-form button[type=submit]").click()
+    wait(browser).until(lambda b: "ISO-8601" in browser.find_element(By.ID, "journal-table").text)
+    assert count.text == "" and len(journal_rows(browser)) == 1
+
+
+def test_an_empty_rate_is_required_and_the_box_agrees_with_the_pill_after_an_error(browser, live):
+    open_console(browser, live)
+    tab(browser, "faults")
+    enabled = browser.find_element(By.ID, "rate-enabled")
+    enabled.click()
+    browser.find_element(By.ID, "rate-per-minute").clear()
+    browser.find_element(By.CSS_SELECTOR, "#rate-form button[type=submit]").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "toast"), "is required"))
+    wait(browser).until(lambda b: not enabled.is_selected())
+    assert browser.find_element(By.ID, "rate-state").text == "off"
+    assert call(f"{live.url}/__mock__/settings")[2]["rateLimit"] == {
+        "enabled": False,
+        "perMinute": 60,
+    }
+    enabled.click()
+    per_minute = browser.find_element(By.ID, "rate-per-minute")
+    per_minute.send_keys("0")
+    browser.find_element(By.CSS_SELECTOR, "#rate-form button[type=submit]").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "toast"), "minimum of 1"))
+    wait(browser).until(lambda b: not enabled.is_selected())
+    assert browser.find_element(By.ID, "rate-state").text == "off"

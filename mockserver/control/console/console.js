@@ -281,9 +281,22 @@ function journalFilter() {
   return filter;
 }
 
+// A failed query leaves no answer of an earlier filter on show (rows or count).
+function clearJournal(why) {
+  fillTable($("#journal-table"), [], `Nothing shown: ${why}`);
+  $("#journal-count-result").textContent = "";
+  $("#journal-detail").hidden = true;
+}
+
 async function loadJournal() {
   const query = new URLSearchParams({ ...journalFilter(), limit: 200 });
-  const { entries } = await api("GET", `/journal?${query}`);
+  let entries;
+  try {
+    ({ entries } = await api("GET", `/journal?${query}`));
+  } catch (error) {
+    clearJournal(error.message);
+    throw error;
+  }
   fillTable($("#journal-table"), entries.map((e) => el("tr", { "data-id": e.id, onclick: (ev) => showEntry(e.id, ev.currentTarget) },
     el("td", { class: "muted", text: e.id }),
     el("td", { class: "mono nowrap", text: e.at.replace("T", " ").replace("Z", "") }),
@@ -326,7 +339,14 @@ async function showEntry(id, row) {
 }
 
 async function countJournal() {
-  const result = await api("POST", "/journal/verify", journalFilter());
+  $("#journal-count-result").textContent = "";
+  let result;
+  try {
+    result = await api("POST", "/journal/verify", journalFilter());
+  } catch (error) {
+    clearJournal(error.message);
+    throw error;
+  }
   $("#journal-count-result").textContent = `${result.count} matching request(s)`;
 }
 
@@ -489,18 +509,27 @@ async function switchFaultOff(op) {
   await loadFaultsTab();
 }
 
-function showRateLimit(limit) {
+function showRateLimit(limit, { keepTyped = false } = {}) {
   $("#rate-enabled").checked = limit.enabled;
-  $("#rate-per-minute").value = limit.perMinute;
+  if (!keepTyped) $("#rate-per-minute").value = limit.perMinute;
   const pill = $("#rate-state");
   pill.className = `pill ${limit.enabled ? "on" : "off"}`;
   pill.textContent = limit.enabled ? `on: ${limit.perMinute}/min per account` : "off";
 }
 
 async function saveRateLimit() {
-  const settings = await api("PATCH", "/settings", {
-    rateLimit: { enabled: $("#rate-enabled").checked, perMinute: Number($("#rate-per-minute").value) },
-  });
+  let settings;
+  try {
+    const typed = $("#rate-per-minute").value.trim();
+    if (typed === "") throw new Error("Calls per minute is required: a whole number, 1 or more");
+    settings = await api("PATCH", "/settings", {
+      rateLimit: { enabled: $("#rate-enabled").checked, perMinute: Number(typed) },
+    });
+  } catch (error) {
+    // the box and the pill show what is in force, not what was refused
+    guarded(async () => showRateLimit((await api("GET", "/settings")).rateLimit, { keepTyped: true }))();
+    throw error;
+  }
   showRateLimit(settings.rateLimit);
   toast(settings.rateLimit.enabled ? "Rate limit on" : "Rate limit off");
 }
@@ -670,6 +699,9 @@ function wire() {
 
   $("#journal-form").addEventListener("submit", guarded(loadJournal));
   $("#journal-count").addEventListener("click", guarded(countJournal));
+  for (const box of ["#journal-operation", "#journal-status", "#journal-since"]) {
+    $(box).addEventListener("input", () => { $("#journal-count-result").textContent = ""; }); // a count of another filter
+  }
   $("#journal-clear").addEventListener("click", guarded(async () => {
     if (!confirm("Forget every journal entry?")) return;
     await api("DELETE", "/journal");
