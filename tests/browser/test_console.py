@@ -20,6 +20,7 @@ from tests.live import call
 
 TOKEN_KEY = "kore-mock-admin-token"  # where the console keeps the admin token (sessionStorage)
 DASH = "\N{EN DASH}"  # the pager writes ranges with an en dash
+EM_DASH = "\N{EM DASH}"
 
 HEADERS = {"auth": mint_token(DEV_APP), "accountId": ACCOUNT}
 
@@ -585,3 +586,33 @@ def test_an_empty_rate_is_required_and_the_box_agrees_with_the_pill_after_an_err
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "toast"), "minimum of 1"))
     wait(browser).until(lambda b: not enabled.is_selected())
     assert browser.find_element(By.ID, "rate-state").text == "off"
+
+
+def namespace_items(browser: Any) -> list[str]:
+    """The namespace list's lines (one script call: reading 100 elements one by one is slow)."""
+    return browser.execute_script(
+        "return [...document.querySelectorAll('#ns-list li')].map(li => li.innerText);"
+    )
+
+
+def test_the_namespace_list_shows_the_first_hundred_and_a_filter_finds_the_rest(browser, live):
+    streams = [f"st-11111111-2222-4333-8444-{i:012d}" for i in range(105)]
+    for i, stream in enumerate(streams):
+        call(
+            f"{live.url}/__mock__/namespaces/{ACCOUNT}/{stream}/seed",
+            "POST",
+            {"contacts": [person("Ravi", "Kumar", f"91234{i:05d}")]},
+        )
+    open_console(browser, live)
+    browser.find_element(By.ID, "ns-refresh").click()
+    wait(browser).until(lambda b: namespace_items(b)[-1:] == [f"5 more {EM_DASH} type to filter"])
+    assert len(namespace_items(browser)) == 101
+    browser.find_element(By.ID, "ns-filter").send_keys("-0000000001")
+    wait(browser).until(lambda b: len(namespace_items(b)) == 5)  # ...100 to ...104
+    browser.find_element(By.ID, "ns-filter").send_keys("04")
+    wait(browser).until(lambda b: len(namespace_items(b)) == 1)
+    browser.find_element(By.CSS_SELECTOR, "#ns-list li").click()
+    wait(browser).until(lambda b: page_info(b) == f"1{DASH}1 of 1")
+    assert browser.find_element(By.ID, "ns-stream").get_attribute("value") == streams[104]
+    browser.find_element(By.ID, "ns-filter").send_keys("x")
+    wait(browser).until(lambda b: namespace_items(b) == ["No namespace matches the filter."])

@@ -8,10 +8,11 @@ const OPERATIONS = [
   "bulkUpdateContacts", "deleteContact", "bulkDeleteContacts",
 ];
 const PAGE_SIZE = 25;
+const NAMESPACES_SHOWN = 100; // the namespace list shows this many; the filter box finds the rest
 const TOKEN_KEY = "kore-mock-admin-token";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { skip: 0, total: 0, journalTimer: null, faults: {} };
+const state = { skip: 0, total: 0, journalTimer: null, faults: {}, namespaces: [] };
 
 // -- small helpers ----------------------------------------------------------------------------
 
@@ -166,9 +167,19 @@ async function loadContactsTab() {
 }
 
 async function loadNamespaces() {
-  const { namespaces } = await api("GET", "/namespaces");
+  state.namespaces = (await api("GET", "/namespaces")).namespaces;
+  showNamespaces();
+}
+
+// The namespaces the filter box matches (stream or account contains it), the first
+// NAMESPACES_SHOWN of them: a shared server may hold thousands.
+function showNamespaces() {
   const current = namespace();
-  const items = namespaces.map((ns) => el("li", {
+  const wanted = $("#ns-filter").value.trim().toLowerCase();
+  const matching = wanted
+    ? state.namespaces.filter((ns) => ns.streamId.toLowerCase().includes(wanted) || ns.accountId.includes(wanted))
+    : state.namespaces;
+  const items = matching.slice(0, NAMESPACES_SHOWN).map((ns) => el("li", {
     class: ns.accountId === current.account && ns.streamId === current.stream ? "current" : "",
     onclick: () => { $("#ns-account").value = ns.accountId; $("#ns-stream").value = ns.streamId; state.skip = 0; loadContactsTab(); },
   },
@@ -176,7 +187,10 @@ async function loadNamespaces() {
   el("div", {}, el("span", { class: "badge s2xx", text: `${ns.active} active` }), ns.inactive ? el("div", { class: "muted", text: `${ns.inactive} deleted` }) : null)));
   const list = $("#ns-list");
   list.replaceChildren(...items);
-  if (!items.length) list.append(el("li", { class: "muted", text: "No contacts stored yet." }));
+  const more = matching.length - items.length;
+  if (more > 0) list.append(el("li", { class: "muted more", text: `${more.toLocaleString("en")} more — type to filter` }));
+  if (!state.namespaces.length) list.append(el("li", { class: "muted", text: "No contacts stored yet." }));
+  else if (!matching.length) list.append(el("li", { class: "muted", text: "No namespace matches the filter." }));
 }
 
 async function loadContacts() {
@@ -675,6 +689,7 @@ function wire() {
   $("#page-prev").addEventListener("click", guarded(() => { state.skip = Math.max(0, state.skip - PAGE_SIZE); return loadContacts(); }));
   $("#page-next").addEventListener("click", guarded(() => { state.skip += PAGE_SIZE; return loadContacts(); }));
   $("#ns-refresh").addEventListener("click", guarded(loadContactsTab));
+  $("#ns-filter").addEventListener("input", showNamespaces);
   // another namespace starts at its first page
   for (const box of ["#ns-account", "#ns-stream"]) $(box).addEventListener("input", () => { state.skip = 0; });
   $("#export-csv").addEventListener("click", guarded(() => download("csv")));
