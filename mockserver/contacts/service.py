@@ -17,7 +17,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contacts.csv_rows import FIELD_TO_COLUMN, CsvColumns, CsvFileError, read_columns
+from mockserver.contacts.csv_rows import (
+    FIELD_TO_COLUMN,
+    LENIENT_OPTIONAL,
+    CsvColumns,
+    CsvFileError,
+    read_columns,
+)
 from mockserver.contacts.model import (
     ACTIVE,
     INACTIVE,
@@ -162,24 +168,48 @@ class ContactsService:
         )
 
     def seed(
-        self, ns: Namespace, caller: Caller, items: list[Any], *, legacy_duplicates: bool
+        self,
+        ns: Namespace,
+        caller: Caller,
+        items: list[Any],
+        *,
+        legacy_duplicates: bool,
+        deleted_hold: bool = False,
     ) -> SaveOutcome:
         """Control plane: store items; ``legacy_duplicates`` bypasses the rule (pre-rule data).
-        Seeded data may leave out salutation and extension (stored empty)."""
+        Seeded data may leave out salutation and extension (stored empty). ``deleted_hold``:
+        soft-deleted contacts keep their numbers, as the profile of the namespace may say."""
         items = [with_empty_optional_fields(item) for item in items]
         if not legacy_duplicates:
             screened = self._candidates(enumerate(items, 1), _same, dedupe=True)
-            return self._save(ns, caller, screened, policy=SKIP, field_name=_same)
+            return self._save(
+                ns, caller, screened, policy=SKIP, field_name=_same, deleted_hold=deleted_hold
+            )
         return self._seed_legacy(ns, caller, enumerate(items, 1), _same)
 
     def seed_csv(
-        self, ns: Namespace, caller: Caller, data: bytes, *, legacy_duplicates: bool, max_rows: int
+        self,
+        ns: Namespace,
+        caller: Caller,
+        data: bytes,
+        *,
+        legacy_duplicates: bool,
+        max_rows: int,
+        deleted_hold: bool = False,
     ) -> SaveOutcome:
-        """``seed`` from a file in the import's CSV format; rows are reported by CSV column."""
-        columns = _csv_columns(data, max_rows, frozenset())
+        """``seed`` from a file in the import's CSV format; rows are reported by CSV column. Its
+        salutation and cellPhoneExtension columns may be left out, as a JSON seed's fields."""
+        columns = _csv_columns(data, max_rows, LENIENT_OPTIONAL)
         if not legacy_duplicates:
             screened = self._column_candidates(columns)
-            return self._save(ns, caller, screened, policy=SKIP, field_name=FIELD_TO_COLUMN.get)
+            return self._save(
+                ns,
+                caller,
+                screened,
+                policy=SKIP,
+                field_name=FIELD_TO_COLUMN.get,
+                deleted_hold=deleted_hold,
+            )
         return self._seed_legacy(ns, caller, columns.numbered_items(), FIELD_TO_COLUMN.get)
 
     def _seed_legacy(

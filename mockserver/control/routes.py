@@ -249,6 +249,10 @@ def seed_contacts(accountId: str, streamId: str) -> Response:
     ns = Namespace(accountId.lower(), streamId)
     legacy = bool(_query("legacyDuplicates", False))
     max_rows = mock.settings.limits.max_import_rows
+    # the duplicate rule as the namespace's profile reads it (a vendor request's, but for the
+    # scenario and app a seed does not have)
+    profile = mock.runtime.profile(scopes.Scope.of_namespace(ns).key)
+    hold = profile.deleted_numbers == "kept"
     if request.mimetype == "application/json":
         body = _body()
         legacy = legacy or body.get("legacyDuplicates", False)
@@ -257,10 +261,17 @@ def seed_contacts(accountId: str, streamId: str) -> Response:
             raise PayloadTooLarge(
                 f"The seed has {len(items)} contacts; this server takes at most {max_rows}"
             )
-        outcome = mock.service.seed(ns, SEED_CALLER, items, legacy_duplicates=legacy)
+        outcome = mock.service.seed(
+            ns, SEED_CALLER, items, legacy_duplicates=legacy, deleted_hold=hold
+        )
     else:
         outcome = mock.service.seed_csv(
-            ns, SEED_CALLER, _csv_upload(), legacy_duplicates=legacy, max_rows=max_rows
+            ns,
+            SEED_CALLER,
+            _csv_upload(),
+            legacy_duplicates=legacy,
+            max_rows=max_rows,
+            deleted_hold=hold,
         )
     return _reply(_seed_result(outcome, legacy))
 

@@ -261,3 +261,32 @@ def test_reset_needs_both_halves_of_a_namespace(control):
     response = control.post("/__mock__/reset", json={"accountId": ACCOUNT})
     assert response.status_code == 400
     assert "streamId" in response.get_json()["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize("scope", ["everyone", "namespace"])
+def test_a_seed_honours_deleted_numbers_kept_as_the_import_does(control, api, scope):
+    """The console's Upload (a seed) stored a number a deleted contact still held under
+    deletedNumbers: kept, which the vendor import refuses."""
+    where = "" if scope == "everyone" else f"?accountId={ACCOUNT}&streamId={STREAM}"
+    assert (
+        control.put("/__mock__/profile" + where, json={"deletedNumbers": "kept"}).status_code == 200
+    )
+    gone = control.seed([person("gone", "one", "9876543210")]).get_json()["created"][0]
+    api.delete(gone["id"])
+    by_json = control.seed([person("new", "one", "9876543210")]).get_json()
+    header = "firstName,lastName,salutation,cellPhoneNumber,cellPhoneCountryCode,cellPhoneExtension"
+    by_csv = control.seed_csv(f"{header}\nnew,two,,9876543210,91,\n".encode()).get_json()
+    for outcome in (by_json, by_csv):
+        assert outcome["createdCount"] == 0, outcome
+        assert outcome["rejected"][0]["holderId"] == gone["id"]
+    legacy = control.seed([person("old", "data", "9876543210")], legacy=True).get_json()
+    assert legacy["createdCount"] == 1  # pre-rule data: the rule is bypassed on purpose
+
+
+def test_a_csv_seed_may_leave_out_salutation_and_extension_as_a_json_seed_may(control):
+    seeded = control.seed_csv(
+        b"firstName,lastName,cellPhoneNumber,cellPhoneCountryCode\nAnn,Lee,9876543210,91\n"
+    ).get_json()
+    assert seeded["createdCount"] == 1, seeded
+    stored = seeded["created"][0]
+    assert (stored["salutation"], stored["cellPhone"]["extension"]) == ("", "")
