@@ -396,9 +396,11 @@ class EnvelopeWorker(ThreadWorker):
         if self._stop_by is None:  # stop accepting; requests under way get graceful_timeout
             self._stop_by = now + self.cfg.graceful_timeout
             self.set_accept_enabled(False)
-        # idle connections go: kept alive between requests, or open with nothing sent yet
-        # (one held a stop for the headers timeout, 10 s: docker stop's grace, then SIGKILL)
-        for conn in [*self.keepalived_conns, *(c for c in self._watched if _idle(c))]:
+        # every connection without a request read whole goes: kept alive between requests,
+        # open with nothing or part of a head sent, a body still arriving (any of them held a
+        # stop until its deadline, past docker stop's 10 s grace: SIGKILL). Requests read whole
+        # are served in what is left of graceful_timeout; answered ones linger out (CLOSING).
+        for conn in [c for c in self._watched if c.phase != CLOSING]:
             self._drop(conn)
         if (self._in_flight or self._watched) and now < self._stop_by:
             return True
@@ -771,11 +773,6 @@ class EnvelopeWorker(ThreadWorker):
             util.write_nonblock(client, render(status, msg))
         except Exception:
             self.log.debug("Failed to send the error response.")
-
-
-def _idle(conn: _Conn) -> bool:
-    """Nothing of a request read yet (a new connection, or one kept alive between requests)."""
-    return conn.phase == HEAD and not conn.buf
 
 
 def _where(addr: Any) -> str:

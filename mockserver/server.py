@@ -18,6 +18,9 @@ from mockserver.store import open_store
 LIMIT_REQUEST_LINE = 4094  # bytes of "METHOD /path?query HTTP/1.1"
 LIMIT_REQUEST_FIELDS = 100  # header fields
 LIMIT_REQUEST_FIELD_SIZE = 8190  # bytes of one header field
+# A stop (SIGTERM) gives requests under way this long, then ends them: under docker's and
+# podman's default stop timeout (10 s, then SIGKILL), so the server exits by itself, status 0.
+GRACEFUL_SECONDS = 8
 
 
 class _Gunicorn(BaseApplication):
@@ -99,7 +102,7 @@ def gunicorn_options(workers: int) -> dict[str, Any]:
         "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
         "threads": 4,
         "timeout": 300,
-        "graceful_timeout": 10,
+        "graceful_timeout": GRACEFUL_SECONDS,
         "keepalive": 5,
     }
 

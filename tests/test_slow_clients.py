@@ -574,3 +574,58 @@ def test_an_open_connection_that_sent_nothing_does_not_hold_up_a_stop(tmp_path):
             server.kill()
     silent.close()
     kept_alive.close()
+
+
+def test_connections_part_way_through_a_request_do_not_hold_up_a_stop_but_a_request_served_does(
+    tmp_path,
+):
+    # a half-sent head or an upload still arriving held the stop for its deadline: `docker stop`
+    # with one in flight ended in SIGKILL after 10 s (exit 137)
+    server = ServerProcess(str(tmp_path / "stop.db"), tmp_path, workers=1).start()
+    faults = f"{server.url}/__mock__/faults/listContacts"
+    requests.put(faults, json={"latencyMs": 2000}, timeout=10).raise_for_status()
+    half_head = socket.create_connection(("127.0.0.1", server.port))
+    half_head.sendall(b"GET /__mock__/health HTTP/1.1\r\nHo")
+    uploading = socket.create_connection(("127.0.0.1", server.port))
+    uploading.sendall(_import_head(server.port, "st-stop-upload", 10_000) + b"--x" * 100)
+    contacts = f"{server.url}{API_PREFIX}/{DEV_STREAM_ID}/contacts"
+    with ThreadPoolExecutor(1) as pool:
+        served = pool.submit(requests.get, contacts, headers=HEADERS, timeout=30)
+        time.sleep(0.5)  # the worker has read all three and is serving the list
+        started = time.monotonic()
+        try:
+            server.stop()
+            took = time.monotonic() - started
+        finally:
+            if server.process.poll() is None:
+                server.kill()
+        assert served.result().status_code == 200  # given the rest of the grace
+    assert took < 5, f"the stop took {took:.1f} s"
+    assert server.process.returncode == 0, server.output()
+    for sock in (half_head, uploading):
+        assert _recv_or_reset(sock) == b""  # dropped without an answer
+        sock.close()
+
+
+def test_a_request_served_past_the_grace_ends_before_a_container_runtime_kills_the_server(
+    tmp_path,
+):
+    # graceful_timeout was 10 s, docker's and podman's stop timeout: SIGKILL came first
+    server = ServerProcess(str(tmp_path / "stop.db"), tmp_path, workers=1).start()
+    faults = f"{server.url}/__mock__/faults/listContacts"
+    requests.put(faults, json={"latencyMs": 30_000}, timeout=10).raise_for_status()
+    contacts = f"{server.url}{API_PREFIX}/{DEV_STREAM_ID}/contacts"
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(requests.get, contacts, headers=HEADERS, timeout=60)
+        time.sleep(0.5)
+        started = time.monotonic()
+        try:
+            server.stop()
+            took = time.monotonic() - started
+        finally:
+            if server.process.poll() is None:
+                server.kill()
+        with pytest.raises(requests.RequestException):
+            held.result()
+    assert took < 9.5, f"the stop took {took:.1f} s"
+    assert server.process.returncode == 0, server.output()

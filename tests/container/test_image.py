@@ -8,6 +8,7 @@ With CI=true a machine where podman cannot run fails these tests; elsewhere they
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -188,6 +189,17 @@ def test_without_a_token_the_control_plane_is_closed_to_the_host(image, volume, 
     assert "no token: the control plane answers loopback callers only" in container.logs()
     # Inside the container it is loopback, and the health check still works.
     assert pm.podman("healthcheck", "run", container.name, check=False).returncode == 0
+
+    # A client that sent half a request head does not hold up `podman stop` (10 s, then SIGKILL).
+    port = int(container.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as stalled:
+        stalled.sendall(b"GET /__mock__/health HTTP/1.1\r\nHo")
+        time.sleep(0.5)
+        started = time.monotonic()
+        pm.podman("stop", "--time=10", container.name, timeout=60)
+        took = time.monotonic() - started
+    assert took < 5, f"podman stop took {took:.1f} s"
+    assert pm.inspect(container.name, "container")["State"]["ExitCode"] == 0, container.logs()
 
 
 def run_contract_suite(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
