@@ -18,7 +18,14 @@ from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
 from mockserver.cli_option import Seconds, admin_token_value, option
 from mockserver.contacts.rules import POLICIES, SKIP
-from mockserver.control.client import DEFAULT_URL, ControlClient, ControlError, url_problem
+from mockserver.control.client import (
+    DEFAULT_URL,
+    PORT_ENV,
+    ControlClient,
+    ControlError,
+    default_url,
+    url_problem,
+)
 from mockserver.errors import clip
 from mockserver.fidelity.command import fidelity
 from mockserver.host_options import HOST_ENV, host_options
@@ -327,6 +334,14 @@ def _server_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     """A URL a kore-mock can be reached at (http or https, no user:password@, no line end)."""
     problem = url_problem(value)
     if problem:
+        source = ctx.get_parameter_source(param.name or "")
+        if source is click.core.ParameterSource.DEFAULT:  # made of KORE_MOCK_PORT
+            raise click.BadParameter(
+                f"{value!r}, made of {PORT_ENV}={os.environ.get(PORT_ENV, '')!r}, is not a URL "
+                f"kore-mock can be reached at: {problem}; give --url or KORE_MOCK_URL",
+                ctx,
+                param,
+            )
         raise click.BadParameter(
             f"{value!r} is not a URL kore-mock can be reached at: {problem}", ctx, param
         )
@@ -336,10 +351,11 @@ def _server_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
 URL_OPTION = option(
     "--url",
     envvar="KORE_MOCK_URL",
-    default=DEFAULT_URL,
-    show_default=True,
+    default=default_url,
     callback=_server_url,
-    help="The running kore-mock. Env: KORE_MOCK_URL.",
+    help=f"The running kore-mock. Env: KORE_MOCK_URL. Default: http://127.0.0.1:${PORT_ENV} "
+    f"when {PORT_ENV} is set (the port serve reads; in a container, the port inside), else "
+    f"{DEFAULT_URL}.",
 )
 
 

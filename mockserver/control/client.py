@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,6 +14,7 @@ from typing import Any, NamedTuple, Protocol
 from mockserver.settings import admin_token_problem
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+PORT_ENV = "KORE_MOCK_PORT"  # the port `kore-mock serve` listens on (the container image's too)
 ADMIN_HEADER = "X-Mock-Admin-Token"
 TIMEOUT_SECONDS = 300  # a seed of 200,000 rows takes a while
 CHUNK_BYTES = 64 * 1024
@@ -130,6 +132,14 @@ class ControlClient:
             raise ControlError(
                 f"cannot talk to kore-mock at {self.url} ({type(error).__name__}: {error})"
             ) from None
+
+
+def default_url() -> str:
+    """The CLI verbs' URL when none is given: ``http://127.0.0.1:$KORE_MOCK_PORT`` when that
+    variable is set (as ``serve`` reads it: in a container moved with ``-e KORE_MOCK_PORT``),
+    else ``DEFAULT_URL``."""
+    port = os.environ.get(PORT_ENV, "").strip()
+    return f"http://127.0.0.1:{port}" if port else DEFAULT_URL
 
 
 def url_problem(url: str) -> str | None:

@@ -130,14 +130,20 @@ class Container:
 
 
 def run_container(
-    image: str, name: str, port: int, *, volume: str, args: tuple[str, ...] = ()
+    image: str,
+    name: str,
+    port: int,
+    *,
+    volume: str,
+    args: tuple[str, ...] = (),
+    inside: int = 8080,
 ) -> Container:
-    """``podman run -d -p 127.0.0.1:PORT:8080``; returns once the server answers on the port."""
+    """``podman run -d -p 127.0.0.1:PORT:INSIDE``; returns once the server answers on the port."""
     podman(
         "run",
         "--detach",
         f"--name={name}",
-        f"--publish=127.0.0.1:{port}:8080",
+        f"--publish=127.0.0.1:{port}:{inside}",
         f"--volume={volume}:/data",
         "--health-interval=disable",  # `podman healthcheck run` runs it (no systemd timers here)
         *args,

@@ -180,7 +180,8 @@ def test_without_a_token_the_control_plane_is_closed_to_the_host(image, volume, 
         f"kore-mock-c-{volume}",
         free_port(),
         volume=volume,
-        args=("--env=KORE_MOCK_ADMIN_TOKEN_FILE=",),
+        args=("--env=KORE_MOCK_ADMIN_TOKEN_FILE=", "--env=KORE_MOCK_PORT=9090"),
+        inside=9090,  # the port moved as the README says
     )
     containers.append(container)
     refused = requests.get(container.url + "/__mock__/journal", timeout=10)
@@ -189,6 +190,9 @@ def test_without_a_token_the_control_plane_is_closed_to_the_host(image, volume, 
     assert "no token: the control plane answers loopback callers only" in container.logs()
     # Inside the container it is loopback, and the health check still works.
     assert pm.podman("healthcheck", "run", container.name, check=False).returncode == 0
+    # The verbs run inside follow KORE_MOCK_PORT (they asked 8080).
+    inside = container.exec("kore-mock", "journal", "--count", "0")
+    assert inside.returncode == 0 and "OK: 0 matching" in inside.stdout, inside.stderr
 
     # A client that sent half a request head does not hold up `podman stop` (10 s, then SIGKILL).
     port = int(container.url.rsplit(":", 1)[1])

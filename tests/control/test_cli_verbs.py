@@ -147,6 +147,34 @@ def test_verbs_say_clearly_when_no_server_answers():
         assert "kore-mock serve" in result.output
 
 
+def test_without_a_url_the_verbs_ask_the_port_kore_mock_port_names(server):
+    # in a container moved with -e KORE_MOCK_PORT=9090 every verb inside asked 8080
+    port = server.rsplit(":", 1)[1]
+    env = {"KORE_MOCK_URL": None, "KORE_MOCK_PORT": port}
+    for args in (["health"], ["journal", "--count", "0"], ["reset"]):
+        result = run(*args, env=env)
+        assert result.exit_code == 0, result.output
+    assert f"at http://127.0.0.1:{port} " in run("health", env=env).output
+    elsewhere = f"http://127.0.0.1:{free_port()}"  # KORE_MOCK_URL and --url win over it
+    for given in (
+        run("health", env={**env, "KORE_MOCK_URL": elsewhere}),
+        run("health", "--url", elsewhere, env=env),
+    ):
+        assert given.exit_code == 1 and f"cannot reach kore-mock at {elsewhere}" in given.output
+    bad = run("health", env={"KORE_MOCK_URL": None, "KORE_MOCK_PORT": "abc"})
+    assert bad.exit_code == 2 and "made of KORE_MOCK_PORT='abc'" in bad.output, bad.output
+    assert "http://127.0.0.1:$KORE_MOCK_PORT" in " ".join(run("health", "--help").output.split())
+
+
+def test_without_kore_mock_port_the_default_url_is_8080(monkeypatch):
+    from mockserver.control.client import default_url
+
+    monkeypatch.delenv("KORE_MOCK_PORT", raising=False)
+    assert default_url() == "http://127.0.0.1:8080"
+    monkeypatch.setenv("KORE_MOCK_PORT", "")
+    assert default_url() == "http://127.0.0.1:8080"
+
+
 @pytest.mark.parametrize(
     ("url", "says"),
     [
