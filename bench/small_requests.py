@@ -90,6 +90,7 @@ def _gunicorn_flags() -> list[str]:
         str(options["threads"]),
         "--keep-alive",
         str(options["keepalive"]),
+        *(["--no-control-socket"] if options["control_socket_disable"] else []),
     ]
 
 

@@ -104,6 +104,10 @@ def gunicorn_options(workers: int) -> dict[str, Any]:
         "timeout": 300,
         "graceful_timeout": GRACEFUL_SECONDS,
         "keepalive": 5,
+        # no control socket for gunicornc: kore-mock has its control plane, and gunicorn's
+        # default path ($HOME/.gunicorn/gunicorn.ctl; the image's $HOME is its volume /data) is
+        # one per user, taken over by the last server started on it
+        "control_socket_disable": True,
     }
 
 

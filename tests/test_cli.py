@@ -240,6 +240,8 @@ def free_port() -> int:
 
 def test_serve_starts_a_server_in_an_empty_directory(tmp_path, config):
     port = free_port()
+    home = tmp_path / "home"
+    home.mkdir()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -255,7 +257,11 @@ def test_serve_starts_a_server_in_an_empty_directory(tmp_path, config):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
+        env={
+            **{k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"},
+            "PYTHONPATH": str(Path(__file__).parent.parent),
+            "HOME": str(home),  # the image's is its volume, /data
+        },
     )
     try:
         url = f"http://127.0.0.1:{port}"
@@ -283,6 +289,9 @@ def test_serve_starts_a_server_in_an_empty_directory(tmp_path, config):
     assert f"http://127.0.0.1:{port}/agentassist/api/v1/public/" in output
     assert "accountId  63c7ebae6a2aef36de8f0001" in output
     assert "kore-mock token --config" in output
+    # no gunicorn control socket (gunicornc) in $HOME/.gunicorn: one per user, taken over by the
+    # last server started, and in the image the data volume shared by several containers
+    assert list(home.iterdir()) == [] and "Control server" not in output
 
 
 def test_the_http_settings_have_defaults_and_take_seconds_as_numbers():

@@ -104,6 +104,8 @@ def test_data_survives_a_new_container_on_the_volume_and_the_contract_suite_pass
     first = pm.run_container(image, f"kore-mock-a-{volume}", port, volume=volume)
     containers.append(first)
     assert first.exec("id", "-u").stdout.strip() != "0"
+    # No gunicorn control socket in the volume ($HOME is /data): shared by its containers.
+    assert ".gunicorn" not in first.exec("ls", "-A", "/data").stdout
 
     # The control plane: closed to the host without the token printed at start-up.
     found = re.search(r"admin\s+(\S+)\s+generated \(kept in /data/admin-token\)", first.logs())
