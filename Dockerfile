@@ -36,7 +36,9 @@ WORKDIR /data
 VOLUME /data
 USER kore
 EXPOSE 8080
+# --live: a liveness check; a server that refuses the token found in /data (another container on
+# the volume wrote its own there, or the token is only in a settings file) is up all the same.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-  CMD kore-mock health --url "http://127.0.0.1:${KORE_MOCK_PORT:-8080}"
+  CMD kore-mock health --live --url "http://127.0.0.1:${KORE_MOCK_PORT:-8080}"
 ENTRYPOINT ["kore-mock"]
 CMD ["serve"]

@@ -423,7 +423,13 @@ HEALTH_ANSWER_SECONDS = 5.0  # a health check's answer, when --wait leaves less
     default=0,
     help="Keep trying for up to this many seconds while the server does not answer yet.",
 )
-def health(url: str, admin_token: str | None, wait: float) -> None:
+@option(
+    "--live",
+    is_flag=True,
+    help="A liveness check (the container image's HEALTHCHECK): a kore-mock that refuses the "
+    "admin token given or found (403: none, or not the one it started with) is up too.",
+)
+def health(url: str, admin_token: str | None, wait: float, live: bool = False) -> None:
     """Check that a running server answers; exit status 0 when it does (a HEALTHCHECK)."""
     deadline = time.monotonic() + wait
     while True:
@@ -434,6 +440,10 @@ def health(url: str, admin_token: str | None, wait: float) -> None:
             result = client.call("GET", "/__mock__/health")
             break
         except ControlError as exc:
+            refusal = _admin_refusal(exc)
+            if live and refusal:
+                click.echo(f"live: kore-mock at {url} answers (HTTP 403: {refusal})")
+                return
             if exc.status is not None or time.monotonic() >= deadline:
                 raise click.ClickException(str(exc)) from None
             time.sleep(0.2)
@@ -442,6 +452,20 @@ def health(url: str, admin_token: str | None, wait: float) -> None:
         shown = clip(repr(result), 120)
         raise click.ClickException(f"{url} answered, but not as a kore-mock's health: {shown}")
     click.echo(f"{result['status']}: kore-mock {result['version']} at {url} ({result['store']})")
+
+
+def _admin_refusal(exc: ControlError) -> str | None:
+    """The message of a kore-mock control plane's 403 for the admin token (in its envelope: it
+    wants the token, another one, or a loopback caller); None for any other answer."""
+    if exc.status != 403 or not isinstance(exc.body, dict):
+        return None
+    errors = exc.body.get("errors")
+    if not isinstance(errors, list) or len(errors) != 1 or not isinstance(errors[0], dict):
+        return None
+    msg, code = errors[0].get("msg"), errors[0].get("code")
+    if code != 403 or not isinstance(msg, str):
+        return None
+    return msg if msg.startswith(("The control plane ", "The X-Mock-Admin-Token ")) else None
 
 
 @main.command()

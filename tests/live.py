@@ -116,16 +116,19 @@ def call(
 
 
 @contextmanager
-def answering(body: bytes, content_type: str, *, delay: float = 0.0) -> Iterator[str]:
-    """A host on a loopback port answering every GET with 200 and ``body`` (after ``delay``
-    seconds): a login page, or JSON that is not what kore-mock answers. Yields its URL."""
+def answering(
+    body: bytes, content_type: str, *, delay: float = 0.0, status: int = 200
+) -> Iterator[str]:
+    """A host on a loopback port answering every GET with ``status`` and ``body`` (after
+    ``delay`` seconds): a login page, or JSON that is not what kore-mock answers. Yields its
+    URL."""
     import http.server
     import threading
 
     class Constant(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             time.sleep(delay)
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

@@ -110,6 +110,18 @@ def test_serve_with_a_token_file_requires_it_and_the_verbs_read_it(tmp_path):
             env={"KORE_MOCK_ADMIN_TOKEN_FILE": None, "KORE_MOCK_ADMIN_TOKEN": None},
         )
         assert refused.exit_code == 1 and "HTTP 403" in refused.output
+        # --live (the image's HEALTHCHECK): up, whatever token it had (another container on
+        # the volume rewrote the file: the check turned unhealthy and a restart was due)
+        for given in (None, "another-containers-token"):
+            live = CliRunner().invoke(
+                main,
+                ["health", "--live", "--url", url],
+                env={"KORE_MOCK_ADMIN_TOKEN_FILE": None, "KORE_MOCK_ADMIN_TOKEN": given},
+            )
+            assert live.exit_code == 0, live.output
+            assert live.output.startswith(f"live: kore-mock at {url} answers (HTTP 403: The ")
+        found = CliRunner().invoke(main, ["health", "--live", "--url", url], env=env)
+        assert found.exit_code == 0 and found.output.startswith("ok: kore-mock "), found.output
     finally:
         output = stop(process)
     assert f"admin      {token}    generated" in output
@@ -139,6 +151,39 @@ def test_health_of_a_url_that_is_not_a_kore_mock_is_one_line_within_its_wait(ans
     assert result.exit_code == 1, result.output
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
     assert time.monotonic() - started < 15
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"<html>Forbidden</html>",
+        b'{"errors":[{"msg":"Forbidden","code":403}]}',  # the envelope, not the control plane's
+        b'{"message":"The control plane needs the header X-Mock-Admin-Token"}',
+    ],
+)
+def test_health_live_counts_only_a_kore_mock_control_planes_403_as_up(answer):
+    with answering(answer, "application/json", status=403) as url:
+        result = CliRunner().invoke(main, ["health", "--live", "--url", url])
+    assert result.exit_code == 1 and "HTTP 403" in result.output, result.output
+
+
+def test_health_live_counts_a_server_refusing_the_token_as_up(settings):
+    from dataclasses import replace
+
+    from mockserver.app import create_app
+    from mockserver.mock import mock_of
+    from tests.live import threaded_server
+
+    app = create_app(replace(settings, admin_token="t0ken"))
+    try:
+        with threaded_server(app) as url:
+            env = {"KORE_MOCK_ADMIN_TOKEN_FILE": None, "KORE_MOCK_ADMIN_TOKEN": "wrong"}
+            plain = CliRunner().invoke(main, ["health", "--url", url], env=env)
+            assert plain.exit_code == 1 and "does not match" in plain.output  # as before
+            live = CliRunner().invoke(main, ["health", "--live", "--url", url], env=env)
+            assert live.exit_code == 0 and "does not match" in live.output, live.output
+    finally:
+        mock_of(app).close()
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,7 @@ def test_the_image_is_small_runs_as_non_root_and_declares_port_volume_and_health
     assert config["User"] == "kore"
     assert "8080/tcp" in config["ExposedPorts"]
     assert "/data" in config["Volumes"]
-    assert "kore-mock health" in " ".join(info["Healthcheck"]["Test"])
+    assert "kore-mock health --live" in " ".join(info["Healthcheck"]["Test"])
     assert config["Entrypoint"] == ["kore-mock"] and config["Cmd"] == ["serve"]
 
 
@@ -114,6 +114,10 @@ def test_data_survives_a_new_container_on_the_volume_and_the_contract_suite_pass
     assert requests.get(first.url + "/__mock__/settings", timeout=10).status_code == 403
     assert requests.get(first.url + "/__mock__/ui", timeout=10).status_code == 200  # asks for it
     assert pm.podman("healthcheck", "run", first.name, check=False).returncode == 0
+    # Another container on the volume writes its own token there: this one is healthy still.
+    assert first.exec("sh", "-c", "echo another-token > /data/admin-token").returncode == 0
+    assert pm.podman("healthcheck", "run", first.name, check=False).returncode == 0
+    assert first.exec("sh", "-c", f"echo {token} > /data/admin-token").returncode == 0
 
     # Import the shipped example file through the mapped port.
     with EXAMPLE_CSV.open("rb") as handle:
