@@ -19,6 +19,9 @@ from pathlib import Path
 from mockserver.settings import Settings, SettingsError, check_admin_token
 
 TOKEN_BYTES = 24  # 32 URL-safe characters
+WRITABLE_HINT = (
+    "in the container image, a host directory mounted on /data must be writable by uid 10001"
+)
 
 
 @dataclass(frozen=True)
@@ -79,22 +82,29 @@ def _create(path: Path, token: str) -> bool:
     except FileExistsError:
         return False
     except OSError as exc:
-        raise SettingsError(f"cannot create the admin token file {path}: {exc.strerror}") from None
+        raise SettingsError(
+            f"cannot create the admin token file {path}: {exc.strerror} ({WRITABLE_HINT})"
+        ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(token + "\n")
     return True
 
 
 def _keep(path: Path, token: str) -> None:
-    if read_file(str(path)) == token:
+    held = read_file(str(path))
+    if held == token:
         return  # e.g. a read-only secret mounted there
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError as exc:
+        if held:
+            raise SettingsError(
+                f"the admin token file {path} holds another token and cannot be written "
+                f"({exc.strerror}); give one token only"
+            ) from None
         raise SettingsError(
-            f"the admin token file {path} holds another token and cannot be written "
-            f"({exc.strerror}); give one token only"
+            f"cannot write the admin token file {path}: {exc.strerror} ({WRITABLE_HINT})"
         ) from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(token + "\n")

@@ -58,6 +58,31 @@ def test_a_read_only_token_file_holding_another_token_is_a_clear_error(tmp_path,
         admin_token.resolve(Settings(admin_token="chosen", admin_token_file=str(path)))
 
 
+@pytest.mark.parametrize("existing", [None, "", "chosen"])
+def test_a_given_token_that_cannot_be_written_says_why_not_another_token(
+    tmp_path, monkeypatch, existing
+):
+    # it said "holds another token" with no file there at all (a root-owned or read-only /data)
+    path = tmp_path / "admin-token"
+    if existing is not None:
+        path.write_text(existing)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "open", denied)
+    settings = Settings(admin_token="chosen", admin_token_file=str(path))
+    if existing == "chosen":  # nothing to write
+        assert admin_token.resolve(settings).token == "chosen"
+        return
+    with pytest.raises(SettingsError) as raised:
+        admin_token.resolve(settings)
+    assert str(raised.value) == (
+        f"cannot write the admin token file {path}: Permission denied (in the container image, "
+        "a host directory mounted on /data must be writable by uid 10001)"
+    )
+
+
 def test_an_empty_token_file_gets_a_generated_token_rather_than_an_open_control_plane(tmp_path):
     path = tmp_path / "admin-token"
     path.write_text("\n")
