@@ -28,7 +28,7 @@ from mockserver.control.client import (
 )
 from mockserver.errors import clip
 from mockserver.fidelity.command import fidelity
-from mockserver.host_options import HOST_ENV, host_options
+from mockserver.host_options import HOST_ENV, host_options, needs_test_extras
 from mockserver.json_body import MAX_DEPTH as MAX_JSON_DEPTH
 from mockserver.json_body import nests_too_deep
 from mockserver.profile import DEFAULT
@@ -299,11 +299,8 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
 
         import contract_tests
         from contract_tests import run
-    except ImportError as exc:
-        raise click.ClickException(
-            f"the contract suite needs the test extras ({exc.name} is missing): "
-            "pip install 'kore-mock[test]'"
-        ) from None
+    except ImportError as exc:  # exit status 2: 1 is pytest's for failed tests
+        raise needs_test_extras("contract", exc.name or "a module") from None
     given = {
         CONTRACT_ENV[name]: str(int(value) if isinstance(value, bool) else value)
         for name, value in options.items()

@@ -101,3 +101,29 @@ def test_contract_runs_the_suite_in_process_and_writes_junit(tmp_path):
     assert properties["kore_seed"] == "7"
     assert float(properties["kore_wall_time_s"]) > 0
     assert int(suite.get("tests")) == 8 and suite.get("failures") == "0"
+
+
+def test_without_the_test_extras_contract_and_fidelity_say_so_alike(tmp_path, monkeypatch):
+    """The container image has no test extras and no pip: contract said `pip install` with exit
+    status 1 (pytest's for failed tests), fidelity the same with 2."""
+    from click.testing import CliRunner
+
+    from mockserver.cli import main
+
+    for command, missing in (
+        (["contract"], "pytest"),
+        (["fidelity", "--out", str(tmp_path / "report")], "mockserver.fidelity.run"),
+    ):
+        with monkeypatch.context() as blocked:
+            blocked.setitem(sys.modules, missing, None)  # import fails: the extras are not there
+            result = CliRunner().invoke(main, command, env={"KORE_BASE_URL": None})
+        assert result.exit_code == 2, result.output
+        said = " ".join(result.output.split())
+        assert said.startswith(f"Error: kore-mock {command[0]} ")
+        assert "needs the test extras" in said and "pip install 'kore-mock[test]'" in said
+        assert (
+            "The container image does not include them: run it from such an install on the host"
+            in said
+        )
+        assert "--base-url http://127.0.0.1:PUBLISHED-PORT" in said
+    assert not (tmp_path / "report").exists()

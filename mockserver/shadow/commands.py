@@ -258,7 +258,7 @@ def _on_host(recorded: Iterable[Any], host: dict[str, Any]) -> tuple[Any, list[t
         from contract_tests.target import open_target
         from mockserver.shadow.host_replay import replay_on_host
     except ImportError:
-        raise needs_test_extras("replay --upstream") from None
+        raise needs_test_extras("replay --upstream", url_flag=None) from None
     target = open_target(settings)
     try:
         result = replay_on_host(recorded, target)

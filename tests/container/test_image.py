@@ -95,6 +95,12 @@ def test_the_image_is_small_runs_as_non_root_and_declares_port_volume_and_health
     assert "/data" in config["Volumes"]
     assert "kore-mock health --live" in " ".join(info["Healthcheck"]["Test"])
     assert config["Entrypoint"] == ["kore-mock"] and config["Cmd"] == ["serve"]
+    # No test extras in the image: contract and fidelity say where to run them, exit status 2.
+    for verb in ("contract", "fidelity"):
+        result = pm.podman("run", "--rm", image, verb, check=False)
+        said = " ".join(result.stderr.split())
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "The container image does not include them" in said, said
 
 
 def test_data_survives_a_new_container_on_the_volume_and_the_contract_suite_passes(
