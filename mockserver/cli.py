@@ -188,6 +188,7 @@ def banner(settings: Settings, url: str, admin: admin_tokens.AdminToken | None =
         f"  profile    {_changed_readings(settings)}    (GET {url}/__mock__/profile)",
         f"  control    {url}/__mock__/health",
         f"  console    {url}/__mock__/ui    (QA console; control API under {url}/__mock__/)",
+        *_wildcard_note(settings, url),
         admin.banner_line(),
         "",
         "  try:",
@@ -195,6 +196,22 @@ def banner(settings: Settings, url: str, admin: admin_tokens.AdminToken | None =
         f"      '{base}/contacts?limit=10'",
     ]
     return "\n".join(lines)
+
+
+def _wildcard_note(settings: Settings, url: str) -> list[str]:
+    """Bound to every address (0.0.0.0, as in the container image): the URLs above are this
+    machine's own; from elsewhere, its address, and from a container's host the published
+    port."""
+    from mockserver.server import WILDCARD_HOSTS
+
+    if settings.host not in WILDCARD_HOSTS:
+        return []
+    port = urllib.parse.urlsplit(url).port
+    return [
+        f"  listening  on every address ({settings.host}), port {port}: from another machine use "
+        "this one's address;",
+        f"             from a container's host, the port published for {port} (docker run -p)",
+    ]
 
 
 def _changed_readings(settings: Settings) -> str:

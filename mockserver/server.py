@@ -67,7 +67,7 @@ def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
 
     def ready(server: Any) -> None:
-        banner(f"http://{host}:{_bound_port(server, settings)}")
+        banner(f"http://{reachable_host(settings.host)}:{_bound_port(server, settings)}")
         if stored:
             print(stored_note(stored), flush=True)
 
@@ -80,6 +80,17 @@ def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
         "when_ready": ready,
     }
     _Gunicorn(settings, options).run()
+
+
+WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}  # bound to every address: call this
+
+
+def reachable_host(host: str) -> str:
+    """``host`` as the banner's URLs show it: one can call, not a wildcard to bind (0.0.0.0,
+    the container image's: the machine's own loopback address instead)."""
+    if host in WILDCARD_HOSTS:
+        return WILDCARD_HOSTS[host]
+    return f"[{host}]" if ":" in host else host
 
 
 def stored_note(stored: list[str]) -> str:

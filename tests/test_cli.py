@@ -335,3 +335,39 @@ def test_every_float_option_refuses_nan_infinity_and_seconds_no_socket_takes(val
         result = CliRunner().invoke(main, [*path, flag, value], catch_exceptions=False)
         assert result.exit_code == 2, result.output
         assert f"Error: Invalid value for '{flag}': " in result.output
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [("0.0.0.0", "127.0.0.1"), ("::", "[::1]"), ("127.0.0.1", "127.0.0.1"), ("::1", "[::1]")],
+)
+def test_the_banner_shows_urls_one_can_call_when_bound_to_every_address(
+    tmp_path, monkeypatch, host, shown
+):
+    # the image (KORE_MOCK_HOST=0.0.0.0) printed http://0.0.0.0:8080/... as base URL and curl
+    from mockserver import server
+    from mockserver.cli import banner
+    from mockserver.settings import Settings
+
+    class Ready:  # gunicorn, up to the point where it says it is ready
+        def __init__(self, settings, options):
+            self.options = options
+
+        def run(self):
+            self.options["when_ready"](object())
+
+    printed: list[str] = []
+    settings = Settings(host=host, port=25080, db=str(tmp_path / "k.db"))
+    monkeypatch.setattr(server, "check_listen", lambda host, port: None)  # binds nothing
+    monkeypatch.setattr(server, "_Gunicorn", Ready)
+    server.run(settings, banner=lambda url: printed.append(banner(settings, url)))
+    (text,) = printed
+    assert f"base URL   http://{shown}:25080/agentassist/" in text
+    assert f"'http://{shown}:25080/agentassist/" in text  # the curl to try
+    assert f"console    http://{shown}:25080/__mock__/ui" in text
+    note = f"listening  on every address ({host}), port 25080"
+    if host in ("0.0.0.0", "::"):
+        assert note in text and "the port published for 25080 (docker run -p)" in text
+        assert f"http://{host}" not in text and "http://[::]" not in text
+    else:
+        assert "listening" not in text

@@ -204,7 +204,7 @@ def run_proxy(
     live in it, built there by ``make_proxy``), four threads."""
     from gunicorn.app.base import BaseApplication
 
-    from mockserver.server import gunicorn_options
+    from mockserver.server import gunicorn_options, reachable_host
     from mockserver.settings import Limits, Settings
 
     bind_host = f"[{host}]" if ":" in host else host
@@ -236,7 +236,9 @@ def run_proxy(
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": "warning",
-                "when_ready": lambda server: banner(f"http://{bind_host}:{_port(server, port)}"),
+                "when_ready": lambda server: banner(
+                    f"http://{reachable_host(host)}:{_port(server, port)}"
+                ),
                 "worker_exit": worker_exit,
             }
             for key, value in options.items():

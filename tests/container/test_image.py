@@ -117,6 +117,10 @@ def test_data_survives_a_new_container_on_the_volume_and_the_contract_suite_pass
     found = re.search(r"admin\s+(\S+)\s+generated \(kept in /data/admin-token\)", first.logs())
     assert found, first.logs()
     token = found.group(1)
+    # The banner's URLs can be called (it printed http://0.0.0.0:8080/...), and it says how.
+    assert "http://0.0.0.0" not in first.logs()
+    assert "base URL   http://127.0.0.1:8080/" in first.logs()
+    assert "the port published for 8080" in first.logs()
     assert requests.get(first.url + "/__mock__/settings", timeout=10).status_code == 403
     assert requests.get(first.url + "/__mock__/ui", timeout=10).status_code == 200  # asks for it
     assert pm.podman("healthcheck", "run", first.name, check=False).returncode == 0
