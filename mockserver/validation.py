@@ -171,6 +171,8 @@ class RequestValidator:
                 raw = query.get(parameter.name)  # the name's values
             else:
                 raw = request.headers.get(parameter.name)
+                if raw is not None and not raw.isascii():
+                    raw = _as_sent(raw)
             if raw is None:
                 if parameter.has_default:
                     values[parameter.location][parameter.name] = parameter.default
@@ -263,6 +265,15 @@ def unquoted(message: str, instance: Any) -> str:
         if isinstance(value, int) and not -INT64_MAX - 1 <= value <= INT64_MAX:
             message = message.replace(str(value), "the value")
     return message
+
+
+def _as_sent(value: str) -> str:
+    """A header's value as the client wrote it: WSGI gives its bytes as Latin-1 characters, so
+    an ``é`` sent in UTF-8 would be quoted back as ``Ã©``."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def _check(

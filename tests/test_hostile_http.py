@@ -234,3 +234,17 @@ def test_the_status_line_says_the_version_kore_mock_speaks(server, version):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(head)
         assert sock.recv(12) == b"HTTP/1.1 200"
+
+
+def test_a_non_ascii_header_value_is_quoted_back_as_the_client_sent_it(server):
+    """(An accountId "é" sent in UTF-8 was quoted as "Ã©": WSGI's Latin-1 reading of its bytes.)"""
+    head = request_head(
+        "GET",
+        f"{API_PREFIX}/st-http-accent/contacts",
+        [("auth", TOKEN), ("accountId", "é".encode())],
+        host=f"127.0.0.1:{server.port}",
+    )
+    response = raw_exchange(server.port, head)
+    assert response.status == 412, response.body
+    msg = " | ".join(e["msg"] for e in response.json()["errors"])
+    assert 'accountId: "é"' in msg and "Ã" not in msg, msg
