@@ -558,22 +558,31 @@ def test_bodies_past_the_buffer_budget_get_503_before_a_byte_of_them_is_read(sma
         assert read_response(third).status != 503
 
 
-def test_an_open_connection_that_sent_nothing_does_not_hold_up_a_stop(tmp_path):
-    # it held the graceful stop for the headers timeout (10 s): docker stop's grace, then SIGKILL
-    server = ServerProcess(str(tmp_path / "stop.db"), tmp_path, workers=1).start()
+def _timed_stop(server: ServerProcess) -> float:
+    """Seconds a graceful stop (SIGTERM) of ``server`` took; killed if it did not end."""
+    started = time.monotonic()
     try:
-        silent = socket.create_connection(("127.0.0.1", server.port))
-        kept_alive = requests.Session()
-        assert kept_alive.get(server.url + "/__mock__/health").status_code == 200
-        time.sleep(0.3)  # the worker has accepted the silent connection
-        started = time.monotonic()
         server.stop()
-        assert time.monotonic() - started < 5
+        return time.monotonic() - started
     finally:
         if server.process.poll() is None:
             server.kill()
-    silent.close()
-    kept_alive.close()
+
+
+def test_an_open_connection_that_sent_nothing_does_not_hold_up_a_stop(tmp_path):
+    # it held the graceful stop for the headers timeout (10 s): docker stop's grace, then SIGKILL
+    server = ServerProcess(str(tmp_path / "stop.db"), tmp_path, workers=1).start()
+    silent = socket.create_connection(("127.0.0.1", server.port))
+    kept_alive = requests.Session()
+    try:
+        assert kept_alive.get(server.url + "/__mock__/health").status_code == 200
+        time.sleep(0.3)  # the worker has accepted the silent connection
+        assert _timed_stop(server) < 5
+    finally:
+        if server.process.poll() is None:
+            server.kill()
+        silent.close()
+        kept_alive.close()
 
 
 def test_connections_part_way_through_a_request_do_not_hold_up_a_stop_but_a_request_served_does(
@@ -592,13 +601,7 @@ def test_connections_part_way_through_a_request_do_not_hold_up_a_stop_but_a_requ
     with ThreadPoolExecutor(1) as pool:
         served = pool.submit(requests.get, contacts, headers=HEADERS, timeout=30)
         time.sleep(0.5)  # the worker has read all three and is serving the list
-        started = time.monotonic()
-        try:
-            server.stop()
-            took = time.monotonic() - started
-        finally:
-            if server.process.poll() is None:
-                server.kill()
+        took = _timed_stop(server)
         assert served.result().status_code == 200  # given the rest of the grace
     assert took < 5, f"the stop took {took:.1f} s"
     assert server.process.returncode == 0, server.output()
@@ -618,13 +621,7 @@ def test_a_request_served_past_the_grace_ends_before_a_container_runtime_kills_t
     with ThreadPoolExecutor(1) as pool:
         held = pool.submit(requests.get, contacts, headers=HEADERS, timeout=60)
         time.sleep(0.5)
-        started = time.monotonic()
-        try:
-            server.stop()
-            took = time.monotonic() - started
-        finally:
-            if server.process.poll() is None:
-                server.kill()
+        took = _timed_stop(server)
         with pytest.raises(requests.RequestException):
             held.result()
     assert took < 9.5, f"the stop took {took:.1f} s"
