@@ -550,17 +550,25 @@ class SqliteStore(Store):
         return value
 
     def contents(self, *, with_journal: bool) -> StoreContents:
+        # The journal (its own file) first: a request's entry is written after its contacts'
+        # commit, so every change the journal reports is in the contacts read next. Read after
+        # them, it reported creates made meanwhile whose contacts the snapshot lacked.
+        journal = self._journal.entries() if with_journal else None
         with self._transaction("BEGIN") as conn:  # one snapshot of the store's file
             contacts = conn.execute(
                 "SELECT " + ", ".join(CONTENT_COLUMNS) + " FROM contacts ORDER BY seq"
             ).fetchall()
             state = {k: orjson.loads(v) for k, v in conn.execute("SELECT key, value FROM state")}
-        journal = self._journal.entries() if with_journal else None  # the journal's own file
         return StoreContents(contacts, state, journal)
 
     def replace_contents(self, contents: StoreContents) -> None:
-        """The journal's file is written in a transaction around the store's: it commits only
-        when the store's did (and is rolled back when the store's fails)."""
+        """The store's write lock is taken first, so no save commits while the journal's file
+        is replaced (drained, rewritten) inside it: a save committed meanwhile, then erased by
+        the load, left its entry behind in the new journal. The journal's transaction is rolled
+        back when the contents are refused; it commits just before the store's.
+
+        A save that committed before the lock and appends its entry after the drain (the
+        moment between its commit and its answer) still leaves that entry."""
         entries = contents.journal or ()
         if self.memory:  # one database: the journal is a table of it
             with self._transaction("BEGIN IMMEDIATE") as conn:
@@ -568,8 +576,8 @@ class SqliteStore(Store):
                 SqliteJournal.write_all(conn, entries)
             return
         with (
-            self._journal.replacing(list(entries)),
             self._transaction("BEGIN IMMEDIATE", of_state=True) as conn,
+            self._journal.replacing(list(entries)),
         ):
             self._replace(conn, contents)
 
