@@ -60,10 +60,26 @@ CONNECT_TIMEOUT = 10  # seconds
 CHECK_IDLE_AFTER = 30.0  # seconds
 # A mock machine that dies without closing its connections (power loss, network cut) must not
 # hold a namespace lock for hours: the server drops its session after a minute of silence.
+# A request blocked inside PostgreSQL (a lock someone holds in psql, a stuck server) ends after
+# lock_timeout / statement_timeout with a 503 instead of waiting as long as the block lasts.
+# The statement limit is far above the largest import's COPY (200,000 rows: ~6 s).
 SESSION_SETTINGS = (
     "-c idle_in_transaction_session_timeout=60s"
+    " -c lock_timeout=30s -c statement_timeout=300s"
     " -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
 )
+POOL_WAIT = 30.0  # seconds a request waits for a connection, then 503
+# The journal entry of an answer already made waits this long for a connection (a free one is
+# there in normal use: a worker has more connections than threads), and next to nothing while
+# the store has just failed: a 503 waited the pool's 30 s a second time, for its journal entry.
+JOURNAL_WAIT = 5.0
+JOURNAL_WAIT_AFTER_FAILURE = 0.2
+FAILURE_FRESH = 30.0  # seconds a store failure counts as just now
+# A pool that cannot connect retries with a growing delay (1, 2, 4 ... s) for this long, then
+# gives up until a request asks again: PostgreSQL back after a long outage is found within
+# seconds, not after the pool's next backoff (psycopg_pool's default: retries for 300 s, the
+# delay doubling up to over a minute).
+RECONNECT_SECONDS = 10.0
 
 # pg_advisory_xact_lock(int, int) keys do not overlap the single-bigint keys of namespaces.
 _MIGRATION_LOCK = (0x6B6F7265, 1)
@@ -339,13 +355,14 @@ class PostgresStore(Store):
         self._lock = threading.Lock()
         self._pool: ConnectionPool | None = None
         self._pool_pid = 0
+        self._failed_at = -FAILURE_FRESH  # when the store last failed a request (monotonic)
         try:
             with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT) as conn:
                 _migrate(conn)
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(f"cannot use PostgreSQL at {self.url}: {exc}") from None
         except psycopg.ProgrammingError as exc:
-            raise StoreUnavailable(f"bad PostgreSQL URL {self.url}: {exc}") from None
+            raise StoreUnavailable(_schema_refusal(self.url, exc)) from None
 
     # -- connections -----------------------------------------------------------------------
 
@@ -363,6 +380,8 @@ class PostgresStore(Store):
                         check=_check_if_idle,
                         reset=_note_returned,
                         name=f"kore-mock-{pid}",
+                        timeout=POOL_WAIT,
+                        reconnect_timeout=RECONNECT_SECONDS,
                         open=False,
                     )
                     pool.open(wait=True, timeout=CONNECT_TIMEOUT)
@@ -384,9 +403,10 @@ class PostgresStore(Store):
             yield conn
 
     @contextmanager
-    def _statement(self) -> Iterator[psycopg.Connection]:
-        """A pooled connection for one statement, which commits on its own (autocommit)."""
-        with self._unavailable(), self._connections().connection() as conn:
+    def _statement(self, wait: float | None = None) -> Iterator[psycopg.Connection]:
+        """A pooled connection for one statement, which commits on its own (autocommit);
+        ``wait``: seconds to wait for it, if not the pool's."""
+        with self._unavailable(), self._connections().connection(timeout=wait) as conn:
             yield conn
 
     @contextmanager
@@ -398,6 +418,7 @@ class PostgresStore(Store):
         try:
             yield
         except (psycopg.OperationalError, PoolTimeout) as exc:
+            self._failed_at = time.monotonic()
             lines = str(exc).strip().splitlines() or [type(exc).__name__]
             raise StoreUnavailable(f"PostgreSQL at {self.url}: {lines[0]}") from None
 
@@ -439,7 +460,9 @@ class PostgresStore(Store):
             return conn.execute("DELETE FROM contacts WHERE " + _NS, ns).rowcount
 
     def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
-        with self._statement() as conn:  # one statement, one round trip: add, then trim
+        failed_lately = time.monotonic() - self._failed_at < FAILURE_FRESH
+        wait = JOURNAL_WAIT_AFTER_FAILURE if failed_lately else JOURNAL_WAIT
+        with self._statement(wait) as conn:  # one statement, one round trip: add, then trim
             (entry_id,) = conn.execute(
                 f"WITH added AS (INSERT INTO journal ({JOURNAL_COLUMNS}, entry)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id),"
@@ -634,6 +657,17 @@ def _contains(text: str) -> str:
     """A LIKE pattern (escape ``!``) matching values that contain ``text``."""
     escaped = text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
     return f"%{escaped}%"
+
+
+def _schema_refusal(url: str, exc: psycopg.ProgrammingError) -> str:
+    """Why kore-mock cannot make its tables in the database ``url`` names."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, errors.InsufficientPrivilege):
+        return f"PostgreSQL at {url}: {first} (kore-mock creates its tables there: grant CREATE)"
+    return (
+        f"PostgreSQL at {url} holds tables kore-mock did not make ({first}): give kore-mock a "
+        "database of its own"
+    )
 
 
 def _migrate(conn: psycopg.Connection) -> None:
