@@ -558,6 +558,14 @@ def test_bodies_past_the_buffer_budget_get_503_before_a_byte_of_them_is_read(sma
         assert read_response(third).status != 503
 
 
+def _slow_lists(tmp_path: Path, latency_ms: int) -> tuple[ServerProcess, str]:
+    """A one-worker server whose list answers wait ``latency_ms`` (a fault), and its list URL."""
+    server = ServerProcess(str(tmp_path / "stop.db"), tmp_path, workers=1).start()
+    faults = f"{server.url}/__mock__/faults/listContacts"
+    requests.put(faults, json={"latencyMs": latency_ms}, timeout=10).raise_for_status()
+    return server, f"{server.url}{API_PREFIX}/{DEV_STREAM_ID}/contacts"
+
+
 def _timed_stop(server: ServerProcess) -> float:
     """Seconds a graceful stop (SIGTERM) of ``server`` took; killed if it did not end."""
     started = time.monotonic()
@@ -590,14 +598,11 @@ def test_connections_part_way_through_a_request_do_not_hold_up_a_stop_but_a_requ
 ):
     # a half-sent head or an upload still arriving held the stop for its deadline: `docker stop`
     # with one in flight ended in SIGKILL after 10 s (exit 137)
-    server = ServerProcess(str(tmp_path / "stop.db"), tmp_path, workers=1).start()
-    faults = f"{server.url}/__mock__/faults/listContacts"
-    requests.put(faults, json={"latencyMs": 2000}, timeout=10).raise_for_status()
+    server, contacts = _slow_lists(tmp_path, 2000)
     half_head = socket.create_connection(("127.0.0.1", server.port))
     half_head.sendall(b"GET /__mock__/health HTTP/1.1\r\nHo")
     uploading = socket.create_connection(("127.0.0.1", server.port))
     uploading.sendall(_import_head(server.port, "st-stop-upload", 10_000) + b"--x" * 100)
-    contacts = f"{server.url}{API_PREFIX}/{DEV_STREAM_ID}/contacts"
     with ThreadPoolExecutor(1) as pool:
         served = pool.submit(requests.get, contacts, headers=HEADERS, timeout=30)
         time.sleep(0.5)  # the worker has read all three and is serving the list
@@ -614,10 +619,7 @@ def test_a_request_served_past_the_grace_ends_before_a_container_runtime_kills_t
     tmp_path,
 ):
     # graceful_timeout was 10 s, docker's and podman's stop timeout: SIGKILL came first
-    server = ServerProcess(str(tmp_path / "stop.db"), tmp_path, workers=1).start()
-    faults = f"{server.url}/__mock__/faults/listContacts"
-    requests.put(faults, json={"latencyMs": 30_000}, timeout=10).raise_for_status()
-    contacts = f"{server.url}{API_PREFIX}/{DEV_STREAM_ID}/contacts"
+    server, contacts = _slow_lists(tmp_path, 30_000)
     with ThreadPoolExecutor(1) as pool:
         held = pool.submit(requests.get, contacts, headers=HEADERS, timeout=60)
         time.sleep(0.5)
