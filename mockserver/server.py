@@ -62,6 +62,7 @@ def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
     try:
         store.journal_keep(settings.journal_size)  # a smaller journalSize holds from the start
         stored = stored_changes(store.all_state())
+        cramped = store.connection_room(settings.workers)
     finally:
         store.close()
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
@@ -70,6 +71,8 @@ def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
         banner(f"http://{reachable_host(settings.host)}:{_bound_port(server, settings)}")
         if stored:
             print(stored_note(stored), flush=True)
+        if cramped:
+            print(f"  note       {cramped}", flush=True)
 
     options = {
         **gunicorn_options(settings.workers),

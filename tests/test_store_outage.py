@@ -133,3 +133,23 @@ def test_a_database_holding_tables_kore_mock_did_not_make_is_named_so(postgres):
         assert 'relation "contacts" already exists' in str(refused.value)
     finally:
         postgres.drop_database(url)
+
+
+def test_a_server_that_may_open_more_connections_than_postgresql_takes_is_told_so(
+    postgres, tmp_path
+):
+    """Past max_connections a worker whose pool got none answered every request 503; the
+    banner now says so at start-up (sqlite: no such limit)."""
+    url = postgres.new_database()
+    store = open_store(url)
+    try:
+        assert store.connection_room(1) is None
+        note = store.connection_room(10_000)
+        assert note is not None and "10000 worker(s) x 8 may open" in note, note
+        assert "size max_connections" in note
+    finally:
+        store.close()
+        postgres.drop_database(url)
+    sqlite = open_store(str(tmp_path / "x.db"))
+    assert sqlite.connection_room(10_000) is None
+    sqlite.close()

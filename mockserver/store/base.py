@@ -212,6 +212,11 @@ class Store(ContactsStore):
         state and journal (empty when ``contents.journal`` is None); rate-limit counters
         cleared. Writers wait meanwhile. ``ContentsRefused`` when the rows break a rule."""
 
+    def connection_room(self, workers: int) -> str | None:
+        """Why a server of ``workers`` workers may not get every connection it may open, or
+        None (a store without a connection limit)."""
+        return None
+
     @abstractmethod
     def close(self) -> None: ...
 

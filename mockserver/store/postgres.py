@@ -87,6 +87,14 @@ _STATE_LOCK = (0x6B6F7265, 2)  # read-modify-write of the run-time state
 _STORE_LOCK = (0x6B6F7265, 3)  # contact writers hold it shared, a whole-store reset exclusive
 
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
+# Connections a client without superuser rights may still open (PostgreSQL 16 reserves some
+# more for roles with pg_use_reserved_connections).
+_ROOM = (
+    "SELECT current_setting('max_connections')::int"
+    " - current_setting('superuser_reserved_connections')::int"
+    " - COALESCE(current_setting('reserved_connections', true)::int, 0)"
+    " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int"
+)
 _COPY = "COPY contacts (" + ", ".join(COLUMNS) + ", dup_slot) FROM STDIN"
 _COPY_SLOT_0 = "COPY contacts (" + ", ".join(COLUMNS) + ") FROM STDIN"
 _UPDATE = (
@@ -617,6 +625,19 @@ class PostgresStore(Store):
                 "SELECT setval(pg_get_serial_sequence('journal', 'id'),"
                 " COALESCE((SELECT MAX(id) FROM journal), 0) + 1, false)"
             )
+
+    def connection_room(self, workers: int) -> str | None:
+        wanted = workers * POOL_MAX_SIZE
+        with self._statement() as conn:
+            (room,) = conn.execute(_ROOM).fetchone()
+        room += 1  # this connection goes when the store is closed
+        if wanted <= room:
+            return None
+        return (
+            f"PostgreSQL takes {room} more connections, fewer than this server's {workers} "
+            f"worker(s) x {POOL_MAX_SIZE} may open: size max_connections (past it, a worker "
+            "that gets none answers 503)"
+        )
 
     def close(self) -> None:
         with self._lock:
