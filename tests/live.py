@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -122,8 +124,6 @@ def answering(
     """A host on a loopback port answering every GET with ``status`` and ``body`` (after
     ``delay`` seconds): a login page, or JSON that is not what kore-mock answers. Yields its
     URL."""
-    import http.server
-    import threading
 
     class Constant(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -137,11 +137,19 @@ def answering(
         def log_message(self, *args: Any) -> None:
             pass
 
-    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Constant)
+    with serving(Constant) as host:
+        yield f"http://127.0.0.1:{host.server_port}"
+
+
+@contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[Any]:
+    """A stand-in host: ``handler`` served on a free loopback port in threads of its own;
+    yields the server (its ``server_port``), shut down and closed afterwards."""
+    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     host.daemon_threads = True
     threading.Thread(target=host.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{host.server_port}"
+        yield host
     finally:
         host.shutdown()
         host.server_close()

@@ -7,7 +7,6 @@ import csv
 import http.server
 import io
 import json
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from contract_tests.numbers import e164_key, is_fictitious
 from mockserver.fidelity.probes import PROBES
 from mockserver.profile import DEFAULT, readings
 from mockserver.settings import DEV_APP, Settings, load_profile
-from tests.live import answering, kore_mock_serve
+from tests.live import answering, kore_mock_serve, serving
 from tests.shadow.conftest import DEV_APP_FLAGS, DIVERGENT, Tenant, fictitious, kore_mock, person
 
 FILES = ("fidelity.json", "profile.yaml", "fidelity.md")
@@ -331,13 +330,9 @@ def test_a_host_that_drops_a_probe_still_gets_the_probes_contacts_deleted(defaul
         def log_message(self, *args: Any) -> None:
             pass
 
-    host = http.server.ThreadingHTTPServer(("127.0.0.1", 0), DropsUpdates)
-    threading.Thread(target=host.serve_forever, daemon=True).start()
     stream = f"st-fidelity-{uuid.uuid4()}"
-    try:
+    with serving(DropsUpdates) as host:
         run = fidelity(f"http://127.0.0.1:{host.server_port}", tmp_path / "report", stream=stream)
-    finally:
-        host.shutdown()
     assert run.returncode == 2, run.stderr
     assert "stopped answering" in run.stderr
     assert "the namespace is as found" in run.stderr, run.stderr

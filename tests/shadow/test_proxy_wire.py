@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.live import serving
 from tests.shadow.conftest import kore_mock_proxy
 
 STREAM = "st-7dc994f0-4436-5134-9fa8-a94262500001"
@@ -57,15 +58,11 @@ def recording_host() -> Iterator[tuple[str, Host]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", host
-    finally:
-        host.release.set()
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as server:
+        try:
+            yield f"http://127.0.0.1:{server.server_port}", host
+        finally:
+            host.release.set()  # a request held by the test lets the server shut down
 
 
 @pytest.fixture(scope="module")
