@@ -129,23 +129,16 @@ class App:
                 f"{where}: accountId must be 1-64 letters, digits, '-' or '_' "
                 "(Kore's are 24 hex characters)"
             )
-        scopes = _strings(raw.get("scopes", [CONFIGURATION_SCOPE]), f"{where}.scopes")
+        _strings(raw.get("scopes", [CONFIGURATION_SCOPE]), f"{where}.scopes")
         streams = _strings(raw.get("streams", ["*"]), f"{where}.streams")
         for stream in streams:
-            if stream != "*" and not _STREAM_ID.fullmatch(stream):
+            if stream != "*" and not is_stream_id(stream):
                 raise SettingsError(f"{where}.streams: {stream!r} is not a stream id (st-...)")
         if not isinstance(raw.get("name", ""), str):
             raise SettingsError(f"{where}: name must be a string (quote it in YAML)")
         for error in _app_input().iter_errors(raw):  # the rest, as the control plane checks it
             raise SettingsError(f"{where}: {_app_problem(error)}")
-        return cls(
-            client_id=raw["clientId"],
-            client_secret=raw["clientSecret"],
-            account_id=raw["accountId"],
-            scopes=tuple(scopes),
-            streams=tuple(streams),
-            name=raw.get("name", ""),
-        )
+        return cls.kept(raw)
 
 
 @functools.cache
