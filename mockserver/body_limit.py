@@ -58,10 +58,12 @@ def check(request: Request) -> None:
 
 
 def ended_early(request: Request) -> str:
+    """What a body that ended before its end did (read as far as it went)."""
     length = request.content_length
     if length is None:
         return "The request body ended before its last chunk"
-    return f"The request body ended before its {length} bytes (Content-Length)"
+    received = request.stream.tell()
+    return f"The request body ended after {received} of its {length} bytes (Content-Length)"
 
 
 def limit_of(request: Request) -> int | None:

@@ -186,6 +186,4 @@ def _check_json_size(request: Request, operation_id: str, limits: Limits) -> Non
     if received > limit:
         raise PayloadTooLarge(f"The JSON body has more than {limit} bytes, this server's limit")
     if length is not None and received < length:
-        raise ValidationError(
-            f"The request body ended after {received} of its {length} bytes (Content-Length)"
-        )
+        raise ValidationError(body_limit.ended_early(request))

@@ -682,7 +682,10 @@ HTTP_ONLY = [
             body=upload(csv(ROW))[:-cut],
             content_type=MULTIPART,
             declared_length=len(upload(csv(ROW))),
-            says=f"ended before its {len(upload(csv(ROW)))} bytes (Content-Length)",
+            says=(
+                f"ended after {len(upload(csv(ROW))) - cut} of its {len(upload(csv(ROW)))} "
+                "bytes (Content-Length)"
+            ),
             http_only=True,
         )
         for cut in (1, 2)
