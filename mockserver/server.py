@@ -65,7 +65,7 @@ def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
         cramped = store.connection_room(settings.workers)
     finally:
         store.close()
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    host = bracketed(settings.host)
 
     def ready(server: Any) -> None:
         banner(f"http://{reachable_host(settings.host)}:{_bound_port(server, settings)}")
@@ -91,8 +91,11 @@ WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}  # bound to every addre
 def reachable_host(host: str) -> str:
     """``host`` as the banner's URLs show it: one can call, not a wildcard to bind (0.0.0.0,
     the container image's: the machine's own loopback address instead)."""
-    if host in WILDCARD_HOSTS:
-        return WILDCARD_HOSTS[host]
+    return WILDCARD_HOSTS.get(host) or bracketed(host)
+
+
+def bracketed(host: str) -> str:
+    """``host`` as a URL or a bind address writes it: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host else host
 
 

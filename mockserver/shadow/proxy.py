@@ -204,10 +204,10 @@ def run_proxy(
     live in it, built there by ``make_proxy``), four threads."""
     from gunicorn.app.base import BaseApplication
 
-    from mockserver.server import gunicorn_options, reachable_host
+    from mockserver.server import bracketed, gunicorn_options, reachable_host
     from mockserver.settings import Limits, Settings
 
-    bind_host = f"[{host}]" if ":" in host else host
+    bind_host = bracketed(host)
     built: list[ShadowProxy] = []
 
     def load() -> ShadowProxy:
