@@ -33,7 +33,14 @@ URL_HINT = "pytest's --kore-mock-url or KORE_MOCK_SHARED_URL, or kore_mock(url=.
 class SharedKoreMock(FixtureSurface):
     """A share of a running kore-mock; the same surface as ``testing.KoreMock``."""
 
-    def __init__(self, url: str, admin_token: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        admin_token: str | None = None,
+        *,
+        profile: dict[str, Any] | None = None,
+        import_policy: str | None = None,
+    ) -> None:
         self.base_url = url.rstrip("/")
         self._control = ControlClient(self.base_url, admin_token, url_hint=URL_HINT)
         self.app = self._usable_app()
@@ -45,8 +52,8 @@ class SharedKoreMock(FixtureSurface):
         self._journal_after = 0  # journal() shows only entries with a higher id (reset())
         # what the share started with (the marker's profile and import policy): what reset()
         # brings back, as the in-process mock's reset() brings back its start-up settings
-        self._start_profile: dict[str, Any] = {}
-        self._start_policy: str | None = None
+        self._start_profile = dict(profile or {})
+        self._start_policy = import_policy
 
     def _usable_app(self) -> App:
         apps = self._call("GET", "/__mock__/apps?secrets=true")["apps"]
@@ -211,9 +218,8 @@ def shared_kore_mock(
     profile: dict[str, Any] | None = None,
     faults: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[SharedKoreMock]:
-    kore = SharedKoreMock(url, admin_token)
+    kore = SharedKoreMock(url, admin_token, profile=profile, import_policy=import_policy)
     try:
-        kore._start_profile, kore._start_policy = dict(profile or {}), import_policy
         kore._start()
         for operation, fault in (faults or {}).items():
             kore.set_fault(operation, **fault)
