@@ -28,7 +28,13 @@ from mockserver.control.client import (
 )
 from mockserver.errors import clip
 from mockserver.fidelity.command import fidelity
-from mockserver.host_options import HOST_ENV, host_options, needs_test_extras
+from mockserver.host_options import (
+    HOST_ENV,
+    UsageFailure,
+    host_options,
+    needs_test_extras,
+    with_flags,
+)
 from mockserver.json_body import MAX_DEPTH as MAX_JSON_DEPTH
 from mockserver.json_body import nests_too_deep
 from mockserver.profile import DEFAULT
@@ -162,7 +168,7 @@ def serve(
     try:
         admin = admin_tokens.resolve(settings)
         settings = settings.with_overrides(admin_token=admin.token)
-        run(settings, banner=lambda url: click.echo(banner(settings, url, admin)))
+        run(settings, banner=lambda url, serving: click.echo(banner(serving, url, admin)))
     except (SettingsError, StoreUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -323,7 +329,9 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
         for name, value in options.items()
         if value is not None
     }
-    run.configure({**os.environ, **given})  # options win over the environment's variables
+    variables = {**os.environ, **given}  # options win over the environment's variables
+    _check_contract_run(variables)
+    run.configure(variables)
     args = [
         str(Path(contract_tests.__file__).parent),
         "-p",
@@ -339,6 +347,24 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
     from mockserver.contract_progress import ContractProgress
 
     sys.exit(pytest.main(args, plugins=[ContractProgress()]))
+
+
+def _check_contract_run(variables: dict[str, str]) -> None:
+    """The run's settings, checked before pytest starts: a usage error names the flags and
+    exits 2, as fidelity and replay do (the suite's own check, inside pytest, named only the
+    variables and exited 4)."""
+    from contract_tests.settings import SuiteConfigError, SuiteSettings
+
+    try:
+        suite = SuiteSettings.from_env(variables)
+    except SuiteConfigError as exc:
+        raise UsageFailure(with_flags(str(exc))) from None
+    source = click.get_current_context().get_parameter_source("import_policy")
+    if not suite.in_process and source is click.core.ParameterSource.COMMANDLINE:
+        raise UsageFailure(
+            "--import-policy sets the in-process mock's policy, and --base-url (KORE_BASE_URL) "
+            "names a host, which has its own: state it in a --profile file (importPolicy)"
+        )
 
 
 # -- control-plane verbs: they drive a running server over HTTP ------------------------------

@@ -15,6 +15,14 @@ from mockserver.settings import SettingsError, check_admin_token
 
 
 class EnvOption(click.Option):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.envvar and self.help and "Env:" not in self.help:  # --help names the variable
+            self.help = f"{self.help.rstrip()} Env: {' or '.join(self._envvars())}."
+
+    def _envvars(self) -> list[str]:
+        return [self.envvar] if isinstance(self.envvar, str) else list(self.envvar or ())
+
     def get_error_hint(self, ctx: click.Context | None) -> str:
         hint = super().get_error_hint(ctx)
         if (
@@ -22,8 +30,7 @@ class EnvOption(click.Option):
             and self.envvar
             and ctx.get_parameter_source(self.name) is ParameterSource.ENVIRONMENT
         ):
-            names = [self.envvar] if isinstance(self.envvar, str) else list(self.envvar)
-            hint += " (from the environment variable " + " or ".join(names) + ")"
+            hint += " (from the environment variable " + " or ".join(self._envvars()) + ")"
         return hint
 
 

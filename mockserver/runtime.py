@@ -89,7 +89,24 @@ _STATE_NAMES = {
 def stored_changes(state: dict[str, Any]) -> list[str]:
     """What a store holds of run-time changes (``all_state()``), named: a server started on
     it serves with them, over its start-up settings, until a reset."""
-    return [name for key, name in _STATE_NAMES.items() if state.get(key)]
+    named = []
+    for key, name in _STATE_NAMES.items():
+        value = state.get(key)
+        if value:
+            named.append(f"{name} ({_shown_values(key, value)})" if key in _SHOWN else name)
+    return named
+
+
+_SHOWN = (PROFILE.key, LEGACY_POLICY_KEY, RATE_LIMIT.key)  # the note says their values
+
+
+def _shown_values(key: str, value: Any) -> str:
+    if key == RATE_LIMIT.key:
+        limit = RATE_LIMIT.load(value)
+        return f"{limit.per_minute} a minute" if limit.enabled else "off"
+    if key == PROFILE.key:
+        return ", ".join(f"{name}: {reading}" for name, reading in value.items())
+    return str(value)
 
 
 class Scope(Protocol):

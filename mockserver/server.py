@@ -9,7 +9,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from mockserver.memory import one_malloc_arena
-from mockserver.runtime import stored_changes
+from mockserver.runtime import RUNTIME_ORIGIN, Runtime, stored_changes
 from mockserver.settings import Settings, SettingsError
 from mockserver.store import open_store
 
@@ -55,20 +55,27 @@ def check_listen(host: str, port: int) -> None:
         raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def run(settings: Settings, *, banner: Callable[[str], None]) -> None:
+def run(settings: Settings, *, banner: Callable[[str, Settings], None]) -> None:
+    """Serve ``settings``; ``banner(url, serving)`` is told the URL once the server listens,
+    with the settings as it serves them: the profile readings a store kept from an earlier run
+    (set through the control plane) over the start-up ones."""
     check_listen(settings.host, settings.port)
     one_malloc_arena()  # before any thread starts; the workers inherit it
     store = open_store(settings.db)  # create / migrate the schema once, before any worker
     try:
         store.journal_keep(settings.journal_size)  # a smaller journalSize holds from the start
         stored = stored_changes(store.all_state())
+        runtime = Runtime(settings, store)
+        serving = settings.with_profile(
+            runtime.profile(), RUNTIME_ORIGIN, runtime.changed_readings()
+        )
         cramped = store.connection_room(settings.workers)
     finally:
         store.close()
     host = bracketed(settings.host)
 
     def ready(server: Any) -> None:
-        banner(f"http://{reachable_host(settings.host)}:{_bound_port(server, settings)}")
+        banner(f"http://{reachable_host(settings.host)}:{_bound_port(server, settings)}", serving)
         if stored:
             print(stored_note(stored), flush=True)
         if cramped:

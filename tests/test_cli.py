@@ -360,7 +360,7 @@ def test_the_banner_shows_urls_one_can_call_when_bound_to_every_address(
     settings = Settings(host=host, port=25080, db=str(tmp_path / "k.db"))
     monkeypatch.setattr(server, "check_listen", lambda host, port: None)  # binds nothing
     monkeypatch.setattr(server, "_Gunicorn", Ready)
-    server.run(settings, banner=lambda url: printed.append(banner(settings, url)))
+    server.run(settings, banner=lambda url, serving: printed.append(banner(serving, url)))
     (text,) = printed
     assert f"base URL   http://{shown}:25080/agentassist/" in text
     assert f"'http://{shown}:25080/agentassist/" in text  # the curl to try

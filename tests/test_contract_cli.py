@@ -25,9 +25,35 @@ def kore_mock(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_contract_against_a_host_without_credentials_is_a_clear_error(tmp_path):
+    """Checked before pytest starts, naming the flags the user gave as well as the variables,
+    exit 2 as fidelity and replay (it named only KORE_BASE_URL and KORE_STREAM_ID, exit 4)."""
     result = kore_mock("contract", "--base-url", "http://127.0.0.1:9", cwd=tmp_path)
-    assert result.returncode == 4  # pytest: usage error, nothing ran
-    assert "KORE_STREAM_ID" in result.stdout + result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr  # a usage error, nothing ran
+    assert result.stderr.strip() == (
+        "Error: --base-url (KORE_BASE_URL) is set, so --stream-id (KORE_STREAM_ID) is required too"
+    )
+
+
+def test_contract_refuses_an_import_policy_for_a_host_rather_than_ignore_it(tmp_path):
+    """--import-policy is the in-process mock's: against a host it was dropped without a word
+    (the run passed, the host's own policy checked)."""
+    result = kore_mock(
+        "contract",
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--stream-id",
+        "st-7dc994f0-4436-5134-9fa8-a94262500001",
+        "--account-id",
+        "63c7ebae6a2aef36de8f0001",
+        "--jwt",
+        "x.y.z",
+        "--import-policy",
+        "reject",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--import-policy sets the in-process mock's policy" in result.stderr
+    assert "--profile" in result.stderr
 
 
 def test_a_profile_file_that_is_not_utf8_or_nested_too_deep_is_a_usage_error(tmp_path):
@@ -40,7 +66,7 @@ def test_a_profile_file_that_is_not_utf8_or_nested_too_deep_is_a_usage_error(tmp
         path.write_bytes(content)
         result = kore_mock("contract", "--profile", str(path), cwd=tmp_path)
         output = result.stdout + result.stderr
-        assert result.returncode == 4, output  # pytest: usage error, nothing ran
+        assert result.returncode == 2, output  # a usage error, nothing ran
         assert f"KORE_PROFILE: profile file {path}" in output and "INTERNALERROR" not in output
 
 

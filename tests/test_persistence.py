@@ -57,3 +57,38 @@ def test_a_restart_on_a_store_with_run_time_changes_says_they_are_in_force(tmp_p
         )
     finally:
         second.stop()
+
+
+def test_a_restart_banner_shows_the_readings_the_store_keeps_not_the_start_up_ones(tmp_path):
+    """A policy and a rate limit set at run time win over the flags after a restart: the
+    banner's store and profile lines show the values in force and the note names them (it said
+    ``import policy: skip`` and ``the defaults`` while every import was refused whole)."""
+    import json
+    import urllib.request
+
+    from tests.hostile.live import LiveServer
+
+    first = LiveServer(tmp_path, {})
+    try:
+        request = urllib.request.Request(
+            first.url + "/__mock__/settings",
+            data=json.dumps(
+                {"importPolicy": "reject", "rateLimit": {"enabled": True, "perMinute": 7}}
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+            method="PATCH",
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            assert reply.status == 200
+    finally:
+        first.stop()
+    assert "import policy: skip" in first.output
+    second = LiveServer(tmp_path, {})
+    try:
+        assert "import policy: reject" in second.output
+        assert "profile    importPolicy: reject" in second.output
+        assert "(profile readings (importPolicy: reject), rate limit (7 a minute))" in (
+            second.output
+        )
+    finally:
+        second.stop()

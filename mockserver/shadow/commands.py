@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from mockserver import __version__
+from mockserver.admin_token import AdminToken
 from mockserver.cli_option import Seconds, admin_token_value, option
 from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
 from mockserver.profile import DEFAULT
@@ -107,7 +108,8 @@ def _upstream(url: str, timeout: float = 60.0) -> Upstream:
     "--admin-token",
     envvar="KORE_MOCK_ADMIN_TOKEN",
     callback=admin_token_value,
-    help="Open the proxy's control plane (/__mock__) to other hosts, for holders of this token.",
+    help="The proxy's control plane (/__mock__) then answers holders of this token in "
+    "X-Mock-Admin-Token, from any host, and no one else (default: loopback callers only).",
 )
 @MOCK_CONFIG_OPTION
 @MOCK_PROFILE_OPTION
@@ -180,6 +182,7 @@ def _banner(url: str, upstream: Upstream, settings: Settings, record: str | None
         f"  mock       {display_url(settings.db)}    {_readings(settings)}",
         f"  shadow     {url}/__mock__/shadow    (the exchanges and their differences)",
         f"  console    {url}/__mock__/ui",
+        AdminToken(settings.admin_token, "given" if settings.admin_token else "none").banner_line(),
     ]
     if record:
         lines.append(f"  recording  {record}    (appending one JSON line per exchange)")

@@ -268,3 +268,21 @@ def test_a_verbose_replay_on_a_host_says_why_an_exchange_was_not_sent(default_ho
     )
     assert "same" not in replayed.stdout
     assert "notSent: 1" in lines
+
+
+def test_the_proxy_banner_says_whether_its_control_plane_wants_an_admin_token():
+    """A token (flag, KORE_MOCK_ADMIN_TOKEN or the settings file) closes the proxy's control
+    plane to callers without it, loopback ones too: the banner says so, as serve's does."""
+    from mockserver.settings import Settings
+    from mockserver.shadow.commands import _banner
+    from mockserver.shadow.upstream import Upstream
+
+    upstream = Upstream("http://127.0.0.1:9")
+    try:
+        closed = _banner("http://h", upstream, Settings(admin_token="a-token-1234567"), None)
+        open_ = _banner("http://h", upstream, Settings(), None)
+    finally:
+        upstream.close()
+    assert "admin      the control plane needs X-Mock-Admin-Token" in closed
+    assert "a-token-1234567" not in closed
+    assert "admin      no token: the control plane answers loopback callers only" in open_
