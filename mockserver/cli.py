@@ -583,6 +583,10 @@ def seed(
                 "(a contact has 3)"
             )
         contacts = parsed.get("contacts") if isinstance(parsed, dict) else parsed
+        if not isinstance(contacts, list):
+            raise click.ClickException(
+                f'{file} holds neither a list of contacts nor {{"contacts": [...]}}'
+            )
         body = {"contacts": contacts, "legacyDuplicates": legacy_duplicates}
         data, content_type = json.dumps(body).encode(), "application/json"
     else:

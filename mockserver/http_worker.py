@@ -65,6 +65,7 @@ from mockserver.store.base import POSTGRES_SCHEMES
 from mockserver.turns import Baton, waiting
 
 _HEADER_NAME = re.compile(r"[A-Za-z0-9-]{1,40}")
+_ONCE_ONLY = frozenset({"CONTENT-LENGTH", "HOST", "CONTENT-TYPE"})  # gunicorn refuses a repeat
 
 SWEEP_SECONDS = 0.25  # how often deadlines are checked (their resolution)
 HEARTBEAT_SECONDS = 1.0  # how often the loop tells gunicorn's arbiter it is alive
@@ -871,8 +872,11 @@ def refusal(exc: BaseException, cfg: Any) -> tuple[int, str]:
         return 400, "The Host header is not a host name or address with an optional port"
     if isinstance(exc, http.InvalidHeaderName | http.InvalidHeader | http.ObsoleteFolding):
         name = getattr(exc, "hdr", "")
-        named = f" ({name})" if isinstance(name, str) and _HEADER_NAME.fullmatch(name) else ""
-        return 400, f"A request header is malformed or not allowed{named}"
+        if not (isinstance(name, str) and _HEADER_NAME.fullmatch(name)):
+            return 400, "A request header is malformed or not allowed"
+        shown = "-".join(part.capitalize() for part in name.split("-"))  # as a client writes it
+        twice = ", or given twice" if name.upper() in _ONCE_ONLY else ""
+        return 400, f"The header {shown} is malformed or not allowed{twice}"
     if isinstance(exc, http.InvalidRequestLine | http.InvalidRequestMethod):
         return 400, "The request line is malformed"
     if isinstance(exc, http.InvalidHTTPVersion):

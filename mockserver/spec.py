@@ -109,6 +109,11 @@ def describe(error: Any) -> str:
     """A jsonschema-rs error as a sentence: a pattern the spec words (``x-refusal``) in those
     words, not as the regular expression."""
     kind = error.kind
+    if error.instance == "" and isinstance(kind, _EMPTY_REFUSED):
+        return '"" must not be empty'  # not "shorter than 1 character", nor "must not start..."
+    if _is_phone_length(error):  # the number's own bounds and E.164's: one sentence for both
+        unit = "digits" if error.instance.isdigit() else "characters"
+        return f"{json.dumps(error.instance)} has {len(error.instance)} {unit}; {E164_RULE}"
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Pattern):
         refusal = _refusals()[0].get(kind.pattern)
         if refusal:
@@ -119,6 +124,25 @@ def describe(error: Any) -> str:
             return f"{json.dumps(error.instance)} {refusal}"
         return f'{json.dumps(error.instance)} must not match "{kind.schema["pattern"]}"'
     return error.message
+
+
+_EMPTY_REFUSED = (
+    jsonschema_rs.ValidationErrorKind.MinLength,
+    jsonschema_rs.ValidationErrorKind.Pattern,
+)
+E164_RULE = (
+    "with its country code a number has 8-15 digits (E.164): 7-14 after a 1-digit code such "
+    "as +1, 6-13 after a 2-digit one such as +91, 5-12 after a 3-digit one"
+)
+
+
+def _is_phone_length(error: Any) -> bool:
+    length = (
+        jsonschema_rs.ValidationErrorKind.MinLength,
+        jsonschema_rs.ValidationErrorKind.MaxLength,
+    )
+    path = error.instance_path
+    return bool(path) and path[-1] == "phoneNumber" and isinstance(error.kind, length)
 
 
 @functools.cache

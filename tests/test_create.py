@@ -69,7 +69,23 @@ def test_a_refused_field_is_said_in_words_not_as_a_regular_expression(api):
     assert 'countryCode: "0091" must be + and 1-3 digits, the first not 0' in msg
     assert "^" not in msg and "\\" not in msg  # no pattern quoted
     short = api.create([person("a", "b", "1234", "+999")]).get_json()["errors"][1]["msg"]
-    assert short.count("shorter than 5 characters") == 1  # the length, and E.164's, said once
+    assert short.count("has 4 digits") == 1  # the length, and E.164's, said once
+    assert "with its country code a number has 8-15 digits (E.164)" in short
+
+
+def test_a_number_too_short_for_its_country_code_gets_one_rule_not_two_minimums(api):
+    """(It was told "shorter than 5 characters; ... shorter than 7 characters" at once.)"""
+    msg = api.create([person("a", "b", "1234", "+1")]).get_json()["errors"][1]["msg"]
+    assert msg == (
+        'body.0.cellPhone.phoneNumber: "1234" has 4 digits; with its country code a number has '
+        "8-15 digits (E.164): 7-14 after a 1-digit code such as +1, 6-13 after a 2-digit one "
+        "such as +91, 5-12 after a 3-digit one"
+    )
+
+
+def test_an_empty_name_is_said_to_be_empty_not_to_start_with_a_formula(api):
+    msg = api.create([person("", "b", "9876543210")]).get_json()["errors"][1]["msg"]
+    assert msg == 'body.0.firstName: "" must not be empty'
 
 
 def test_schema_violations_refuse_the_request(api):

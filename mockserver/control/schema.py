@@ -159,7 +159,7 @@ def _schema_error(error: Any) -> str:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
     message = unquoted(error.message, error.instance)
     refusal = error.schema.get("x-refusal") if isinstance(error.schema, dict) else None
-    if refusal and error.validator in ("pattern", "not"):  # the spec's words, not its regex
+    if refusal and error.validator in ("pattern", "not", "anyOf"):  # the spec's words
         message = f"{json.dumps(error.instance)} {refusal}"
     elif error.validator == "not" and set(error.validator_value) == {"pattern"}:
         message = f"{error.instance!r} must not match {error.validator_value['pattern']!r}"

@@ -68,6 +68,14 @@ def test_seed_of_a_bad_file_is_a_clear_error(server, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("[")
     assert "is not valid JSON" in run("seed", str(broken), "--url", server).output
+    for content in ('{"a": 1}', '"text"', '{"contacts": {"firstName": "a"}}'):
+        shapeless = tmp_path / "shapeless.json"
+        shapeless.write_text(content)
+        result = run("seed", str(shapeless), "--url", server)  # "contacts: None is not ..."
+        assert result.exit_code == 1
+        assert result.output == (
+            f'Error: {shapeless} holds neither a list of contacts nor {{"contacts": [...]}}\n'
+        )
     for levels in (3000, 20):  # 3000 was a RecursionError traceback
         deep = tmp_path / "deep.json"
         deep.write_text('{"contacts":' + "[" * levels + "]" * levels + "}")

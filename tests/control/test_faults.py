@@ -180,3 +180,16 @@ def test_a_fault_stored_with_float_integers_by_an_older_version_is_served(app, a
     response = api.client.get(base(), headers=api.headers())
     assert response.status_code == 503, response.get_data()
     assert_envelope(response.get_json())
+
+
+def test_a_fault_for_an_unknown_operation_names_the_operations_there_are(control):
+    """(It said "'nope' is not valid under any of the given schemas".)"""
+    response = control.set_fault("nope", errorStatus=503)
+    assert response.status_code == 400
+    assert_envelope(response.get_json())
+    msg = response.get_json()["errors"][0]["msg"]
+    assert msg.endswith(
+        'operation: value: "nope" is neither * nor an operationId: importContacts, '
+        "createContacts, listContacts, updateContact, bulkUpdateContacts, deleteContact, "
+        "bulkDeleteContacts"
+    )
