@@ -27,6 +27,7 @@ from mockserver.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
+from mockserver.multipart import unexpected_parts
 from mockserver.profile import Profile
 from mockserver.settings import Limits
 from mockserver.validation import DECLARED_TYPE, INT64_MAX, ValidRequest, integer_of
@@ -227,11 +228,10 @@ def _uploaded_csv(request: Request, limit: int) -> bytes:
         raise ValidationError(
             f"The multipart body has {len(parts)} {IMPORT_PART!r} parts; send one"
         )
-    extra = sorted((set(request.files) | set(request.form)) - {IMPORT_PART})
+    extra = unexpected_parts(request, (IMPORT_PART,))
     if extra:
         raise ValidationError(
-            f"The multipart body has unexpected part(s) {', '.join(map(repr, extra))}; "
-            f"send only {IMPORT_PART!r}"
+            f"The multipart body has unexpected part(s) {extra}; send only {IMPORT_PART!r}"
         )
     return parts[0].read()
 

@@ -33,6 +33,7 @@ from mockserver.errors import (
 from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.memory import paused_gc
 from mockserver.mock import current_mock
+from mockserver.multipart import unexpected_parts
 from mockserver.profile import ProfileError, readings
 from mockserver.responses import json_response
 from mockserver.runtime import RATE_LIMIT
@@ -291,10 +292,10 @@ def _csv_upload_unchecked() -> bytes:
             raise ValidationError("The multipart body has no file part 'file' (or 'result_file')")
         if len(files) > 1:  # a second file was dropped unread
             raise ValidationError(f"The multipart body has {len(files)} file parts; send one")
-        extra = sorted((set(request.files) | set(request.form)) - set(CSV_PARTS))
+        extra = unexpected_parts(request, CSV_PARTS)
         if extra:
             raise ValidationError(
-                f"The multipart body has unexpected part(s) {', '.join(map(repr, extra))}; "
+                f"The multipart body has unexpected part(s) {extra}; "
                 "send only the file ('file' or 'result_file')"
             )
         return files[0].read()

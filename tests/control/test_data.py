@@ -107,6 +107,31 @@ def test_a_seed_upload_with_more_than_its_file_is_a_clear_400(control, parts, sa
     assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
 
 
+def test_a_seed_upload_with_a_nameless_part_beside_another_is_a_400_naming_them(control):
+    """(werkzeug keys a part without a name None: sorting it with 'b' was a 500.)"""
+    boundary = "XB"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="c.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + csv_file("ann,one,Mr,9876543210,+91,")
+        + (
+            f"\r\n--{boundary}\r\nContent-Disposition: form-data\r\n\r\nx\r\n"
+            f'--{boundary}\r\nContent-Disposition: form-data; name="b"\r\n\r\ny\r\n--{boundary}--\r\n'
+        ).encode()
+    )
+    response = control.post(
+        NS_PATH + "/seed", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 400
+    assert (
+        "unexpected part(s) (a part without a name), 'b'"
+        in (response.get_json()["errors"][0]["msg"])
+    )
+    assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
+
+
 def test_seed_of_an_unusable_csv_is_a_clear_400_and_stores_nothing(control):
     response = control.seed_csv(b"firstName,lastName\nann,one\n")
     assert response.status_code == 400

@@ -289,6 +289,13 @@ MULTIPART_BODIES = [
         says="no file part",
     ),
     Case(
+        "multipart_a_nameless_part_and_another_beside_the_file",  # was a 500 (None < 'b')
+        "/import-contacts",
+        body=multipart(("result_file", "a.csv", csv(ROW)), (None, None, b"x"), ("b", None, b"y")),
+        content_type=MULTIPART,
+        says="unexpected part(s) (a part without a name), 'b'; send only 'result_file'",
+    ),
+    Case(
         "multipart_boundary_not_in_the_body",
         "/import-contacts",
         body=upload(csv(ROW), field="result_file").replace(BOUNDARY.encode(), b"other"),
