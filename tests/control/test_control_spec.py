@@ -97,3 +97,20 @@ def test_a_body_over_the_servers_limit_is_a_413_the_control_contract_lists(tmp_p
         assert "over this server's limit of 100 bytes" in response.get_json()["errors"][0]["msg"]
     finally:
         mock_of(app).close()
+
+
+def test_every_control_operation_that_reads_a_parameter_or_a_body_documents_its_400():
+    """The control plane answers 400 for any parameter or body its schema refuses: an operation
+    that takes one must say so (removeApp and saveSnapshot did not; schemathesis' status-code
+    check failed on both)."""
+    document = CONTROL.document
+    undocumented = []
+    for path, method, operation_id in CONTROL.operations():
+        item = document["paths"][path]
+        operation = item[method.lower()]
+        takes = (
+            item.get("parameters") or operation.get("parameters") or operation.get("requestBody")
+        )
+        if takes and "400" not in operation["responses"]:
+            undocumented.append(operation_id)
+    assert undocumented == []
