@@ -118,7 +118,8 @@ def test_a_seed_upload_with_a_nameless_part_beside_another_is_a_400_naming_them(
         + csv_file("ann,one,Mr,9876543210,+91,")
         + (
             f"\r\n--{boundary}\r\nContent-Disposition: form-data\r\n\r\nx\r\n"
-            f'--{boundary}\r\nContent-Disposition: form-data; name="b"\r\n\r\ny\r\n--{boundary}--\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="b"\r\n\r\ny\r\n'
+            f"--{boundary}--\r\n"
         ).encode()
     )
     response = control.post(
