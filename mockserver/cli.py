@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import time
 import urllib.parse
@@ -16,7 +17,7 @@ import click
 from mockserver import __version__
 from mockserver import admin_token as admin_tokens
 from mockserver.auth import mint_token
-from mockserver.cli_option import Seconds, admin_token_value, option
+from mockserver.cli_option import Port, Seconds, admin_token_value, option, store_value
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.control.client import (
     DEFAULT_URL,
@@ -81,12 +82,13 @@ def main() -> None:
 @option(
     "--port",
     envvar="KORE_MOCK_PORT",
-    type=click.IntRange(0, MAX_PORT),
+    type=Port(MAX_PORT),
     help="Port to listen on (default 8080).",
 )
 @option(
     "--db",
     envvar="KORE_MOCK_DB",
+    callback=store_value,
     help="SQLite file (default kore-mock.db), :memory:, or postgresql://...",
 )
 @option(
@@ -181,7 +183,8 @@ def banner(settings: Settings, url: str, admin: admin_tokens.AdminToken | None =
     app = settings.app()
     stream = app.example_stream()
     base = f"{url}/agentassist/api/v1/public/{stream}"
-    config = f" --config {settings.config_file}" if settings.config_file else ""
+    # commands to paste into a shell: a path with a space or a quote must stay one word
+    config = f" --config {shlex.quote(settings.config_file)}" if settings.config_file else ""
     lines = [
         f"kore-mock {__version__} — Kore.ai contacts API stand-in",
         f"  base URL   {base}/contacts",

@@ -11,7 +11,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from mockserver.settings import SettingsError, check_admin_token
+from mockserver.settings import SettingsError, check_admin_token, is_service_link
 
 
 class EnvOption(click.Option):
@@ -53,6 +53,44 @@ class Seconds(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value} is not a number of seconds", param, ctx)
         return super().convert(number, param, ctx)
+
+
+class Port(click.IntRange):
+    """A port to serve on, 0 to 65535; a Kubernetes service link in its environment variable
+    (``KORE_MOCK_PORT=tcp://10.96.0.12:8080``, set for a service named kore-mock) is not one:
+    left out, saying so (the server took it for a bad port and would not start)."""
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(0, maximum)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if (
+            isinstance(value, str)
+            and is_service_link(value)
+            and ctx is not None
+            and param is not None
+            and ctx.get_parameter_source(param.name or "") is ParameterSource.ENVIRONMENT
+        ):
+            click.echo(
+                f"note: {param.envvar}={value.strip()} is a service link (Kubernetes or Docker "
+                "set it for a service named kore-mock), not a port: left out",
+                err=True,
+            )
+            return None
+        if isinstance(value, str) and not value.strip().isdigit():  # click: "integer range"
+            self.fail(f"{value!r} is not a port number (0 to {self.max})", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def store_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A ``--db`` that names a store: an empty one (``--db "$DB"`` with DB unset) was taken by
+    SQLite for a private temporary database per connection — nothing kept, workers not sharing
+    it, the duplicate rule broken between them."""
+    if value is not None and not value.strip():
+        raise click.BadParameter(
+            "is empty; give a SQLite file, ':memory:' or a postgresql:// URL", ctx, param
+        )
+    return value
 
 
 def admin_token_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -547,6 +547,16 @@ def _positive(value: Any, where: str, most: int = MAX_COUNT) -> int:
     return value
 
 
+_SERVICE_LINK = re.compile(r"tcp://[^/\s]+:[0-9]+")
+
+
+def is_service_link(value: str) -> bool:
+    """A ``KORE_MOCK_PORT`` of the form ``tcp://10.96.0.12:8080``: what Kubernetes (and Docker's
+    links) set in every container for a service named ``kore-mock``, the service's address, not
+    a port to serve on; kore-mock leaves it out (its default port)."""
+    return bool(_SERVICE_LINK.fullmatch(value.strip()))
+
+
 def _string(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise SettingsError(f"{where} must be a non-empty string")

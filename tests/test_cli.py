@@ -371,3 +371,57 @@ def test_the_banner_shows_urls_one_can_call_when_bound_to_every_address(
         assert f"http://{host}" not in text and "http://[::]" not in text
     else:
         assert "listening" not in text
+
+
+@pytest.mark.parametrize("command", [["serve"], ["proxy", "--upstream", "http://127.0.0.1:9"]])
+def test_an_empty_db_is_a_usage_error_not_a_store_that_forgets(command, tmp_path):
+    """``--db "$DB"`` with DB unset: SQLite took the empty name for a temporary database per
+    connection (nothing kept across a restart; with two workers 500s and duplicate numbers)."""
+    result = CliRunner().invoke(main, [*command, "--db", ""])
+    assert result.exit_code == 2
+    assert "Invalid value for '--db': is empty; give a SQLite file" in result.output
+
+
+def test_a_kubernetes_service_link_in_kore_mock_port_is_left_out(monkeypatch):
+    """A Service named kore-mock sets KORE_MOCK_PORT=tcp://IP:PORT in every pod: serve refused
+    it as a bad port and the control verbs built http://127.0.0.1:tcp://..."""
+    from mockserver import server
+    from mockserver.control.client import DEFAULT_URL, default_url
+
+    served: list[int | None] = []
+    monkeypatch.setattr(server, "run", lambda settings, banner: served.append(settings.port))
+    link = "tcp://10.96.0.12:8080"
+    result = CliRunner().invoke(
+        main, ["serve", "--db", ":memory:"], env={"KORE_MOCK_PORT": link, "KORE_MOCK_CONFIG": None}
+    )
+    assert result.exit_code == 0, result.output
+    assert served == [8080]
+    assert f"KORE_MOCK_PORT={link} is a service link" in result.output
+    monkeypatch.setenv("KORE_MOCK_PORT", link)
+    assert default_url() == DEFAULT_URL
+    result = CliRunner().invoke(main, ["serve"], env={"KORE_MOCK_PORT": "abc"})
+    assert "'abc' is not a port number (0 to 65535)" in result.output
+
+
+def test_the_store_is_shown_as_the_file_it_is_and_a_name_in_any_bytes_is_printable(tmp_path):
+    """A relative path is the working directory's (the banner and health show where), ``~`` is
+    the home directory (a directory named ~ was made), and a name not in UTF-8 made health a
+    500."""
+    from mockserver.store.base import display_url, sqlite_path
+
+    assert display_url("kore-mock.db") == os.path.join(os.getcwd(), "kore-mock.db")
+    assert display_url("~/k.db") == os.path.join(os.path.expanduser("~"), "k.db")
+    assert sqlite_path("sqlite:///~/k.db") == os.path.join(os.path.expanduser("~"), "k.db")
+    assert display_url(":memory:") == ":memory:"
+    raw = os.fsdecode(b"/tmp/caf\xe9.db")
+    assert display_url(raw) == "/tmp/caf\\xe9.db"
+    json.dumps(display_url(raw)).encode("utf-8")  # what the health answer does
+
+
+def test_the_banner_quotes_a_settings_path_for_the_shell(tmp_path):
+    from mockserver.cli import banner
+    from mockserver.settings import Settings
+
+    settings = Settings(db=":memory:", config_file=str(tmp_path / "my settings.yaml"))
+    text = banner(settings, "http://127.0.0.1:8080")
+    assert f"kore-mock token --config '{tmp_path}/my settings.yaml'" in text

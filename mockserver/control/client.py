@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from typing import Any, NamedTuple, Protocol
 
-from mockserver.settings import admin_token_problem
+from mockserver.settings import admin_token_problem, is_service_link
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 PORT_ENV = "KORE_MOCK_PORT"  # the port `kore-mock serve` listens on (the container image's too)
@@ -139,7 +139,7 @@ def default_url() -> str:
     variable is set (as ``serve`` reads it: in a container moved with ``-e KORE_MOCK_PORT``),
     else ``DEFAULT_URL``."""
     port = os.environ.get(PORT_ENV, "").strip()
-    return f"http://127.0.0.1:{port}" if port else DEFAULT_URL
+    return f"http://127.0.0.1:{port}" if port and not is_service_link(port) else DEFAULT_URL
 
 
 def url_problem(url: str) -> str | None:

@@ -11,7 +11,7 @@ import click
 
 from mockserver import __version__
 from mockserver.admin_token import AdminToken
-from mockserver.cli_option import Seconds, admin_token_value, option
+from mockserver.cli_option import Seconds, admin_token_value, option, store_value
 from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
 from mockserver.profile import DEFAULT
 from mockserver.progress import Progress
@@ -87,6 +87,7 @@ def _upstream(url: str, timeout: float = 60.0) -> Upstream:
 @option(
     "--db",
     default=":memory:",
+    callback=store_value,
     show_default=True,
     help="The store of the proxy's own mock (the mirror): :memory:, a SQLite file, or "
     "postgresql://...",

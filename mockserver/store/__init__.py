@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mockserver.store.base import POSTGRES_SCHEMES, Store, StoreUnavailable
+from mockserver.store.base import POSTGRES_SCHEMES, Store, StoreUnavailable, sqlite_path
 
 
 def open_store(url: str) -> Store:
@@ -20,14 +20,13 @@ def open_store(url: str) -> Store:
         return PostgresStore(url)
     from mockserver.store.sqlite import SqliteStore
 
-    if url.startswith("sqlite:///"):
-        url = url[len("sqlite:///") :]
-    elif _OTHER_URL.match(url):  # a mistyped URL was a new SQLite file named after it
+    # a mistyped URL was a new SQLite file named after it
+    if not url.startswith("sqlite:///") and _OTHER_URL.match(url):
         raise StoreUnavailable(
             f"{url.partition('://')[0]}:// is not a store kore-mock knows: give a SQLite file "
             "path, :memory:, sqlite:///path or postgresql://..."
         )
-    return SqliteStore(url)
+    return SqliteStore(url if url == ":memory:" else sqlite_path(url))
 
 
 _OTHER_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")

@@ -8,6 +8,7 @@ the dup slots of legacy duplicates — is stated in ``mockserver.contacts.ports`
 
 from __future__ import annotations
 
+import os
 import re
 from abc import abstractmethod
 from collections.abc import Callable
@@ -246,10 +247,22 @@ LATER_JOURNAL_COLUMNS = {
 }
 
 
+def sqlite_path(url: str) -> str:
+    """The file of a SQLite store URL (a path, or ``sqlite:///path``), ``~`` expanded."""
+    if url.startswith("sqlite:///"):
+        url = url[len("sqlite:///") :]
+    return os.path.expanduser(url)
+
+
 def display_url(url: str) -> str:
-    """The store URL without a password, for banners, health answers and error messages."""
+    """The store URL without a password, for banners, health answers and error messages; a
+    SQLite file as the absolute path it is at (a relative one is the working directory's), in
+    printable text whatever bytes its name holds (a name not in UTF-8 made the health check a
+    500)."""
     if not url.startswith(POSTGRES_SCHEMES):
-        return url
+        if url != ":memory:":
+            url = os.path.abspath(sqlite_path(url))
+        return url.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     parts = urlsplit(url)
     netloc = parts.netloc
     if parts.password is not None:
