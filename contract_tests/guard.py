@@ -137,7 +137,12 @@ def _decoded_body(environ: dict[str, Any], raw: bytes) -> Any:
     if content_type.startswith("multipart/form-data"):
         copy = dict(environ, **{"wsgi.input": io.BytesIO(raw), "CONTENT_LENGTH": str(len(raw))})
         _, form, files = parse_form_data(copy)
-        texts = [f.read().decode("utf-8", "replace") for f in files.values()]
+        try:
+            texts = [f.read().decode("utf-8", "replace") for f in files.values()]
+        finally:  # werkzeug's parts are temporary files (a ResourceWarning under -W error)
+            for parts in files.listvalues():
+                for part in parts:
+                    part.close()
         texts += list(form.values())
         return [phone for text in texts for phone in _csv_phones(text)]
     try:

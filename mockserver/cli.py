@@ -334,9 +334,21 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
     }
     variables = {**os.environ, **given}  # options win over the environment's variables
     _check_contract_run(variables)
+    _check_one_process(pytest_args)
     run.configure(variables)
+    suite = Path(contract_tests.__file__).parent
     args = [
-        str(Path(contract_tests.__file__).parent),
+        str(suite),
+        # the suite's own pytest settings and conftest only, wherever its virtualenv is
+        # (inside a project, pytest found that project's settings and root conftest.py)
+        "-c",
+        str(suite / "pytest.ini"),
+        "--rootdir",
+        str(suite),
+        "--confcutdir",
+        str(suite),
+        "-p",
+        "no:xdist",
         "-p",
         "no:cacheprovider",
         # the suite's settings imported hypothesis and schemathesis before pytest could
@@ -350,6 +362,22 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
     from mockserver.contract_progress import ContractProgress
 
     sys.exit(pytest.main(args, plugins=[ContractProgress()]))
+
+
+def _check_one_process(pytest_args: tuple[str, ...]) -> None:
+    """pytest-xdist's ``-n`` would run the suite in worker processes that never see this run's
+    settings: they tested kore-mock in-process with the defaults and passed, whatever the host
+    (and each would keep its own request budget, baseline and cleanup)."""
+    for arg in pytest_args:
+        if arg == "--":
+            break
+        if arg in ("-n", "--numprocesses", "--dist") or arg.startswith(
+            ("-n", "--numprocesses=", "--dist=")
+        ):
+            raise UsageFailure(
+                f"the contract suite runs in one process (its request budget, the namespace's "
+                f"baseline and its cleanup are one run's): drop {arg.split('=')[0]}"
+            )
 
 
 def _check_contract_run(variables: dict[str, str]) -> None:

@@ -113,16 +113,16 @@ def with_flags(message: str, url_flag: str = "--base-url") -> str:
 def needs_test_extras(
     what: str, missing: str | None = None, url_flag: str | None = "--base-url"
 ) -> UsageFailure:
-    """``kore-mock <what>`` cannot run without the test extras (a plain install, or the container
-    image: no pip there): exit status 2, nothing ran."""
+    """``kore-mock <what>`` cannot run without the contract extras (a plain install, or the
+    container image: no pip there): exit status 2, nothing ran."""
     needs = (
-        f"kore-mock {what} needs the test extras ({missing} is missing)"
+        f"kore-mock {what} needs the contract extras ({missing} is missing)"
         if missing
         else f"kore-mock {what} uses the contract suite's safety machinery, which needs the "
-        "test extras"
+        "contract extras"
     )
     against = f" (a container: {url_flag} http://127.0.0.1:PUBLISHED-PORT)" if url_flag else ""
     return UsageFailure(
-        f"{needs}: pip install 'kore-mock[test]'. The container image does not include them: "
+        f"{needs}: pip install 'kore-mock[contract]'. The container image does not include them: "
         f"run it from such an install on the host{against}"
     )

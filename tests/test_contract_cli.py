@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -146,10 +147,45 @@ def test_without_the_test_extras_contract_and_fidelity_say_so_alike(tmp_path, mo
         assert result.exit_code == 2, result.output
         said = " ".join(result.output.split())
         assert said.startswith(f"Error: kore-mock {command[0]} ")
-        assert "needs the test extras" in said and "pip install 'kore-mock[test]'" in said
+        assert "needs the contract extras" in said and "pip install 'kore-mock[contract]'" in said
         assert (
             "The container image does not include them: run it from such an install on the host"
             in said
         )
         assert "--base-url http://127.0.0.1:PUBLISHED-PORT" in said
     assert not (tmp_path / "report").exists()
+
+
+def test_contract_refuses_xdist_rather_than_test_the_in_process_mock_in_its_workers(tmp_path):
+    """xdist's workers never saw the run's settings: with -n 2 the suite tested kore-mock
+    in-process and passed, whatever --base-url said."""
+    result = kore_mock("contract", "--", "-n", "2", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "the contract suite runs in one process" in result.stderr and "drop -n" in result.stderr
+
+
+def test_contract_runs_with_its_own_pytest_settings_inside_a_users_project(tmp_path):
+    """A virtualenv inside a project put the suite under that project's pytest settings and
+    root conftest.py (its addopts, filterwarnings = error...): the suite reads its own."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "contract_tests", project / "contract_tests")
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\naddopts = "--no-such-option"\nfilterwarnings = ["error"]\n'
+    )
+    (project / "conftest.py").write_text('raise SystemExit("the project\'s conftest.py ran")\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(project), str(ROOT)])  # the suite from the project
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "mockserver.cli", "contract", "--examples", "1"),
+            *("--stateful-examples", "1", "--no-coverage", "--", "-k", "test_operations"),
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"rootdir: {project / 'contract_tests'}" in output
