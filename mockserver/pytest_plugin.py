@@ -112,5 +112,9 @@ def _started(start: Any, options: dict[str, Any]) -> Iterator[Any]:
         try:
             kore = stack.enter_context(start(**options))
         except (ValueError, TypeError, RuntimeError) as exc:
-            pytest.fail(f"{MARKER}: {exc}", pytrace=False)
+            failure = f"{MARKER}: {exc}"
+        else:
+            failure = None
+        if failure:  # failed outside the handler: the message once, without "During handling"
+            pytest.fail(failure, pytrace=False)
         yield kore

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import functools
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,6 +173,28 @@ def _items(
     return source
 
 
+def _checked_server_options(apps: Any, settings: Any) -> None:
+    """``ValueError`` for ``apps`` or ``settings`` of the wrong kind, before anything starts
+    (a string, or a settings file's mapping, went on to an AttributeError deep in the mock)."""
+    if settings is not None and not isinstance(settings, Settings):
+        raise ValueError(
+            f"settings must be a mockserver.settings.Settings, not {type(settings).__name__}"
+        )
+    if apps is None:
+        return
+    if isinstance(apps, str | bytes | Mapping) or not all(isinstance(a, App) for a in apps):
+        raise ValueError(
+            "apps must be a list of mockserver.settings.App (App.from_dict builds one from a "
+            f"settings file's mapping), not {_kind(apps)}"
+        )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str | bytes | Mapping):
+        return type(value).__name__
+    return f"{type(value).__name__} of " + ", ".join(sorted({type(v).__name__ for v in value}))
+
+
 @contextmanager
 def kore_mock(
     *,
@@ -195,6 +217,7 @@ def kore_mock(
     (``mockserver.shared_mock``); ``apps``, ``settings`` and ``stream_id`` are the server's.
     """
     checked_options(profile, faults)
+    _checked_server_options(apps, settings)
     if url is not None:
         from mockserver.shared_mock import shared_kore_mock
 

@@ -242,10 +242,19 @@ def test_a_bad_marker_value_is_named_once_and_a_positional_one_is_refused(pytest
 
         @pytest.mark.kore_mock(stream_id="not a stream/x")
         def test_bad_stream(kore_mock): ...
+
+        @pytest.mark.kore_mock(apps="cs-x")
+        def test_apps_as_a_string(kore_mock): ...
+
+        @pytest.mark.kore_mock(apps=[{"clientId": "cs-x"}])
+        def test_apps_as_mappings(kore_mock): ...
+
+        @pytest.mark.kore_mock(settings={"importPolicy": "reject"})
+        def test_settings_as_a_mapping(kore_mock): ...
         """
     )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
-    result.assert_outcomes(errors=6)
+    result.assert_outcomes(errors=9)
     output = result.stdout.str()
     assert "import_policy must be 'skip' or 'reject', not 'bogus'" in output
     assert "importPolicy: importPolicy" not in output
@@ -255,7 +264,13 @@ def test_a_bad_marker_value_is_named_once_and_a_positional_one_is_refused(pytest
     assert "faults['importContacts'] must be a fault (a mapping)" in output
     assert "unknown option(s) importpolicy; the options are" in output
     assert "stream_id 'not a stream/x' is not a stream id" in output
+    # apps and settings of the wrong kind were an AttributeError deep in the mock
+    assert "apps must be a list of mockserver.settings.App" in output
+    assert "not str" in output and "not list of dict" in output
+    assert "settings must be a mockserver.settings.Settings, not dict" in output
     assert "mockserver/testing.py" not in output and "Traceback" not in output
+    # each message once (pytest.fail inside the except block printed it twice)
+    assert "During handling of the above exception" not in output
 
 
 def test_an_unreachable_kore_mock_url_names_the_pytest_option(pytester):
