@@ -192,6 +192,12 @@ def test_browse_search_with_letters_and_digits_is_a_name_search(control):
         assert [c["firstName"] for c in found["results"]] == ["Name07"], number
 
 
+def test_browse_with_an_empty_search_lists_everything(control):
+    """``?q=`` (an empty search box) was a 400 ("q cannot be empty")."""
+    control.seed([person("Asha", "Rao", "9876543210"), person("Ravi", "Kumar", "9123400000")])
+    assert control.get(NS_PATH + "/contacts?q=").get_json()["total"] == 2
+
+
 def test_browse_search_with_a_nul_is_a_clear_400(control):
     # PostgreSQL cannot compare text holding a NUL: it was a 500 there
     response = control.get(NS_PATH + "/contacts?q=a%00b")
