@@ -35,6 +35,7 @@ from openapi_core.validation.request.exceptions import (
     RequestBodyValidationError,
 )
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+from werkzeug.datastructures import ImmutableMultiDict
 
 from mockserver import json_body
 from mockserver.errors import (
@@ -51,8 +52,20 @@ from mockserver.validation import ValidRequest, unquoted
 MAX_CAST_ECHO = 20  # a value that is not of its parameter's type is quoted up to this length
 
 
+# query parameters an empty value of which means "not given": `?q=` is an empty search box
+# (openapi-core refuses an empty value unless the document says allowEmptyValue, deprecated)
+EMPTY_IS_ABSENT = frozenset({"q"})
+
+
 class _Request(FlaskOpenAPIRequest):
     """Match the document's server whatever host or port the control plane was called on."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        query = self.parameters.query
+        if any(query.get(name) == "" for name in EMPTY_IS_ABSENT):
+            kept = [(k, v) for k, v in query.items(multi=True) if v or k not in EMPTY_IS_ABSENT]
+            self.parameters.query = ImmutableMultiDict(kept)
 
     @property
     def host_url(self) -> str:
