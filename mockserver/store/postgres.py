@@ -620,10 +620,13 @@ class PostgresStore(Store):
                     " OVERRIDING SYSTEM VALUE VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                     [(i, *journal_columns(e), Json(e)) for i, e in contents.journal or ()],
                 )
-            # new entries follow the restored ones
+            # new entries follow the restored ones, and no id is given twice: not one the
+            # sequence gave before the load either (it restarted at the snapshot's newest)
             conn.execute(
-                "SELECT setval(pg_get_serial_sequence('journal', 'id'),"
-                " COALESCE((SELECT MAX(id) FROM journal), 0) + 1, false)"
+                "SELECT setval(pg_get_serial_sequence('journal', 'id'), GREATEST("
+                " COALESCE((SELECT MAX(id) FROM journal), 0),"
+                " COALESCE(pg_sequence_last_value(pg_get_serial_sequence('journal', 'id')), 0)"
+                ") + 1, false)"
             )
 
     def connection_room(self, workers: int) -> str | None:
