@@ -26,6 +26,7 @@ from mockserver.errors import ApiError
 from mockserver.mock import Mock, current_mock
 from mockserver.profile import Profile
 from mockserver.redact import redacted, redacted_query
+from mockserver.settings import is_stream_id
 from mockserver.shadow.recording import encode_text
 from mockserver.shadow.wire import redacted_headers
 from mockserver.validation import DECLARED_TYPE
@@ -77,7 +78,7 @@ class RequestRecord:
             "status": response.status_code,
             "latencyMs": round((time.perf_counter() - self.started) * 1000, 3),
             "caller": self.caller,
-            "namespace": None if self.namespace is None else _ns_dict(self.namespace),
+            "namespace": _ns_dict(self.namespace) if self._in_a_namespace() else None,
         }
         if self.scenario is not None:
             entry["scenario"] = self.scenario
@@ -95,6 +96,12 @@ class RequestRecord:
             response, self.created, keep_body=self.operation not in UNKEPT_ANSWERS
         )
         return entry
+
+    def _in_a_namespace(self) -> bool:
+        """A well-formed accountId (the hook's check) in front of a well-formed stream id: a
+        malformed one (a NUL in it: PostgreSQL's text refuses it, and a snapshot would not load
+        back) is refused 401 and names no namespace."""
+        return self.namespace is not None and is_stream_id(self.namespace.stream_id)
 
     def _request_kept(self, request: Request) -> dict[str, Any]:
         """Headers (credentials redacted) and body: what a replay of the entry sends."""

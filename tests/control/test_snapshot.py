@@ -593,3 +593,13 @@ def test_a_loaded_snapshot_never_gives_a_journal_id_again(control, api):
         given = int(api.list().headers["X-Mock-Journal-Id"])
         assert given > after_save, query
         after_save = given
+
+
+def test_a_request_with_a_nul_in_its_stream_is_journaled_and_the_snapshot_loads_back(control, api):
+    """A malformed stream names no namespace in its entry: PostgreSQL's text refused the NUL
+    (the entry was lost), and SQLite kept it where a snapshot's check refuses it."""
+    answer = api.client.get("/agentassist/api/v1/public/st-a%00b/contacts", headers=api.headers())
+    assert answer.status_code == 401
+    entry = api.client.get(f"/__mock__/journal/{answer.headers['X-Mock-Journal-Id']}").get_json()
+    assert entry["namespace"] is None and entry["status"] == 401
+    assert load(control, save(control)).status_code == 200
