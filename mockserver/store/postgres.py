@@ -448,7 +448,8 @@ class PostgresStore(Store):
             rows = conn.execute(
                 "SELECT account_id, stream_id, SUM(active), SUM(inactive) FROM contact_blocks"
                 " GROUP BY account_id, stream_id HAVING SUM(active + inactive) > 0"
-                " ORDER BY account_id, stream_id"
+                # byte order, as SQLite's: the database's collation (en-US) put a_b before a-b
+                ' ORDER BY account_id COLLATE "C", stream_id COLLATE "C"'
             ).fetchall()
         return [
             {"accountId": a, "streamId": s, "active": act, "inactive": inact}
