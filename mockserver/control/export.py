@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 
 from mockserver.contacts.csv_rows import COLUMNS
 from mockserver.contacts.model import Contact
 
 EXPORT_COLUMNS = (*COLUMNS, "id", "status", "createdAt")
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def csv_attachment(stream_id: str) -> str:
+    """The export's Content-Disposition: the stream id names the file, any character a header
+    or a file system would not take (a line end, a quote, a slash) made ``_``."""
+    return f'attachment; filename="{_UNSAFE_IN_FILENAME.sub("_", stream_id)}.csv"'
 
 
 def contacts_csv(contacts: Iterable[Contact]) -> str:

@@ -20,7 +20,7 @@ from mockserver import __version__, body_limit, scopes, snapshot
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.contacts.service import SaveOutcome
 from mockserver.control import apps as app_admin
-from mockserver.control.export import contacts_csv
+from mockserver.control.export import contacts_csv, csv_attachment
 from mockserver.control.schema import ControlValidator
 from mockserver.errors import (
     ApiError,
@@ -326,7 +326,7 @@ def export_contacts(accountId: str, streamId: str) -> Response:
     return Response(
         contacts_csv(contacts),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{streamId}.csv"'},
+        headers={"Content-Disposition": csv_attachment(streamId)},
     )
 
 

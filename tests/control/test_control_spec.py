@@ -114,3 +114,53 @@ def test_every_control_operation_that_reads_a_parameter_or_a_body_documents_its_
         if takes and "400" not in operation["responses"]:
             undocumented.append(operation_id)
     assert undocumented == []
+
+
+SEED = {
+    "contacts": [
+        {
+            "firstName": "a",
+            "lastName": "b",
+            "cellPhone": {"phoneNumber": "2025550143", "countryCode": "+1"},
+        }
+    ]
+}
+LINE_FEED_AT_THE_END = [  # a value ending in %0A: Python's "$" matched before it, ECMA-262's not
+    pytest.param("POST", f"/__mock__/namespaces/{ACCOUNT}/st-abc%0A/seed", SEED, id="seed stream"),
+    pytest.param("POST", f"/__mock__/namespaces/acc1%0A/{STREAM}/seed", SEED, id="seed account"),
+    pytest.param("GET", f"/__mock__/namespaces/{ACCOUNT}/st-abc%0A/contacts", None, id="browse"),
+    pytest.param(
+        "GET", f"/__mock__/namespaces/{ACCOUNT}/st-abc%0A/export?format=csv", None, id="export"
+    ),
+    pytest.param(
+        "PUT",
+        f"/__mock__/faults/listContacts?accountId=acc%0A&streamId={STREAM}",
+        {"errorStatus": 503},
+        id="scope",
+    ),
+    pytest.param(
+        "GET", f"/__mock__/journal?accountId={ACCOUNT}&streamId=st-x%0A", None, id="journal filter"
+    ),
+    pytest.param(
+        "POST",
+        "/__mock__/journal/verify",
+        {"accountId": ACCOUNT, "streamId": "st-x\n", "count": 0},
+        id="verify body",
+    ),
+    pytest.param(
+        "POST", "/__mock__/reset", {"accountId": ACCOUNT, "streamId": "st-x\n"}, id="reset body"
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), LINE_FEED_AT_THE_END)
+def test_a_value_ending_in_a_line_feed_is_refused_and_changes_nothing(control, method, path, body):
+    # a namespace "st-abc\n" could be seeded: its CSV export was a 500 (a line feed in a header)
+    # and the server's own snapshot no longer loaded
+    before = control.get("/__mock__/snapshot?journal=true").get_json()
+    response = control.call(method, path, json=body)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["errors"][0]["msg"].startswith("Validation errors/ ")
+    after = control.get("/__mock__/snapshot?journal=true").get_json()
+    assert {**after, "savedAt": None} == {**before, "savedAt": None}
+    assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []

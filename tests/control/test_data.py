@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from mockserver.app import create_app
+from mockserver.control.export import csv_attachment
 from mockserver.mock import mock_of
 from mockserver.settings import Settings
 from mockserver.store.base import display_url
@@ -322,3 +323,9 @@ def test_a_csv_seed_may_leave_out_salutation_and_extension_as_a_json_seed_may(co
     assert seeded["createdCount"] == 1, seeded
     stored = seeded["created"][0]
     assert (stored["salutation"], stored["cellPhone"]["extension"]) == ("", "")
+
+
+def test_the_csv_export_names_its_file_after_the_stream_with_header_safe_characters():
+    # a stream id reached the header raw: one with a line end was a 500 (werkzeug refuses it)
+    assert csv_attachment(STREAM) == f'attachment; filename="{STREAM}.csv"'
+    assert csv_attachment('st-a\n"b/c') == 'attachment; filename="st-a__b_c.csv"'
