@@ -179,7 +179,12 @@ def changes(body: dict[str, Any]) -> dict[str, Any]:
 
 def with_empty_optional_fields(item: Any) -> Any:
     """An item whose missing salutation / extension are empty (``requiredFields: lenient``,
-    seeds). Anything but an item with a ``cellPhone`` object is left to the rules to refuse."""
-    if not isinstance(item, dict) or not isinstance(item.get("cellPhone"), dict):
+    seeds), whatever else it holds: a ``cellPhone`` that is not an object is left to the rules
+    to refuse, by its own name (not as a missing salutation)."""
+    if not isinstance(item, dict):
         return item
-    return {"salutation": "", **item, "cellPhone": {"extension": "", **item["cellPhone"]}}
+    filled = {"salutation": "", **item}
+    phone = item.get("cellPhone")
+    if isinstance(phone, dict):
+        filled["cellPhone"] = {"extension": "", **phone}
+    return filled

@@ -329,3 +329,15 @@ def test_the_csv_export_names_its_file_after_the_stream_with_header_safe_charact
     # a stream id reached the header raw: one with a line end was a 500 (werkzeug refuses it)
     assert csv_attachment(STREAM) == f'attachment; filename="{STREAM}.csv"'
     assert csv_attachment('st-a\n"b/c') == 'attachment; filename="st-a__b_c.csv"'
+
+
+@pytest.mark.parametrize("phone", [None, "2025550143", []], ids=["null", "text", "list"])
+def test_a_seed_item_with_a_cellphone_that_is_not_an_object_is_refused_for_its_cellphone(
+    control, phone
+):
+    # seeds may leave salutation out: the refusal named it, not the cellPhone at fault
+    body = control.seed([{"firstName": "a", "lastName": "b", "cellPhone": phone}]).get_json()
+    [refused] = body["rejected"]
+    assert refused["field"] == "cellPhone"
+    assert refused["msg"].startswith("Row 1: cellPhone: ")
+    assert body["createdCount"] == 0
