@@ -8,12 +8,12 @@ is the control contract's ``Snapshot`` schema; it does not depend on the backend
 saved from SQLite loads into PostgreSQL and back.
 
 ``read`` checks a document whole before anything is written — JSON, kind and version, the
-schema, the counts it declares, the apps, faults and readings as the settings file would check
-them, ids and holder slots, contacts the vendor API could have stored, journal entries as the
-journal writes them (the schema's ``JournalRecord``), integers that fit their
-columns (one written ``1.0`` is the integer 1, as the schema counts it) — so that a bad or
-truncated snapshot is refused with a clear error and changes nothing; the store then replaces
-everything in one transaction.
+schema, its savedAt (an ISO-8601 instant), the counts it declares, the apps, faults and
+readings as the settings file would check them, ids and holder slots, contacts the vendor API
+could have stored, journal entries as the journal writes them (the schema's
+``JournalRecord``), integers that fit their columns (one written ``1.0`` is the integer 1, as
+the schema counts it) — so that a bad or truncated snapshot is refused with a clear error and
+changes nothing; the store then replaces everything in one transaction.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import jsonschema_rs
 import orjson
 
 from mockserver import __version__, json_body
-from mockserver.contacts.model import ACTIVE, now_iso
+from mockserver.contacts.model import ACTIVE, now_iso, utc_instant
 from mockserver.errors import ValidationError
 from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.profile import ACCOUNT_ID_FORMATS, Profile
@@ -156,6 +156,10 @@ def read(
     ]
     if problems:
         raise ValidationError(_listed(problems))
+    try:
+        utc_instant(document["savedAt"])
+    except ValueError as exc:
+        raise ValidationError(f"snapshot.savedAt: {document['savedAt']!r:.60} {exc}") from None
     contacts = document["contacts"]
     entries_held = document.get("journal")
     if b"\\u0000" in body:  # the escape: orjson refuses a raw NUL in a string

@@ -74,6 +74,22 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
+def utc_instant(value: str) -> str:
+    """An ISO-8601 instant (UTC when it names no offset) in ``now_iso``'s form; ValueError
+    saying what is wrong with it otherwise (the words follow the value)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("is not an ISO-8601 instant (e.g. 2024-05-01T12:00:00Z)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC: it was a 500
+        raise ValueError("is before year 1 or after year 9999 in UTC") from None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 class IdFactory:
     """24-hex ids shaped like MongoDB ObjectIds: 4-byte time, 5 random bytes, 3-byte counter."""
 

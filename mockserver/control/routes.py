@@ -11,13 +11,12 @@ import functools
 import hmac
 import ipaddress
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, request
 
 from mockserver import __version__, body_limit, scopes, snapshot
-from mockserver.contacts.model import Caller, Namespace
+from mockserver.contacts.model import Caller, Namespace, utc_instant
 from mockserver.contacts.service import SaveOutcome
 from mockserver.control import apps as app_admin
 from mockserver.control.export import contacts_csv, csv_attachment
@@ -578,20 +577,9 @@ def _instant(value: str | None, name: str) -> str | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(
-            f"{name}: {value!r} is not an ISO-8601 instant (e.g. 2024-05-01T12:00:00Z)"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC: it was a 500
-        raise ValidationError(
-            f"{name}: {value!r} is before year 1 or after year 9999 in UTC"
-        ) from None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        return utc_instant(value)
+    except ValueError as exc:
+        raise ValidationError(f"{name}: {value!r} {exc}") from None
 
 
 def _expectation(body: dict[str, Any], count: int) -> tuple[str, bool]:

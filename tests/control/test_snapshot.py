@@ -517,6 +517,22 @@ def test_faults_and_readings_written_with_a_fraction_of_zero_load_and_work_as_in
     assert statuses == [200, 503]
 
 
+@pytest.mark.parametrize("saved_at", ["yesterday", "2026-02-30T10:00:00Z", ""])
+def test_a_snapshot_saved_at_no_instant_is_refused(control, api, saved_at):
+    # control-openapi.yaml's Instant says the handler checks it: "yesterday" loaded
+    message = refused(control, api, _set("savedAt", saved_at))
+    assert (
+        message
+        == f"snapshot.savedAt: {saved_at!r} is not an ISO-8601 instant (e.g. 2024-05-01T12:00:00Z)"
+    )
+
+
+def test_a_snapshot_saved_at_any_iso_8601_instant_loads(control, api):
+    build_state(control, api)
+    body = edited(save(control), _set("savedAt", "2024-05-01T12:00:00+05:30"))
+    assert load(control, body).status_code == 200
+
+
 UNSTORABLE = {
     "a number key that is not a number": ("contacts.0.phoneNumber", "abc", "phoneNumber"),
     "a number key without its +": ("contacts.0.phoneNumber", "919876543210", "phoneNumber"),
