@@ -214,7 +214,8 @@ def replay(
 
     Against a fresh in-process mock by default, mapping ids as the proxy does; with --upstream
     against a host instead. Every exchange whose answer differs from the recorded one is
-    reported. Exit status 1 if any differs, 2 on a usage or connection error.
+    reported. Exit status 1 if any differs or none could be replayed (nothing was checked), 2
+    on a usage or connection error.
     """
     try:
         recorded = read_recording("/dev/stdin" if file == "-" else file)
@@ -244,7 +245,7 @@ def replay(
         click.echo(report.to_text(verbose=verbose))
         for key, value in extra:
             click.echo(f"{key}: {value}")
-    sys.exit(1 if report.differing else 0)
+    sys.exit(0 if report.passed else 1)
 
 
 def _counted(recorded: list[Any], progress: Progress) -> Iterator[Any]:

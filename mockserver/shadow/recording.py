@@ -14,7 +14,10 @@
 - A body is ``body`` (JSON, when the message says it is JSON and parses), ``bodyText`` (UTF-8
   text: a multipart upload is readable and diffable), or ``bodyBase64``. A response body is kept
   without its content encoding. A journal export may lack a response body (``response`` has the
-  status, ``"bodyNotKept": true``, and ``created`` / ``refused`` counts where it had them).
+  status, ``"bodyNotKept": true``, and ``created`` / ``refused`` counts where it had them),
+  or a request body (``request`` has ``"bodyNotKept": true``: over 1 MiB, or not read). An
+  entry written by an older kore-mock kept no request at all: its ``request`` has only the
+  method, path and query, and ``"bodyNotKept": true`` (no ``headers``); it cannot be replayed.
 - Credentials never reach the file: the ``auth`` header and other credential headers become
   ``REDACTED``; anything shaped like a JWT, anywhere, too; and credential-named query
   parameters. A replay signs its own requests.
@@ -67,7 +70,8 @@ class Recorded:
     request: HttpRequest
     response: HttpResponse | None  # None: the recording kept no answer
     body_kept: bool = True  # False: compare the status and counts only
-    request_kept: bool = True  # False: the journal did not keep the request's body
+    request_kept: bool = True  # False: the journal did not keep the request's body...
+    headers_kept: bool = True  # ...nor its headers (an older kore-mock's entry: no request)
     created: int | None = None  # journal exports: contacts the answer created, when known
     refused: int | None = None  # ...and rows it refused
 
@@ -296,6 +300,7 @@ def _recorded(record: Any, number: int, where: str) -> Recorded:
         response=answer,
         body_kept=not (isinstance(response, dict) and response.get("bodyNotKept") is True),
         request_kept=request.get("bodyNotKept") is not True,
+        headers_kept="headers" in request,
         created=_count(response, "created"),
         refused=_count(response, "refused"),
     )

@@ -10,6 +10,7 @@ behaviour. Against a host instead, see ``mockserver.shadow.host_replay``.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,16 +62,33 @@ class ReplayReport:
     def differing(self) -> list[ReplayedExchange]:
         return [i for i in self.items if i.differences]
 
+    @property
+    def not_replayed(self) -> list[ReplayedExchange]:
+        """Exchanges not sent (their note says why): nothing of theirs was checked."""
+        return [i for i in self.items if i.status is None]
+
+    @property
+    def replayed(self) -> int:
+        return len(self.items) - len(self.not_replayed)
+
+    @property
+    def passed(self) -> bool:
+        """Every exchange replayed alike, and at least one was: a replay that checked nothing
+        (every exchange not replayable, e.g. a journal an older kore-mock wrote) is no pass."""
+        return self.replayed > 0 and not self.differing
+
     def to_wire(self) -> dict[str, Any]:
         return {
             "target": self.target,
             "exchanges": len(self.items),
+            "replayed": self.replayed,
+            "notReplayed": len(self.not_replayed),
             "differing": len(self.differing),
             "items": [i.to_wire() for i in self.items],
         }
 
     def to_text(self, *, verbose: bool = False) -> str:
-        lines = [f"replayed {len(self.items)} exchange(s) against {self.target}"]
+        lines = [f"replay of {len(self.items)} exchange(s) against {self.target}"]
         for item in self.items:
             if not item.differences and not verbose:
                 continue
@@ -91,7 +109,15 @@ class ReplayReport:
             ]
             if item.note and item.status is not None:
                 lines.append(f"    ({item.note})")
-        lines.append(f"{len(self.items)} exchange(s), {len(self.differing)} differing")
+        if not verbose:  # why the others were not replayed, once per reason
+            reasons = Counter(i.note or "not replayed" for i in self.not_replayed)
+            lines += [f"{count} exchange(s) {why}" for why, count in reasons.most_common()]
+        lines.append(
+            f"{len(self.items)} exchange(s): {self.replayed} replayed, "
+            f"{len(self.not_replayed)} not replayed, {len(self.differing)} differing"
+        )
+        if not self.replayed:
+            lines.append("nothing was replayed: the replay checked nothing")
         return "\n".join(lines)
 
 
@@ -126,6 +152,8 @@ def not_replayable(exchange: Recorded) -> str:
     """Why an exchange of a recording cannot be replayed ('' when it can)."""
     if exchange.response is None:
         return "not replayed: the recording kept no answer"
+    if not exchange.request_kept and not exchange.headers_kept:
+        return "not replayed: the journal entry kept no request (written by an older kore-mock)"
     if not exchange.request_kept:
         return "not replayed: the journal did not keep the request's body (over 1 MiB, or not read)"
     return ""

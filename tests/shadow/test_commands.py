@@ -65,7 +65,7 @@ def test_a_recording_replays_clean_on_a_mock_reading_as_the_host_and_fails_on_on
     profile.write_text(DIVERGENT_YAML)
     alike = kore_mock("replay", str(record), "--profile", str(profile), cwd=tmp_path)
     assert alike.returncode == 0, alike.stdout + alike.stderr
-    assert "9 exchange(s), 0 differing" in alike.stdout
+    assert "9 exchange(s): 9 replayed, 0 not replayed, 0 differing" in alike.stdout
     unlike = kore_mock("replay", str(record), cwd=tmp_path)
     assert unlike.returncode == 1, unlike.stdout + unlike.stderr
     assert "importContacts" in unlike.stdout and "status: 400 (recorded) vs 200 (replayed)" in (
@@ -228,7 +228,8 @@ def test_a_proxy_on_a_port_in_use_is_one_clear_error(tmp_path):
 
 
 def test_a_verbose_replay_on_a_host_says_why_an_exchange_was_not_sent(default_host, tmp_path):
-    """(It printed 'recorded 200, replayed not sent — same', a comparison never made.)"""
+    """(It printed 'recorded 200, replayed not sent — same', a comparison never made; and,
+    nothing replayed, it passed.)"""
     path = "/agentassist/api/v1/public/st-x/contacts"
     real = {
         "recording": "kore-mock/1",
@@ -256,7 +257,7 @@ def test_a_verbose_replay_on_a_host_says_why_an_exchange_was_not_sent(default_ho
         *DEV_APP_FLAGS,
         cwd=tmp_path,
     )
-    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert replayed.returncode == 1, replayed.stdout + replayed.stderr  # nothing was checked
     lines = replayed.stdout.splitlines()
     assert lines[1] == (
         f"#1 (line 1) createContacts POST {path}: recorded 200, "
@@ -267,6 +268,7 @@ def test_a_verbose_replay_on_a_host_says_why_an_exchange_was_not_sent(default_ho
         == f"#2 (line 2) - GET {path}: recorded -, not replayed: the recording kept no answer"
     )
     assert "same" not in replayed.stdout
+    assert "2 exchange(s): 0 replayed, 2 not replayed, 0 differing" in lines
     assert "notSent: 1" in lines
 
 
