@@ -668,8 +668,17 @@ def snapshot_save(file: str, url: str, admin_token: str | None, with_journal: bo
         sys.stdout.flush()
     else:
         _write_whole(Path(file), answer.body)
-    summary = _snapshot_summary(answer.headers.get("X-Mock-Snapshot", ""))
+    header = answer.headers.get("X-Mock-Snapshot", "")
+    summary = _snapshot_summary(header)
     click.echo(f"Saved {summary} to {file} ({human_bytes(len(answer.body))}).", err=file == "-")
+    counts = _snapshot_counts(header)
+    if "unloadable" in counts:
+        click.echo(
+            f"warning: {counts['unloadable']} contact(s) hold a NUL character (first: "
+            f"{counts.get('first', '?')}), which an older kore-mock stored and a snapshot load "
+            "refuses: update or delete them, then save again",
+            err=True,
+        )
 
 
 @snapshot.command("load")
@@ -711,12 +720,16 @@ def snapshot_load(file: str, url: str, admin_token: str | None, with_journal: bo
 
 def _snapshot_summary(header: str) -> str:
     """``contacts=5; active=4; apps=1; journal=3`` -> words."""
-    counts = dict(part.strip().partition("=")[::2] for part in header.split(";") if "=" in part)
+    counts = _snapshot_counts(header)
     text = f"{counts.get('contacts', '?')} contacts ({counts.get('active', '?')} ACTIVE), "
     text += f"{counts.get('apps', '?')} app(s)"
     if "journal" in counts:
         text += f", {counts['journal']} journal entries"
     return text
+
+
+def _snapshot_counts(header: str) -> dict[str, str]:
+    return dict(part.strip().partition("=")[::2] for part in header.split(";") if "=" in part)
 
 
 def _write_whole(path: Path, data: bytes) -> None:

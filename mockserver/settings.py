@@ -107,7 +107,11 @@ class App:
         )
 
     @classmethod
-    def from_dict(cls, raw: Any, where: str = "app") -> App:
+    def from_dict(cls, raw: Any, where: str = "app", *, stored: bool = False) -> App:
+        """A new app, checked (``SettingsError``) as control-openapi.yaml's ``AppInput``;
+        ``stored``: one a store kept (a snapshot's), checked as ``StoredApp`` — its clientId may
+        be one an older version took (a ``/``, ``..``, a blank at an end), so that a snapshot a
+        server saved loads back into it."""
         if not isinstance(raw, dict):
             raise SettingsError(
                 f"{where}: must be a mapping with clientId, clientSecret, accountId"
@@ -136,19 +140,20 @@ class App:
                 raise SettingsError(f"{where}.streams: {stream!r} is not a stream id (st-...)")
         if not isinstance(raw.get("name", ""), str):
             raise SettingsError(f"{where}: name must be a string (quote it in YAML)")
-        for error in _app_input().iter_errors(raw):  # the rest, as the control plane checks it
+        schema = _app_schema("StoredApp" if stored else "AppInput")
+        for error in schema.iter_errors(raw):  # the rest, as the control plane checks it
             raise SettingsError(f"{where}: {_app_problem(error)}")
         return cls.kept(raw)
 
 
 @functools.cache
-def _app_input() -> Any:
-    """control-openapi.yaml's ``AppInput``: an app as ``POST /__mock__/apps`` and a snapshot take
-    it (clientId and name at most 200 characters, name a string, the secret's length...). An app
-    of the settings file is one too: a snapshot of the server then loads back into it."""
+def _app_schema(name: str) -> Any:
+    """control-openapi.yaml's ``AppInput`` (an app as ``POST /__mock__/apps`` takes it: clientId
+    and name at most 200 characters, name a string, the secret's length...; an app of the
+    settings file is one too) or ``StoredApp`` (as a snapshot holds it)."""
     components = CONTROL.document["components"]
     return jsonschema_rs.validator_for(
-        {"$ref": "#/components/schemas/AppInput", "components": components}
+        {"$ref": f"#/components/schemas/{name}", "components": components}
     )
 
 

@@ -43,7 +43,7 @@ from mockserver.runtime import (
 )
 from mockserver.scopes import Scope, check_scenario
 from mockserver.settings import App, Settings, SettingsError
-from mockserver.spec import CONTROL, VENDOR, with_integers
+from mockserver.spec import CONTROL, VENDOR, describe, with_integers
 from mockserver.store.base import CONTENT_COLUMNS, POSTGRES_SCHEMES, Store, StoreContents
 
 KIND = "kore-mock-snapshot"
@@ -97,7 +97,26 @@ def save(store: Store, settings: Settings, *, with_journal: bool) -> tuple[bytes
     )
     if contents.journal is not None:
         summary += f"; journal={len(contents.journal)}"
-    return orjson.dumps(document), summary
+    body = orjson.dumps(document)
+    if b"\\u0000" in body:  # orjson escapes a NUL: only then are the contacts walked
+        held = _nul_places(document["contacts"])
+        if held:
+            summary += f"; unloadable={len(held)}; first={held[0]}"
+    return body, summary
+
+
+def _nul_places(contacts: list[dict[str, Any]]) -> list[str]:
+    """Where contacts hold a NUL (one place per contact): an older kore-mock stored some over
+    JSON on SQLite; a load refuses them (``_check_no_nul``), so a save says so."""
+    return [
+        next(f"contacts[{i}].{key}" for key, value in contact.items() if _has_nul(value))
+        for i, contact in enumerate(contacts)
+        if any(_has_nul(value) for value in contact.values())
+    ]
+
+
+def _has_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
 
 
 def state_in_force(stored: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -151,8 +170,8 @@ def read(
             f"The snapshot is format {version if version < 10**20 else f'{version:.0e}'}, newer "
             f"than this kore-mock reads ({VERSION}); upgrade kore-mock"
         )
-    problems = [
-        f"snapshot{_path(error)}: {error.message}" for error in _validator().iter_errors(document)
+    problems = [  # a pattern in the schema's words (x-refusal), not as the regex
+        f"snapshot{_path(error)}: {describe(error)}" for error in _validator().iter_errors(document)
     ]
     if problems:
         raise ValidationError(_listed(problems))
@@ -246,8 +265,14 @@ def _check_no_nul(document: dict[str, Any]) -> None:
     ]
     for where, value in places:
         if any("\x00" in text for text in json_body.strings(value)):
+            hint = (
+                " (an older kore-mock stored some on SQLite: remove it from the file, or update "
+                "or delete that contact and save again)"
+                if where.startswith("contacts")
+                else ""
+            )
             raise ValidationError(
-                f"snapshot.{where} holds a NUL character (\\u0000); no field takes one"
+                f"snapshot.{where} holds a NUL character (\\u0000); no field takes one{hint}"
             )
 
 
@@ -272,7 +297,7 @@ def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
     if APPS_KEY in state:
         try:
             apps = [
-                App.from_dict(raw, f"snapshot.state.apps[{i}]")
+                App.from_dict(raw, f"snapshot.state.apps[{i}]", stored=True)
                 for i, raw in enumerate(state[APPS_KEY])
             ]
         except SettingsError as exc:

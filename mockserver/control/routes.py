@@ -345,7 +345,7 @@ def add_app() -> Response:
     return _reply(app.to_dict(with_secret=True), 201)
 
 
-@control.delete("/apps/<clientId>")
+@control.delete("/apps/<path:clientId>")  # an older version took ids with a /
 def remove_app(clientId: str) -> Response:
     return _reply(app_admin.remove_app(current_mock().runtime, clientId).to_dict())
 

@@ -138,3 +138,40 @@ def test_account_id_format_object_id_is_refused_while_an_app_of_another_form_exi
     assert control.get("/__mock__/profile").get_json()["profile"]["accountIdFormat"] == "any"
     assert control.delete("/__mock__/apps/cs-short").status_code == 200
     assert control.put("/__mock__/profile", json={"accountIdFormat": "objectId"}).status_code == 200
+
+
+OLDER_IDS = ["team/qa", "..", " padded", "padded "]  # ids POST /apps took before ClientIdValue
+
+
+def store_older_apps(app) -> None:
+    older = [
+        {**DEV_APP.to_dict(with_secret=True), "clientId": client_id} for client_id in OLDER_IDS
+    ]
+    mock_of(app).store.set_state(APPS_KEY, [DEV_APP.to_dict(with_secret=True), *older])
+
+
+def test_an_app_an_older_version_stored_with_an_id_no_path_could_name_can_be_removed(app, control):
+    """DELETE /__mock__/apps/team%2Fqa was a 404: the app could not be removed but by a reset."""
+    store_older_apps(app)
+    for client_id in OLDER_IDS:
+        path = "/__mock__/apps/" + quote(client_id, safe="").replace(".", "%2E")
+        removed = control.delete(path)
+        assert removed.status_code == 200, (client_id, removed.get_json())
+        assert removed.get_json()["clientId"] == client_id
+    listed = control.get("/__mock__/apps").get_json()["apps"]
+    assert [a["clientId"] for a in listed] == [DEV_APP.client_id]
+    assert control.delete("/__mock__/apps/no%2Fsuch").status_code == 404
+
+
+def test_a_snapshot_of_apps_an_older_version_stored_loads_back(app, control):
+    """The server's own snapshot was refused: its apps met today's input rules no more."""
+    store_older_apps(app)
+    saved = control.get("/__mock__/snapshot")
+    assert saved.status_code == 200
+    control.post("/__mock__/reset")
+    loaded = control.put(
+        "/__mock__/snapshot", data=saved.get_data(), content_type="application/json"
+    )
+    assert loaded.status_code == 200, loaded.get_json()
+    listed = control.get("/__mock__/apps").get_json()["apps"]
+    assert [a["clientId"] for a in listed] == [DEV_APP.client_id, *OLDER_IDS]

@@ -24,7 +24,13 @@ def test_control_openapi_document_is_valid():
 
 def test_every_control_route_is_described_and_every_operation_served(app):
     served = {
-        (rule.rule.replace("<int:", "<").replace("<", "{").replace(">", "}"), method)
+        (
+            rule.rule.replace("<int:", "<")
+            .replace("<path:", "<")
+            .replace("<", "{")
+            .replace(">", "}"),
+            method,
+        )
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("control.") and rule.endpoint != "control.static"
         for method in rule.methods - {"HEAD", "OPTIONS"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.auth import mint_token
+from mockserver.mock import mock_of
 from mockserver.settings import App, Limits, Settings
 from mockserver.store.base import ContentsRefused
 from tests.conftest import ACCOUNT, OTHER_STREAM, STREAM, TEST_APPS, Api, base, person
@@ -619,3 +621,40 @@ def test_a_request_with_a_nul_in_its_stream_is_journaled_and_the_snapshot_loads_
     entry = api.client.get(f"/__mock__/journal/{answer.headers['X-Mock-Journal-Id']}").get_json()
     assert entry["namespace"] is None and entry["status"] == 401
     assert load(control, save(control)).status_code == 200
+
+
+def test_a_snapshot_refusal_of_a_pattern_says_it_in_the_contracts_words(control, api):
+    # it quoted the regular expression where the contract words the rule (x-refusal)
+    message = refused(control, api, _set("contacts.0.firstName", "=cmd|' /C calc'!A0"))
+    assert message == (
+        "snapshot.contacts[0].firstName: \"=cmd|' /C calc'!A0\" must not start with =, +, -, @ "
+        "or whitespace (a formula in a spreadsheet)"
+    )
+
+
+def test_a_snapshot_of_a_contact_an_older_version_stored_with_a_nul_says_it_will_not_load(
+    tmp_path,
+):
+    """Saved as stored, it was refused by the load of the same server without a word at save."""
+    app = create_app(Settings(db=str(tmp_path / "nul.db"), apps=TEST_APPS))
+    control = Control(app.test_client())
+    try:
+        control.seed([person("ann", "a", "9876543210"), person("bob", "b", "9876543211")])
+        with sqlite3.connect(tmp_path / "nul.db") as db:  # as SQLite took it over JSON before
+            db.execute("UPDATE contacts SET last_name = 'b' || char(0) WHERE first_name = 'bob'")
+        saved = control.get("/__mock__/snapshot")
+        document = json.loads(saved.get_data())
+        index = next(i for i, c in enumerate(document["contacts"]) if c["firstName"] == "bob")
+        assert document["contacts"][index]["lastName"] == "b\x00"  # a copy of the store
+        assert saved.headers["X-Mock-Snapshot"].endswith(
+            f"; unloadable=1; first=contacts[{index}].lastName"
+        )
+        loaded = load(control, saved.get_data())
+        assert loaded.status_code == 400
+        assert loaded.get_json()["errors"][0]["msg"] == (
+            f"snapshot.contacts[{index}].lastName holds a NUL character (\\u0000); no field "
+            "takes one (an older kore-mock stored some on SQLite: remove it from the file, or "
+            "update or delete that contact and save again)"
+        )
+    finally:
+        mock_of(app).close()

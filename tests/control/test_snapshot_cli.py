@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -157,3 +158,25 @@ def test_a_chunked_snapshot_over_the_limit_is_413_like_one_with_a_length(tmp_pat
                 assert answer.status_code == 413, (size, answer.text)
                 assert answer.json()["errors"][0]["msg"] == words
         assert state(url) == before
+
+
+def test_save_warns_of_contacts_an_older_version_stored_with_a_nul(tmp_path):
+    from mockserver.app import create_app
+    from mockserver.mock import mock_of
+    from mockserver.settings import Settings
+
+    app = create_app(Settings(db=str(tmp_path / "nul.db")))
+    try:
+        with threaded_server(app) as url:
+            seed(url)
+            with sqlite3.connect(tmp_path / "nul.db") as db:  # as SQLite took it over JSON before
+                db.execute("UPDATE contacts SET first_name = 'b' || char(0) || 'ob'")
+            saved = run("snapshot", "save", str(tmp_path / "s.json"), "--url", url)
+    finally:
+        mock_of(app).close()
+    assert saved.exit_code == 0, saved.output
+    assert (
+        "warning: 2 contact(s) hold a NUL character (first: contacts[0].firstName), which an "
+        "older kore-mock stored and a snapshot load refuses: update or delete them, then save "
+        "again"
+    ) in saved.output
