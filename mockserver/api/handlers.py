@@ -13,10 +13,8 @@ from typing import Any
 
 from flask import Request
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.formparser import FormDataParser
 
-from mockserver import body_limit
+from mockserver import body_limit, multipart
 from mockserver.contacts.csv_rows import LENIENT_OPTIONAL
 from mockserver.contacts.model import Caller, Contact, Namespace
 from mockserver.contacts.rules import with_empty_optional_fields
@@ -27,7 +25,6 @@ from mockserver.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
-from mockserver.multipart import unexpected_parts
 from mockserver.profile import Profile
 from mockserver.settings import Limits
 from mockserver.validation import DECLARED_TYPE, INT64_MAX, ValidRequest, integer_of
@@ -228,7 +225,7 @@ def _uploaded_csv(request: Request, limit: int) -> bytes:
         raise ValidationError(
             f"The multipart body has {len(parts)} {IMPORT_PART!r} parts; send one"
         )
-    extra = unexpected_parts(request, (IMPORT_PART,))
+    extra = multipart.unexpected_parts(request, (IMPORT_PART,))
     if extra:
         raise ValidationError(
             f"The multipart body has unexpected part(s) {extra}; send only {IMPORT_PART!r}"
@@ -243,41 +240,14 @@ def _hint(request: Request) -> str:
     return f" (found: {', '.join(found)})" if found else ""
 
 
-class _StrictFormParser(FormDataParser):
-    """werkzeug's parser, but a malformed or truncated body is an error, not an empty form."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **{**kwargs, "silent": False})
-
-
 def _file_parts(request: Request) -> list[FileStorage]:
-    request.form_data_parser_class = _StrictFormParser
     try:
-        return request.files.getlist(IMPORT_PART)
-    except ValueError as exc:
+        return multipart.file_parts(request, (IMPORT_PART,))
+    except multipart.Malformed:
         declared = request.environ.get(DECLARED_TYPE)
         if declared is not None:
             raise UnsupportedMediaType(
                 f"Content type {declared!r} is not supported here and the body is not the "
                 f"multipart/form-data its boundary announces; {SEND_A_FILE}"
             ) from None
-        raise ValidationError(f"The multipart body is malformed: {_malformed(exc)}") from None
-    except RequestEntityTooLarge:
-        if request.content_length is None:  # a chunked body past the limit it is held to
-            raise body_limit.too_large(body_limit.limit_of(request)) from None
-        raise PayloadTooLarge(  # its length is within the limit: the form parser's own limits
-            f"The multipart body has more than {request.max_form_parts} parts or a text "
-            f"field over {request.max_form_memory_size} bytes"
-        ) from None
-
-
-_PARSER_STATES = {  # werkzeug's parser state when the body ran out -> what the client did wrong
-    "State.PREAMBLE": "no part starts with the boundary given in the Content-Type",
-    "State.PART": "a part's headers are cut off",
-    "State.DATA": "it ends inside a part (truncated, or the closing boundary is missing)",
-}
-
-
-def _malformed(error: ValueError) -> str:
-    text = str(error)
-    return next((why for state, why in _PARSER_STATES.items() if state in text), text)
+        raise

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from mockserver import __version__, body_limit, scopes, snapshot
+from mockserver import __version__, body_limit, multipart, scopes, snapshot
 from mockserver.contacts.model import Caller, Namespace, utc_instant
 from mockserver.contacts.service import SaveOutcome
 from mockserver.control import apps as app_admin
@@ -32,7 +32,6 @@ from mockserver.errors import (
 from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.memory import paused_gc
 from mockserver.mock import current_mock
-from mockserver.multipart import unexpected_parts
 from mockserver.profile import ProfileError, readings
 from mockserver.responses import json_response
 from mockserver.runtime import RATE_LIMIT
@@ -286,12 +285,12 @@ def _csv_upload_unchecked() -> bytes:
     if request.mimetype == "text/csv":
         return request.get_data()
     if request.mimetype == "multipart/form-data":
-        files = [f for name in CSV_PARTS for f in request.files.getlist(name)]
+        files = multipart.file_parts(request, CSV_PARTS)  # read as strictly as the import's
         if not files:
             raise ValidationError("The multipart body has no file part 'file' (or 'result_file')")
         if len(files) > 1:  # a second file was dropped unread
             raise ValidationError(f"The multipart body has {len(files)} file parts; send one")
-        extra = unexpected_parts(request, CSV_PARTS)
+        extra = multipart.unexpected_parts(request, CSV_PARTS)
         if extra:
             raise ValidationError(
                 f"The multipart body has unexpected part(s) {extra}; "

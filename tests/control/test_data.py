@@ -341,3 +341,23 @@ def test_a_seed_item_with_a_cellphone_that_is_not_an_object_is_refused_for_its_c
     assert refused["field"] == "cellPhone"
     assert refused["msg"].startswith("Row 1: cellPhone: ")
     assert body["createdCount"] == 0
+
+
+TRUNCATED = (  # the closing boundary is missing
+    b'--XB\r\nContent-Disposition: form-data; name="file"; filename="c.csv"\r\n'
+    b"Content-Type: text/csv\r\n\r\nfirstName,lastName,cellPhoneNumber,cellPhoneCountryCode\r\n"
+    b"ann,lee,2025550199,+1\r\n--XB"
+)
+
+
+def test_a_truncated_seed_upload_is_said_to_be_malformed_as_the_import_says(control):
+    # it said "The multipart body has no file part 'file' (or 'result_file')"
+    response = control.post(
+        NS_PATH + "/seed", data=TRUNCATED, content_type="multipart/form-data; boundary=XB"
+    )
+    assert response.status_code == 400
+    assert response.get_json()["errors"][0]["msg"] == (
+        "The multipart body is malformed: it ends inside a part (truncated, or the closing "
+        "boundary is missing)"
+    )
+    assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
