@@ -27,16 +27,29 @@ class _Gunicorn(BaseApplication):
     def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
         self.settings = settings
         self.options = options
+        self.built: list[Any] = []  # the app of this worker process
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self.options.items():
+        built = self.built
+
+        def worker_exit(server: Any, worker: Any) -> None:
+            """A worker that stops cleanly closes its store (SQLite: its journal's log is
+            drained into the table, so a clean stop leaves every entry where any kore-mock
+            reads it)."""
+            from mockserver.mock import mock_of
+
+            for app in built:
+                mock_of(app).close()
+
+        for key, value in {**self.options, "worker_exit": worker_exit}.items():
             self.cfg.set(key, value)
 
     def load(self) -> Any:
         from mockserver.app import create_app
 
-        return create_app(self.settings)
+        self.built.append(create_app(self.settings))
+        return self.built[-1]
 
 
 class CannotListen(SettingsError):

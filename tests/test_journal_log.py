@@ -6,6 +6,7 @@ twice — after a killed writer, a killed drain, a clear, a restored snapshot an
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sqlite3
@@ -16,11 +17,16 @@ from contextlib import closing
 
 import orjson
 import pytest
+import requests
 
-from mockserver.store import open_store
-from mockserver.store.base import JournalFilter, StoreContents
+from mockserver.auth import mint_token
+from mockserver.settings import DEV_APP
+from mockserver.store import open_store, sqlite
+from mockserver.store.base import JournalFilter, StoreContents, StoreUnavailable
 from mockserver.store.journal_log import GIVEN, parse
 from mockserver.store.shared_words import SharedWords
+from tests.conftest import STREAM
+from tests.server_process import ServerProcess
 
 
 @pytest.fixture
@@ -174,3 +180,63 @@ def test_a_record_is_one_line_whatever_the_entry_holds():
     rows, keep = parse(data)
     assert keep == 10
     assert rows == [(7, "at", None, 200, None, None, None, body.decode())]
+
+
+def test_a_store_with_the_log_is_at_schema_5_which_a_kore_mock_from_before_the_log_refuses(
+    path, monkeypatch
+):
+    """A kore-mock of schema 4 from before the log gave new entries ids from the table, ids
+    the log had given: their entries were lost when the log was drained."""
+    open_store(path).close()
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    open_store(path).close()  # a store of schema 4 is raised to 5
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT value FROM meta").fetchall() == [("5",)]
+    monkeypatch.setattr(sqlite, "SCHEMA_VERSION", 4)  # the kore-mock from before the log
+    with pytest.raises(StoreUnavailable, match="schema version 5, newer than this kore-mock"):
+        open_store(path)
+
+
+def test_a_clean_close_leaves_every_entry_in_the_table_and_none_in_the_log(path):
+    store = open_store(path)
+    store.journal_add(_entry(1), keep=100)
+    store.close()
+    assert not _holds(path + ".journal.log")
+    assert _table_rows(path) == 1
+
+
+def test_an_entry_whose_id_another_writer_took_is_kept_under_a_new_id(store, path, caplog):
+    for n in range(1, 4):
+        store.journal_add(_entry(n), keep=100)  # ids 1-3, in the log
+    # a kore-mock that does not know the log gives ids 2 and 3 from the table
+    with closing(sqlite3.connect(path + ".journal")) as table, table:
+        for n in (2, 3):
+            table.execute(
+                "INSERT INTO journal (id, at, status, entry) VALUES (?, ?, 200, ?)",
+                (n, "2026-01-01T00:00:00.000Z", orjson.dumps(_entry(100 + n)).decode()),
+            )
+    with caplog.at_level(logging.WARNING, logger="kore_mock"):
+        entries = store.journal_query()
+    assert [(e["id"], e["n"]) for e in entries] == [(5, 3), (4, 2), (3, 103), (2, 102), (1, 1)]
+    assert "journal entries 2, 3 had ids that another writer" in caplog.text
+    assert "kept as entries 4, 5" in caplog.text
+    assert store.journal_add(_entry(6), keep=100) == 6  # no id given twice
+
+
+def test_a_clean_stop_of_serve_leaves_every_entry_in_the_journals_table(path, tmp_path):
+    """Each worker closes its store when it stops (SIGTERM), which drains the log: the
+    journal's file alone holds every entry, for any kore-mock that reads it."""
+    server = ServerProcess(path, tmp_path, workers=2).start()
+    try:
+        for _ in range(5):
+            answer = requests.get(
+                server.url + f"/agentassist/api/v1/public/{STREAM}/contacts",
+                headers={"auth": mint_token(DEV_APP), "accountId": DEV_APP.account_id},
+                timeout=30,
+            )
+            assert answer.status_code == 200
+    finally:
+        server.stop()
+    assert not _holds(path + ".journal.log") and not _holds(path + ".journal.log.draining")
+    assert _table_rows(path) == 5

@@ -14,9 +14,9 @@ import pytest
 from mockserver.contacts.model import INACTIVE, Contact, Namespace
 from mockserver.contacts.ports import NumberTaken
 from mockserver.store import open_store, postgres, sqlite
-from mockserver.store.base import SCHEMA_VERSION, JournalFilter
+from mockserver.store.base import JournalFilter
 from tests.conftest import ACCOUNT, BACKENDS, STREAM
-from tests.test_store import contact, execute
+from tests.test_store import contact, execute, schema_version
 
 NS = Namespace(ACCOUNT, STREAM)
 LEGACY_NUMBER = "+919876543210"
@@ -85,14 +85,16 @@ def write_old_store(url: str, version: int, rows: list[tuple]) -> None:
         conn.execute("COMMIT")
 
 
-@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+@pytest.mark.parametrize("version", range(1, max(sqlite.SCHEMA_VERSION, postgres.SCHEMA_VERSION)))
 def test_a_store_of_an_older_kore_mock_opens_with_everything_it_held(empty_url, version):
+    if version >= schema_version(empty_url):
+        pytest.skip("this backend's schema has no such older version")
     rows = old_rows()
     write_old_store(empty_url, version, rows)
     store = open_store(empty_url)
     try:
         assert execute(empty_url, "SELECT value FROM meta WHERE key = 'schema_version'") == [
-            (str(SCHEMA_VERSION),)
+            (str(schema_version(empty_url)),)
         ]
         active = [row[0] for row in rows if row[3] != INACTIVE]
         with store.read() as tx:

@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from mockserver.contacts.model import Contact, Namespace
 from mockserver.contacts.ports import ContactsStore
 
-SCHEMA_VERSION = 4
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 # The contacts table's columns, in ``Contact``'s field order: a row maps to a Contact for free.
@@ -130,6 +129,19 @@ class ContentsRefused(ValueError):
 
 class StoreUnavailable(RuntimeError):
     """The store cannot be opened (unreachable server, bad URL, schema newer than this code)."""
+
+
+def schema_version_to_migrate(found: int, ours: int) -> int:
+    """The schema version a store was found at, which this kore-mock migrates from to its own
+    (``ours``: the length of the backend's migrations); a newer one is refused. Each backend
+    counts its own versions: a change of one backend's files (SQLite's journal log, schema 5)
+    leaves the other's version alone."""
+    if found > ours:
+        raise StoreUnavailable(
+            f"the store is at schema version {found}, newer than this kore-mock ({ours});"
+            " upgrade kore-mock"
+        )
+    return found
 
 
 class Store(ContactsStore):

@@ -16,6 +16,9 @@ table takes the log's entries in bulk — before any read of the journal, and in
   lock (a moment: appenders open the new file when the generation word changed), inserts its
   records into the table, then deletes it. A record acknowledged before the read began is in
   the renamed file.
+- **An id taken meanwhile**: a record whose id the table holds with another entry (a kore-mock of
+  schema 4 from before this log gave ids from the table: schema 5 keeps it away) is kept under a
+  new id from the counter, and the server's log says so.
 - **Crashes**: a record is ``\\n``, a JSON head ``[id, keep, body length, columns...]``, ``\\t`` and
   the entry's JSON (orjson writes no raw newline or tab). A record cut short by a killed writer
   fails its length check and is skipped, and the newline before the next one keeps that one
@@ -82,6 +85,14 @@ class JournalLog:
         self._fd_of = (-1, -1)
 
     # -- the highest id given ----------------------------------------------------------------
+
+    def new_ids(self, count: int, above: int) -> range:
+        """``count`` ids never given, above the counter and ``above`` (entries whose id another
+        writer had taken). Takes the appenders' lock."""
+        with self._lock():
+            first = max(self._words.get(GIVEN), above) + 1
+            self._words.set(GIVEN, first + count - 1)
+        return range(first, first + count)
 
     def raise_given(self, at_least: int) -> None:
         """No id up to ``at_least`` is given again (entries the table has from elsewhere: an

@@ -39,7 +39,6 @@ from mockserver.store.base import (
     EVERY_ENTRY,
     JOURNAL_COLUMNS,
     LATER_JOURNAL_COLUMNS,
-    SCHEMA_VERSION,
     ContentsRefused,
     JournalFilter,
     Store,
@@ -49,6 +48,7 @@ from mockserver.store.base import (
     journal_columns,
     number_search,
     promote_sql,
+    schema_version_to_migrate,
 )
 
 POOL_MIN_SIZE = 1
@@ -178,7 +178,7 @@ MIGRATIONS: list[list[str]] = [
         ),
     ],
 ]
-assert len(MIGRATIONS) == SCHEMA_VERSION
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _note_returned(conn: psycopg.Connection) -> None:
@@ -701,12 +701,7 @@ def _migrate(conn: psycopg.Connection) -> None:
         conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", _MIGRATION_LOCK)
         conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        version = int(row[0]) if row else 0
-        if version > SCHEMA_VERSION:
-            raise StoreUnavailable(
-                f"the store is at schema version {version}, newer than this kore-mock "
-                f"({SCHEMA_VERSION}); upgrade kore-mock"
-            )
+        version = schema_version_to_migrate(int(row[0]) if row else 0, SCHEMA_VERSION)
         for statements in MIGRATIONS[version:]:
             for statement in statements:
                 conn.execute(statement)

@@ -11,7 +11,8 @@ records in bulk, in one transaction —
   right after an answer sees its entry, whichever worker it reaches;
 - in the background (each process's checkpoint thread: a log past ``DRAIN_BYTES``, or any
   after ``DRAIN_AGE`` seconds), so the log stays small when nobody reads;
-- when the store is opened (a log left by a killed server).
+- when the store is opened (a log left by a killed server), and when it is closed (a clean stop
+  leaves no log behind).
 
 The journal keeps the newest ``keep`` entries: every read shows only the ids within ``keep`` of
 the newest (ids are consecutive), and each drain deletes the rows below that window. An id is
@@ -25,6 +26,7 @@ an entry, without a log.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +45,8 @@ from mockserver.store.base import (
     journal_columns,
 )
 from mockserver.store.journal_log import DRAIN_AGE, DRAIN_BYTES, JournalLog, Row
+
+log = logging.getLogger("kore_mock")
 
 TRIM_EVERY = 64  # entries between two deletions of the rows that fell out (``:memory:``)
 
@@ -189,14 +193,49 @@ class SqliteJournal:
         with _immediate(conn):
             if keep is not None:  # the newest record's: what the reads' window is
                 conn.execute(_SET_KEEP, (keep,))
+            changes = conn.total_changes
             conn.executemany(_TAKE, rows)
+            if conn.total_changes - changes < len(rows):  # ids in the table already
+                self._renumber_taken(conn, rows)
             if keep is not None and rows:
                 conn.execute("DELETE FROM journal WHERE id <= ?", (rows[-1][0] - keep,))
 
+    def _renumber_taken(self, conn: sqlite3.Connection, rows: list[Row]) -> None:
+        """The rows whose id the table holds with another entry, under new ids (in the drain's
+        transaction). A row it holds as it is was taken by a drain that died before deleting
+        its file."""
+        held = dict(
+            conn.execute(
+                "SELECT id, entry FROM journal WHERE id IN (SELECT value FROM json_each(?))",
+                (orjson.dumps([row[0] for row in rows]),),
+            )
+        )
+        taken = [row for row in rows if held.get(row[0], row[-1]) != row[-1]]
+        if not taken or self._log is None:
+            return
+        (given,) = conn.execute(f"SELECT {_GIVEN} FROM journal").fetchone()
+        ids = self._log.new_ids(len(taken), given)
+        conn.executemany(_TAKE, [(i, *row[1:]) for i, row in zip(ids, taken, strict=True)])
+        log.warning(
+            "journal entries %s had ids that another writer of %s had given (a kore-mock that"
+            " does not know the journal's log?): kept as entries %s",
+            ", ".join(str(row[0]) for row in taken),
+            self._log.path,
+            ", ".join(map(str, ids)),
+        )
+
     def close(self) -> None:
+        """The log drained (a clean stop leaves no entry in it), the background stopped."""
+        if self._closed:
+            return
         self._closed = True
         if self._log is not None:
             sqlite_wal.stop_running(self)
+            try:
+                if self._log.pending():
+                    self._drain_with(self._background)  # a connection closed when done
+            except (OSError, sqlite3.Error) as exc:  # kept in the log for the next start
+                log.warning("the journal's log %s was not drained: %s", self._log.path, exc)
             self._log.close()
 
     def query(self, where: JournalFilter = EVERY_ENTRY, *, limit: int = 100) -> list[dict]:
