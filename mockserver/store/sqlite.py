@@ -302,6 +302,8 @@ class SqliteStore(Store):
             if not self.memory:
                 parent = os.path.dirname(os.path.abspath(path))
                 os.makedirs(parent, exist_ok=True)
+            if self._state_rows is not None:
+                self._state_rows.version.open()
             with self._connection() as conn:
                 _migrate(conn)
             self._journal.create()

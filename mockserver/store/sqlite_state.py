@@ -26,6 +26,9 @@ class StateVersion:
         self.path = path
         self._words = SharedWords(path, 1)
 
+    def open(self) -> None:
+        self._words.open()
+
     def current(self) -> int:
         return self._words.get(0)
 
