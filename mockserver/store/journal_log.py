@@ -28,6 +28,7 @@ table takes the log's entries in bulk — before any read of the journal, and in
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -54,6 +55,20 @@ class JournalLog:
         self._lock = lock  # the appenders' lock, of all processes
         self._fd = -1
         self._fd_of: tuple[int, int] = (-1, -1)  # (pid, generation) the descriptor was opened at
+
+    def check_writable(self) -> None:
+        """An ``OSError`` naming the file unless the log can be opened for appending and its
+        directory written (a drain renames the log there): at the store's opening, not at every
+        request, whose entry would be lost."""
+        os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+        directory = os.path.dirname(os.path.abspath(self.path))
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise PermissionError(
+                errno.EACCES,
+                "the store's directory is not writable (the journal's log is renamed there"
+                " when it is drained)",
+                directory,
+            )
 
     # -- appending (a request) ---------------------------------------------------------------
 

@@ -292,16 +292,18 @@ class SqliteStore(Store):
             journal_writers = _WriterQueue(self.journal_path + ".lock")  # the table's
             appenders = _WriterQueue(self.journal_path + ".log.lock")
             self._queues += (journal_writers, appenders)
+            self._journal_log = JournalLog(self.journal_path, appenders.hold)
             self._journal = SqliteJournal(
                 self._journal_connection,
                 journal_writers.hold,
-                JournalLog(self.journal_path, appenders.hold),
+                self._journal_log,
                 background=lambda: closing(self._open(self.journal_path)),
             )
         try:
             if not self.memory:
                 parent = os.path.dirname(os.path.abspath(path))
                 os.makedirs(parent, exist_ok=True)
+                self._journal_log.check_writable()
             if self._state_rows is not None:
                 self._state_rows.version.open()
             with self._connection() as conn:
