@@ -210,6 +210,16 @@ class ServiceUnavailable(ApiError):
     default_msg = "Service unavailable"
 
 
+class InsufficientStorage(ApiError):
+    """The store's disk is full: the request's transaction was rolled back, nothing of it
+    stored. 507 (RFC 4918), not the store's 503: a full disk does not free itself in seconds,
+    and a client that retries a 503 after ``Retry-After`` would only send it again."""
+
+    status = 507
+    code = 507
+    default_msg = "Insufficient storage"
+
+
 class InjectedFault(ApiError):
     """An error status the control plane asked for (fault injection)."""
 

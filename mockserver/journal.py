@@ -29,6 +29,7 @@ from mockserver.redact import redacted, redacted_query
 from mockserver.settings import is_stream_id
 from mockserver.shadow.recording import encode_text
 from mockserver.shadow.wire import redacted_headers
+from mockserver.store.base import StoreUnavailable
 from mockserver.validation import DECLARED_TYPE
 
 log = logging.getLogger("kore_mock")
@@ -220,6 +221,11 @@ def write_journal(
     try:
         entry = record.journal_entry(request, response)
         entry_id = mock.store.journal_add(entry, keep=mock.settings.journal_size)
+    except StoreUnavailable as exc:  # a full disk, a lost database: one line, no traceback
+        log.warning(
+            "could not write the journal entry of %s %s: %s", request.method, request.path, exc
+        )
+        return response
     except Exception:  # the journal must never break the API
         log.exception("could not write the journal entry")
         return response

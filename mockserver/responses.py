@@ -22,6 +22,7 @@ from mockserver import body_limit
 from mockserver.contacts.model import Contact
 from mockserver.errors import (
     ApiError,
+    InsufficientStorage,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
@@ -31,12 +32,15 @@ from mockserver.errors import (
 from mockserver.journal import current_record
 from mockserver.memory import paused_gc
 from mockserver.mock import Mock, current_mock
-from mockserver.store.base import StoreUnavailable
+from mockserver.store.base import StoreFull, StoreUnavailable
 
 log = logging.getLogger("kore_mock")
 
 STREAM_CHUNK = 1_000  # contacts encoded at a time in a streamed array
 STORE_RETRY_AFTER = 2  # seconds a client waits after the store did not answer
+STORE_FULL_DETAIL = (
+    "The store's disk is full: the request was not stored; send it again once the disk has room"
+)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -82,6 +86,9 @@ def render_error(error: Exception, mock: Mock, request: Request) -> Response:
         return error_response(error, mock)
     if isinstance(error, HTTPException):
         return error_response(_from_werkzeug(error, request), mock)
+    if isinstance(error, StoreFull):  # one line in the log, not a traceback a request
+        log.warning("store full on %s %s: %s", request.method, request.path, error)
+        return error_response(InsufficientStorage(detail=STORE_FULL_DETAIL), mock)
     if isinstance(error, StoreUnavailable):  # the database went away: 503, try again
         log.warning("store unavailable on %s %s: %s", request.method, request.path, error)
         unavailable = ServiceUnavailable(

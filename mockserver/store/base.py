@@ -131,6 +131,14 @@ class StoreUnavailable(RuntimeError):
     """The store cannot be opened (unreachable server, bad URL, schema newer than this code)."""
 
 
+class StoreFull(StoreUnavailable):
+    """The disk under the store is full: the request's transaction was rolled back, nothing of
+    it stored (``disk_full.py`` tells it from other failures)."""
+
+    def __init__(self, path: str, reason: object) -> None:
+        super().__init__(f"the disk of {path} is full ({reason})")
+
+
 def schema_version_to_migrate(found: int, ours: int) -> int:
     """The schema version a store was found at, which this kore-mock migrates from to its own
     (``ours``: the length of the backend's migrations); a newer one is refused. Each backend

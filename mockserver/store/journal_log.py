@@ -37,7 +37,8 @@ from typing import Any
 import orjson
 
 from mockserver import process
-from mockserver.store.base import journal_columns
+from mockserver.store import disk_full
+from mockserver.store.base import StoreFull, journal_columns
 from mockserver.store.shared_words import SharedWords
 
 GIVEN, GENERATION = 0, 1  # the words of ``<journal>.ids``
@@ -83,7 +84,13 @@ class JournalLog:
             entry_id = words.get(GIVEN) + 1
             words.set(GIVEN, entry_id)
             head = orjson.dumps((entry_id, keep, len(body), *columns))
-            _write_all(fd, b"\n" + head + b"\t" + body)
+            try:
+                _write_all(fd, b"\n" + head + b"\t" + body)
+            except OSError as exc:  # a part written is skipped as a record cut short...
+                words.set(GIVEN, entry_id - 1)  # ...and its id is the next one's (lock held)
+                if disk_full.is_full(exc):
+                    raise StoreFull(self.path, exc.strerror) from None
+                raise
         return entry_id
 
     def _open(self, generation: int) -> int:

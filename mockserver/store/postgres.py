@@ -32,7 +32,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from mockserver import process
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
 from mockserver.contacts.ports import ContactsTransaction, NumberTaken
-from mockserver.store import blocks
+from mockserver.store import blocks, disk_full
 from mockserver.store.base import (
     COLUMNS,
     CONTENT_COLUMNS,
@@ -43,6 +43,7 @@ from mockserver.store.base import (
     JournalFilter,
     Store,
     StoreContents,
+    StoreFull,
     StoreUnavailable,
     display_url,
     journal_columns,
@@ -426,6 +427,8 @@ class PostgresStore(Store):
         try:
             yield
         except (psycopg.OperationalError, PoolTimeout) as exc:
+            if disk_full.is_full(exc):  # the server's disk: it still answers
+                raise StoreFull(self.url, str(exc).strip().partition("\n")[0]) from None
             self._failed_at = time.monotonic()
             lines = str(exc).strip().splitlines() or [type(exc).__name__]
             raise StoreUnavailable(f"PostgreSQL at {self.url}: {lines[0]}") from None

@@ -29,7 +29,7 @@ from mockserver import process
 from mockserver.contacts.model import ACTIVE, Contact, Namespace
 from mockserver.contacts.ports import ContactsTransaction, NumberTaken
 from mockserver.memory import remember
-from mockserver.store import blocks, sqlite_wal
+from mockserver.store import blocks, disk_full, sqlite_wal
 from mockserver.store.base import (
     COLUMNS,
     CONTENT_COLUMNS,
@@ -39,6 +39,7 @@ from mockserver.store.base import (
     JournalFilter,
     Store,
     StoreContents,
+    StoreFull,
     StoreUnavailable,
     number_search,
     promote_sql,
@@ -297,7 +298,7 @@ class SqliteStore(Store):
                 self._journal_connection,
                 journal_writers.hold,
                 self._journal_log,
-                background=lambda: closing(self._open(self.journal_path)),
+                background=self._own_journal_connection,
             )
         try:
             if not self.memory:
@@ -311,7 +312,7 @@ class SqliteStore(Store):
             self._journal.create()
             if not self.memory:
                 self._move_old_journal()
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, StoreFull) as exc:
             raise StoreUnavailable(f"cannot use the SQLite file {path}: {exc}") from None
 
     # -- connections -----------------------------------------------------------------------
@@ -336,7 +337,7 @@ class SqliteStore(Store):
         child)."""
         held = getattr(self._local, name, None)
         if held is None or held.pid != process.pid():
-            held = _Held(self._open(path))
+            held = _Held(self._open(path), self.url)  # its files share one disk
             setattr(self._local, name, held)
         return held
 
@@ -356,6 +357,13 @@ class SqliteStore(Store):
 
     def _journal_connection(self) -> AbstractContextManager[sqlite3.Connection]:
         return self._held("journal", self.journal_path)
+
+    @contextmanager
+    def _own_journal_connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection to the journal's file of its own, closed when done (the background
+        drain's, and the drain at close)."""
+        with closing(self._open(self.journal_path)) as conn, _Held(conn, self.url):
+            yield conn
 
     def _move_old_journal(self) -> None:
         """A store from before the journal file kept its journal in the store's own file: the
@@ -395,7 +403,7 @@ class SqliteStore(Store):
                 try:
                     yield conn
                 except BaseException:
-                    conn.execute("ROLLBACK")
+                    disk_full.rollback(conn)
                     raise
                 conn.execute("COMMIT")
                 if of_state and self._state_rows is not None:
@@ -644,19 +652,23 @@ def _refusal(message: str) -> str:
 
 class _Held:
     """A thread's connection, as a context manager that hands it out (and the process that
-    opened it: a forked child opens its own). Cheaper than a generator-based one per use."""
+    opened it: a forked child opens its own). Cheaper than a generator-based one per use.
+    A full disk met inside is ``StoreFull`` of the store's file (named for every file of the
+    store: they share its directory, and an error met in a nested one passes the outer ones)."""
 
-    __slots__ = ("conn", "pid")
+    __slots__ = ("conn", "path", "pid")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
+        self.path = path
         self.pid = process.pid()
 
     def __enter__(self) -> sqlite3.Connection:
         return self.conn
 
-    def __exit__(self, *_: object) -> None:
-        return None
+    def __exit__(self, _kind: object, error: BaseException | None, _trace: object) -> None:
+        if error is not None and disk_full.is_full(error):
+            raise StoreFull(self.path, error) from None
 
 
 _NOTHING = nullcontext()
@@ -748,6 +760,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
             (str(SCHEMA_VERSION),),
         )
     except BaseException:
-        conn.execute("ROLLBACK")
+        disk_full.rollback(conn)
         raise
     conn.execute("COMMIT")

@@ -36,12 +36,13 @@ from typing import Any
 import orjson
 
 from mockserver import process
-from mockserver.store import sqlite_wal
+from mockserver.store import disk_full, sqlite_wal
 from mockserver.store.base import (
     EVERY_ENTRY,
     JOURNAL_COLUMNS,
     LATER_JOURNAL_COLUMNS,
     JournalFilter,
+    StoreFull,
     journal_columns,
 )
 from mockserver.store.journal_log import DRAIN_AGE, DRAIN_BYTES, JournalLog, Row
@@ -172,7 +173,10 @@ class SqliteJournal:
             return
         if pending < DRAIN_BYTES and time.monotonic() - self._drained_at < DRAIN_AGE:
             return
-        self._drain_with(self._background)  # a connection closed when done
+        try:
+            self._drain_with(self._background)  # a connection closed when done
+        except StoreFull as exc:  # tried again in DRAIN_AGE, not at every round (0.2 s)
+            log.warning("the journal's log was not drained: %s", exc)
         self._drained_at = time.monotonic()
 
     def _drain_with(
@@ -234,7 +238,7 @@ class SqliteJournal:
             try:
                 if self._log.pending():
                     self._drain_with(self._background)  # a connection closed when done
-            except (OSError, sqlite3.Error) as exc:  # kept in the log for the next start
+            except (OSError, sqlite3.Error, StoreFull) as exc:  # kept for the next start
                 log.warning("the journal's log %s was not drained: %s", self._log.path, exc)
             self._log.close()
 
@@ -329,7 +333,7 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        conn.execute("ROLLBACK")
+        disk_full.rollback(conn)
         raise
     conn.execute("COMMIT")
 
