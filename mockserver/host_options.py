@@ -4,9 +4,11 @@ suite reads, see ``contract_tests.settings``)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Callable, Mapping
+import signal
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import click
@@ -29,6 +31,32 @@ class UsageFailure(click.ClickException):
     """A usage or connection error: exit status 2 (1 means the host differed)."""
 
     exit_code = 2
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """A SIGTERM (a CI job's timeout, ``kill``) inside the block is a KeyboardInterrupt, as a
+    Ctrl-C is: the cleanup of what a run created on a host runs either way (a SIGTERM ended the
+    process with its contacts left behind)."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (a test's runner): nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted(what: str, detail: str) -> UsageFailure:
+    """An interrupted run: exit status 2, which no verdict has; ``detail`` says when, and what
+    its cleanup did."""
+    return UsageFailure(f"{what} was interrupted {detail}")
 
 
 def host_options(

@@ -12,7 +12,14 @@ import click
 
 from mockserver.auth import mint_token
 from mockserver.cli_option import option
-from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
+from mockserver.host_options import (
+    UsageFailure,
+    host_options,
+    interrupted,
+    interruptible,
+    needs_test_extras,
+    suite_settings,
+)
 from mockserver.settings import App, Settings, SettingsError, load_profile
 
 DEFAULT_OUT = "fidelity-report"
@@ -76,17 +83,24 @@ def fidelity(
     settings = suite_settings(host, {"KORE_PROFILE": profile})
     try:
         from mockserver.fidelity.report import write_reports
-        from mockserver.fidelity.run import FidelityError, run_fidelity
+        from mockserver.fidelity.run import FidelityError, Interrupted, run_fidelity
     except ImportError:
         raise needs_test_extras("fidelity") from None
     created = _make_out_dir(out_dir)  # before a probe runs (a real host's run takes minutes)
     click.echo(f"kore-mock fidelity: probing {settings.describe()}")
     try:
-        report = run_fidelity(settings, expected, unscoped_token=unscoped, progress=click.echo)
+        with interruptible():
+            report = run_fidelity(settings, expected, unscoped_token=unscoped, progress=click.echo)
     except BaseException as exc:
         _remove(created)  # no report: no directory made for it
         if isinstance(exc, FidelityError):
             raise UsageFailure(str(exc)) from None
+        if isinstance(exc, Interrupted):
+            raise interrupted("kore-mock fidelity", str(exc)) from None
+        if isinstance(exc, KeyboardInterrupt):  # between probes, or at the start or the end
+            raise interrupted(
+                "kore-mock fidelity", "between probes: list the namespace, contacts may remain"
+            ) from None
         raise
     try:
         written = write_reports(report, Path(out_dir))

@@ -29,6 +29,10 @@ CONFIRMED, CONTRADICTED, UNTESTABLE = "confirmed", "contradicted", "untestable"
 SKIP_AHEAD = 2000  # numbers skipped at random, so runs seldom reuse a number of an earlier one
 
 
+class Interrupted(RuntimeError):
+    """The run was stopped (Ctrl-C, SIGTERM); its message says what the cleanup did."""
+
+
 class FidelityError(RuntimeError):
     """The host cannot be probed (does not answer, refuses the credentials...)."""
 
@@ -125,6 +129,9 @@ def _run(
                 outcomes = _guarded(probe, ctx)
             except FidelityError as exc:  # the run ends: what the probe created goes first
                 raise FidelityError(f"{exc}; {_clean_after_failure(kore, baseline)}") from None
+            except KeyboardInterrupt:  # Ctrl-C, or a SIGTERM (the command makes it one)
+                cleanup = _clean_after_failure(kore, baseline)
+                raise Interrupted(f"during probe {probe.name}; {cleanup}") from None
         evidence = kore.take_evidence()
         cleanup: dict[str, Any] = {}
         if evidence:  # the probe sent something (one needs a token the run may not be given)

@@ -12,7 +12,14 @@ import click
 from mockserver import __version__
 from mockserver.admin_token import AdminToken
 from mockserver.cli_option import Seconds, admin_token_value, option, store_value
-from mockserver.host_options import UsageFailure, host_options, needs_test_extras, suite_settings
+from mockserver.host_options import (
+    UsageFailure,
+    host_options,
+    interrupted,
+    interruptible,
+    needs_test_extras,
+    suite_settings,
+)
 from mockserver.profile import DEFAULT
 from mockserver.progress import Progress
 from mockserver.settings import MAX_PORT, Settings, SettingsError, load, load_profile
@@ -266,7 +273,12 @@ def _on_host(recorded: Iterable[Any], host: dict[str, Any]) -> tuple[Any, list[t
         raise needs_test_extras("replay --upstream", url_flag=None) from None
     target = open_target(settings)
     try:
-        result = replay_on_host(recorded, target)
+        with interruptible():  # a SIGTERM cleans up as a Ctrl-C does
+            result = replay_on_host(recorded, target)
+    except KeyboardInterrupt:  # replay_on_host's cleanup ran (its finally)
+        raise interrupted(
+            "kore-mock replay", f"after its cleanup on {settings.describe()}"
+        ) from None
     except requests.RequestException as exc:
         raise UsageFailure(f"{settings.describe()} does not answer: {exc}") from None
     except AssertionError as exc:  # the listing before or after failed

@@ -337,3 +337,49 @@ def test_a_host_that_drops_a_probe_still_gets_the_probes_contacts_deleted(defaul
     assert "stopped answering" in run.stderr
     assert "the namespace is as found" in run.stderr, run.stderr
     assert Tenant(default_host, stream).list().json()["totalResults"] == 0
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT"])
+def test_an_interrupted_run_cleans_up_and_says_so_with_exit_2(tmp_path, stop):
+    """A CI job's timeout (SIGTERM) ended the run with the probe's contact left on the tenant
+    and no word; a Ctrl-C did the same, with "Aborted!" and exit 1, a contradiction's."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.live import ROOT
+
+    stream = f"st-fidelity-{uuid.uuid4()}"
+    with kore_mock_serve("--db", ":memory:", cwd=tmp_path) as url:
+        slow = requests.put(f"{url}/__mock__/faults/updateContact", json={"latencyMs": 4000})
+        assert slow.status_code == 200  # updateBodies' PUT waits: the run is inside a probe
+        env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "mockserver.cli", "fidelity", "--base-url", url),
+                *("--stream-id", stream, *DEV_APP_FLAGS, "--out", str(tmp_path / "out")),
+            ],
+            cwd=tmp_path,
+            env={**env, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert process.stdout is not None
+        seen = []
+        for line in process.stdout:  # bounded: the run ends after its last probe
+            seen.append(line)
+            if line.startswith("probe updateBodies"):
+                break
+        time.sleep(1)  # the contact is created, its update waits for the fault's latency
+        process.send_signal(getattr(signal, stop))
+        rest, _ = process.communicate(timeout=60)
+        output = "".join(seen) + rest
+        assert process.returncode == 2, output
+        assert "kore-mock fidelity was interrupted during probe updateBodies" in output
+        assert "the namespace is as found" in output
+        time.sleep(4)  # the update the server was holding is answered; nothing is created
+        assert Tenant(url, stream).list().json()["totalResults"] == 0
+    assert not (tmp_path / "out").exists()
