@@ -24,6 +24,7 @@ from mockserver.control.schema import ControlValidator
 from mockserver.errors import (
     ApiError,
     Forbidden,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -41,6 +42,7 @@ from mockserver.spec import CONTROL, VENDOR
 from mockserver.store.base import ContentsRefused, JournalFilter, display_url
 
 PREFIX = "/__mock__"
+ROTATE = "/rotate-secret"  # an app's secret rotation: POST /__mock__/apps/{clientId}/rotate-secret
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 ADMIN_HEADER = "X-Mock-Admin-Token"
 SEED_CALLER = Caller.for_app("kore-mock-control")
@@ -346,10 +348,14 @@ def add_app() -> Response:
 
 @control.delete("/apps/<path:clientId>")  # an older version took ids with a /
 def remove_app(clientId: str) -> Response:
-    return _reply(app_admin.remove_app(current_mock().runtime, clientId).to_dict())
+    runtime = current_mock().runtime
+    if clientId.endswith(ROTATE) and all(a.client_id != clientId for a in runtime.apps()):
+        # .../rotate-secret is the rotation's path, which a DELETE does not have
+        raise MethodNotAllowed(headers={"Allow": "POST"})
+    return _reply(app_admin.remove_app(runtime, clientId).to_dict())
 
 
-@control.post("/apps/<clientId>/rotate-secret")
+@control.post("/apps/<clientId>" + ROTATE)
 def rotate_secret(clientId: str) -> Response:
     app = app_admin.rotate_secret(current_mock().runtime, clientId, _body().get("clientSecret"))
     return _reply(app.to_dict(with_secret=True))

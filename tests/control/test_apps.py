@@ -175,3 +175,10 @@ def test_a_snapshot_of_apps_an_older_version_stored_loads_back(app, control):
     assert loaded.status_code == 200, loaded.get_json()
     listed = control.get("/__mock__/apps").get_json()["apps"]
     assert [a["clientId"] for a in listed] == [DEV_APP.client_id, *OLDER_IDS]
+
+
+def test_a_delete_of_the_rotation_path_is_405_not_an_unknown_app(control):
+    """Removing an app takes any id, one holding / too (older versions stored such ids): the
+    rotation's own path stays a POST, as control-openapi.yaml has it."""
+    response = control.client.delete("/__mock__/apps/cs-test/rotate-secret")  # not in the spec
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
