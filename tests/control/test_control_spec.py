@@ -170,3 +170,15 @@ def test_a_value_ending_in_a_line_feed_is_refused_and_changes_nothing(control, m
     after = control.get("/__mock__/snapshot?journal=true").get_json()
     assert {**after, "savedAt": None} == {**before, "savedAt": None}
     assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
+
+
+def test_every_control_operation_documents_the_store_failures_it_can_answer():
+    """A call that reaches the store can meet it unreachable (503) or full (507), and any call
+    an unexpected failure (500), each in the envelope: the document said none of them."""
+    missing = [
+        operation_id
+        for path, method, operation_id in CONTROL.operations()
+        if not {"500", "503", "507"}
+        <= set(CONTROL.document["paths"][path][method.lower()]["responses"])
+    ]
+    assert missing == []
