@@ -58,13 +58,16 @@ def _malformed(error: ValueError) -> str:
     return next((why for state, why in _PARSER_STATES.items() if state in text), text)
 
 
-def unexpected_parts(request: Request, expected: Iterable[str]) -> str:
-    """The parts of ``request``'s form other than ``expected``, quoted for a message; empty
-    when there are none. werkzeug keys a part whose Content-Disposition has no name (or one it
-    cannot read, such as ``name="a\\"``) as None: it is named as such, not sorted with the
-    others (a 500)."""
+def refuse_other_parts(request: Request, expected: Iterable[str], send_only: str) -> None:
+    """``ValidationError`` naming the parts of ``request``'s form other than ``expected``, if
+    any (``send_only``: what the refusal asks for instead). werkzeug keys a part whose
+    Content-Disposition has no name (or one it cannot read, such as ``name="a\\"``) as None:
+    it is named as such, not sorted with the others (a 500)."""
     names = (set(request.files) | set(request.form)) - set(expected)
     quoted = [repr(name) for name in sorted(name for name in names if name is not None)]
     if None in names:
         quoted.insert(0, NAMELESS)
-    return ", ".join(quoted)
+    if quoted:
+        raise ValidationError(
+            f"The multipart body has unexpected part(s) {', '.join(quoted)}; send only {send_only}"
+        )

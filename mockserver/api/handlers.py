@@ -225,11 +225,7 @@ def _uploaded_csv(request: Request, limit: int) -> bytes:
         raise ValidationError(
             f"The multipart body has {len(parts)} {IMPORT_PART!r} parts; send one"
         )
-    extra = multipart.unexpected_parts(request, (IMPORT_PART,))
-    if extra:
-        raise ValidationError(
-            f"The multipart body has unexpected part(s) {extra}; send only {IMPORT_PART!r}"
-        )
+    multipart.refuse_other_parts(request, (IMPORT_PART,), repr(IMPORT_PART))
     return parts[0].read()
 
 

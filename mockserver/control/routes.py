@@ -292,12 +292,7 @@ def _csv_upload_unchecked() -> bytes:
             raise ValidationError("The multipart body has no file part 'file' (or 'result_file')")
         if len(files) > 1:  # a second file was dropped unread
             raise ValidationError(f"The multipart body has {len(files)} file parts; send one")
-        extra = multipart.unexpected_parts(request, CSV_PARTS)
-        if extra:
-            raise ValidationError(
-                f"The multipart body has unexpected part(s) {extra}; "
-                "send only the file ('file' or 'result_file')"
-            )
+        multipart.refuse_other_parts(request, CSV_PARTS, "the file ('file' or 'result_file')")
         return files[0].read()
     raise UnsupportedMediaType(
         f"Content type {request.mimetype or 'none'!r} is not supported here; send "
