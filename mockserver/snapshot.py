@@ -22,6 +22,7 @@ import functools
 import operator
 import re
 from collections import Counter
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -106,17 +107,25 @@ def save(store: Store, settings: Settings, *, with_journal: bool) -> tuple[bytes
 
 
 def _nul_places(contacts: list[dict[str, Any]]) -> list[str]:
-    """Where contacts hold a NUL (one place per contact): an older kore-mock stored some over
+    """Where contacts hold a NUL (the first place of each): an older kore-mock stored some over
     JSON on SQLite; a load refuses them (``_check_no_nul``), so a save says so."""
-    return [
-        next(f"contacts[{i}].{key}" for key, value in contact.items() if _has_nul(value))
-        for i, contact in enumerate(contacts)
-        if any(_has_nul(value) for value in contact.values())
-    ]
+    first: dict[int, str] = {}
+    for i, where, value in _contact_fields(contacts):
+        if i not in first and _holds_nul(value):
+            first[i] = where
+    return list(first.values())
 
 
-def _has_nul(value: Any) -> bool:
-    return isinstance(value, str) and "\x00" in value
+def _contact_fields(contacts: list[dict[str, Any]]) -> Iterator[tuple[int, str, Any]]:
+    """(index, ``contacts[i].field``, value) of every field of ``contacts``."""
+    for i, contact in enumerate(contacts):
+        for key, value in contact.items():
+            yield i, f"contacts[{i}].{key}", value
+
+
+def _holds_nul(value: Any) -> bool:
+    """A NUL in any string of ``value`` (keys included): what no store's text column takes."""
+    return any("\x00" in text for text in json_body.strings(value))
 
 
 def state_in_force(stored: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -253,18 +262,14 @@ def _check_no_nul(document: dict[str, Any]) -> None:
     """No NUL in what reaches a store's text column: the vendor API refuses one (PostgreSQL's
     text cannot hold it). A journal entry's kept request may hold one (a request refused, and
     journaled as sent; a JSON column holds it): only the fields its filter columns read count."""
-    places: list[tuple[str, Any]] = [
-        (f"contacts[{i}].{key}", value)
-        for i, contact in enumerate(document["contacts"])
-        for key, value in contact.items()
-    ]
+    places = [(where, value) for _, where, value in _contact_fields(document["contacts"])]
     places += [
         (f"journal[{i}].entry.{key}", held["entry"].get(key))
         for i, held in enumerate(document.get("journal") or ())
         for key in ("at", "operation", "scenario", "namespace")
     ]
     for where, value in places:
-        if any("\x00" in text for text in json_body.strings(value)):
+        if _holds_nul(value):
             hint = (
                 " (an older kore-mock stored some on SQLite: remove it from the file, or update "
                 "or delete that contact and save again)"
