@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from schemathesis.schemas import BaseSchema
 
-from contract_tests import oracle
+from contract_tests import checks, oracle
 from contract_tests.client import KoreClient
 from contract_tests.namespace import Baseline, Cleanup
 from contract_tests.observed import Observations
@@ -102,5 +102,6 @@ def current() -> Run:
         ) from None
     baseline = Baseline.of(existing)
     target.numbers.exclude(baseline.numbers)
+    checks.leave_out_legacy(baseline.legacy_duplicates)
     observed = Observations(settings.profile)
     return Run(settings, target, load_schema(target), client, baseline, observed)

@@ -15,8 +15,9 @@ import pytest
 import yaml
 from flask import Flask
 
+from contract_tests.client import contact
 from mockserver.app import create_app
-from mockserver.contacts.model import Namespace
+from mockserver.contacts.model import Caller, Namespace
 from mockserver.mock import mock_of
 from mockserver.profile import Profile
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, Settings
@@ -103,14 +104,24 @@ def active_contacts(mock: Flask) -> int:
         return tx.page(Namespace(DEV_APP.account_id, DEV_STREAM_ID), skip=0, limit=1)[1]
 
 
-def test_contract_suite_passes_on_the_healthy_mock_over_http(tmp_path):
+def test_contract_suite_passes_on_the_healthy_mock_over_http_and_keeps_legacy_duplicates(tmp_path):
+    """A real tenant holds numbers shared before the duplicate rule: every page that shows
+    them is still a pass (they once failed every list case), and the suite leaves them be."""
     mock = healthy_mock()
+    legacy = {"phoneNumber": "2025550100", "countryCode": "+1", "extension": ""}
+    mock_of(mock).service.seed(
+        Namespace(DEV_APP.account_id, DEV_STREAM_ID),
+        Caller.for_app("before-the-rule"),
+        [contact("Old", "One", legacy), contact("Old", "Two", legacy)],
+        legacy_duplicates=True,
+    )
     with serve(mock) as url:
         result = run_suite(url, tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "wall time" in output
-    assert active_contacts(mock) == 0
+    assert "left out of the invariant): +12025550100" in output, output[-3000:]
+    assert active_contacts(mock) == 2
 
 
 # a host that reads every answer reading (and the shape readings, when the profile is stated)
