@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, g, request
+from werkzeug.routing import IntegerConverter
 
 from mockserver import __version__, body_limit, multipart, scopes, snapshot
 from mockserver.contacts.model import Caller, Namespace, utc_instant
@@ -69,9 +70,17 @@ class VerificationFailed(ApiError):
     code = 406
 
 
+class _Digits(IntegerConverter):
+    """A path's integer in ASCII digits, as the contract reads one (werkzeug's ``int`` takes any
+    Unicode decimal digit: ``/journal/%D9%A1``, an Arabic-Indic 1, was entry 1)."""
+
+    regex = r"[0-9]+"
+
+
 @control.record_once
 def _setup(state: Any) -> None:
     _validator()  # read the control document at start-up, not on the first call
+    state.app.url_map.converters["digits"] = _Digits
 
 
 @functools.cache
@@ -521,7 +530,7 @@ def clear_journal() -> Response:
     return _reply({"cleared": True})
 
 
-@control.get("/journal/<int:entryId>")
+@control.get("/journal/<digits:entryId>")
 def journal_entry(entryId: int) -> Response:
     entry = current_mock().store.journal_get(entryId)
     if entry is None:

@@ -15,7 +15,15 @@ from flask import Request
 from jsonschema import ValidationError as SchemaFinding
 from jsonschema.validators import extend
 from openapi_core import OpenAPI
+from openapi_core.casting.schemas import oas31_casters_dict
+from openapi_core.casting.schemas.casters import (
+    AnyCaster,
+    IntegerCaster,
+    PrimitiveCaster,
+    TypesCaster,
+)
 from openapi_core.casting.schemas.exceptions import CastError
+from openapi_core.casting.schemas.factories import SchemaCastersFactory
 from openapi_core.contrib.flask import FlaskOpenAPIRequest
 from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
 from openapi_core.unmarshalling.request.unmarshallers import (
@@ -52,7 +60,7 @@ from mockserver.errors import (
     clip,
 )
 from mockserver.spec import CONTROL, integral
-from mockserver.validation import ValidRequest, unquoted
+from mockserver.validation import ValidRequest, integer_of, unquoted
 
 MAX_CAST_ECHO = 20  # a value that is not of its parameter's type is quoted up to this length
 
@@ -89,6 +97,17 @@ class _Integer(PrimitiveUnmarshaller):
     def __call__(self, value: Any) -> Any:
         types = (self.schema / "type").read_str_or_list(None)  # None: a schema of any type
         return integral(value) if types is not None and "integer" in types else value
+
+
+class _AsciiInteger(IntegerCaster):
+    """A query or path value spelt as an integer the way the vendor API reads one: ASCII digits
+    with an optional ``-`` (Python's ``int`` also takes ``١٢``, ``+1``, `` 1 `` and ``1_0``)."""
+
+    def cast(self, value: Any) -> int:
+        number = integer_of(value) if isinstance(value, str) else value
+        if isinstance(number, str):
+            raise ValueError(f"{value!r} is not an integer")
+        return super().cast(number)
 
 
 @functools.cache
@@ -138,6 +157,13 @@ _UNMARSHALLERS = SchemaUnmarshallersFactory(
 )
 
 
+# openapi-core's casts of query and path values, integers read as the vendor API reads them
+_CASTERS = SchemaCastersFactory(
+    _VALIDATORS,
+    TypesCaster({**oas31_casters_dict, "integer": _AsciiInteger}, AnyCaster, multi=PrimitiveCaster),
+)
+
+
 class ControlValidator:
     def __init__(self) -> None:
         # the document as spec.py parsed it; its $refs into openapi.yaml resolve from its path
@@ -148,6 +174,7 @@ class ControlValidator:
         options: dict[str, Any] = {
             "extra_media_type_deserializers": strict,
             "schema_unmarshallers_factory": _UNMARSHALLERS,
+            "schema_casters_factory": _CASTERS,
         }
         self._full = V31RequestUnmarshaller(spec, **options)
         self._parameters = V31RequestParametersUnmarshaller(spec, **options)

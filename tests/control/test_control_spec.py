@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import pytest
@@ -25,10 +26,7 @@ def test_control_openapi_document_is_valid():
 def test_every_control_route_is_described_and_every_operation_served(app):
     served = {
         (
-            rule.rule.replace("<int:", "<")
-            .replace("<path:", "<")
-            .replace("<", "{")
-            .replace(">", "}"),
+            re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule),
             method,
         )
         for rule in app.url_map.iter_rules()
@@ -69,6 +67,33 @@ def test_integer_parameters_beyond_64_bits_are_the_validation_error_and_never_ec
     [error] = response.get_json()["errors"]
     assert error["msg"].startswith("Validation errors/ Invalid arguments: ")
     assert value not in response.get_data(as_text=True)
+
+
+# what Python's int() takes and the vendor API (and JSON Schema) do not: Arabic-Indic and
+# fullwidth digits, a sign, blanks, an underscore
+NOT_ASCII_INTEGERS = {
+    "arabic-indic": "%D9%A1%D9%A2",
+    "fullwidth": "%EF%BC%92%EF%BC%90%EF%BC%90",
+    "plus": "%2B1",
+    "blanks": "%201%20",
+    "underscore": "1_0",
+}
+
+
+@pytest.mark.parametrize("url", INTEGER_PARAMETERS[:-1])
+@pytest.mark.parametrize("value", NOT_ASCII_INTEGERS.values(), ids=NOT_ASCII_INTEGERS)
+def test_an_integer_parameter_is_ascii_digits_as_on_the_vendor_api(control, url, value):
+    response = control.get(url.format(value))
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "Failed to cast value to integer type" in response.get_json()["errors"][0]["msg"]
+
+
+def test_a_journal_entry_id_in_other_digits_is_no_path(control):
+    ascii_one = control.get("/__mock__/journal/1").get_json()["errors"][0]["msg"]
+    assert ascii_one == "No journal entry 1"
+    response = control.get("/__mock__/journal/%D9%A1")  # Arabic-Indic 1
+    assert response.status_code == 404
+    assert response.get_json()["errors"][0]["msg"].startswith("No such path")
 
 
 @pytest.mark.parametrize("field", ["count", "atLeast", "atMost"])
