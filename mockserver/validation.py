@@ -200,7 +200,13 @@ class RequestValidator:
                     f"{operation.file_part}=@FILE)"
                 )
             hint = ""
-            if operation.file_part:
+            if operation.file_part and request.mimetype_params.get("boundary"):
+                # curl --form under a -H 'Content-Type: ...' of the user's: the form is there
+                hint = (
+                    " (the body carries a form's boundary: leave out the Content-Type header and"
+                    " let curl --form set it)"
+                )
+            elif operation.file_part:
                 hint = f" (send the file: curl --form {operation.file_part}=@FILE)"
             raise UnsupportedMediaType(
                 f"Content type {media_type or 'none'!r} is not supported here; use "

@@ -207,6 +207,27 @@ def test_two_result_file_parts_are_refused(api):
 def test_json_body_on_import_is_unsupported_media_type(api):
     response = api.call("POST", base() + "/import-contacts", json=[{"firstName": "a"}])
     assert response.status_code == 415
+    assert (
+        "(send the file: curl --form result_file=@FILE)" in response.get_json()["errors"][0]["msg"]
+    )
+
+
+def test_a_form_under_a_declared_text_type_is_told_to_drop_its_content_type_header(api):
+    # curl --form result_file=@c.csv -H 'Content-Type: text/csv': the form is sent, its type
+    # is not; "send the file: curl --form" named what the user had done
+    response = api.call(
+        "POST",
+        base() + "/import-contacts",
+        data=multipart_body(),
+        content_type="text/csv; boundary=XYZ",
+    )
+    assert response.status_code == 415
+    message = response.get_json()["errors"][0]["msg"]
+    assert message.endswith(
+        "(the body carries a form's boundary: leave out the Content-Type header"
+        " and let curl --form set it)"
+    ), message
+    assert api.list().get_json()["totalResults"] == 0
 
 
 def multipart_body(boundary: str = "XYZ") -> bytes:
