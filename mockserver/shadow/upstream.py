@@ -1,8 +1,11 @@
 """Requests forwarded to a host as the client sent them, answers taken as the host gave them.
 
 urllib3 rather than a higher-level client: the body goes both ways byte for byte (a gzip answer
-stays gzip for the caller), no redirect is followed, no retry is made — the caller sees exactly
-what the host did. Connections are pooled (one pool per host, shared by the proxy's threads).
+stays gzip for the caller), no redirect is followed — the caller sees exactly what the host did.
+Connections are pooled (one pool per host, shared by the proxy's threads). One retry only: a
+connection the host (or a load balancer before it) closed or reset before any byte of an answer,
+for a method HTTP calls idempotent — a pooled connection it had let go of, which no client of the
+host would see; a create or an import is never sent twice.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ CONNECT_TIMEOUT = 10.0  # seconds
 POOL_SIZE = 8  # connections kept per host (the proxy serves several threads)
 SAFE_PATH = "/:@!$&'()*+,;=-._~%"
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# sent again (once) when the connection ended before any answer: RFC 9110's idempotent methods
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 
 class UpstreamError(RuntimeError):
@@ -54,19 +59,7 @@ class Upstream:
             target += "?" + _LONE_PERCENT.sub("%25", sent.query)
         try:
             with waiting():  # the pool's other threads may run requests meanwhile
-                # the host's pool is given the target itself: the pool manager would parse a
-                # whole URL and resolve its dot segments
-                response = self._pool.connection_from_url(self._origin).urlopen(
-                    sent.method,
-                    target,
-                    body=sent.body
-                    if sent.body or sent.method in ("POST", "PUT", "PATCH")
-                    else None,
-                    headers=_headers(sent),
-                    redirect=False,
-                    preload_content=False,
-                    decode_content=False,
-                )
+                response = self._answer(sent, target)
                 try:
                     body = response.read(decode_content=False)
                 finally:
@@ -81,6 +74,30 @@ class Upstream:
             body=body,
             reason=response.reason or "",
         )
+
+    def _answer(self, sent: HttpRequest, target: str) -> urllib3.BaseHTTPResponse:
+        """The host's answer, its head read; sent again once when the connection ended before
+        any of it and the method is idempotent (a stale pooled connection: urllib3 replaces one
+        the host closed, not one it closes as the request arrives)."""
+        # the host's pool is given the target itself: the pool manager would parse a whole URL
+        # and resolve its dot segments
+        pool = self._pool.connection_from_url(self._origin)
+        body = sent.body if sent.body or sent.method in ("POST", "PUT", "PATCH") else None
+        for attempt in (1, 2):
+            try:
+                return pool.urlopen(
+                    sent.method,
+                    target,
+                    body=body,
+                    headers=_headers(sent),
+                    redirect=False,
+                    preload_content=False,
+                    decode_content=False,
+                )
+            except urllib3.exceptions.ProtocolError:  # closed or reset, no answer begun
+                if attempt == 2 or sent.method not in IDEMPOTENT:
+                    raise
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._pool.clear()
