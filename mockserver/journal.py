@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Flask, Request, Response, request
 
+from mockserver import scopes
 from mockserver.contacts.model import Namespace, now_iso
 from mockserver.errors import ApiError
 from mockserver.mock import Mock, current_mock
@@ -126,6 +127,8 @@ def begin_record(request: Request) -> RequestRecord:
     _record.set(record)
     if not request.path.startswith(CONTROL_PREFIX):
         environ = request.environ
+        # every journaled request names its scenario, a wrong path or method too
+        record.scenario = scopes.scenario_of(environ.get(scopes.SCENARIO_ENVIRON))
         record.body = environ["wsgi.input"] = KeptBody(
             environ["wsgi.input"], REQUEST_BODY_CAP, request.content_length
         )

@@ -24,6 +24,7 @@ from mockserver.contacts.model import Namespace
 from mockserver.errors import ValidationError
 
 SCENARIO_HEADER = "X-Mock-Scenario"
+SCENARIO_ENVIRON = "HTTP_" + SCENARIO_HEADER.upper().replace("-", "_")  # its WSGI key
 _SCENARIO = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 KINDS = ("scenario", "clientId", "namespace")  # the lookup order
 

@@ -16,8 +16,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import Request, Response
+from werkzeug.exceptions import HTTPException
 
-from mockserver.api.hooks import before_vendor_request, trickle_response
+from mockserver.api.hooks import before_vendor_request, name_request, trickle_response
 from mockserver.api.routes import VendorRoutes, views
 from mockserver.journal import begin_record, end_record, write_journal
 from mockserver.mock import Mock
@@ -49,10 +50,15 @@ class VendorDispatch:
         record = begin_record(request)
         try:
             try:
-                rule, args = self.routes.match(request.method, request.path)
+                try:
+                    rule, args = self.routes.match(request.method, request.path)
+                except HTTPException:  # a wrong path or method: journaled in its namespace
+                    name_request(mock, request, record, self._stream_of(request.path))
+                    raise
                 request.url_rule, request.view_args = rule, args
                 if request.method == "OPTIONS":  # no operation: not counted, faulted or
-                    response = _allowed(self.routes.allowed_methods(request.path))  # verified
+                    name_request(mock, request, record, args.get("streamId", ""))  # verified
+                    response = _allowed(self.routes.allowed_methods(request.path))
                 else:
                     operation = rule.endpoint
                     response = before_vendor_request(
@@ -67,6 +73,11 @@ class VendorDispatch:
         finally:
             end_record()
             request.close()  # an upload's spooled file (Flask closes its own requests' files)
+
+    def _stream_of(self, path: str) -> str:
+        """The segment of a vendor path where its streamId is (the journal names a namespace
+        only for a well-formed one)."""
+        return path[len(self.prefix) :].partition("/")[0]
 
 
 def _allowed(methods: Iterable[str]) -> Response:

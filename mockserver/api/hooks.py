@@ -40,7 +40,6 @@ from mockserver.runtime import RATE_LIMIT
 RATE_WINDOW_SECONDS = 60
 DROPPED_STATUS = 0  # journal status of a request whose connection was closed on purpose
 _ACCOUNT_ID = {name: re.compile(pattern) for name, pattern in ACCOUNT_ID_FORMATS.items()}
-SCENARIO_ENVIRON = "HTTP_" + scopes.SCENARIO_HEADER.upper().replace("-", "_")
 
 _rng = random.Random()
 
@@ -50,20 +49,24 @@ def wall_clock() -> float:
     return time.time()
 
 
-def before_vendor_request(
-    mock: Mock, request: Request, record: RequestRecord, operation: str, stream: str
-) -> Response | None:
-    """Rate limit, then the operation's fault: an answer instead of the view's, or None."""
-    record.operation = operation
-    environ = request.environ
-    account = (environ.get("HTTP_ACCOUNTID") or "").strip().lower()
-    record.scenario = scopes.scenario_of(environ.get(SCENARIO_ENVIRON))
+def name_request(mock: Mock, request: Request, record: RequestRecord, stream: str) -> None:
+    """The request's scopes, tenant profile and, when its accountId is well-formed, namespace,
+    in its record (its scenario is there from the start: ``journal.begin_record``)."""
+    account = (request.environ.get("HTTP_ACCOUNTID") or "").strip().lower()
     # the scopes before the profile: a scope may set the profile (its accountIdFormat among them)
     named = Namespace(account, stream) if account else None
     record.scopes = scopes.candidates(record.scenario, _caller(mock, request), named)
     profile = record.profile = mock.runtime.profile()
     if _ACCOUNT_ID[profile.account_id_format].fullmatch(account):
-        record.namespace = Namespace(account, stream)
+        record.namespace = named
+
+
+def before_vendor_request(
+    mock: Mock, request: Request, record: RequestRecord, operation: str, stream: str
+) -> Response | None:
+    """Rate limit, then the operation's fault: an answer instead of the view's, or None."""
+    record.operation = operation
+    name_request(mock, request, record, stream)
     try:
         _count_against_rate_limit(mock, request, record)
         raw, origin = mock.runtime.fault_for(operation)

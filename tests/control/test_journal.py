@@ -11,7 +11,7 @@ from mockserver.app import create_app
 from mockserver.contacts.model import now_iso
 from mockserver.mock import mock_of
 from mockserver.settings import Settings
-from tests.conftest import TEST_APPS, Api, base, csv_file, person
+from tests.conftest import STREAM, TEST_APPS, Api, base, csv_file, person
 from tests.control.conftest import Control
 
 
@@ -91,6 +91,31 @@ def test_verify_counts_matching_requests(control, api):
     met = control.verify(operation="createContacts", status=200, count=1).get_json()
     assert met == {"count": 1, "verified": True, "expectation": "exactly 1"}
     assert control.verify(atLeast=3, atMost=3).status_code == 200
+
+
+WRONG_CALLS = [
+    ("GET", "/bulk-delete", 405),  # a wrong method on an operation's path
+    ("GET", "/6b16bd3d0210ae75bc950cfb", 405),
+    ("PATCH", "", 405),
+    ("GET", "/a/b", 404),  # no operation's path
+    ("OPTIONS", "", 200),
+]
+
+
+def test_a_scenarios_wrong_paths_and_methods_are_counted_in_its_scenario_and_namespace(
+    control, api
+):
+    # a client that counts its calls and verifies them by scenario or namespace came up short:
+    # a 404 or 405 was journaled without either
+    headers = api.headers(**{"X-Mock-Scenario": "wrong-calls"})
+    for method, path, status in WRONG_CALLS:
+        response = api.client.open(base() + path, method=method, headers=headers)
+        assert response.status_code == status, (method, path)
+    api.call("GET", base() + "?limit=1", headers=headers)
+    every_call = len(WRONG_CALLS) + 1
+    assert control.verify(scenario="wrong-calls", count=every_call).status_code == 200
+    in_namespace = control.verify(accountId=api.account, streamId=STREAM, count=every_call)
+    assert in_namespace.status_code == 200, in_namespace.get_json()
 
 
 def test_verify_answers_406_when_the_count_is_not_met(control, api):
