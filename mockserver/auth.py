@@ -107,7 +107,16 @@ def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any], bool]:
         except jwt.PyJWTError:
             continue
         return header, claims, signature_readable
-    raise InvalidToken()
+    raise InvalidToken(detail=_not_a_jwt(token))
+
+
+def _not_a_jwt(token: str) -> str:
+    """Why a token that cannot be read as a JWT is refused: client libraries' auth helpers
+    put ``Bearer`` before it, which the header ``auth`` does not take."""
+    scheme, _, rest = token.partition(" ")
+    if scheme.lower() == "bearer" and rest.strip():
+        return "send the JWT alone in the header auth, without 'Bearer '"
+    return "the token is not a JWT (header.payload.signature, each part base64url)"
 
 
 def _with_scope(app: App) -> App:

@@ -47,8 +47,21 @@ def test_missing_token_is_refused_as_kores_platform_answers(api):
 
 
 @pytest.mark.parametrize("token", ["not-a-jwt", "a.b.c", "JWTToken"])
-def test_garbage_token_is_refused(api, token):
-    assert_refused(api, import_with(api, token), "Invalid JWT token")
+def test_garbage_token_is_refused_saying_it_is_no_jwt(api, token):
+    response = import_with(api, token)
+    assert_refused(api, response, "Invalid JWT token")
+    assert response.get_json()["errors"][1] == {
+        "msg": "the token is not a JWT (header.payload.signature, each part base64url)",
+        "code": 4002,
+    }
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_a_token_sent_with_bearer_before_it_is_refused_saying_to_leave_it_out(api, scheme):
+    # what client libraries' auth helpers send; the header auth takes the JWT alone
+    response = import_with(api, f"{scheme} {api.token}")
+    assert_refused(api, response, "Invalid JWT token")
+    assert "without 'Bearer '" in response.get_json()["errors"][1]["msg"]
 
 
 @pytest.mark.parametrize("appended", ["12345", "1", "12", "123", "xx", "1234", "!!"])
