@@ -121,3 +121,39 @@ def test_a_value_starting_with_whitespace_of_any_regex_dialect_is_refused(api, f
     response = api.create([item])
     assert response.status_code == 412
     assert field in response.get_json()["errors"][1]["msg"]
+
+
+ITEM = {
+    "firstName": "a",
+    "lastName": "b",
+    "salutation": "Mr",
+    "cellPhone": {"phoneNumber": "9876543210", "countryCode": "+91", "extension": ""},
+}
+GZIP_MESSAGE = (
+    "The body's Content-Encoding {!r} is not accepted: send it uncompressed, without a "
+    "Content-Encoding header"
+)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "deflate, gzip"])
+def test_a_body_with_a_content_coding_is_415_and_stores_nothing(api, coding):
+    # a gzip body was refused as "not valid UTF-8", a gzip import as "no part starts with the
+    # boundary"; a plain body labelled br was stored
+    headers = api.headers(**{"Content-Encoding": coding})
+    response = api.call("POST", base(), json=[ITEM], headers=headers)
+    assert response.status_code == 415
+    assert response.get_json()["errors"] == [{"msg": GZIP_MESSAGE.format(coding), "code": 415}]
+    assert api.import_csv(csv_file("a,b,Mr,9876543210,+91,"), headers=headers).status_code == 415
+    assert api.list().get_json()["totalResults"] == 0
+
+
+def test_an_identity_coding_is_a_plain_body(api):
+    headers = api.headers(**{"Content-Encoding": "identity"})
+    assert api.call("POST", base(), json=[ITEM], headers=headers).status_code == 200
+
+
+def test_a_control_body_with_a_content_coding_is_415_and_changes_nothing(client, api):
+    assert api.create([ITEM]).status_code == 200
+    response = client.post("/__mock__/reset", json={}, headers={"Content-Encoding": "gzip"})
+    assert response.status_code == 415
+    assert api.list().get_json()["totalResults"] == 1

@@ -60,7 +60,7 @@ from mockserver.errors import (
     clip,
 )
 from mockserver.spec import CONTROL, integral
-from mockserver.validation import ValidRequest, integer_of, unquoted
+from mockserver.validation import ValidRequest, integer_of, refuse_content_coding, unquoted
 
 MAX_CAST_ECHO = 20  # a value that is not of its parameter's type is quoted up to this length
 
@@ -184,6 +184,8 @@ class ControlValidator:
 
         ``body=False`` checks parameters only, for bodies a handler reads itself (CSV files).
         """
+        if request.method in ("POST", "PUT", "PATCH"):
+            refuse_content_coding(request)
         unmarshaller = self._full if body else self._parameters
         result = unmarshaller.unmarshal(_Request(request))
         if result.errors:
