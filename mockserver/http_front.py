@@ -42,6 +42,7 @@ from gunicorn.http.errors import (
     InvalidHeader,
     LimitRequestHeaders,
     NoMoreData,
+    UnsupportedTransferCoding,
 )
 from gunicorn.http.message import Request
 from gunicorn.http.unreader import IterUnreader
@@ -156,6 +157,20 @@ class _Request(Request):
     (a tenth of a small request's head parse), while the answer depends on the address and the
     worker's settings alone."""
 
+    _closes: bool | None = None  # the client's Connection header lists "close"
+
+    def should_close(self) -> bool:
+        """gunicorn's answer, and ``close`` found as one option of a list (``Connection: TE,
+        close``: RFC 9112 9.6), where gunicorn compares the whole value."""
+        if self._closes is None:
+            self._closes = any(
+                option.strip(" \t").lower() == "close"
+                for name, value in self.headers
+                if name == "CONNECTION"
+                for option in value.split(",")
+            )
+        return self._closes or super().should_close()
+
     def _peer_is_trusted_proxy(self) -> bool:
         peer = self.peer_addr
         if not isinstance(peer, tuple):
@@ -227,9 +242,19 @@ def parse_head(cfg: Any, buf: bytes | bytearray, peer: Any, number: int) -> Head
     if size > max_head:
         raise LimitRequestHeaders("max buffer headers")
     _check_host(request)
+    _check_transfer_coding(request)
     reader = request.body.reader
     length = None if isinstance(reader, ChunkedReader) else reader.length
     return Head(size, length, bool(getattr(request, "_expected_100_continue", False)), request)
+
+
+def _check_transfer_coding(request: Request) -> None:
+    """A request body's only transfer coding is ``chunked``: gunicorn takes ``gzip``,
+    ``deflate`` or ``compress`` before it and reads the body as if they were not there (a plain
+    body labelled gzip was stored); decoding them is not kore-mock's job (RFC 9112 6.1)."""
+    for name, value in request.headers:
+        if name == "TRANSFER-ENCODING" and value.strip(" \t").lower() != "chunked":
+            raise UnsupportedTransferCoding(value)
 
 
 def _worth_parsing(buf: bytes | bytearray, line_limit: int) -> bool:

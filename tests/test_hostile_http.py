@@ -248,3 +248,52 @@ def test_a_non_ascii_header_value_is_quoted_back_as_the_client_sent_it(server):
     assert response.status == 412, response.body
     msg = " | ".join(e["msg"] for e in response.json()["errors"])
     assert 'accountId: "é"' in msg and "Ã" not in msg, msg
+
+
+@pytest.mark.parametrize("coding", ["gzip, chunked", "deflate, chunked", "compress, chunked"])
+def test_a_transfer_coding_before_chunked_is_400_and_stores_nothing(server, coding):
+    """gunicorn took gzip, deflate or compress before chunked and read the body as if they were
+    not there: a plain body labelled gzip was stored."""
+    stream = "st-http-te-" + coding.split(",")[0]
+    body = (
+        b'[{"firstName":"a","lastName":"b","salutation":"Mr",'
+        b'"cellPhone":{"phoneNumber":"9876543210","countryCode":"+91","extension":""}}]'
+    )
+    head = (
+        f"POST {API_PREFIX}/{stream}/contacts HTTP/1.1\r\nHost: x\r\n"
+        f"auth: {TOKEN}\r\naccountId: {ACCOUNT}\r\nContent-Type: application/json\r\n"
+        f"Transfer-Encoding: {coding}\r\n\r\n"
+    ).encode()
+    response = raw_exchange(server.port, head, chunked(body))
+    assert response.status == 400, response.body
+    assert response.json()["errors"][0]["msg"] == (
+        "The Transfer-Encoding is not supported; send chunked or a Content-Length"
+    )
+    listed = requests.get(
+        f"{server.url}{API_PREFIX}/{stream}/contacts",
+        headers={"auth": TOKEN, "accountId": ACCOUNT},
+        timeout=10,
+    )
+    assert listed.json()["totalResults"] == 0
+
+
+@pytest.mark.parametrize("connection", ["close", "TE, close", "close, TE", "keep-alive, Close"])
+def test_close_among_the_connection_options_closes_the_connection_after_the_answer(
+    server, connection
+):
+    """RFC 9112 9.6 (only a Connection header of exactly "close" closed it: a client reading to
+    the end of the stream waited for the 5 s idle timeout)."""
+    head = (
+        f"GET {API_PREFIX}/st-http-close/contacts HTTP/1.1\r\nHost: x\r\n"
+        f"auth: {TOKEN}\r\naccountId: {ACCOUNT}\r\nConnection: {connection}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head)
+        started = time.perf_counter()
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+        waited = time.perf_counter() - started
+    assert received.startswith(b"HTTP/1.1 200")
+    assert b"\r\nConnection: close\r\n" in received
+    assert waited < 2, waited
