@@ -56,6 +56,10 @@ def _loads_slowly(value: bytes | str) -> Any:
             ) from None
     else:
         text = value
+    if text.startswith("\ufeff"):  # Python's words would tell the client to decode utf-8-sig
+        raise JsonBodyError(
+            "The JSON body starts with a byte order mark (U+FEFF); send UTF-8 without one"
+        )
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -209,11 +209,7 @@ class RequestValidator:
                 )
             elif operation.file_part:
                 hint = f" (send the file: curl --form {operation.file_part}=@FILE)"
-            raise UnsupportedMediaType(
-                f"Content type {media_type or 'none'!r} is not supported here; use "
-                + " or ".join(repr(m) for m in operation.media)
-                + hint
-            )
+            raise UnsupportedMediaType(unsupported_type(media_type, operation.media) + hint)
         check = operation.media[media_type]
         if check is None:  # read by the domain (the import's multipart CSV)
             return None
@@ -226,6 +222,12 @@ class RequestValidator:
         body = json_body.loads(raw)
         _check(check, body, "body")
         return body
+
+
+def unsupported_type(media_type: str, accepted: Iterable[str]) -> str:
+    """The 415's words: the type sent (or that none was) and the ones this path takes."""
+    sent = f"Content type {media_type!r} is" if media_type else "A body without a Content-Type is"
+    return f"{sent} not supported here; use " + " or ".join(repr(m) for m in accepted)
 
 
 def refuse_content_coding(request: Request) -> None:

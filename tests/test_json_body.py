@@ -58,3 +58,13 @@ def test_a_nul_in_a_string_is_refused(body):
 
 def test_an_escaped_backslash_before_u0000_is_text_not_a_nul():
     assert loads(b'["\\\\u0000"]') == ["\\u0000"]
+
+
+@pytest.mark.parametrize("body", [b"\xef\xbb\xbf[]", "\ufeff[]"])
+def test_a_byte_order_mark_is_refused_saying_so(body):
+    # Python's words told an HTTP client to "decode using utf-8-sig"
+    with pytest.raises(JsonBodyError) as refused:
+        loads(body)
+    assert refused.value.msg == (
+        "The JSON body starts with a byte order mark (U+FEFF); send UTF-8 without one"
+    )

@@ -157,3 +157,22 @@ def test_a_control_body_with_a_content_coding_is_415_and_changes_nothing(client,
     response = client.post("/__mock__/reset", json={}, headers={"Content-Encoding": "gzip"})
     assert response.status_code == 415
     assert api.list().get_json()["totalResults"] == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        (base() + "/bulk-delete", "DELETE"),
+        (base(), "POST"),
+        ("/__mock__/journal/verify", "POST"),
+        ("/__mock__/reset", "POST"),
+    ],
+)
+def test_a_body_without_a_content_type_is_415_saying_it_has_none(client, api, path, method):
+    # it said "Content type 'none'" (vendor API) or named application/octet-stream (control
+    # plane), types the client had not sent
+    response = client.open(path, method=method, data=b'{"ids": []}', headers=api.headers())
+    assert response.status_code == 415
+    assert response.get_json()["errors"][0]["msg"] == (
+        "A body without a Content-Type is not supported here; use 'application/json'"
+    )

@@ -60,7 +60,13 @@ from mockserver.errors import (
     clip,
 )
 from mockserver.spec import CONTROL, integral
-from mockserver.validation import ValidRequest, integer_of, refuse_content_coding, unquoted
+from mockserver.validation import (
+    ValidRequest,
+    integer_of,
+    refuse_content_coding,
+    unquoted,
+    unsupported_type,
+)
 
 MAX_CAST_ECHO = 20  # a value that is not of its parameter's type is quoted up to this length
 
@@ -189,7 +195,7 @@ class ControlValidator:
         unmarshaller = self._full if body else self._parameters
         result = unmarshaller.unmarshal(_Request(request))
         if result.errors:
-            raise _as_api_error(result.errors)
+            raise _as_api_error(result.errors, request)
         params = result.parameters
         return ValidRequest(
             path=dict(params.path),
@@ -199,14 +205,13 @@ class ControlValidator:
         )
 
 
-def _as_api_error(errors: list[Exception]) -> ApiError:
+def _as_api_error(errors: list[Exception], request: Request) -> ApiError:
     for error in errors:
         media = error if isinstance(error, MediaTypeNotFound) else error.__cause__
         if isinstance(media, MediaTypeNotFound):
-            return UnsupportedMediaType(
-                f"Content type {media.mimetype!r} is not supported here; use "
-                + " or ".join(repr(a) for a in media.availableMimetypes)
-            )
+            # openapi-core names a body without a type application/octet-stream
+            sent = media.mimetype if request.headers.get("Content-Type") else ""
+            return UnsupportedMediaType(unsupported_type(sent, media.availableMimetypes))
     messages = clip("; ".join(_describe(e) for e in errors), MAX_MESSAGE_CHARS)
     return ValidationError("Validation errors/ Invalid arguments: " + messages)
 
