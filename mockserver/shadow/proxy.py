@@ -115,6 +115,8 @@ class ShadowProxy:
         path = environ.get("PATH_INFO", "")
         if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
             return self.mirror.app(environ, start_response)  # its own control plane
+        if environ.get("RAW_URI") == "*":  # OPTIONS *: asks the server it is sent to, the proxy
+            return self.mirror.app(environ, start_response)  # (RFC 9112 3.2.4), as serve answers
         too_large = f"The proxy forwards bodies of up to {self.max_body} bytes; nothing was sent"
         if environ.get(BODY_OVER_LIMIT):  # its HTTP front stopped reading it: never sent cut
             return _error(start_response, 413, too_large)

@@ -143,3 +143,21 @@ def test_the_proxys_control_plane_answers_while_requests_wait_on_a_slow_host(pro
             assert [f.result().status_code for f in waiting] == [200] * 8
     finally:
         host.release.set()
+
+
+def test_options_asterisk_is_answered_by_the_proxy_itself_not_a_502(proxied):
+    """The asterisk form asks the server it is sent to (RFC 9112 3.2.4): the proxy answers as
+    kore-mock serve does (it was a 502 saying the host did not answer, never having asked it)."""
+    url, host = proxied
+    before = len(host.received)
+    address, port = url.removeprefix("http://").rsplit(":", 1)
+    connection = http.client.HTTPConnection(address, int(port), timeout=30)
+    try:
+        connection.request("OPTIONS", "*")
+        response = connection.getresponse()
+        body = json.loads(response.read())
+    finally:
+        connection.close()
+    assert response.status == 404
+    assert body["errors"][0]["code"] == 404
+    assert len(host.received) == before
