@@ -29,6 +29,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 TAKEOVER_SECONDS = 0.02  # a request serving longer than this no longer holds the loop
+# Python runs signal handlers (gunicorn's SIGTERM: stop) in the main thread only, between its
+# bytecodes: a main thread following without a timeout ran it when it next led, which after a
+# request that passed the loop on (a proxy's call to its host) was the arbiter's kill, 8 s later
+MAIN_THREAD_WAKE_SECONDS = 0.25
 
 _local = threading.local()  # .baton: the Baton this thread takes turns at
 
@@ -158,6 +162,8 @@ class Baton:
                             self._take(me)  # the old leader finds out when its request ends
                             return True
                         timeout = self.takeover_after - held
+                    elif me == threading.main_thread().ident:
+                        timeout = MAIN_THREAD_WAKE_SECONDS
                     self._cond.wait(timeout)
                 return False
             finally:

@@ -628,3 +628,19 @@ def test_a_request_served_past_the_grace_ends_before_a_container_runtime_kills_t
             held.result()
     assert took < 9.5, f"the stop took {took:.1f} s"
     assert server.process.returncode == 0, server.output()
+
+
+def test_a_stop_after_a_request_that_waited_is_prompt(tmp_path):
+    # a request that waits (a latency fault, the proxy's call to its host) passes the event loop
+    # to another thread, and the main thread, which alone runs Python's signal handlers, then
+    # followed without a timeout: SIGTERM was handled when the arbiter killed the worker, 8 s on
+    server, contacts = _slow_lists(tmp_path, 200)
+    try:
+        assert requests.get(contacts, headers=HEADERS, timeout=30).status_code == 200
+        time.sleep(0.5)
+        took = _timed_stop(server)
+    finally:
+        if server.process.poll() is None:
+            server.kill()
+    assert took < 4, f"the stop took {took:.1f} s"
+    assert server.process.returncode == 0, server.output()
