@@ -224,15 +224,19 @@ def test_an_http_1_1_request_without_a_usable_host_header_is_400(
         assert response.json()["errors"][0]["msg"].startswith(says)
 
 
+def list_head(stream: str, *, version: str = "HTTP/1.1", connection: str = "close") -> bytes:
+    """The head of a list request, as bytes to send on a raw socket."""
+    return (
+        f"GET {API_PREFIX}/{stream}/contacts {version}\r\nHost: x\r\n"
+        f"auth: {TOKEN}\r\naccountId: {ACCOUNT}\r\nConnection: {connection}\r\n\r\n"
+    ).encode()
+
+
 @pytest.mark.parametrize("version", ["HTTP/1.0", "HTTP/1.1", "HTTP/1.9"])
 def test_the_status_line_says_the_version_kore_mock_speaks(server, version):
     """(It echoed the client's: HTTP/1.9 200 OK.)"""
-    head = (
-        f"GET {API_PREFIX}/st-http-version/contacts {version}\r\nHost: x\r\n"
-        f"auth: {TOKEN}\r\naccountId: {ACCOUNT}\r\nConnection: close\r\n\r\n"
-    ).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(head)
+        sock.sendall(list_head("st-http-version", version=version))
         assert sock.recv(12) == b"HTTP/1.1 200"
 
 
@@ -283,12 +287,8 @@ def test_close_among_the_connection_options_closes_the_connection_after_the_answ
 ):
     """RFC 9112 9.6 (only a Connection header of exactly "close" closed it: a client reading to
     the end of the stream waited for the 5 s idle timeout)."""
-    head = (
-        f"GET {API_PREFIX}/st-http-close/contacts HTTP/1.1\r\nHost: x\r\n"
-        f"auth: {TOKEN}\r\naccountId: {ACCOUNT}\r\nConnection: {connection}\r\n\r\n"
-    ).encode()
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(head)
+        sock.sendall(list_head("st-http-close", connection=connection))
         started = time.perf_counter()
         received = b""
         while chunk := sock.recv(65536):
