@@ -361,8 +361,3 @@ class Runtime:
 
     def set_rate_limit(self, limit: RateLimit) -> None:
         self.set(RATE_LIMIT, limit)
-
-    def reset(self) -> None:
-        """Back to the start-up settings: forget every run-time change."""
-        for key in STATE_KEYS:
-            self._set(key, None)

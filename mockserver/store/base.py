@@ -228,10 +228,11 @@ class Store(ContactsStore):
         """Contacts, state (and the journal) in one consistent read."""
 
     @abstractmethod
-    def replace_contents(self, contents: StoreContents) -> None:
-        """Everything replaced by ``contents`` in one transaction, all or nothing: contacts,
+    def replace_contents(self, contents: StoreContents) -> int:
+        """Everything replaced by ``contents``, all or nothing, also across a crash: contacts,
         state and journal (empty when ``contents.journal`` is None); rate-limit counters
-        cleared. Writers wait meanwhile. ``ContentsRefused`` when the rows break a rule."""
+        cleared. Writers wait meanwhile. ``ContentsRefused`` when the rows break a rule.
+        Returns how many contacts it removed (a whole reset is the empty contents)."""
 
     def connection_room(self, workers: int) -> str | None:
         """Why a server of ``workers`` workers may not get every connection it may open, or

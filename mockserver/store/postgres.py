@@ -592,7 +592,7 @@ class PostgresStore(Store):
                 journal = [(i, e) for i, e in rows]
         return StoreContents([tuple(r) for r in contacts], state, journal)
 
-    def replace_contents(self, contents: StoreContents) -> None:
+    def replace_contents(self, contents: StoreContents) -> int:
         columns = sql.SQL(", ").join(map(sql.Identifier, CONTENT_COLUMNS))
         with self._transaction() as conn:
             # every writer (namespace advisory locks, state updates, the journal) waits
@@ -601,7 +601,7 @@ class PostgresStore(Store):
                 " IN ACCESS EXCLUSIVE MODE"
             )
             conn.execute("DELETE FROM contact_blocks")  # the COPY's trigger counts anew
-            conn.execute("DELETE FROM contacts")
+            removed = conn.execute("DELETE FROM contacts").rowcount
             conn.execute("DELETE FROM journal")
             conn.execute("DELETE FROM state")
             conn.execute("DELETE FROM counters")
@@ -632,6 +632,7 @@ class PostgresStore(Store):
                 " COALESCE(pg_sequence_last_value(pg_get_serial_sequence('journal', 'id')), 0)"
                 ") + 1, false)"
             )
+        return removed
 
     def connection_room(self, workers: int) -> str | None:
         wanted = workers * POOL_MAX_SIZE

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import sqlite3
 import threading
@@ -49,6 +50,8 @@ from mockserver.store.journal_log import JournalLog
 from mockserver.store.sqlite_journal import SqliteJournal, fill_later_columns
 from mockserver.store.sqlite_state import StateRows, StateVersion
 
+log = logging.getLogger("kore_mock")
+
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
 _INSERT = (
     "INSERT INTO contacts ("
@@ -70,6 +73,8 @@ _BLOCK_ADDED = blocks.one_added_sql("?")
 _BLOCK_COUNTS = blocks.counts_sql("?")
 _BLOCKS_MOVED = blocks.moved_sql("?")
 BUSY_TIMEOUT = 30.0  # seconds a writer waits for another's lock
+# meta key: the journal of a replace whose store file committed, until the journal's file has it
+PENDING_JOURNAL = "pending_journal"
 PAGE_CACHE_SIZE = 256  # list pages a connection keeps between two commits to the store
 
 # Index i holds the statements that bring a store at version i to version i + 1.
@@ -312,6 +317,7 @@ class SqliteStore(Store):
             self._journal.create()
             if not self.memory:
                 self._move_old_journal()
+                self._finish_cut_off_replace()
         except (OSError, sqlite3.Error, StoreFull) as exc:
             raise StoreUnavailable(f"cannot use the SQLite file {path}: {exc}") from None
 
@@ -391,11 +397,15 @@ class SqliteStore(Store):
         self._journal.settle()  # no id the moved entries have is given again
 
     @contextmanager
-    def _transaction(self, begin: str, *, of_state: bool = False) -> Iterator[sqlite3.Connection]:
+    def _transaction(
+        self, begin: str, *, of_state: bool = False, locked: bool = False
+    ) -> Iterator[sqlite3.Connection]:
         """``of_state``: the transaction writes the run-time state; its version moves after
-        the commit, before the write lock is let go (``sqlite_state``)."""
+        the commit, before the write lock is let go (``sqlite_state``). ``locked``: the caller
+        holds the write lock already."""
         writing = begin == "BEGIN IMMEDIATE"
-        with self._connection() as conn, self._writer_lock() if writing else _nothing():
+        queued = writing and not locked
+        with self._connection() as conn, self._writer_lock() if queued else _nothing():
             if writing:
                 self._count_write()  # pages read from now on may not outlive it...
             try:
@@ -576,33 +586,61 @@ class SqliteStore(Store):
             state = {k: orjson.loads(v) for k, v in conn.execute("SELECT key, value FROM state")}
         return StoreContents(contacts, state, journal)
 
-    def replace_contents(self, contents: StoreContents) -> None:
-        """The store's write lock is taken first, so no save commits while the journal's file
-        is replaced (drained, rewritten) inside it: a save committed meanwhile, then erased by
-        the load, left its entry behind in the new journal. The journal's transaction is rolled
-        back when the contents are refused; it commits just before the store's.
+    def replace_contents(self, contents: StoreContents) -> int:
+        """The store's file commits first, the journal that goes with its contents stashed in
+        it (``meta``); then the journal's file takes that journal and the stash goes. The
+        store's write lock is held throughout, so no save commits between the two (a save
+        committed between a reset's contacts and its journal kept its contact and lost its
+        entry). A ``kill -9`` between the two commits leaves the stash, and the next open of
+        the store finishes the replace (``_finish_replace``): the two files were left one old,
+        one new. Refused contents change neither.
 
-        A save that committed before the lock and appends its entry after the drain (the
-        moment between its commit and its answer) still leaves that entry."""
-        entries = contents.journal or ()
+        A save that committed before the lock and appends its entry after the journal was
+        replaced (the moment between its commit and its answer) still leaves that entry."""
+        entries = list(contents.journal or ())
         if self.memory:  # one database: the journal is a table of it
             with self._transaction("BEGIN IMMEDIATE") as conn:
-                self._replace(conn, contents)
+                removed = self._replace(conn, contents)
                 SqliteJournal.write_all(conn, entries)
-            return
-        with (
-            self._transaction("BEGIN IMMEDIATE", of_state=True) as conn,
-            self._journal.replacing(list(entries)),
-        ):
-            self._replace(conn, contents)
+            return removed
+        with self._writer_lock():
+            with self._transaction("BEGIN IMMEDIATE", of_state=True, locked=True) as conn:
+                removed = self._replace(conn, contents)
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    (PENDING_JOURNAL, orjson.dumps(entries).decode()),
+                )
+            self._finish_replace(entries)
+        return removed
+
+    def _finish_replace(self, entries: list[tuple[int, dict[str, Any]]]) -> None:
+        """The journal's file takes the journal a replace stashed, then the stash goes (the
+        caller holds the store's write lock)."""
+        with self._journal.replacing(entries):
+            pass
+        with self._transaction("BEGIN IMMEDIATE", locked=True) as conn:
+            conn.execute("DELETE FROM meta WHERE key = ?", (PENDING_JOURNAL,))
+
+    def _finish_cut_off_replace(self) -> None:
+        """At open: a replace whose process was killed between the store's commit and the
+        journal's is finished (its journal is in the stash)."""
+        with self._writer_lock():
+            with self._connection() as conn:
+                row = conn.execute(
+                    "SELECT value FROM meta WHERE key = ?", (PENDING_JOURNAL,)
+                ).fetchone()
+            if row is not None:
+                log.warning("finishing a replace of the store's contents that was cut off")
+                self._finish_replace([(i, entry) for i, entry in orjson.loads(row[0])])
 
     @staticmethod
-    def _replace(conn: sqlite3.Connection, contents: StoreContents) -> None:
+    def _replace(conn: sqlite3.Connection, contents: StoreContents) -> int:
         insert = (
             "INSERT INTO contacts (" + ", ".join(CONTENT_COLUMNS) + ") VALUES ("
             + ", ".join("?" * len(CONTENT_COLUMNS)) + ")"
         )  # fmt: skip
-        for table in ("contacts", "contact_blocks", "state", "counters"):
+        removed = conn.execute("DELETE FROM contacts").rowcount
+        for table in ("contact_blocks", "state", "counters"):
             conn.execute(f"DELETE FROM {table}")
         try:
             conn.executemany(insert, contents.contacts)
@@ -613,6 +651,7 @@ class SqliteStore(Store):
             "INSERT INTO state (key, value) VALUES (?, ?)",
             [(key, json.dumps(value)) for key, value in contents.state.items()],
         )
+        return removed
 
     def close(self) -> None:
         for name in ("conn", "journal"):
