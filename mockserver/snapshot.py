@@ -30,7 +30,7 @@ import jsonschema_rs
 import orjson
 
 from mockserver import __version__, json_body
-from mockserver.contacts.model import ACTIVE, now_iso, utc_instant
+from mockserver.contacts.model import ACTIVE, Namespace, now_iso, utc_instant
 from mockserver.errors import ValidationError
 from mockserver.faults import EVERY_OPERATION, Fault
 from mockserver.profile import ACCOUNT_ID_FORMATS, Profile
@@ -195,6 +195,8 @@ def read(
     _check_counts(document["counts"], contacts, entries_held)
     if journal and entries_held is None:
         raise ValidationError("The snapshot holds no journal (it was saved without it)")
+    for contact in contacts:  # as the vendor API and the control plane name it: any case
+        contact["accountId"] = contact["accountId"].lower()
     _check_contacts(contacts)
     state = _checked_state(document["state"])
     if start_up is not None and state.get(PROFILE.key):
@@ -315,7 +317,9 @@ def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
     scoped = {}
     for key, entry in (state.get(SCOPES_KEY) or {}).items():
         where = f"snapshot.state.scopes[{key!r}]"
-        _check_scope_key(key, where)
+        folded = _checked_scope_key(key, where)
+        if folded in scoped:
+            raise ValidationError(f"{where}: another scope names the same {folded!r}")
         readings = {}
         for name, raw in _with_profile(entry.get("readings") or {}).items():
             reading = next((r for r in READINGS if r.key == name), None)
@@ -332,8 +336,8 @@ def _checked_state(state: dict[str, Any]) -> dict[str, Any]:
             "readings": readings,
         }
         parts = {part: value for part, value in parts.items() if value}
-        if parts:
-            scoped[key] = parts
+        scoped[folded] = parts
+    scoped = {key: parts for key, parts in scoped.items() if parts}
     if scoped:
         checked[SCOPES_KEY] = scoped
     return checked
@@ -369,7 +373,8 @@ def _checked_faults(faults: dict[str, Any], where: str) -> dict[str, Any]:
     return checked
 
 
-def _check_scope_key(key: str, where: str) -> None:
+def _checked_scope_key(key: str, where: str) -> str:
+    """The key, a namespace's account id in lower case (as every request names it)."""
     scope = Scope.from_key(key)
     if scope.kind == "scenario":
         check_scenario(scope.value)
@@ -377,10 +382,12 @@ def _check_scope_key(key: str, where: str) -> None:
         account, _, stream = scope.value.partition("/")
         if not (_ACCOUNT.fullmatch(account) and stream.startswith("st-")):
             raise ValidationError(f"{where}: a namespace scope is 'namespace:ACCOUNT/STREAM'")
+        return Scope.of_namespace(Namespace(account.lower(), stream)).key
     elif scope.kind != "clientId" or not scope.value:
         raise ValidationError(
             f"{where}: a scope key is scenario:NAME, clientId:ID or namespace:ACCOUNT/STREAM"
         )
+    return key
 
 
 @functools.cache

@@ -658,3 +658,38 @@ def test_a_snapshot_of_a_contact_an_older_version_stored_with_a_nul_says_it_will
         )
     finally:
         mock_of(app).close()
+
+
+def test_an_account_id_in_upper_case_loads_into_the_namespace_every_request_names(control, api):
+    # it loaded into a namespace no request could reach (every path folds the account id), beside
+    # a contact of the same number, and resetting "it" reset the other one
+    assert api.create([person("ann", "a", "9876543210")]).status_code == 200
+    assert (
+        control.put(
+            f"/__mock__/faults/createContacts?accountId={api.account}&streamId={STREAM}",
+            json={"errorStatus": 503},
+        ).status_code
+        == 200
+    )
+    document = json.loads(save(control))
+    document["contacts"][0]["accountId"] = api.account.upper()
+    [key] = document["state"]["scopes"]
+    scopes = document["state"]["scopes"]
+    scopes[key.replace(api.account, api.account.upper())] = scopes.pop(key)
+    control.post("/__mock__/reset")
+    assert load(control, json.dumps(document).encode()).status_code == 200
+    assert api.list().get_json()["totalResults"] == 1
+    assert api.create([person("bob", "b", "9876543211")]).status_code == 503  # its fault
+    [namespace] = control.get("/__mock__/namespaces").get_json()["namespaces"]
+    assert namespace["accountId"] == api.account
+
+
+def test_an_upper_case_account_id_that_repeats_a_number_of_its_namespace_is_refused(control, api):
+    assert api.create([person("ann", "a", "9876543210")]).status_code == 200
+    document = json.loads(save(control))
+    twin = {**document["contacts"][0], "id": "f" * 24, "accountId": api.account.upper()}
+    document["contacts"].append(twin)
+    document["counts"]["contacts"] = 2
+    answer = load(control, json.dumps(document).encode())
+    assert answer.status_code == 400
+    assert "two ACTIVE contacts of" in answer.get_json()["errors"][0]["msg"]
