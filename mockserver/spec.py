@@ -107,23 +107,39 @@ def items_check(schema_name: str) -> Any:
 
 def describe(error: Any) -> str:
     """A jsonschema-rs error as a sentence: a pattern the spec words (``x-refusal``) in those
-    words, not as the regular expression."""
+    words, not as the regular expression. A string is quoted as JSON (an invisible character
+    shows as its escape) and cut after ``QUOTED_CHARS`` (a 131,072-character name was quoted
+    whole in every refused row of an import's report)."""
     kind = error.kind
-    if error.instance == "" and isinstance(kind, _EMPTY_REFUSED):
+    instance = error.instance
+    if instance == "" and isinstance(kind, _EMPTY_REFUSED):
         return '"" must not be empty'  # not "shorter than 1 character", nor "must not start..."
     if _is_phone_length(error):  # the number's own bounds and E.164's: one sentence for both
-        unit = "digits" if error.instance.isdigit() else "characters"
-        return f"{json.dumps(error.instance)} has {len(error.instance)} {unit}; {E164_RULE}"
+        unit = "digits" if instance.isdigit() else "characters"
+        return f"{quoted(instance)} has {len(instance)} {unit}; {E164_RULE}"
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Pattern):
         refusal = _refusals()[0].get(kind.pattern)
         if refusal:
-            return f"{json.dumps(error.instance)} {refusal}"
+            return f"{quoted(instance)} {refusal}"
     if isinstance(kind, jsonschema_rs.ValidationErrorKind.Not) and set(kind.schema) == {"pattern"}:
         refusal = _refusals()[1].get(kind.schema["pattern"])
         if refusal:
-            return f"{json.dumps(error.instance)} {refusal}"
-        return f'{json.dumps(error.instance)} must not match "{kind.schema["pattern"]}"'
-    return error.message
+            return f"{quoted(instance)} {refusal}"
+        return f'{quoted(instance)} must not match "{kind.schema["pattern"]}"'
+    message = error.message
+    if isinstance(instance, str):  # jsonschema-rs quotes it whole, invisible characters raw
+        message = message.replace(json.dumps(instance, ensure_ascii=False), quoted(instance), 1)
+    return message
+
+
+QUOTED_CHARS = 60  # characters of a refused string a message quotes
+
+
+def quoted(text: str) -> str:
+    """``text`` as a message quotes it: JSON, cut after ``QUOTED_CHARS`` with its length said."""
+    if len(text) <= QUOTED_CHARS:
+        return json.dumps(text)
+    return f'{json.dumps(text[:QUOTED_CHARS])[:-1]}..." ({len(text)} characters)'
 
 
 _EMPTY_REFUSED = (

@@ -321,3 +321,29 @@ def test_a_refused_import_frees_the_rows_it_read_without_waiting_for_the_garbage
     finally:
         gc.enable()
     assert left_for_the_collector < 400  # 1,310 with the cycle (20,000 rows: 60,111)
+
+
+def test_a_refused_rows_long_cell_is_quoted_cut_short_in_the_report_and_the_journal(api, client):
+    # a 131,072-character name was quoted whole in each refused row: an 8 MiB file of them made
+    # an 8 MB answer (under the reject policy) and an 8 MB journal entry
+    big = "x" * 131_072
+    response = api.import_csv(
+        csv_file(f"{big},b,Mr,9876543210,+91,", f"{big},c,Mr,9876543211,+91,")
+    )
+    assert response.status_code == 200 and response.headers["X-Mock-Rejected-Rows"] == "2"
+    entry = client.get(f"/__mock__/journal/{response.headers['X-Mock-Journal-Id']}").get_json()
+    report = entry["report"]
+    assert report[0]["msg"] == (
+        'Row 1: firstName: "' + "x" * 60 + '..." (131072 characters) is longer than 100 characters'
+    )
+    assert all(len(row["msg"]) < 300 for row in report)
+
+
+def test_an_invisible_character_in_a_refused_path_or_query_value_shows_as_its_escape(api):
+    # the message showed a value that looked right: "\u200b6b16..." printed raw
+    updated = api.call(
+        "PUT", base() + "/%E2%80%8B6b16c3665a3c4f70bf03ec07", json={"firstName": "Z"}
+    )
+    assert '"\\u200b6b16c3665a3c4f70bf03ec07"' in updated.get_json()["errors"][1]["msg"]
+    listed = api.call("GET", base() + "?limit=5%E2%80%8B")
+    assert 'query.limit: "5\\u200b"' in listed.get_json()["errors"][1]["msg"]
