@@ -103,12 +103,17 @@ def read_contacts(
     text = _decode(data)
     if not text.strip():
         raise CsvFileError("The CSV file is empty")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = _Records(csv.reader(io.StringIO(text, newline=""), strict=True))
     try:
         header = next(reader)
         positions = _column_positions(header, optional)
         rows = _read_rows(reader, positions, len(header), max_rows)
     except csv.Error as exc:
+        if str(exc) == "unexpected end of data":  # a quote opened and never closed
+            raise CsvFileError(
+                f"The CSV file is malformed: the quoted field that starts on line {reader.began} "
+                f"is never closed (its quote runs to the end of the file, line {reader.line_num})"
+            ) from None
         raise CsvFileError(
             f"The CSV file is malformed at line {reader.line_num}: {_csv_problem(exc)}"
         ) from None
@@ -152,6 +157,26 @@ def _columns_of(rows: list[CsvRow]) -> CsvColumns:
         *([r.item[k] for r in rows] for k in ("firstName", "lastName", "salutation")),
         *([p[k] for p in phones] for k in ("phoneNumber", "countryCode", "extension")),
     )
+
+
+class _Records:
+    """A csv reader that knows the line its current record began on (a quote never closed
+    reads to the end of the file, where the reader's own line number then points)."""
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+        self.began = 1
+
+    def __iter__(self) -> _Records:
+        return self
+
+    def __next__(self) -> list[str]:
+        self.began = self._reader.line_num + 1
+        return next(self._reader)
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
 
 
 def _csv_problem(error: csv.Error) -> str:

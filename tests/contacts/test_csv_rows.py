@@ -92,3 +92,14 @@ def test_too_many_rows_is_a_limit_error():
         read(data, max_rows=4)
     assert info.value.too_large
     assert "more than 4" in info.value.msg
+
+
+def test_a_quote_never_closed_is_named_on_the_line_it_opens():
+    # it was "malformed at line 1001: unexpected end of data", the file's last line
+    rows = ["a,b,Mr,9876543210,+91,", "\"O'Brien,c,Mr,9876543211,+91,"]
+    rows += [f"n{i},m,Mr,98765{i:05d},+91," for i in range(20, 120)]
+    with pytest.raises(CsvFileError) as refused:
+        read(csv_file(*rows))
+    assert str(refused.value).startswith(
+        "The CSV file is malformed: the quoted field that starts on line 3 is never closed"
+    )
