@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import itertools
+import json
 import sys
 from typing import Any, NamedTuple
 
@@ -238,8 +239,23 @@ def _column_positions(header: list[str], optional: frozenset[str]) -> dict[str, 
             + ",".join(COLUMNS)
             + ")"
             + _delimiter_hint(header)
+            + _near_misses(names, missing)
         )
     return positions
+
+
+def _near_misses(names: list[str], missing: list[str]) -> str:
+    """Header cells that are a missing column's name but for characters one cannot see (a
+    zero-width space, a no-break space, a byte order mark: a copy from a web page brings them)."""
+    found = [
+        json.dumps(name)
+        for name in names
+        if "".join(c for c in name if c.isprintable() and not c.isspace()) in missing
+        and name not in missing
+    ]
+    if not found:
+        return ""
+    return "; the header has " + ", ".join(found) + ", with characters that do not show"
 
 
 def _delimiter_hint(header: list[str]) -> str:

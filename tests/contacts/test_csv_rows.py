@@ -103,3 +103,13 @@ def test_a_quote_never_closed_is_named_on_the_line_it_opens():
     assert str(refused.value).startswith(
         "The CSV file is malformed: the quoted field that starts on line 3 is never closed"
     )
+
+
+def test_a_header_name_with_a_character_that_does_not_show_is_named_as_such():
+    # "missing required column(s): firstName" with a column that reads firstName right there
+    header = HEADER.replace("firstName", "first\u200bName", 1)
+    with pytest.raises(CsvFileError) as refused:
+        read(csv_file("a,b,Mr,9876543210,+91,", header=header))
+    assert str(refused.value).endswith(
+        '; the header has "first\\u200bName", with characters that do not show'
+    )
