@@ -135,11 +135,19 @@ def describe(error: Any) -> str:
 QUOTED_CHARS = 60  # characters of a refused string a message quotes
 
 
-def quoted(text: str) -> str:
-    """``text`` as a message quotes it: JSON, cut after ``QUOTED_CHARS`` with its length said."""
-    if len(text) <= QUOTED_CHARS:
-        return json.dumps(text)
-    return f'{json.dumps(text[:QUOTED_CHARS])[:-1]}..." ({len(text)} characters)'
+def quoted(value: Any) -> str:
+    """``value`` as a message quotes it: JSON; a string as the client wrote it (an ``é`` stays
+    one) but for the characters that do not show, which are escaped (a zero-width space in an
+    id showed a value that looked right), and cut after ``QUOTED_CHARS`` with its length said."""
+    if not isinstance(value, str):
+        return json.dumps(value)
+    cut = value[:QUOTED_CHARS]
+    text = json.dumps(cut, ensure_ascii=False)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+    if len(value) > QUOTED_CHARS:
+        return f'{text[:-1]}..." ({len(value)} characters)'
+    return text
 
 
 _EMPTY_REFUSED = (

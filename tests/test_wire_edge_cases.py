@@ -176,3 +176,20 @@ def test_a_body_without_a_content_type_is_415_saying_it_has_none(client, api, pa
     assert response.get_json()["errors"][0]["msg"] == (
         "A body without a Content-Type is not supported here; use 'application/json'"
     )
+
+
+@pytest.mark.parametrize("extension", [True, 5, None, ["+"], {"a": 1}])
+def test_an_extension_that_is_no_string_is_412_not_500(api, extension):
+    # the formula guard's refusal quoted the value as a string (len() of a boolean: a 500)
+    item = {**ITEM, "cellPhone": {**ITEM["cellPhone"], "extension": extension}}
+    response = api.call("POST", base(), json=[item])
+    assert response.status_code == 412, response.get_data(as_text=True)
+    assert (
+        api.call("PUT", base() + "/bulk-update", json=[{**item, "id": "0" * 24}]).status_code == 412
+    )
+
+
+def test_a_refused_name_quotes_its_accents_as_written_and_its_invisible_characters_escaped(api):
+    item = {**ITEM, "firstName": "=Zoë\u200b"}
+    message = api.call("POST", base(), json=[item]).get_json()["errors"][1]["msg"]
+    assert '"=Zoë\\u200b"' in message, message

@@ -187,7 +187,11 @@ CSV_FILES = [
         csv('"' + "x" * (5 * MB) + '",doe,Mr,9876543210,+91,'),
         "longer than 131072 characters",
     ),
-    csv_case("csv_unbalanced_quotes", csv('"john,doe,Mr,9876543210,+91,'), "unexpected end"),
+    csv_case(
+        "csv_unbalanced_quotes",
+        csv('"john,doe,Mr,9876543210,+91,'),
+        "starts on line 2 is never closed",
+    ),
     csv_case(
         "csv_stray_quote_after_quoted_field", csv('"jo"hn,doe,Mr,9876543210,+91,'), "expected"
     ),
