@@ -162,8 +162,9 @@ class Store(ContactsStore):
         """Every namespace with its ACTIVE and INACTIVE counts."""
 
     @abstractmethod
-    def reset(self, ns: Namespace | None = None) -> int:
-        """Forget every contact (of one namespace); returns how many were removed."""
+    def reset(self, ns: Namespace) -> int:
+        """Forget every contact of one namespace; returns how many were removed (the whole
+        store: ``replace_contents`` with empty contents)."""
 
     @abstractmethod
     def journal_add(self, entry: dict[str, Any], *, keep: int) -> int:
@@ -201,9 +202,6 @@ class Store(ContactsStore):
         """Count one hit on ``key`` in time ``window``, atomically; returns the window's hits.
 
         Counts of earlier windows, of any key, are forgotten (rate-limit counters)."""
-
-    @abstractmethod
-    def counters_clear(self) -> None: ...
 
     @abstractmethod
     def get_state(self, key: str) -> Any:

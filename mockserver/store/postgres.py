@@ -3,9 +3,10 @@
 - ``write(ns)`` takes a transaction-level advisory lock derived from the namespace, so the
   duplicate rule's read-check-insert is atomic across every process and machine on the database,
   while writes to other namespaces go on in parallel. The partial unique index is the backstop.
-- Every such writer also holds the store lock in shared mode, and a whole-store reset takes it
-  exclusively: a reset waits for the writes under way and the writes after it wait for the
-  reset, so an import is wholly before or wholly after a reset (never half kept).
+- A whole-store reset or a snapshot load (``replace_contents``) locks the tables exclusively:
+  it waits for the writes under way (each holds the contacts table from its first statement)
+  and the writes after it wait for it, so an import is wholly before or wholly after a reset
+  (never half kept).
 - The schema is created and migrated on start under an advisory lock, so several instances may
   start at once on an empty database.
 - Each process has its own connection pool (psycopg_pool), opened on first use in that process:
@@ -85,7 +86,6 @@ RECONNECT_SECONDS = 10.0
 # pg_advisory_xact_lock(int, int) keys do not overlap the single-bigint keys of namespaces.
 _MIGRATION_LOCK = (0x6B6F7265, 1)
 _STATE_LOCK = (0x6B6F7265, 2)  # read-modify-write of the run-time state
-_STORE_LOCK = (0x6B6F7265, 3)  # contact writers hold it shared, a whole-store reset exclusive
 
 _SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM contacts"
 # Connections a client without superuser rights may still open (PostgreSQL 16 reserves some
@@ -210,14 +210,8 @@ def text_array(values: Sequence[str]) -> str:
 
 
 def _lock_namespace(conn: psycopg.Connection, ns: Namespace) -> None:
-    """Until the transaction ends, every other writer of ``ns`` waits (on any machine), and so
-    does a whole-store reset. The store lock (shared) comes first — the CTE makes it so — and a
-    reset takes only the store lock: no order of waits can form a circle."""
-    conn.execute(
-        "WITH store AS (SELECT pg_advisory_xact_lock_shared(%s, %s))"
-        " SELECT pg_advisory_xact_lock(%s) FROM store",
-        (*_STORE_LOCK, namespace_lock_key(ns)),
-    )
+    """Until the transaction ends, every other writer of ``ns`` waits (on any machine)."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (namespace_lock_key(ns),))
 
 
 class PostgresTransaction(ContactsTransaction):
@@ -459,13 +453,7 @@ class PostgresStore(Store):
             for a, s, act, inact in rows
         ]
 
-    def reset(self, ns: Namespace | None = None) -> int:
-        if ns is None:
-            with self._transaction() as conn:
-                # waits for every contact write under way; later ones wait for the reset
-                conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", _STORE_LOCK)
-                conn.execute("DELETE FROM contact_blocks")
-                return conn.execute("DELETE FROM contacts").rowcount
+    def reset(self, ns: Namespace) -> int:
         with self._transaction() as conn:
             _lock_namespace(conn, ns)
             conn.execute("DELETE FROM contact_blocks WHERE " + _NS, ns)
@@ -553,10 +541,6 @@ class PostgresStore(Store):
                 (key, window),
             ).fetchone()
         return hits
-
-    def counters_clear(self) -> None:
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM counters")
 
     def get_state(self, key: str) -> Any:
         with self._statement() as conn:

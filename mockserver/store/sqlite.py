@@ -471,11 +471,8 @@ class SqliteStore(Store):
             for a, s, act, inact in rows
         ]
 
-    def reset(self, ns: Namespace | None = None) -> int:
+    def reset(self, ns: Namespace) -> int:
         with self._transaction("BEGIN IMMEDIATE") as conn:
-            if ns is None:
-                conn.execute("DELETE FROM contact_blocks")
-                return conn.execute("DELETE FROM contacts").rowcount
             conn.execute("DELETE FROM contact_blocks WHERE account_id = ? AND stream_id = ?", ns)
             return conn.execute(
                 "DELETE FROM contacts WHERE account_id = ? AND stream_id = ?", ns
@@ -537,10 +534,6 @@ class SqliteStore(Store):
                 (key, window),
             ).fetchone()
         return hits
-
-    def counters_clear(self) -> None:
-        with self._transaction("BEGIN IMMEDIATE") as conn:
-            conn.execute("DELETE FROM counters")
 
     def get_state(self, key: str) -> Any:
         with self._connection() as conn:
