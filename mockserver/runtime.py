@@ -65,14 +65,6 @@ RATE_LIMIT: Reading[RateLimit] = Reading(
     dump=lambda limit: {"enabled": limit.enabled, "perMinute": limit.per_minute},
 )
 READINGS: tuple[Reading[Any], ...] = (PROFILE, RATE_LIMIT)
-# every key of the run-time state (what a reset forgets, what a snapshot carries)
-STATE_KEYS: tuple[str, ...] = (
-    *(reading.key for reading in READINGS),
-    LEGACY_POLICY_KEY,
-    APPS_KEY,
-    FAULTS_KEY,
-    SCOPES_KEY,
-)
 
 
 # what each state key holds, as the start-up banner names it
