@@ -342,3 +342,33 @@ def test_a_refused_state_change_changes_nothing(store):
     with pytest.raises(ValueError):
         store.update_state("apps", refuse)
     assert store.get_state("apps") == [{"x": 1}]
+
+
+CLOSE_UNDER_A_READER = """
+import threading
+from mockserver.store.sqlite import SqliteStore
+for _ in range(100):
+    store = SqliteStore(":memory:")
+    store.set_state("x", {"a": 1})
+    stop = threading.Event()
+    def read():
+        while not stop.is_set():
+            try:
+                store.all_state()
+            except Exception:
+                pass
+    reader = threading.Thread(target=read)
+    reader.start()
+    store.close()
+    stop.set()
+    reader.join()
+"""
+
+
+def test_a_memory_store_closed_while_a_thread_reads_it_does_not_crash_the_process():
+    # a browser test's server thread still answering when its app was closed: a segfault
+    # (SQLite's connection closed under a query) took the whole test run down
+    ran = subprocess.run(
+        [sys.executable, "-c", CLOSE_UNDER_A_READER], cwd=ROOT, capture_output=True, timeout=120
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]

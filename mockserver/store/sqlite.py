@@ -652,9 +652,10 @@ class SqliteStore(Store):
             if held is not None:
                 held.conn.close()
                 setattr(self._local, name, None)
-        if self._shared is not None:
-            self._shared.close()
-            self._shared = None
+        with self._lock:  # a request still on it (a server thread its app outlived) finishes first
+            if self._shared is not None:
+                self._shared.close()  # closed under a query, SQLite crashed the process
+                self._shared = None
         self._journal.close()
         for queue in self._queues:
             queue.close()
