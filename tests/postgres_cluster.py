@@ -63,6 +63,17 @@ class PostgresCluster:
         self._create(name, "template0" if empty else self.template)
         return self.url(name)
 
+    def icu_database(self, locale: str) -> str:
+        """The URL of a new empty database whose collation is ICU's for ``locale`` (en-US, as
+        a cloud PostgreSQL may be set up: it sorts a_b before a-b, st-a before st-B)."""
+        name = f"{self.prefix}_{next(self._numbers)}"
+        self._admin.execute(
+            f'CREATE DATABASE "{name}" TEMPLATE template0'
+            f" LOCALE_PROVIDER icu ICU_LOCALE '{locale}' LOCALE 'C.UTF-8'"
+        )
+        self._created.append(name)
+        return self.url(name)
+
     def drop_database(self, url: str) -> None:
         name = url.partition("?")[0].rsplit("/", 1)[1]
         self._admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -174,3 +174,28 @@ def test_an_import_is_counted_even_when_sqlite_picks_its_seqs_at_random(tmp_path
         check_pages(store, NS, ACTIVE, expected)
     finally:
         store.close()
+
+
+NAMES_IN_BYTE_ORDER = ["a-b", "a_b", "st-B", "st-a"]  # "-" 0x2d < "B" 0x42 < "_" 0x5f < "a" 0x61
+
+
+def namespace_order(store: Store) -> list[str]:
+    for stream in reversed(NAMES_IN_BYTE_ORDER):
+        ns = Namespace(NS.account_id, stream)
+        with store.write(ns) as tx:
+            tx.insert(fresh(1, ns))
+    return [n["streamId"] for n in store.namespaces()]
+
+
+def test_namespaces_are_listed_in_byte_order(store):
+    assert namespace_order(store) == NAMES_IN_BYTE_ORDER
+
+
+def test_namespaces_are_listed_in_byte_order_whatever_the_databases_collation(postgres):
+    url = postgres.icu_database("en-US")  # its own collation puts a_b before a-b
+    store = open_store(url)
+    try:
+        assert namespace_order(store) == NAMES_IN_BYTE_ORDER
+    finally:
+        store.close()
+        postgres.drop_database(url)
