@@ -361,3 +361,10 @@ def test_a_truncated_seed_upload_is_said_to_be_malformed_as_the_import_says(cont
         "boundary is missing)"
     )
     assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
+
+
+def test_browse_search_is_any_case_beyond_ascii(control):
+    control.seed([person("Élodie", "Ørsted", "9876543210"), person("Ivan", "Петров", "9123400000")])
+    for q in ("élodie ørsted", "ÉLODIE", "ØRSTED", "петров", "ПЕТРОВ"):
+        found = control.get(NS_PATH + "/contacts?q=" + quote(q)).get_json()
+        assert found["total"] == 1, q
