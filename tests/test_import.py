@@ -142,6 +142,13 @@ def test_invalid_rows_are_skipped_and_reported_with_their_column(api):
     ]
     # the number key, as behaviour.md lists it, where the row's phone itself is valid
     assert [r.get("number") for r in report] == ["+919876543211", None, None, None]
+    # the message names the file's column too, not the JSON field it becomes
+    assert [r["msg"].split(":")[0:2] for r in report] == [
+        ["Row 2", " firstName"],
+        ["Row 3", " cellPhoneNumber"],
+        ["Row 4", " cellPhoneNumber"],
+        ["Row 5", " cellPhoneCountryCode"],
+    ]
 
 
 def test_reject_policy_refuses_the_whole_file_with_one_error_per_row(api, app):

@@ -469,17 +469,24 @@ def _csv_columns(data: bytes, max_rows: int, optional: frozenset[str]) -> CsvCol
 def _invalid_rows(
     refused: list[tuple[int, InvalidField]], field_name: Callable[[str], str | None]
 ) -> list[Rejection]:
-    """The rows the field rules refused, as the per-row report shows them."""
-    return [
-        Rejection(
-            row=row,
-            reason=INVALID_FIELD,
-            msg=f"Row {row}: {error.msg}",
-            field=field_name(error.field) or error.field,
-            number=error.number,
+    """The rows the field rules refused, as the per-row report shows them: the field by the
+    name the request gave it (a file's column, ``cellPhoneNumber``, not ``cellPhone.phoneNumber``),
+    in ``field`` and in the message."""
+    rejected = []
+    for row, error in refused:
+        field, msg = field_name(error.field) or error.field, error.msg
+        if field != error.field and msg.startswith(error.field + ": "):
+            msg = field + msg[len(error.field) :]
+        rejected.append(
+            Rejection(
+                row=row,
+                reason=INVALID_FIELD,
+                msg=f"Row {row}: {msg}",
+                field=field,
+                number=error.number,
+            )
         )
-        for row, error in refused
-    ]
+    return rejected
 
 
 def _first_of_each_number(
