@@ -17,6 +17,8 @@ from urllib.parse import quote, urlsplit
 import requests
 from pyrate_limiter import Duration, Limiter, Rate
 
+from contract_tests.interrupts import stopping
+
 log = logging.getLogger("contract_tests")
 
 HOP_BY_HOP = {
@@ -76,7 +78,7 @@ class HttpGateway:
                 allow_redirects=False,
                 timeout=self.timeout,
             )
-            if response.status_code != 429 or attempt == RETRIES_ON_429:
+            if response.status_code != 429 or attempt == RETRIES_ON_429 or stopping():
                 return response
             wait = _retry_after(response.headers.get("Retry-After"))
             log.warning(

@@ -13,6 +13,7 @@ from flask import Flask
 
 from contract_tests.gateway import HttpGateway
 from contract_tests.guard import Guard, SafetyPolicy
+from contract_tests.interrupts import Unbroken
 from contract_tests.ledger import Ledger, Recorder, WsgiApp
 from contract_tests.numbers import NumberPool
 from contract_tests.rewrite import Rewriter
@@ -72,7 +73,7 @@ def open_target(settings: SuiteSettings) -> Target:
         token = settings.jwt or _signed_token(settings)
     numbers = NumberPool()
     rewriter = Rewriter(policy, ledger, numbers)
-    app = Guard(Recorder(inner, ledger), policy)
+    app = Guard(Unbroken(Recorder(inner, ledger)), policy)  # a stop waits for the answer
     app.rewriter = rewriter  # generated cases sent to `app` are rewritten first (`rewrite`)
     return Target(
         settings=settings,

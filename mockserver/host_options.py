@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -37,20 +36,12 @@ class UsageFailure(click.ClickException):
 def interruptible() -> Iterator[None]:
     """A SIGTERM (a CI job's timeout, ``kill``) inside the block is a KeyboardInterrupt, as a
     Ctrl-C is: the cleanup of what a run created on a host runs either way (a SIGTERM ended the
-    process with its contacts left behind)."""
+    process with its contacts left behind). Neither cuts a request to the host or a cleanup
+    short (``contract_tests.interrupts``)."""
+    from contract_tests.interrupts import signals_stop
 
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread (a test's runner): nothing to install
+    with signals_stop():
         yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def interrupted(what: str, detail: str) -> UsageFailure:

@@ -97,9 +97,12 @@ def fidelity(
             raise UsageFailure(str(exc)) from None
         if isinstance(exc, Interrupted):
             raise interrupted("kore-mock fidelity", str(exc)) from None
-        if isinstance(exc, KeyboardInterrupt):  # between probes, or at the start or the end
+        if isinstance(exc, KeyboardInterrupt):  # while it read the namespace, before any
+            # probe; or a stop again and again during the cleanup, which ended it
             raise interrupted(
-                "kore-mock fidelity", "between probes: list the namespace, contacts may remain"
+                "kore-mock fidelity",
+                "before its first probe, or again during its cleanup: list the namespace, "
+                "contacts may remain",
             ) from None
         raise
     try:

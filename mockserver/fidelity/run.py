@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from contract_tests.guard import UnsafeRequest
+from contract_tests.interrupts import held
 from contract_tests.namespace import Baseline, clean_up, delete_created
 from contract_tests.settings import SuiteSettings
 from contract_tests.target import Target, open_target
@@ -114,38 +115,42 @@ def _run(
 ) -> Fidelity:
     kore = ProbeClient(target)
     baseline = _baseline(kore, settings)
-    target.numbers.exclude(baseline.numbers)
-    for _ in range(random.randrange(SKIP_AHEAD)):
-        target.numbers.fresh()
-    ctx = Context(kore, target.numbers, unscoped_token=unscoped_token)
-    by_name = {r.name: r for r in readings()}
     behaviours: list[Behaviour] = []
     probes_run = 0
-    for probe in PROBES:
-        outcomes: dict[str, Outcome] = {}
-        if probe.run is not None:
-            progress(f"probe {probe.name}: {probe.sends}")
-            try:
-                outcomes = _guarded(probe, ctx)
-            except FidelityError as exc:  # the run ends: what the probe created goes first
-                raise FidelityError(f"{exc}; {_clean_after_failure(kore, baseline)}") from None
-            except KeyboardInterrupt:  # Ctrl-C, or a SIGTERM (the command makes it one)
-                cleanup = _clean_after_failure(kore, baseline)
-                raise Interrupted(f"during probe {probe.name}; {cleanup}") from None
-        evidence = kore.take_evidence()
-        cleanup: dict[str, Any] = {}
-        if evidence:  # the probe sent something (one needs a token the run may not be given)
-            probes_run += 1
-            cleanup = _clean(kore, baseline)
-        for name in probe.readings:
-            outcome = outcomes.get(name) or Outcome(None, probe.untestable or "not told apart")
-            ctx.shown[name] = outcome.observed
-            behaviour = Behaviour(
-                by_name[name], expected.get(name), outcome, probe, evidence, cleanup
-            )
-            behaviours.append(behaviour)
-            progress(f"  {name}: {behaviour.verdict} ({_value(behaviour)})")
-    final = _listed_ids(kore)
+    when = "before its first probe"
+    try:  # a stop (Ctrl-C, SIGTERM) anywhere from here cleans up first
+        target.numbers.exclude(baseline.numbers)
+        for _ in range(random.randrange(SKIP_AHEAD)):
+            target.numbers.fresh()
+        ctx = Context(kore, target.numbers, unscoped_token=unscoped_token)
+        by_name = {r.name: r for r in readings()}
+        for probe in PROBES:
+            when = f"during probe {probe.name}"
+            outcomes: dict[str, Outcome] = {}
+            if probe.run is not None:
+                progress(f"probe {probe.name}: {probe.sends}")
+                try:
+                    outcomes = _guarded(probe, ctx)
+                except FidelityError as exc:  # the run ends: what the probe created goes first
+                    raise FidelityError(f"{exc}; {_clean_after_failure(kore, baseline)}") from None
+            evidence = kore.take_evidence()
+            cleanup: dict[str, Any] = {}
+            if evidence:  # the probe sent something (one needs a token the run may not be given)
+                probes_run += 1
+                with held():  # a stop waits for the cleanup, then cleans up again (a no-op)
+                    cleanup = _clean(kore, baseline)
+            for name in probe.readings:
+                outcome = outcomes.get(name) or Outcome(None, probe.untestable or "not told apart")
+                ctx.shown[name] = outcome.observed
+                behaviour = Behaviour(
+                    by_name[name], expected.get(name), outcome, probe, evidence, cleanup
+                )
+                behaviours.append(behaviour)
+                progress(f"  {name}: {behaviour.verdict} ({_value(behaviour)})")
+        when = "after its last probe"
+        final = _listed_ids(kore)
+    except KeyboardInterrupt:  # Ctrl-C, or a SIGTERM (the command makes it one)
+        raise Interrupted(f"{when}; {_clean_after_failure(kore, baseline)}") from None
     return Fidelity(
         host=settings.base_url or "kore-mock in-process",
         stream_id=settings.stream_id,
@@ -208,9 +213,11 @@ def _clean(kore: ProbeClient, baseline: Baseline) -> dict[str, Any]:
 
 def _clean_after_failure(kore: ProbeClient, baseline: Baseline) -> str:
     """The cleanup of a probe the host stopped answering, as far as the host lets it: what it
-    did, in words for the error line."""
+    did, in words for the error line. The run is ending: a stop that comes during it is
+    dropped, not raised, so what it did is still said."""
     try:
-        cleanup = _clean(kore, baseline)
+        with held(then_raise=False):
+            cleanup = _clean(kore, baseline)
     except (requests.RequestException, AssertionError) as exc:
         return f"the cleanup could not run either ({exc}): contacts the probe created may remain"
     if cleanup["asFound"]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from contract_tests.client import KoreClient
 from contract_tests.guard import UnsafeRequest
+from contract_tests.interrupts import held
 from contract_tests.namespace import Baseline, Cleanup, clean_up
 from contract_tests.target import Target
 from mockserver.contacts.model import Namespace
@@ -55,7 +56,8 @@ def replay_on_host(recorded: Iterable[Recorded], target: Target) -> HostReplay:
             not_sent += item.status is None and item.note.startswith("not sent")
             items.append(item)
     finally:
-        cleanup = clean_up(kore, baseline)
+        with held():  # a stop during the cleanup waits for its end
+            cleanup = clean_up(kore, baseline)
     after = len(kore.list_active())
     report = ReplayReport(f"{target.base_url} (stream {target.stream_id})", items)
     return HostReplay(report, cleanup, len(baseline.ids), after, target.ledger.requests, not_sent)
