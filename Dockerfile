@@ -39,6 +39,6 @@ EXPOSE 8080
 # --live: a liveness check; a server that refuses the token found in /data (another container on
 # the volume wrote its own there, or the token is only in a settings file) is up all the same.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-  CMD kore-mock health --live --url "http://127.0.0.1:${KORE_MOCK_PORT:-8080}"
+  CMD kore-mock health --live
 ENTRYPOINT ["kore-mock"]
 CMD ["serve"]

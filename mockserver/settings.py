@@ -324,6 +324,28 @@ def _describe_char(char: str) -> str:
 MAX_YAML_DEPTH = 32  # nested mappings and lists of a settings or profile file (they need 4)
 
 
+class _UniqueKeysLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping: PyYAML keeps the last
+    (a second ``rateLimit:`` block switched off the first one's limit without a word)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # <<: an anchor's keys, overridable
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                repeated = key in seen
+            except TypeError:  # an unhashable key: the base class says so
+                break
+            if repeated:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str, what: str) -> Any:
     """The YAML document of the file ``path``; ``SettingsError`` naming it as ``what`` (e.g.
     "settings file") when it cannot be read, is not UTF-8, not YAML or nested too deep."""
@@ -348,9 +370,20 @@ def read_yaml(path: str, what: str) -> Any:
                     )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_UniqueKeysLoader)  # a SafeLoader
     except yaml.YAMLError as exc:
-        raise SettingsError(f"{what} {path} is not valid YAML: {exc}") from None
+        raise SettingsError(f"{what} {path} is not valid YAML: {_yaml_problem(exc)}") from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's error on one line: where, and what (its text quotes the lines around it)."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem is None:
+        return " ".join(str(exc).split())
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    context = getattr(exc, "context", None)
+    return where + (f"{problem} ({context})" if context else problem)
 
 
 def load(path: str | None = None) -> Settings:

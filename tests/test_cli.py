@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from mockserver.cli import main
 from mockserver.cli_option import Seconds
-from mockserver.settings import DEV_APP
+from mockserver.settings import DEV_APP, read_yaml
 
 CONFIG = """
 apps:
@@ -127,6 +127,12 @@ def _app(**fields: str) -> str:
             "accountId must be 1-64 letters, digits",
         ),
         ("a: [", "not valid YAML"),
+        # PyYAML kept the last: a second rateLimit block switched the first one's limit off
+        (
+            "rateLimit: {enabled: true, perMinute: 5}\nrateLimit: {enabled: false}",
+            "line 2, column 1: the key 'rateLimit' is given twice",
+        ),
+        ("limits: {maxJsonItems: 5, maxJsonItems: 6}", "the key 'maxJsonItems' is given twice"),
         ("http: {headersTimeout: 0}", "http.headersTimeout must be a positive number of seconds"),
         ("http: {sendTimeout: 1000000000}", "seconds under 1000000000, not 1000000000"),
         ("http: {bodyMinRate: 1.5}", "http.bodyMinRate must be a positive integer"),
@@ -167,6 +173,8 @@ UNREADABLE_YAML = {
     "latin-1": (b'port: "\xe9"\n', "is not UTF-8 text (byte 0xe9 at offset 7)"),
     "utf-16": (b"\xff\xfep\x00o\x00r\x00t\x00", "is not UTF-8 text (byte 0xff at offset 0)"),
     "deep": (b"port: " + b"[" * 500 + b"]" * 500, "nests mappings and lists deeper than 32"),
+    # PyYAML's own text quotes the lines around the problem: seven lines
+    "broken": (b"a: [unclosed\n", "is not valid YAML: line 2, column 1: expected ',' or ']'"),
 }
 
 
@@ -425,3 +433,11 @@ def test_the_banner_quotes_a_settings_path_for_the_shell(tmp_path):
     settings = Settings(db=":memory:", config_file=str(tmp_path / "my settings.yaml"))
     text = banner(settings, "http://127.0.0.1:8080")
     assert f"kore-mock token --config '{tmp_path}/my settings.yaml'" in text
+
+
+def test_a_settings_file_may_merge_an_anchors_keys_and_override_them(tmp_path):
+    path = tmp_path / "merge.yaml"
+    path.write_text(
+        "x-base: &base {perMinute: 5, enabled: true}\nrateLimit:\n  <<: *base\n  perMinute: 7\n"
+    )
+    assert read_yaml(str(path), "settings file")["rateLimit"] == {"perMinute": 7, "enabled": True}

@@ -222,6 +222,24 @@ def test_without_a_token_the_control_plane_is_closed_to_the_host(image, volume, 
     assert pm.inspect(container.name, "container")["State"]["ExitCode"] == 0, container.logs()
 
 
+def test_a_service_link_in_kore_mock_port_leaves_the_server_on_8080_and_healthy(
+    image, volume, containers
+):
+    # Docker's links and Kubernetes set KORE_MOCK_PORT=tcp://ADDRESS:PORT for a service named
+    # kore-mock; the health check built its URL from the variable itself and always failed
+    container = pm.run_container(
+        image,
+        f"kore-mock-d-{volume}",
+        free_port(),
+        volume=volume,
+        args=("--env=KORE_MOCK_PORT=tcp://10.96.0.12:8080",),
+    )
+    containers.append(container)
+    assert "is a service link" in container.logs()
+    checked = pm.podman("healthcheck", "run", container.name, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def run_contract_suite(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = contract_env(
         url,
