@@ -18,7 +18,14 @@ from dataclasses import dataclass
 
 from mockserver.contacts.rules import POLICIES, SKIP
 from mockserver.profile import ACCOUNT_ID_FORMATS, DEFAULT, Profile, ProfileError
-from mockserver.settings import DEV_APP, DEV_STREAM_ID, SettingsError, read_yaml
+from mockserver.settings import (
+    DEV_APP,
+    DEV_STREAM_ID,
+    SettingsError,
+    admin_token_problem,
+    read_yaml,
+)
+from mockserver.urls import url_problem
 
 STREAM_ID = re.compile(r"st-[A-Za-z0-9-]{1,100}")
 ACCOUNT_ID = re.compile(ACCOUNT_ID_FORMATS["any"])
@@ -97,10 +104,11 @@ class SuiteSettings:
             stream_id, account_id = DEV_STREAM_ID, DEV_APP.account_id
             jwt = client_id = client_secret = None
         else:
-            if not re.match(r"https?://[^/]+", base_url):
+            problem = url_problem(base_url)
+            if problem:  # a port over 65535, a host name no resolver takes: tracebacks later
                 raise SuiteConfigError(
                     f"KORE_BASE_URL must be an http(s) URL like https://platform.kore.ai, "
-                    f"not {base_url!r}"
+                    f"not {_shown(base_url)}: {problem}"
                 )
             base_url = base_url.rstrip("/")
             stream_id = _required(get("KORE_STREAM_ID"), "KORE_STREAM_ID", STREAM_ID)
@@ -110,6 +118,10 @@ class SuiteSettings:
                 get("KORE_CLIENT_ID"),
                 get("KORE_CLIENT_SECRET"),
             )
+            for name, value in (("KORE_JWT", jwt), ("KORE_CLIENT_ID", client_id)):
+                problem = None if value is None else admin_token_problem(value)
+                if problem:  # sent in a header (the JWT) or signed into one (the app's id)
+                    raise SuiteConfigError(f"{name} cannot be sent in a header: {problem}")
             if jwt is None and not (client_id and client_secret):
                 raise SuiteConfigError(
                     "KORE_BASE_URL is set: give KORE_JWT, or KORE_CLIENT_ID and KORE_CLIENT_SECRET "
@@ -211,3 +223,9 @@ def _flag(value: str | None, name: str, default: bool) -> bool:
     if value.lower() in ("0", "false", "no", "off"):
         return False
     raise SuiteConfigError(f"{name} must be 1 or 0, not {value!r}")
+
+
+def _shown(url: str) -> str:
+    """``url`` quoted for an error line: without a password it may hold."""
+    head, at, tail = url.rpartition("@")
+    return repr(url) if not at else repr(head.split("//", 1)[0] + "//…@" + tail)

@@ -25,7 +25,6 @@ from mockserver.control.client import (
     ControlClient,
     ControlError,
     default_url,
-    url_problem,
 )
 from mockserver.errors import clip
 from mockserver.fidelity.command import fidelity
@@ -54,6 +53,7 @@ from mockserver.settings import (
 )
 from mockserver.shadow.commands import proxy, replay
 from mockserver.store.base import StoreUnavailable, display_url
+from mockserver.urls import url_problem
 
 CONFIG_OPTION = option(
     "--config",

@@ -24,7 +24,7 @@ SIBLINGS = ("api", "control")  # interfaces that never import each other
 # contract_tests modules that may import the mock, and what of it
 SUITE_ALLOWED = {
     "contract_tests.target": {"app", "auth", "mock", "settings", "profile"},
-    "contract_tests.settings": {"settings", "contacts.rules", "profile"},
+    "contract_tests.settings": {"settings", "contacts.rules", "profile", "urls"},
     "contract_tests.schema": {"spec", "profile"},
     "contract_tests.oracle": {"spec", "profile"},
     "contract_tests.observed": {"profile"},

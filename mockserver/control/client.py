@@ -12,6 +12,7 @@ import urllib.request
 from typing import Any, NamedTuple, Protocol
 
 from mockserver.settings import admin_token_problem, is_service_link
+from mockserver.urls import url_problem
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 PORT_ENV = "KORE_MOCK_PORT"  # the port `kore-mock serve` listens on (the container image's too)
@@ -140,35 +141,6 @@ def default_url() -> str:
     else ``DEFAULT_URL``."""
     port = os.environ.get(PORT_ENV, "").strip()
     return f"http://127.0.0.1:{port}" if port and not is_service_link(port) else DEFAULT_URL
-
-
-def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a kore-mock's address (a scheme but http/https, a user and password,
-    a line end copied with it...); None if it can be."""
-    for char in url:
-        if char.isspace() or not char.isprintable():
-            name = {"\n": "a newline", "\r": "a carriage return", " ": "a space", "\t": "a tab"}
-            return f"it holds {name.get(char) or f'the character U+{ord(char):04X}'}"
-    scheme, slashes, _ = url.partition("://")
-    if not slashes:
-        return "it does not start with http:// or https://"
-    if scheme.lower() not in ("http", "https"):
-        return f"it starts with {scheme}://, not http:// or https://"
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError as exc:  # an unclosed IPv6 bracket
-        return f"it is not a URL ({exc})"
-    if "@" in parts.netloc:
-        return "it holds a user name or password (user:password@), which kore-mock does not take"
-    if not parts.hostname:
-        return "it names no host"
-    try:
-        parts.port  # noqa: B018 - a port that is not a number 0-65535 raises
-    except ValueError:
-        return "its port is not a number from 0 to 65535"
-    if parts.query or parts.fragment or "?" in url or "#" in url:
-        return "it holds a query or a fragment (?... or #...): give the server's address alone"
-    return None
 
 
 class _Upload(io.RawIOBase):

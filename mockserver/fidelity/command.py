@@ -20,7 +20,7 @@ from mockserver.host_options import (
     needs_test_extras,
     suite_settings,
 )
-from mockserver.settings import App, Settings, SettingsError, load_profile
+from mockserver.settings import App, Settings, SettingsError, admin_token_problem, load_profile
 
 DEFAULT_OUT = "fidelity-report"
 TOKEN_TTL = 3600  # seconds; a run takes a few minutes at most
@@ -164,6 +164,10 @@ def _unscoped_token(
     """The token of the app without the Configuration scope, if one is given."""
     if token and (client_id or client_secret):
         raise UsageFailure("give --unscoped-jwt or --unscoped-client-id/-secret, not both")
+    for flag, value in (("--unscoped-jwt", token), ("--unscoped-client-id", client_id)):
+        problem = admin_token_problem(value) if value else None
+        if problem:  # a line end in it was a ValueError traceback from the HTTP client
+            raise UsageFailure(f"{flag} cannot be sent in a header: {problem}")
     if token:
         return token
     if bool(client_id) != bool(client_secret):

@@ -22,11 +22,19 @@ from mockserver.host_options import (
 )
 from mockserver.profile import DEFAULT
 from mockserver.progress import Progress
-from mockserver.settings import MAX_PORT, Settings, SettingsError, load, load_profile
+from mockserver.settings import (
+    MAX_PORT,
+    Settings,
+    SettingsError,
+    load,
+    load_profile,
+    read_yaml,
+)
 from mockserver.shadow.recording import RecordingError, RecordingWriter, read_recording
 from mockserver.shadow.upstream import Upstream
 from mockserver.spec import API_PREFIX
 from mockserver.store.base import display_url
+from mockserver.urls import url_problem
 
 if TYPE_CHECKING:
     from mockserver.shadow.proxy import ShadowProxy
@@ -76,6 +84,9 @@ def _upstream(url: str, timeout: float = 60.0) -> Upstream:
         raise UsageFailure(
             f"--upstream takes the host, e.g. https://platform.kore.ai, not an API path ({url})"
         )
+    problem = url_problem(url)
+    if problem:  # a port over 65535 started a proxy that answered every request 502
+        raise UsageFailure(f"--upstream must be an http(s) URL, not {url!r}: {problem}")
     try:
         return Upstream(url, timeout=timeout)
     except ValueError as exc:
@@ -89,15 +100,17 @@ def _upstream(url: str, timeout: float = 60.0) -> Upstream:
     envvar="KORE_MOCK_UPSTREAM",
     help="The host every request goes to, e.g. https://platform.kore.ai. Env: KORE_MOCK_UPSTREAM.",
 )
-@option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@option("--port", type=click.IntRange(0, MAX_PORT), default=8080, show_default=True, help="Port.")
+@option("--host", help="Address to bind. Default: the --config file's host, else 127.0.0.1.")
+@option(
+    "--port",
+    type=click.IntRange(0, MAX_PORT),
+    help="Port. Default: the --config file's port, else 8080.",
+)
 @option(
     "--db",
-    default=":memory:",
     callback=store_value,
-    show_default=True,
     help="The store of the proxy's own mock (the mirror): :memory:, a SQLite file, or "
-    "postgresql://...",
+    "postgresql://... Default: the --config file's db, else :memory:.",
 )
 @option(
     "--record",
@@ -142,6 +155,8 @@ def proxy(
     settings = _mock_settings(
         config, profile_file, db=db, host=host, port=port, admin_token=admin_token
     )
+    settings = settings.with_overrides(**_proxy_defaults(config, db=db, host=host, port=port))
+    host, port = settings.host, settings.port
     target = _upstream(upstream, timeout)
     target.close()
     _check_can_serve(host, port, record, settings.db)
@@ -158,6 +173,20 @@ def proxy(
     run_proxy(
         make, host, port, banner=lambda url: click.echo(_banner(url, target, settings, record))
     )
+
+
+PROXY_DEFAULTS = {"host": "127.0.0.1", "port": 8080, "db": ":memory:"}
+
+
+def _proxy_defaults(config: str | None, **given: Any) -> dict[str, Any]:
+    """The proxy's own defaults for what neither a flag (``given``) nor the settings file
+    names: its mirror starts empty (serve's default store is ./kore-mock.db)."""
+    in_file = set(read_yaml(config, "settings file") or {}) if config else set()
+    return {
+        key: default
+        for key, default in PROXY_DEFAULTS.items()
+        if given[key] is None and key not in in_file
+    }
 
 
 def _check_can_serve(host: str, port: int, record: str | None, db: str) -> None:

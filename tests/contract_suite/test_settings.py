@@ -47,6 +47,12 @@ def test_client_credentials_instead_of_a_jwt():
         ({"KORE_ACCOUNT_ID": "4 2"}, "KORE_ACCOUNT_ID='4 2' does not look right"),
         ({"KORE_JWT": ""}, "give KORE_JWT, or KORE_CLIENT_ID and KORE_CLIENT_SECRET"),
         ({"KORE_BASE_URL": "platform.kore.ai"}, "must be an http(s) URL"),
+        # each was a traceback once the run started (pytest's INTERNALERROR, exit 3)
+        ({"KORE_BASE_URL": "http://127.0.0.1:99999"}, "its port is not a number from 0 to 65535"),
+        ({"KORE_BASE_URL": "http://" + "a" * 64 + ":1"}, "its host name is not one"),
+        ({"KORE_BASE_URL": "https://h.example/?x=1"}, "it holds a query or a fragment"),
+        ({"KORE_BASE_URL": "https://u:secret@h.example"}, "not 'https://…@h.example'"),
+        ({"KORE_JWT": "a\nb"}, "KORE_JWT cannot be sent in a header: it holds a newline"),
         ({"KORE_EXAMPLES": "many"}, "KORE_EXAMPLES must be an integer"),
         ({"KORE_EXAMPLES": "0"}, "KORE_EXAMPLES must be at least 1"),
         ({"KORE_COVERAGE": "maybe"}, "KORE_COVERAGE must be 1 or 0"),

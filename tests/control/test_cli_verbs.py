@@ -193,6 +193,9 @@ def test_without_kore_mock_port_the_default_url_is_8080(monkeypatch):
         ("http://user:pw@127.0.0.1:1", "user:password@"),  # was "Name or service not known"
         ("http://[::1", "it is not a URL (Invalid IPv6 URL)"),  # was a traceback
         ("http://127.0.0.1:1/?x=1", "it holds a query or a fragment"),  # was a 404 of "/"
+        # UnicodeError tracebacks from the resolver
+        ("http://" + "a" * 64 + ":1", "its host name is not one"),
+        ("http://a..b:1", "its host name is not one"),
     ],
 )
 def test_a_url_kore_mock_cannot_use_is_a_usage_error(url, says):

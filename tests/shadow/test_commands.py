@@ -288,3 +288,33 @@ def test_the_proxy_banner_says_whether_its_control_plane_wants_an_admin_token():
     assert "admin      the control plane needs X-Mock-Admin-Token" in closed
     assert "a-token-1234567" not in closed
     assert "admin      no token: the control plane answers loopback callers only" in open_
+
+
+def test_a_proxy_takes_its_host_port_and_store_from_the_settings_file_unless_flags_say_otherwise(
+    tmp_path,
+):
+    """(The flags' own defaults, 127.0.0.1:8080 and :memory:, hid the file's values.)"""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = tmp_path / "proxy.yaml"
+        config.write_text(f"host: 127.0.0.1\nport: {port}\n")
+        args = ("proxy", "--upstream", "http://127.0.0.1:9", "--config", str(config))
+        from_file = kore_mock(*args, cwd=tmp_path)
+        assert from_file.returncode == 2, from_file.stdout + from_file.stderr
+        assert f"cannot listen on 127.0.0.1:{port}" in from_file.stderr
+    (tmp_path / "a-directory").mkdir()  # a store that cannot be used: the check says its name
+    (tmp_path / "another-directory").mkdir()
+    config.write_text(f"port: {port}\ndb: {tmp_path / 'a-directory'}\n")
+    store = kore_mock(*args, cwd=tmp_path, timeout=60)
+    assert store.returncode == 2 and "a-directory" in store.stderr, store.stderr
+    flag = kore_mock(*args, "--db", str(tmp_path / "another-directory"), cwd=tmp_path, timeout=60)
+    assert flag.returncode == 2 and "another-directory" in flag.stderr, flag.stderr
+
+
+def test_a_proxy_with_an_upstream_it_cannot_call_does_not_start(tmp_path):
+    """(A port over 65535 started a proxy that answered every request 502.)"""
+    bad = kore_mock("proxy", "--upstream", "http://127.0.0.1:99999", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "its port is not a number from 0 to 65535" in bad.stderr, bad.stderr
