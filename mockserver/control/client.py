@@ -11,12 +11,12 @@ import urllib.parse
 import urllib.request
 from typing import Any, NamedTuple, Protocol
 
+from mockserver.control import ADMIN_HEADER, SERVER_HEADER
 from mockserver.settings import admin_token_problem, is_service_link
 from mockserver.urls import url_problem
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 PORT_ENV = "KORE_MOCK_PORT"  # the port `kore-mock serve` listens on (the container image's too)
-ADMIN_HEADER = "X-Mock-Admin-Token"
 TIMEOUT_SECONDS = 300  # a seed of 200,000 rows takes a while
 CHUNK_BYTES = 64 * 1024
 URL_HINT = "--url or KORE_MOCK_URL"  # the CLI verbs' option and env
@@ -116,6 +116,10 @@ class ControlClient:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 received = _download(response, progress if data is None else None)
+                if SERVER_HEADER not in response.headers:
+                    raise ControlError(
+                        self._not_kore_mock(response.status, response, received), response.status
+                    )
                 if raw:
                     return RawAnswer(received, response.headers)
                 return _parse(received, response.headers.get_content_type())
@@ -133,6 +137,15 @@ class ControlClient:
             raise ControlError(
                 f"cannot talk to kore-mock at {self.url} ({type(error).__name__}: {error})"
             ) from None
+
+    def _not_kore_mock(self, status: int, response: Any, received: bytes) -> str:
+        kind = response.headers.get_content_type()
+        text = " ".join(received[:200].decode("utf-8", "replace").split())
+        return (
+            f"{self.url} answered, but not as a kore-mock (HTTP {status}, {kind}, no "
+            f"{SERVER_HEADER} header): {text or 'an empty body'}; is --url (or KORE_MOCK_URL) "
+            "the address of `kore-mock serve`?"
+        )
 
 
 def default_url() -> str:

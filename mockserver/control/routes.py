@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 from mockserver import __version__, body_limit, multipart, scopes, snapshot
 from mockserver.contacts.model import Caller, Namespace, utc_instant
 from mockserver.contacts.service import SaveOutcome
+from mockserver.control import ADMIN_HEADER, SERVER_HEADER
 from mockserver.control import apps as app_admin
 from mockserver.control.export import contacts_csv, csv_attachment
 from mockserver.control.schema import ControlValidator
@@ -45,7 +46,6 @@ from mockserver.store.base import ContentsRefused, JournalFilter, display_url
 PREFIX = "/__mock__"
 ROTATE = "/rotate-secret"  # an app's secret rotation: POST /__mock__/apps/{clientId}/rotate-secret
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
-ADMIN_HEADER = "X-Mock-Admin-Token"
 SEED_CALLER = Caller.for_app("kore-mock-control")
 SEED_REPORT_CAP = 1000  # created contacts and refused rows listed in a seed answer
 CSV_PARTS = ("file", "result_file")
@@ -90,6 +90,12 @@ def _validator() -> ControlValidator:
 
 def _reply(body: Any, status: int = 200) -> Response:
     return json_response(body, status)
+
+
+@control.after_request
+def _say_who(response: Response) -> Response:
+    response.headers[SERVER_HEADER] = f"kore-mock {__version__}"
+    return response
 
 
 @control.before_request
