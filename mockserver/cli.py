@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
 import sys
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -733,14 +735,20 @@ def _snapshot_counts(header: str) -> dict[str, str]:
 
 
 def _write_whole(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all (a partial file would look like a bad snapshot)."""
-    partial = path.with_name(path.name + ".partial")
+    """Write ``path`` whole or not at all (a partial file would look like a bad snapshot): a
+    temporary file of a short name beside it, renamed over it (a name of its own plus
+    ``.partial`` could pass the file system's longest name)."""
+    partial: str | None = None
     try:
-        partial.write_bytes(data)
+        handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".kore-mock-", suffix=".partial")
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
         os.replace(partial, path)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from None
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @main.command()

@@ -92,6 +92,21 @@ def test_a_server_that_is_not_there_is_a_one_line_error(tmp_path):
     assert not (tmp_path / "x.json").exists()
 
 
+def test_a_snapshot_that_cannot_be_written_is_one_line_and_a_long_name_can_be(server, tmp_path):
+    """(Under a regular file: a NotADirectoryError traceback; a 250-character name failed,
+    its temporary file's name, the name plus .partial, being too long.)"""
+    tmp_path = tmp_path / "out"  # the server's store is in tmp_path
+    tmp_path.mkdir()
+    (tmp_path / "f.csv").write_text("")
+    under_a_file = run("snapshot", "save", str(tmp_path / "f.csv" / "x.json"), "--url", server)
+    assert under_a_file.exit_code == 1, under_a_file.output
+    assert under_a_file.output.endswith("x.json: Not a directory\n"), under_a_file.output
+    long = tmp_path / ("s" * 245 + ".json")
+    assert run("snapshot", "save", str(long), "--url", server).exit_code == 0
+    assert json.loads(long.read_text())["contacts"] == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", long.name]  # nothing left
+
+
 def test_kore_mock_serve_takes_a_snapshot_larger_than_any_other_body(tmp_path):
     """Its own limit at the server's front too: read ahead whole up to maxSnapshotBytes."""
     from tests.live import kore_mock_serve
