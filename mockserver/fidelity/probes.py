@@ -253,9 +253,18 @@ def scope_error_code(ctx: Context) -> dict[str, Outcome]:
         ctx.kore.auth_header = None
     codes = _codes(reply.body)
     if reply.status == 401 and is_envelope(reply.body):
+        scope = _scope_codes(reply.body)
         for code in SCOPE_ERROR_CODES:
-            if code in codes:
+            if code in scope:
                 return {"scopeErrorCode": Outcome(code)}
+        if not scope:  # refused as credentials (a wrong secret, an unknown app, a bad JWT)
+            return {
+                "scopeErrorCode": Outcome(
+                    None,
+                    "the host refused the --unscoped-* credentials themselves, not their scope "
+                    f"(401 {', '.join(map(repr, _messages(reply.body)))}): check them",
+                )
+            }
         return {"scopeErrorCode": Outcome(Unexpected(f"401 code {', '.join(map(str, codes))}"))}
     if reply.status == 200:
         return {
@@ -264,6 +273,23 @@ def scope_error_code(ctx: Context) -> dict[str, Outcome]:
             )
         }
     return {"scopeErrorCode": Outcome(Unexpected(_answered(reply)))}
+
+
+def _scope_codes(body: Any) -> list[Any]:
+    """The codes of the errors that speak of the scope (Kore: "Permission denied. Scope is
+    incorrect!"); a 401 for credentials ("Invalid SDK credentials", "Invalid JWT token") is no
+    answer about the scope, whatever its code."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [
+        e.get("code")
+        for e in errors or []
+        if isinstance(e, dict) and "scope" in str(e.get("msg", "")).lower()
+    ]
+
+
+def _messages(body: Any) -> list[Any]:
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [e.get("msg") for e in errors or [] if isinstance(e, dict)]
 
 
 def _codes(body: Any) -> list[Any]:

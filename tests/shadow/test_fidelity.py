@@ -255,6 +255,15 @@ def test_given_an_app_without_the_scope_the_scope_error_code_is_probed(tmp_path)
     with kore_mock_serve("--db", ":memory:", "--config", str(config), cwd=tmp_path) as url:
         run = fidelity(url, tmp_path / "report", *unscoped)
         again = fidelity(url, tmp_path / "again", *unscoped, "--profile", str(learnt))
+        # a wrong secret is refused as credentials (4002 'Invalid JWT token'): no answer about
+        # the scope (it was taken for one: "contradicted, host showed 4002")
+        wrong = ("--unscoped-client-id", UNSCOPED["clientId"], "--unscoped-client-secret", "w" * 40)
+        mistaken = fidelity(url, tmp_path / "wrong", *wrong, "--profile", str(learnt))
+    assert mistaken.returncode == 0, mistaken.stdout + mistaken.stderr
+    (told,) = [
+        b for b in report_of(tmp_path / "wrong")["behaviours"] if b["reading"] == "scopeErrorCode"
+    ]
+    assert told["verdict"] == "untestable" and "credentials themselves" in told["note"], told
     assert run.returncode == 1, run.stdout + run.stderr
     report = report_of(tmp_path / "report")
     assert verdicts(report, "contradicted") == {"scopeErrorCode"}
