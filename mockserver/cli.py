@@ -337,6 +337,9 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
     variables = {**os.environ, **given}  # options win over the environment's variables
     _check_contract_run(variables)
     _check_one_process(pytest_args)
+    for flag, report in (("--junitxml", junitxml), ("--profile-report", _given_report(variables))):
+        if report:  # before the run (over HTTP, minutes), not after it
+            _check_report_path(flag, report)
     run.configure(variables)
     suite = Path(contract_tests.__file__).parent
     args = [
@@ -380,6 +383,29 @@ def _check_one_process(pytest_args: tuple[str, ...]) -> None:
                 f"the contract suite runs in one process (its request budget, the namespace's "
                 f"baseline and its cleanup are one run's): drop {arg.split('=')[0]}"
             )
+
+
+def _given_report(variables: dict[str, str]) -> str | None:
+    return variables.get("KORE_PROFILE_REPORT", "").strip() or None
+
+
+def _check_report_path(flag: str, report: str) -> None:
+    """A report file can be written where ``report`` says: its directory made (as the suite
+    would), a file created in it and removed; ``UsageFailure`` naming ``flag`` if not."""
+    path = Path(report)
+    missing = [p for p in path.parents if not p.exists()]
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as exc:
+        for directory in missing:  # deepest first: what this check made, undone
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        why = "a file is in the way" if isinstance(exc, FileExistsError) else exc.strerror or exc
+        raise UsageFailure(f"cannot write {flag} {report}: {why}") from None
 
 
 def _check_contract_run(variables: dict[str, str]) -> None:

@@ -35,6 +35,18 @@ def test_contract_against_a_host_without_credentials_is_a_clear_error(tmp_path):
     )
 
 
+def test_a_report_that_cannot_be_written_is_a_usage_error_before_the_run(tmp_path):
+    """(It failed with a traceback after the whole run: over HTTP, minutes of requests lost.)"""
+    (tmp_path / "f.csv").write_text("")
+    for flag in ("--profile-report", "--junitxml"):
+        result = kore_mock("contract", flag, "f.csv/report", "--", "-k", "nothing", cwd=tmp_path)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert result.stderr == f"Error: cannot write {flag} f.csv/report: a file is in the way\n"
+        assert result.stdout == ""  # nothing ran
+    made = kore_mock("contract", "--junitxml", "new/dir/j.xml", "--", "-k", "nothing", cwd=tmp_path)
+    assert made.returncode == 5 and (tmp_path / "new" / "dir" / "j.xml").exists()  # none selected
+
+
 def test_contract_refuses_an_import_policy_for_a_host_rather_than_ignore_it(tmp_path):
     """--import-policy is the in-process mock's: against a host it was dropped without a word
     (the run passed, the host's own policy checked)."""
