@@ -417,7 +417,7 @@ def _check_contract_run(variables: dict[str, str]) -> None:
     try:
         suite = SuiteSettings.from_env(variables)
     except SuiteConfigError as exc:
-        raise UsageFailure(with_flags(str(exc))) from None
+        raise UsageFailure(with_flags(str(exc), variables=CONTRACT_ENV)) from None
     source = click.get_current_context().get_parameter_source("import_policy")
     if not suite.in_process and source is click.core.ParameterSource.COMMANDLINE:
         raise UsageFailure(

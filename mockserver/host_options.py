@@ -119,9 +119,12 @@ def suite_settings(
         raise UsageFailure(with_flags(str(exc), url_flag)) from None
 
 
-def with_flags(message: str, url_flag: str = "--base-url") -> str:
-    """A message of the suite's settings, naming the command's flags beside its variables."""
-    for name, variable in HOST_ENV.items():
+def with_flags(
+    message: str, url_flag: str = "--base-url", variables: Mapping[str, str] = HOST_ENV
+) -> str:
+    """A message of the suite's settings, naming the command's flags beside its variables
+    (``variables``: option name -> variable, the host's by default)."""
+    for name, variable in variables.items():
         flag = url_flag if name == "base_url" else "--" + name.replace("_", "-")
         # another URL flag (replay's --upstream) is not read from KORE_BASE_URL: no variable
         named = flag if flag != "--base-url" and name == "base_url" else f"{flag} ({variable})"

@@ -80,7 +80,9 @@ def test_a_profile_file_that_is_not_utf8_or_nested_too_deep_is_a_usage_error(tmp
         result = kore_mock("contract", "--profile", str(path), cwd=tmp_path)
         output = result.stdout + result.stderr
         assert result.returncode == 2, output  # a usage error, nothing ran
-        assert f"KORE_PROFILE: profile file {path}" in output and "INTERNALERROR" not in output
+        assert "INTERNALERROR" not in output
+        # the flag given is named, beside its variable (it named KORE_PROFILE alone)
+        assert f"--profile (KORE_PROFILE): profile file {path}" in output, output
 
 
 def test_an_unreachable_host_is_one_errored_case_in_the_junit_report_and_no_jwt_warning(
