@@ -444,13 +444,13 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
             values[attr] = _string(raw[key], f"{where}: {key}")
     if "admin_token" in values:
         check_admin_token(values["admin_token"], f"{where}: adminToken")
-    for key, attr, most in (
-        ("port", "port", MAX_PORT),
-        ("journalSize", "journal_size", MAX_COUNT),
-        ("workers", "workers", MAX_WORKERS),
+    for key, attr, least, most in (
+        ("port", "port", 0, MAX_PORT),  # 0: a free port the system picks, as --port 0
+        ("journalSize", "journal_size", 1, MAX_COUNT),
+        ("workers", "workers", 1, MAX_WORKERS),
     ):
         if key in raw:
-            values[attr] = _positive(raw[key], f"{where}: {key}", most)
+            values[attr] = _positive(raw[key], f"{where}: {key}", most, least=least)
     if "limits" in raw:
         values["limits"] = _section(
             raw["limits"],
@@ -577,9 +577,10 @@ def _section(raw: Any, cls: type, names: dict[str, str], where: str) -> Any:
     return cls(**values)
 
 
-def _positive(value: Any, where: str, most: int = MAX_COUNT) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SettingsError(f"{where} must be a positive integer, not {value!r}")
+def _positive(value: Any, where: str, most: int = MAX_COUNT, *, least: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        kind = "a positive integer" if least == 1 else f"an integer from {least}"
+        raise SettingsError(f"{where} must be {kind}, not {value!r}")
     if value > most:
         raise SettingsError(f"{where} must be at most {most}, not {value!r}")
     return value

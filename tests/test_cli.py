@@ -142,6 +142,7 @@ def _app(**fields: str) -> str:
         # bounded as the flags are (1000 workers once started, and took the machine's memory)
         ("workers: 1000", "workers must be at most 64"),
         ("port: 70000", "port must be at most 65535"),  # was a traceback from bind()
+        ("port: -1", "port must be an integer from 0, not -1"),  # 0, as --port 0: a free port
         ("rateLimit: {enabled: true, perMinute: true}", "perMinute must be a positive integer"),
         ("limits: {maxJsonItems: true}", "maxJsonItems must be a positive integer"),
         # as the control plane bounds it (a larger one was served against its own schema)
