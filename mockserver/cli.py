@@ -35,6 +35,7 @@ from mockserver.host_options import (
     UsageFailure,
     host_options,
     needs_test_extras,
+    note_unused_host_options,
     with_flags,
 )
 from mockserver.json_body import MAX_DEPTH as MAX_JSON_DEPTH
@@ -329,6 +330,7 @@ def contract(junitxml: str | None, pytest_args: tuple[str, ...], **options: Any)
         from contract_tests import run
     except ImportError as exc:  # exit status 2: 1 is pytest's for failed tests
         raise needs_test_extras("contract", exc.name or "a module") from None
+    note_unused_host_options(options)
     given = {
         CONTRACT_ENV[name]: str(int(value) if isinstance(value, bool) else value)
         for name, value in options.items()

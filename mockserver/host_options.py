@@ -90,6 +90,30 @@ def host_options(
     return decorate
 
 
+def note_unused_host_options(host: Mapping[str, Any], url_flag: str = "--base-url") -> None:
+    """A note (stderr) for host options typed on the command line that the run does not use:
+    the host's, without a host to use them on (the run is in-process); the app's id and
+    secret beside a ready JWT, which is the token sent. They were dropped without a word."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    typed = [
+        name
+        for name in HOST_ENV
+        if name != "base_url"
+        and ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    ]
+    flags = [f"--{name.replace('_', '-')}" for name in typed]
+    if not host.get("base_url") and flags:
+        said = " and ".join([", ".join(flags[:-1]), flags[-1]] if len(flags) > 1 else flags)
+        verb = "are" if len(flags) > 1 else "is"
+        click.echo(f"note: {said} {verb} for a host ({url_flag}): not used without one", err=True)
+    elif host.get("jwt") and (host.get("client_id") or host.get("client_secret")):
+        click.echo(
+            "note: --jwt is the token sent; --client-id and --client-secret are not used", err=True
+        )
+
+
 def host_environment(
     options: Mapping[str, Any], extra: Mapping[str, str | None] | None = None
 ) -> dict[str, str]:

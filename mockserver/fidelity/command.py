@@ -18,6 +18,7 @@ from mockserver.host_options import (
     interrupted,
     interruptible,
     needs_test_extras,
+    note_unused_host_options,
     suite_settings,
 )
 from mockserver.settings import App, Settings, SettingsError, admin_token_problem, load_profile
@@ -77,6 +78,7 @@ def fidelity(
     by `kore-mock serve --profile`) and fidelity.md into --out. Exit status 0 when the host
     contradicts nothing, 1 when it contradicts a reading, 2 on a usage or connection error.
     """
+    note_unused_host_options(host)
     expected = _expected(profile)
     unscoped = _unscoped_token(unscoped_client_id, unscoped_client_secret, unscoped_jwt, host)
     # in-process, the mock runs with the profile it is expected to have (a self-check)

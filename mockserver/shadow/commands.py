@@ -18,6 +18,7 @@ from mockserver.host_options import (
     interrupted,
     interruptible,
     needs_test_extras,
+    note_unused_host_options,
     suite_settings,
 )
 from mockserver.profile import DEFAULT
@@ -257,6 +258,7 @@ def replay(
         recorded = read_recording("/dev/stdin" if file == "-" else file)
     except RecordingError as exc:
         raise UsageFailure(str(exc)) from None
+    note_unused_host_options(host, "--upstream")
     if host.get("base_url") and (profile_file or config):
         click.echo(
             "note: --profile and --config shape the fresh mock of a replay; with --upstream the "

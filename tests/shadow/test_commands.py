@@ -318,3 +318,21 @@ def test_a_proxy_with_an_upstream_it_cannot_call_does_not_start(tmp_path):
     bad = kore_mock("proxy", "--upstream", "http://127.0.0.1:99999", cwd=tmp_path)
     assert bad.returncode == 2
     assert "its port is not a number from 0 to 65535" in bad.stderr, bad.stderr
+
+
+def test_host_options_a_run_does_not_use_are_said_to_be_unused(tmp_path):
+    """(A replay or fidelity run given --stream-id or --jwt but no host ran in-process without a
+    word; --client-id beside --jwt was dropped as silently.)"""
+    (tmp_path / "empty.jsonl").write_text("")
+    local = kore_mock("replay", "empty.jsonl", "--stream-id", "st-x", "--jwt", "t", cwd=tmp_path)
+    assert "note: --stream-id and --jwt are for a host (--upstream): not used without one" in (
+        local.stderr
+    ), local.stderr
+    both = kore_mock(
+        *("replay", "empty.jsonl", "--upstream", "http://127.0.0.1:9", "--stream-id", "st-x"),
+        *("--account-id", "63c7ebae6a2aef36de8f0001", "--jwt", "t", "--client-id", "c"),
+        cwd=tmp_path,
+    )
+    assert "note: --jwt is the token sent; --client-id and --client-secret are not used" in (
+        both.stderr
+    ), both.stderr
