@@ -90,6 +90,12 @@ def store_value(ctx: click.Context, param: click.Parameter, value: str | None) -
         raise click.BadParameter(
             "is empty; give a SQLite file, ':memory:' or a postgresql:// URL", ctx, param
         )
+    if value is not None and value != value.strip():  # ':memory: ' from an env file: a file
+        raise click.BadParameter(
+            f"{value!r} has leading or trailing blanks (a file of that name would be made)",
+            ctx,
+            param,
+        )
     return value
 
 

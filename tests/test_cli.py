@@ -389,6 +389,9 @@ def test_an_empty_db_is_a_usage_error_not_a_store_that_forgets(command, tmp_path
     result = CliRunner().invoke(main, [*command, "--db", ""])
     assert result.exit_code == 2
     assert "Invalid value for '--db': is empty; give a SQLite file" in result.output
+    # ':memory: ' from an env file made a SQLite file of that name (twelve, with its companions)
+    blank = CliRunner().invoke(main, [*command, "--db", ":memory: "])
+    assert blank.exit_code == 2 and "leading or trailing blanks" in blank.output, blank.output
 
 
 def test_a_kubernetes_service_link_in_kore_mock_port_is_left_out(monkeypatch):

@@ -134,8 +134,9 @@ class ControlClient:
         except (TimeoutError, ConnectionError) as error:
             raise ControlError(f"kore-mock at {self.url} did not answer: {error}") from None
         except http.client.HTTPException as error:  # a URL with a space; an answer not HTTP
+            said = " ".join(str(error).split())  # a status line read whole keeps its CRLF
             raise ControlError(
-                f"cannot talk to kore-mock at {self.url} ({type(error).__name__}: {error})"
+                f"cannot talk to kore-mock at {self.url} ({type(error).__name__}: {said})"
             ) from None
 
     def _not_kore_mock(self, status: int, response: Any, received: bytes) -> str:
