@@ -863,7 +863,8 @@ def refusal(exc: BaseException, cfg: Any) -> tuple[int, str]:
     if isinstance(exc, http.LimitRequestHeaders):
         return 431, (
             f"The request headers are over this server's limits: at most "
-            f"{cfg.limit_request_fields} fields of at most {cfg.limit_request_field_size} bytes, "
+            f"{cfg.limit_request_fields} fields of at most {cfg.limit_request_field_size} bytes "
+            "each with its line end, "
             f"{MAX_HEAD_BYTES} bytes with the request line"
         )
     if isinstance(exc, HostRefused):

@@ -17,7 +17,7 @@ from mockserver.store import open_store
 # gets 414 / 431 in Kore's envelope (``http_worker``).
 LIMIT_REQUEST_LINE = 4094  # bytes of "METHOD /path?query HTTP/1.1"
 LIMIT_REQUEST_FIELDS = 100  # header fields
-LIMIT_REQUEST_FIELD_SIZE = 8190  # bytes of one header field
+LIMIT_REQUEST_FIELD_SIZE = 8190  # bytes of one header field, its CRLF counted (gunicorn)
 # A stop (SIGTERM) gives requests under way this long, then ends them: under docker's and
 # podman's default stop timeout (10 s, then SIGKILL), so the server exits by itself, status 0.
 GRACEFUL_SECONDS = 8

@@ -297,3 +297,19 @@ def test_close_among_the_connection_options_closes_the_connection_after_the_answ
     assert received.startswith(b"HTTP/1.1 200")
     assert b"\r\nConnection: close\r\n" in received
     assert waited < 2, waited
+
+
+@pytest.mark.parametrize(("length", "status"), [(8188, 200), (8189, 431)])
+def test_a_header_field_is_at_most_8190_bytes_with_its_line_end(server, length, status):
+    """As the README and the 431 say: 8190 bytes of ``Name: value`` and its CRLF."""
+    field = ("X-Big", "v" * (length - len("X-Big: ")))
+    head = request_head(
+        "GET",
+        f"{API_PREFIX}/st-http-big-header/contacts",
+        [("auth", TOKEN), ("accountId", ACCOUNT), field],
+        host=f"127.0.0.1:{server.port}",
+    )
+    response = raw_exchange(server.port, head)
+    assert response.status == status, response.body
+    if status == 431:
+        assert "8190 bytes each with its line end" in response.json()["errors"][0]["msg"]
