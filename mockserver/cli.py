@@ -167,8 +167,9 @@ def serve(
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     if settings.workers > 1 and settings.db == ":memory:":
-        raise click.ClickException(
-            "--db :memory: cannot be shared by several workers; use a file or PostgreSQL"
+        raise click.ClickException(  # db and workers from a flag, a variable or the file
+            f"the store :memory: (db) cannot be shared by {settings.workers} workers: give db a "
+            "SQLite file or a postgresql:// URL, or one worker"
         )
     try:
         admin = admin_tokens.resolve(settings)

@@ -445,3 +445,14 @@ def test_a_settings_file_may_merge_an_anchors_keys_and_override_them(tmp_path):
         "x-base: &base {perMinute: 5, enabled: true}\nrateLimit:\n  <<: *base\n  perMinute: 7\n"
     )
     assert read_yaml(str(path), "settings file")["rateLimit"] == {"perMinute": 7, "enabled": True}
+
+
+def test_an_in_memory_store_with_several_workers_is_refused_wherever_either_was_set(tmp_path):
+    """(The message named --db when both came from the settings file.)"""
+    config = tmp_path / "k.yaml"
+    config.write_text("db: ':memory:'\nworkers: 2\n")
+    for args in (["--config", str(config)], ["--db", ":memory:", "--workers", "3"]):
+        result = CliRunner().invoke(main, ["serve", *args])
+        assert result.exit_code == 1, result.output
+        assert "the store :memory: (db) cannot be shared by" in result.output, result.output
+        assert "--db" not in result.output
