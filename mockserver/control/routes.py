@@ -40,7 +40,7 @@ from mockserver.responses import json_response
 from mockserver.runtime import RATE_LIMIT
 from mockserver.settings import RateLimit
 from mockserver.shadow.recording import journal_exchange
-from mockserver.spec import CONTROL, VENDOR
+from mockserver.spec import CONTROL, VENDOR, quoted
 from mockserver.store.base import ContentsRefused, JournalFilter, display_url
 
 PREFIX = "/__mock__"
@@ -95,7 +95,38 @@ def _reply(body: Any, status: int = 200) -> Response:
 @control.after_request
 def _say_who(response: Response) -> Response:
     response.headers[SERVER_HEADER] = f"kore-mock {__version__}"
+    # no page of another site may frame the console (and click its buttons for the user)
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
     return response
+
+
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@control.before_request
+def _changes_from_this_site_only() -> None:
+    """A change asked by a page of another site is refused (cross-site request forgery): a
+    browser sends some requests without asking the server first — a POST without a body, a
+    multipart form — and any page the QA engineer had open could reset the mock, seed it or
+    rotate an app's secret; without an admin token the browser is a loopback caller. Clients
+    that are not browsers send no Origin; the console's own pages send this server's."""
+    if request.method in _SAFE_METHODS:
+        return
+    origin = request.headers.get("Origin")
+    if origin is None and request.headers.get("Sec-Fetch-Site") in (None, "same-origin", "none"):
+        return
+    hosts = {request.host.lower()}
+    forwarded = request.headers.get("X-Forwarded-Host")
+    if forwarded:  # a reverse proxy in front: the browser's host is the one it forwarded
+        hosts.add(forwarded.split(",")[0].strip().lower())
+    scheme, _, host = (origin or "").partition("://")
+    if scheme in ("http", "https") and host.lower() in hosts:
+        return
+    raise Forbidden(
+        f"The control plane takes changes only from its own pages and from clients that are "
+        f"not browsers: this request came from a page of {quoted(origin or 'another site')}"
+    )
 
 
 @control.before_request

@@ -8,6 +8,8 @@ import pytest
 
 from mockserver.app import create_app
 from mockserver.mock import mock_of
+from mockserver.settings import DEV_APP
+from tests.conftest import person
 from tests.control.conftest import Control
 
 TOKEN = "an-admin-token-for-the-tests"
@@ -67,3 +69,46 @@ def test_head_and_options_work_like_any_http_server(client):
     assert client.head("/__mock__/health").status_code == 200
     options = client.options("/__mock__/settings")
     assert options.status_code == 200 and "PATCH" in options.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://localhost:21403"},  # another page of the same machine, another port
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},  # a sandboxed frame, a file:// page
+        {"Sec-Fetch-Site": "cross-site"},
+    ],
+)
+def test_a_change_asked_by_a_page_of_another_site_is_refused_and_changes_nothing(
+    client, api, headers
+):
+    """A page open in the QA engineer's browser reset the mock and seeded it (a POST without a
+    body and a multipart form are sent without asking the server first), or rotated the
+    development app's secret; the browser is a loopback caller."""
+    api.create([person("a", "b", "9876543210")])
+    control = Control(client)
+    for path in ("/__mock__/reset", f"/__mock__/apps/{DEV_APP.client_id}/rotate-secret"):
+        refused = control.post(path, headers=headers)
+        assert refused.status_code == 403, refused.get_json()
+        assert "only from its own pages" in refused.get_json()["errors"][0]["msg"]
+    assert api.all_numbers() == ["+919876543210"]
+    assert control.get("/__mock__/journal", headers=headers).status_code == 200  # reads are
+
+
+def test_the_consoles_own_pages_and_clients_without_an_origin_may_change_it(client):
+    control = Control(client)
+    assert control.post("/__mock__/reset").status_code == 200  # curl, the CLI, a test suite
+    same = control.post("/__mock__/reset", headers={"Origin": "http://localhost"})
+    assert same.status_code == 200  # the console, served by this server
+    proxied = control.post(
+        "/__mock__/reset",
+        headers={"Origin": "https://qa.example", "X-Forwarded-Host": "qa.example"},
+    )
+    assert proxied.status_code == 200  # behind a reverse proxy that says the browser's host
+
+
+def test_no_page_of_another_site_may_frame_the_console(client):
+    page = Control(client).get("/__mock__/ui")
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
