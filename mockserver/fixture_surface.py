@@ -23,6 +23,12 @@ from mockserver.spec import API_PREFIX, VENDOR
 SAVING_OPERATIONS = ("importContacts", "createContacts")
 
 
+ENDED = (
+    "this kore_mock has ended with its test or with-block: use the kore_mock of the test that "
+    "is running (a module-level or cached one outlives its test)"
+)
+
+
 class FixtureSurface:
     base_url: str
     stream_id: str
@@ -66,11 +72,13 @@ class FixtureSurface:
             raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
 
 
-def seed_refused(reasons: list[str], *, stored: int) -> ValueError:
+def seed_refused(reasons: list[str], *, stored: int, refused: int | None = None) -> ValueError:
     """What ``seed()`` raises when it refused items: the items it accepted are stored all the
-    same (as the vendor's import stores a file's good rows), and the message says so."""
+    same (as the vendor's import stores a file's good rows), and the message says so.
+    ``refused``: how many, when ``reasons`` are the first of them only."""
     kept = f"stored the other {stored}" if stored else "stored none"
-    return ValueError(f"seed refused {len(reasons)} item(s) and {kept}: " + "; ".join(reasons))
+    count = len(reasons) if refused is None else refused
+    return ValueError(f"seed refused {count} item(s) and {kept}: " + "; ".join(reasons))
 
 
 SEED_TAKES = "a list of contacts (dicts), CSV bytes, or a CSV file's path"

@@ -230,7 +230,8 @@ def write_journal(
         )
         return response
     except Exception:  # the journal must never break the API
-        log.exception("could not write the journal entry")
+        if not mock.closed:  # a request that outlived its mock has no journal to write
+            log.exception("could not write the journal entry")
         return response
     response.headers["X-Mock-Journal-Id"] = str(entry_id)
     return response

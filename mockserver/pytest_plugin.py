@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -72,6 +72,12 @@ def kore_mock(request: pytest.FixtureRequest, kore_mock_options: dict[str, Any])
     """An isolated kore-mock on a free loopback port, with a ready token (``kore_mock.token``)."""
     from mockserver.testing import kore_mock as start
 
+    if not isinstance(kore_mock_options, Mapping):  # an override that forgot its return
+        pytest.fail(
+            f"kore_mock_options must return a dict of options (import_policy=..., profile=..."
+            f"), not {type(kore_mock_options).__name__}: does the override return it?",
+            pytrace=False,
+        )
     options = {**_shared(request.config), **kore_mock_options}
     marker = request.node.get_closest_marker(MARKER)
     if marker is not None:
@@ -117,4 +123,19 @@ def _started(start: Any, options: dict[str, Any]) -> Iterator[Any]:
             failure = None
         if failure:  # failed outside the handler: the message once, without "During handling"
             pytest.fail(failure, pytrace=False)
-        yield kore
+        try:
+            yield kore
+        finally:
+            ended = _ended(stack)
+            if ended:  # the test's own failure, if any, is reported as well, by pytest
+                pytest.fail(ended, pytrace=False)
+
+
+def _ended(stack: contextlib.ExitStack) -> str | None:
+    """The mock's end (a shared server's cleanup) run; its failure as one line, not a
+    traceback through this plugin's and the mock's code."""
+    try:
+        stack.close()
+    except (ValueError, TypeError, RuntimeError) as exc:
+        return f"{MARKER}: {exc}"
+    return None

@@ -106,8 +106,13 @@ def render_error(error: Exception, mock: Mock, request: Request) -> Response:
             headers={"Retry-After": str(STORE_RETRY_AFTER)},
         )
         return error_response(unavailable, mock)
+    if mock.closed:  # the request outlived its mock (a test's, ended): nothing to log
+        return json_response(_STOPPED.body(), _STOPPED.status, _STOPPED.headers)
     log.exception("unexpected error on %s %s", request.method, request.path)
     return error_response(ApiError("Internal server error; the server log has the details"), mock)
+
+
+_STOPPED = ServiceUnavailable(detail="this kore-mock has stopped (its test or block ended)")
 
 
 def register_error_handlers(app: Flask) -> None:

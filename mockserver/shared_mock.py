@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.control.client import ControlClient, ControlError
-from mockserver.fixture_surface import FixtureSurface, seed_refused, seed_source
+from mockserver.fixture_surface import ENDED, FixtureSurface, seed_refused, seed_source
 from mockserver.scopes import SCENARIO_HEADER
-from mockserver.settings import App, check_policy
+from mockserver.settings import App, check_policy, is_stream_id
 
 # where a shared fixture's URL comes from, for "cannot reach" (the CLI's is --url / KORE_MOCK_URL)
 URL_HINT = "pytest's --kore-mock-url or KORE_MOCK_SHARED_URL, or kore_mock(url=...)"
+CALL_SECONDS = 30  # an answer of the control plane, but a seed's
 
 
 class SharedKoreMock(FixtureSurface):
@@ -42,7 +43,13 @@ class SharedKoreMock(FixtureSurface):
         import_policy: str | None = None,
     ) -> None:
         self.base_url = url.rstrip("/")
-        self._control = ControlClient(self.base_url, admin_token, url_hint=URL_HINT)
+        # a server that takes the connection and never answers fails a test in seconds (the
+        # CLI's five minutes, made for 200,000-row seeds, held every test that long); a seed
+        # may take as long as the CLI's
+        self._control: Any = ControlClient(
+            self.base_url, admin_token, url_hint=URL_HINT, timeout=CALL_SECONDS
+        )
+        self._seed_control: Any = ControlClient(self.base_url, admin_token, url_hint=URL_HINT)
         self.app = self._usable_app()
         self.account_id = self.app.account_id
         self.stream_id = f"st-kore-mock-{uuid.uuid4()}"
@@ -66,11 +73,17 @@ class SharedKoreMock(FixtureSurface):
             "a shared fixture needs one to take a stream of its own"
         )
 
-    def _call(self, method: str, path: str, **kw: Any) -> Any:
+    def _call(self, method: str, path: str, *, client: Any = None, **kw: Any) -> Any:
         try:
-            return self._control.call(method, path, **kw)
+            return (client or self._control).call(method, path, **kw)
         except ControlError as exc:
             raise RuntimeError(f"kore-mock at {self.base_url}: {exc}") from None
+
+    def _end(self) -> None:
+        """No call reaches the server any more: what a share sets after its cleanup would stay
+        there, in no one's namespace, until someone reset the server."""
+        self._control = _Ended()
+        self._seed_control = self._control
 
     # -- calling it ------------------------------------------------------------------------
 
@@ -85,7 +98,9 @@ class SharedKoreMock(FixtureSurface):
     # -- its data --------------------------------------------------------------------------
 
     def _ns(self, stream_id: str | None = None) -> str:
-        return f"/__mock__/namespaces/{self.account_id.lower()}/{stream_id or self.stream_id}"
+        account = urllib.parse.quote(self.account_id.lower(), safe="")
+        stream = urllib.parse.quote(stream_id or self.stream_id, safe="")
+        return f"/__mock__/namespaces/{account}/{stream}"
 
     def seed(
         self,
@@ -98,20 +113,38 @@ class SharedKoreMock(FixtureSurface):
 
         Another ``stream_id`` is this share's too from then on: its contacts are removed on
         ``reset()`` and at the end, like those of its own stream."""
-        if stream_id is not None and stream_id != self.stream_id:
-            self._seeded_streams.add(stream_id)
+        stream_id = stream_id or None  # "" is this share's own stream, as in-process
+        if stream_id is not None and not is_stream_id(stream_id):
+            raise ValueError(
+                f"stream_id {stream_id!r} is not a stream id: st- and 1-100 letters, digits or -"
+            )
         path = self._ns(stream_id) + "/seed"
         contacts = seed_source(contacts)
         if isinstance(contacts, bytes):
             query = "?legacyDuplicates=true" if legacy_duplicates else ""
-            result = self._call("POST", path + query, data=contacts, content_type="text/csv")
+            result = self._call(
+                "POST",
+                path + query,
+                client=self._seed_control,
+                data=contacts,
+                content_type="text/csv",
+            )
         else:
             body = {"contacts": contacts, "legacyDuplicates": legacy_duplicates}
-            result = self._call("POST", path, json_body=body)
+            result = self._call("POST", path, client=self._seed_control, json_body=body)
+        if stream_id is not None and stream_id != self.stream_id:  # cleaned up with this share
+            self._seeded_streams.add(stream_id)
+        created = result["created"]
+        if result.get("truncated") and len(created) < result["createdCount"]:
+            # the answer lists the first 1,000: the share's stream is its own, so the newest
+            # createdCount contacts of it are this seed's
+            created = self.contacts(stream_id)[-result["createdCount"] :]
         if result["rejected"] and not legacy_duplicates:
             reasons = [r["msg"] for r in result["rejected"]]
-            raise seed_refused(reasons, stored=len(result["created"]))
-        return result["created"]
+            raise seed_refused(
+                reasons, stored=result["createdCount"], refused=result["rejectedCount"]
+            )
+        return created
 
     def contacts(self, stream_id: str | None = None) -> list[dict[str, Any]]:
         return self._call("GET", self._ns(stream_id) + "/export?format=json")
@@ -194,19 +227,36 @@ class SharedKoreMock(FixtureSurface):
             self.set_import_policy(self._start_policy)
 
     def _clean_up(self) -> None:
-        """The contacts of every stream this share wrote to removed, its scopes forgotten."""
-        for stream_id in sorted({self.stream_id, *self._seeded_streams}):
-            body = {"accountId": self.account_id.lower(), "streamId": stream_id}
-            self._call("POST", "/__mock__/reset", json_body=body)
+        """The contacts of every stream this share wrote to removed, its scopes forgotten: each
+        step tried whatever another's outcome (one refused skipped the rest, and they stayed
+        on the server), the failures said together at the end."""
+        failures = []
+        steps: list[tuple[str, str, Any]] = [
+            ("POST", "/__mock__/reset", {"accountId": self.account_id.lower(), "streamId": s})
+            for s in sorted({self.stream_id, *self._seeded_streams})
+        ]
+        steps += [("DELETE", f"/__mock__/scopes?{scope}", None) for scope in self._scopes()]
+        for method, path, body in steps:
+            try:
+                self._call(method, path, json_body=body)
+            except RuntimeError as exc:
+                failures.append(str(exc))
         self._seeded_streams.clear()
-        for scope in self._scopes():
-            self._call("DELETE", f"/__mock__/scopes?{scope}")
+        if failures:
+            raise RuntimeError("the cleanup on the shared server failed: " + "; ".join(failures))
 
     def __repr__(self) -> str:
         return (
             f"SharedKoreMock(base_url={self.base_url!r}, stream_id={self.stream_id!r}, "
             f"scenario={self.scenario!r})"
         )
+
+
+class _Ended:
+    """The control client of a share that has ended."""
+
+    def call(self, *args: Any, **kw: Any) -> Any:
+        raise RuntimeError(ENDED)
 
 
 @contextmanager
@@ -225,7 +275,10 @@ def shared_kore_mock(
             kore.set_fault(operation, **fault)
         yield kore
     finally:
-        kore._clean_up()
+        try:
+            kore._clean_up()
+        finally:
+            kore._end()
 
 
 __all__ = ["SharedKoreMock", "shared_kore_mock"]

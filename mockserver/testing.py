@@ -33,7 +33,13 @@ from mockserver.app import create_app
 from mockserver.contacts.csv_rows import read_contacts
 from mockserver.contacts.model import Caller, Namespace
 from mockserver.faults import Fault
-from mockserver.fixture_surface import FixtureSurface, checked_options, seed_refused, seed_source
+from mockserver.fixture_surface import (
+    ENDED,
+    FixtureSurface,
+    checked_options,
+    seed_refused,
+    seed_source,
+)
 from mockserver.mock import Mock, mock_of
 from mockserver.settings import (
     DEV_APP,
@@ -41,6 +47,7 @@ from mockserver.settings import (
     App,
     Limits,
     Settings,
+    check_app_accounts,
     check_policy,
     is_stream_id,
 )
@@ -68,6 +75,7 @@ class KoreMock(FixtureSurface):
     app: App
     flask_app: Any = field(repr=False)
     token: str = field(init=False, repr=False)
+    ended: bool = field(default=False, init=False, repr=False)  # its block or test is over
 
     def __post_init__(self) -> None:
         self.token = self.mint_token()
@@ -82,6 +90,8 @@ class KoreMock(FixtureSurface):
 
     @property
     def _mock(self) -> Mock:
+        if self.ended:  # its store is gone: a sqlite error from deep inside said nothing useful
+            raise RuntimeError(ENDED)
         return mock_of(self.flask_app)
 
     def _ns(self, stream_id: str | None) -> Namespace:
@@ -180,13 +190,22 @@ def _checked_server_options(apps: Any, settings: Any) -> None:
         raise ValueError(
             f"settings must be a mockserver.settings.Settings, not {type(settings).__name__}"
         )
+    if settings is not None and not settings.apps:
+        raise ValueError("settings has no app: give it one (apps=(App(...),)), or leave apps out")
     if apps is None:
-        return
-    if isinstance(apps, str | bytes | Mapping) or not all(isinstance(a, App) for a in apps):
+        apps = settings.apps if settings is not None else ()
+    elif isinstance(apps, str | bytes | Mapping) or not all(isinstance(a, App) for a in apps):
         raise ValueError(
             "apps must be a list of mockserver.settings.App (App.from_dict builds one from a "
             f"settings file's mapping), not {_kind(apps)}"
         )
+    for index, app in enumerate(apps):  # as a settings file's app is checked: one line each
+        if isinstance(app.streams, str):  # ("st-a") without its comma: the stream "s", "t"...
+            raise ValueError(
+                f"apps[{index}].streams must be a tuple of stream ids, not the string "
+                f"{app.streams!r} (a one-item tuple needs its comma: ({app.streams!r},))"
+            )
+        App.from_dict(app.to_dict(with_secret=True), f"apps[{index}]")
 
 
 def _kind(value: Any) -> str:
@@ -242,6 +261,7 @@ def kore_mock(
         apps=tuple(apps) if apps else None,
         import_policy=import_policy and check_policy(import_policy, name="import_policy"),
     )
+    check_app_accounts(settings.apps, settings.profile)  # as serve: an app its profile refuses
     app = settings.apps[0]
     if stream_id != DEV_STREAM_ID:  # one asked for: used as it is, or refused
         if not is_stream_id(stream_id):
@@ -254,6 +274,7 @@ def kore_mock(
                 f"{', '.join(app.streams)} only"
             )
     flask_app = create_app(settings)
+    kore: KoreMock | None = None
     try:
         with serve_wsgi(flask_app) as base_url:
             kore = KoreMock(
@@ -268,6 +289,8 @@ def kore_mock(
                 kore.set_fault(operation, **fault)
             yield kore
     finally:
+        if kore is not None:
+            kore.ended = True
         mock_of(flask_app).close()
 
 

@@ -181,3 +181,45 @@ def test_an_unreachable_shared_server_names_the_pytest_option():
     message = str(raised.value)
     assert "cannot reach" in message and "KORE_MOCK_URL" not in message
     assert "--kore-mock-url" in message and "KORE_MOCK_SHARED_URL" in message
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own mock", "share"])
+def test_a_mock_used_after_its_block_ended_says_so(server, own):
+    """(On a share its calls still reached the server and what they set stayed there, in no
+    one's namespace; in-process a sqlite error from inside the store.)"""
+    with kore_mock(url=None if own else server) as kore:
+        pass
+    for call_it in (
+        kore.contacts,
+        kore.clear_faults,
+        lambda: kore.seed([person("a", "b", "2025550143", "+1")]),
+    ):
+        with pytest.raises(RuntimeError, match="has ended with its test or with-block"):
+            call_it()
+    if not own:
+        assert call(server + "/__mock__/namespaces")[2] == {"namespaces": []}
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own mock", "share"])
+def test_a_seed_of_more_than_a_thousand_returns_every_contact_and_counts_right(server, own):
+    """(A share returned the first 1,000 of 1,500 and said it refused 1,000 of 1,200.)"""
+    rows = [person(f"n{i}", "x", f"20255{i:05d}", "+1") for i in range(1500)]
+    with kore_mock(url=None if own else server) as kore:
+        assert len(kore.seed(rows[:1200])) == 1200
+        with pytest.raises(ValueError, match=r"refused 1200 item\(s\) and stored the other 300"):
+            kore.seed(rows)
+        assert len(kore.contacts()) == 1500
+
+
+def test_a_share_refuses_a_stream_id_that_is_not_one_and_still_cleans_up(server):
+    """(A refused stream was kept to be reset at the end: the teardown failed on it, and the
+    share's own contacts and faults stayed on the server.)"""
+    with kore_mock(url=server) as kore:
+        kore.seed([person("a", "b", "2025550143", "+1")])
+        kore.set_fault("*", errorStatus=503)
+        with pytest.raises(ValueError, match="'nope' is not a stream id"):
+            kore.seed([person("c", "d", "2025550144", "+1")], stream_id="nope")
+        assert len(kore.seed([person("e", "f", "2025550145", "+1")], stream_id="")) == 1
+        assert len(kore.contacts()) == 2  # "" is the share's own stream
+    assert call(server + "/__mock__/namespaces")[2] == {"namespaces": []}
+    assert call(server + "/__mock__/scopes")[2]["scopes"] == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+import time
 
 import pytest
 import requests
@@ -298,3 +300,82 @@ def test_a_stream_the_app_may_not_use_is_refused_not_replaced():
 def test_seed_of_something_that_is_not_contacts_says_what_it_takes():
     with kore_mock() as mock, pytest.raises(ValueError, match="seed takes a list of contacts"):
         mock.seed(123)
+
+
+def test_an_options_override_that_returns_nothing_is_one_line(pytester):
+    """(A kore_mock_options override without its return was a TypeError traceback.)"""
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def kore_mock_options():
+            options = {"import_policy": "reject"}
+        """
+    )
+    pytester.makepyfile("def test_it(kore_mock): ...")
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    output = result.stdout.str()
+    assert "kore_mock_options must return a dict of options" in output, output
+    assert "TypeError" not in output and "pytest_plugin.py" not in output
+
+
+def test_a_shared_server_gone_at_the_end_of_a_test_is_one_line(pytester, tmp_path):
+    """(The teardown's failure was a traceback through the plugin's and the mock's code.)"""
+    from tests.live import kore_mock_serve
+
+    with kore_mock_serve("--db", ":memory:", cwd=tmp_path) as url:
+        pytester.makepyfile(
+            f"""
+            import requests
+
+            def test_it(kore_mock):
+                kore_mock.seed([{person("a", "b", "2025550143", "+1")!r}])
+                open({str(tmp_path / "seeded")!r}, "w").close()
+                import time
+                time.sleep(3)  # the server is stopped meanwhile
+            """
+        )
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--kore-mock-url",
+                url,
+            ],
+            cwd=pytester.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "seeded").exists():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.05)
+    output = process.communicate(timeout=60)[0].decode()
+    assert "1 passed, 1 error" in output, output
+    assert "kore_mock: the cleanup on the shared server failed" in output, output
+    assert "shared_mock.py" not in output and "Traceback" not in output, output
+
+
+def test_a_request_that_outlives_its_mock_logs_no_error(caplog):
+    """(A request waiting out a latency fault when its test ended met the closed store in a
+    later test: two ERROR records with tracebacks in that test's log.)"""
+    import logging
+    import threading
+
+    with kore_mock() as kore:
+        kore.set_fault("listContacts", latencyMs=700)
+        waiting = threading.Thread(
+            target=lambda: requests.get(kore.contacts_url, headers=kore.headers(), timeout=5)
+        )
+        waiting.start()
+        time.sleep(0.2)  # the request waits in the mock
+    with caplog.at_level(logging.WARNING):
+        waiting.join(timeout=10)
+    assert not waiting.is_alive()
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
