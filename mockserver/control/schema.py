@@ -59,7 +59,7 @@ from mockserver.errors import (
     ValidationError,
     clip,
 )
-from mockserver.spec import CONTROL, integral
+from mockserver.spec import CONTROL, QUOTED_CHARS, integral
 from mockserver.validation import (
     ValidRequest,
     integer_of,
@@ -250,5 +250,11 @@ def _schema_error(error: Any) -> str:
         message = f"{json.dumps(error.instance)} {refusal}"
     elif error.validator == "not" and set(error.validator_value) == {"pattern"}:
         message = f"{error.instance!r} must not match {error.validator_value['pattern']!r}"
-    message = clip(message, MAX_DETAIL_CHARS)  # jsonschema quotes the whole instance
+    instance = error.instance
+    if isinstance(instance, str) and len(instance) > QUOTED_CHARS and repr(instance) in message:
+        # jsonschema quotes the whole value first: clipped, the message lost its reason ("is
+        # too long", the pattern); the value is cut, the words kept
+        cut = f"{instance[:QUOTED_CHARS]!r}... ({len(instance)} characters)"
+        message = message.replace(repr(instance), cut)
+    message = clip(message, MAX_DETAIL_CHARS)
     return f"{path.lstrip('.') or 'value'}: {message}"

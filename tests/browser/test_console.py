@@ -616,3 +616,40 @@ def test_the_namespace_list_shows_the_first_hundred_and_a_filter_finds_the_rest(
     assert browser.find_element(By.ID, "ns-stream").get_attribute("value") == streams[104]
     browser.find_element(By.ID, "ns-filter").send_keys("x")
     wait(browser).until(lambda b: namespace_items(b) == ["No namespace matches the filter."])
+
+
+def test_a_failed_contacts_query_leaves_no_rows_of_the_earlier_namespace(browser, live):
+    """(The old namespace's rows and "1-3 of 3" stayed under boxes naming another one.)"""
+    call(
+        f"{live.url}/__mock__/namespaces/{ACCOUNT}/{STREAM}/seed",
+        "POST",
+        {"contacts": [person("Asha", "Rao", "9876543210")]},
+    )
+    open_console(browser, live)
+    browser.find_element(By.ID, "ns-refresh").click()
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "page-info"), "of 1"))
+    stream = browser.find_element(By.ID, "ns-stream")
+    stream.clear()
+    stream.send_keys("not-a-stream")
+    browser.find_element(By.CSS_SELECTOR, "#search-form button[type=submit]").click()
+    wait(browser).until(lambda b: rows(b, "contacts-table")[0][0].startswith("Nothing shown"))
+    assert browser.find_element(By.ID, "page-info").text == ""
+    assert not browser.find_element(By.ID, "page-next").is_enabled()
+
+
+def test_clearing_the_journal_clears_its_count_and_the_entry_shown(browser, live):
+    """(After Clear journal the count still said 1 matching and the entry stayed open.)"""
+    assert call(live.url + base(), headers=HEADERS)[0] == 200
+    open_console(browser, live)
+    tab(browser, "journal")
+    wait(browser).until(lambda b: len(journal_rows(b)) == 1 and journal_rows(b)[0][0] != "")
+    browser.find_element(By.CSS_SELECTOR, "#journal-table tbody tr").click()
+    wait(browser).until(lambda b: b.find_element(By.ID, "journal-detail").is_displayed())
+    browser.find_element(By.ID, "journal-count").click()
+    count = browser.find_element(By.ID, "journal-count-result")
+    wait(browser).until(lambda b: count.text == "1 matching request(s)")
+    browser.execute_script("window.confirm = () => true")
+    browser.find_element(By.ID, "journal-clear").click()
+    wait(browser).until(lambda b: "No requests yet" in b.find_element(By.ID, "journal-table").text)
+    assert count.text == ""
+    assert not browser.find_element(By.ID, "journal-detail").is_displayed()

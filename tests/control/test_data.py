@@ -368,3 +368,11 @@ def test_browse_search_is_any_case_beyond_ascii(control):
     for q in ("élodie ørsted", "ÉLODIE", "ØRSTED", "петров", "ПЕТРОВ"):
         found = control.get(NS_PATH + "/contacts?q=" + quote(q)).get_json()
         assert found["total"] == 1, q
+
+
+def test_a_too_long_value_is_quoted_cut_and_the_reason_kept(control):
+    """(The message quoted the whole value first and was clipped before its reason.)"""
+    msg = control.get(NS_PATH + "/contacts?q=" + "x" * 300).get_json()["errors"][0]["msg"]
+    assert "... (300 characters) is too long" in msg, msg
+    long_stream = control.get(f"/__mock__/namespaces/{ACCOUNT}/st-{'y' * 3000}/contacts")
+    assert "does not match '^st-" in long_stream.get_json()["errors"][0]["msg"]

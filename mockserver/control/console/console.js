@@ -8,6 +8,7 @@ const OPERATIONS = [
   "bulkUpdateContacts", "deleteContact", "bulkDeleteContacts",
 ];
 const PAGE_SIZE = 25;
+const JOURNAL_SHOWN = 200; // the newest entries the journal tab lists
 const NAMESPACES_SHOWN = 100; // the namespace list shows this many; the filter box finds the rest
 const TOKEN_KEY = "kore-mock-admin-token";
 
@@ -84,6 +85,7 @@ function tokenProblem(token) {
 
 function showTokenBar(message) {
   $("#token-bar").hidden = false;
+  $("#admin-token").focus();
   const note = $("#token-error");
   note.textContent = message || "";
   note.hidden = !message;
@@ -117,6 +119,9 @@ async function api(method, path, body, { raw = false, allow = [] } = {}) {
       const why = `The admin token cannot be sent in a header: ${tokenProblem(token) || error.message}. Enter it again.`;
       showTokenBar(why);
       throw new Error(why);
+    }
+    if (error instanceof TypeError) {  // fetch's own words: "Failed to fetch"
+      throw new Error(`The server at ${location.origin} does not answer (stopped, or restarted on another port?)`);
     }
     throw error;
   }
@@ -197,7 +202,16 @@ async function loadContacts() {
   const query = new URLSearchParams({ status: $("#search-status").value, skip: state.skip, limit: PAGE_SIZE });
   const text = $("#search-text").value.trim();
   if (text) query.set("q", text);
-  const page = await api("GET", `${nsPath()}/contacts?${query}`);
+  let page;
+  try {
+    page = await api("GET", `${nsPath()}/contacts?${query}`);
+  } catch (error) {
+    // no rows or pager of an earlier namespace or search under boxes that name another
+    fillTable($("#contacts-table"), [], `Nothing shown: ${error.message}`);
+    $("#page-info").textContent = "";
+    $("#page-prev").disabled = $("#page-next").disabled = true;
+    throw error;
+  }
   if (state.skip > 0 && state.skip >= page.total) {
     // past the end (contacts removed, another namespace): the last page, or the first if none
     state.skip = page.total ? Math.floor((page.total - 1) / PAGE_SIZE) * PAGE_SIZE : 0;
@@ -239,7 +253,13 @@ async function upload() {
   form.append("file", file);
   $("#upload-button").disabled = true;
   try {
-    const result = await api("POST", `${nsPath()}/seed${legacy ? "?legacyDuplicates=true" : ""}`, form, { allow: [400, 413] });
+    let result;
+    try {
+      result = await api("POST", `${nsPath()}/seed${legacy ? "?legacyDuplicates=true" : ""}`, form, { allow: [400, 413] });
+    } catch (error) {  // the last file's result is not this one's
+      showUploadError(file.name, [{ msg: error.message }]);
+      throw error;
+    }
     if (result.errors) return showUploadError(file.name, result.errors);
     showUploadResult(file.name, result);
   } finally {
@@ -261,7 +281,8 @@ function showUploadError(name, errors) {
 function showUploadResult(name, result) {
   const refusedRows = new Set(result.rejected.map((r) => r.row));
   const rowNumbers = [];
-  for (let row = 1; !result.truncated && rowNumbers.length < result.created.length; row += 1) {
+  const allRefusedListed = result.rejected.length === result.rejectedCount;
+  for (let row = 1; allRefusedListed && rowNumbers.length < result.created.length; row += 1) {
     if (!refusedRows.has(row)) rowNumbers.push(row);
   }
   const box = $("#upload-summary");
@@ -303,7 +324,7 @@ function clearJournal(why) {
 }
 
 async function loadJournal() {
-  const query = new URLSearchParams({ ...journalFilter(), limit: 200 });
+  const query = new URLSearchParams({ ...journalFilter(), limit: JOURNAL_SHOWN });
   let entries;
   try {
     ({ entries } = await api("GET", `/journal?${query}`));
@@ -311,7 +332,15 @@ async function loadJournal() {
     clearJournal(error.message);
     throw error;
   }
-  fillTable($("#journal-table"), entries.map((e) => el("tr", { "data-id": e.id, onclick: (ev) => showEntry(e.id, ev.currentTarget) },
+  const detail = $("#journal-detail");
+  if (!detail.hidden && !entries.some((e) => String(e.id) === detail.dataset.id)) detail.hidden = true;
+  fillTable($("#journal-table"), entries.map((e) => el("tr", {
+    "data-id": e.id,
+    class: String(e.id) === detail.dataset.id && !detail.hidden ? "selected" : "",
+    tabindex: 0,
+    onclick: (ev) => showEntry(e.id, ev.currentTarget),
+    onkeydown: (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); showEntry(e.id, ev.currentTarget); } },
+  },
     el("td", { class: "muted", text: e.id }),
     el("td", { class: "mono nowrap", text: e.at.replace("T", " ").replace("Z", "") }),
     el("td", { text: e.method }),
@@ -321,7 +350,9 @@ async function loadJournal() {
     el("td", { text: e.rejectedCount ?? "" }),
     el("td", {}, faultTag(e)),
     el("td", { class: "muted", text: e.caller || "" }))),
-  "No requests yet. Call the vendor API and refresh.");
+  Object.keys(journalFilter()).length ? "No request matches the filter." : "No requests yet. Call the vendor API and refresh.");
+  $("#journal-shown").textContent = entries.length === JOURNAL_SHOWN
+    ? `The newest ${JOURNAL_SHOWN} are shown: narrow the filter (operation, status, since) to reach older ones.` : "";
 }
 
 function faultTag(entry) {
@@ -331,6 +362,8 @@ function faultTag(entry) {
   if (entry.fault.latencyMs) parts.push(`+${entry.fault.latencyMs} ms`);
   if (entry.fault.errorStatus) parts.push(`error ${entry.fault.errorStatus}`);
   if (entry.fault.dropConnection) parts.push("dropped");
+  if (entry.fault.trickle) parts.push(`trickled over ${entry.fault.trickle.totalMs} ms`);
+  if (!parts.length) parts.push("injected");
   return el("span", { class: "badge s0", text: `fault: ${parts.join(", ")}` });
 }
 
@@ -339,6 +372,7 @@ async function showEntry(id, row) {
   if (row) row.classList.add("selected");
   const entry = await api("GET", `/journal/${id}`);
   $("#journal-detail").hidden = false;
+  $("#journal-detail").dataset.id = String(entry.id);
   $("#journal-detail-title").textContent = `#${entry.id} ${entry.method} ${entry.path}${entry.query ? "?" + entry.query : ""} → ${entry.status === 0 ? "connection dropped" : entry.status}`;
   const report = entry.report || [];
   $("#journal-report").hidden = !report.length;
@@ -349,7 +383,10 @@ async function showEntry(id, row) {
     el("td", { class: "mono", text: r.number ?? "" }),
     el("td", { class: "mono muted", text: r.holderId ?? "" }),
     el("td", { text: r.msg }))), "");
+  $("#journal-report-cut").textContent = entry.reportTruncated
+    ? `The journal keeps the first ${report.length.toLocaleString()} rows of the ${entry.rejectedCount.toLocaleString()} refused.` : "";
   $("#journal-json").textContent = JSON.stringify(entry, null, 2);
+  $("#journal-detail").scrollIntoView({ block: "start" });
 }
 
 async function countJournal() {
@@ -390,22 +427,34 @@ async function loadShadow() {
     el("td", {}, item.mock.applied === false ? el("span", { class: "muted", text: "not applied" }) : statusBadge(item.mock.status)),
     el("td", {}, item.differences.length
       ? el("span", { class: "badge s4xx", text: `${item.differences.length} difference(s)` })
-      : el("span", { class: "badge s2xx", text: "alike" })),
+      : notCompared(item) ? el("span", { class: "badge s0", text: "not compared" })
+        : el("span", { class: "badge s2xx", text: "alike" })),
     el("td", { class: "muted", text: item.journalId ?? "" }))),
   shadow.upstream ? "No exchanges yet. Send requests to this proxy and refresh." : "");
+}
+
+// the upstream did not answer, or the mock was not given the request: nothing was compared
+function notCompared(item) {
+  return item.mock.applied === false || item.upstream.status === 0;
+}
+
+function exchangeSide(status, applied = true) {
+  if (!applied) return "not applied";
+  return status === 0 ? "dropped" : String(status);
 }
 
 function showExchange(item, row) {
   for (const r of document.querySelectorAll("#shadow-table tr.selected")) r.classList.remove("selected");
   if (row) row.classList.add("selected");
   $("#shadow-detail").hidden = false;
-  $("#shadow-detail-title").textContent = `#${item.seq} ${item.method} ${item.path}: upstream ${item.upstream.status}, mock ${item.mock.status}`;
+  $("#shadow-detail-title").textContent = `#${item.seq} ${item.method} ${item.path}: upstream ${exchangeSide(item.upstream.status)}, mock ${exchangeSide(item.mock.status, item.mock.applied !== false)}`;
   $("#shadow-note").textContent = item.note || "";
   fillTable($("#shadow-differences"), item.differences.map((d) => el("tr", {},
     el("td", { class: "mono", text: d.path }),
     el("td", { class: "mono", text: shown(d.upstream) }),
     el("td", { class: "mono", text: shown(d.mock) }))),
-  "The two answers are alike (ids, timestamps and audit ids normalised).");
+  notCompared(item) ? "Nothing was compared." : "The two answers are alike (ids, timestamps and audit ids normalised).");
+  $("#shadow-detail").scrollIntoView({ block: "start" });
 }
 
 // -- faults and rate limit --------------------------------------------------------------------
@@ -459,8 +508,10 @@ function keptFaultBoxes(op, fault) {
 }
 
 async function loadFaultsTab() {
-  const [{ faults }, settings] = await Promise.all([api("GET", "/faults"), api("GET", "/settings")]);
+  const [{ faults }, settings, profile] = await Promise.all([
+    api("GET", "/faults"), api("GET", "/settings"), api("GET", "/profile")]);
   state.faults = faults;
+  state.rateLimitScope = profile.readings.find((r) => r.name === "rateLimitScope")?.value;
   const rows = ["*", ...OPERATIONS].map((op) => {
     const f = faults[op] || {};
     const inputs = {
@@ -528,7 +579,8 @@ function showRateLimit(limit, { keepTyped = false } = {}) {
   if (!keepTyped) $("#rate-per-minute").value = limit.perMinute;
   const pill = $("#rate-state");
   pill.className = `pill ${limit.enabled ? "on" : "off"}`;
-  pill.textContent = limit.enabled ? `on: ${limit.perMinute}/min per account` : "off";
+  const per = state.rateLimitScope === "app" ? "per app" : "per account";
+  pill.textContent = limit.enabled ? `on: ${limit.perMinute}/min ${per}` : "off";
 }
 
 async function saveRateLimit() {
@@ -653,12 +705,15 @@ async function rotate(clientId) {
 async function removeApp(clientId) {
   if (!confirm(`Remove ${clientId}? Its tokens stop working at once.`)) return;
   await api("DELETE", `/apps/${encodeURIComponent(clientId)}`);
+  $("#secret-box").hidden = true;  // no secret of a removed app left on show
   toast(`Removed ${clientId}`);
   await loadSettingsTab();
 }
 
 async function addApp() {
   const streams = $("#app-streams").value.split(",").map((s) => s.trim()).filter(Boolean);
+  $("#secret-box").hidden = true;  // the last add's secret is not this one's
+  if (!streams.length) throw new Error("Name the streams the app may use, or * for every stream");
   const app = await api("POST", "/apps", {
     clientId: $("#app-client-id").value.trim(), accountId: $("#app-account").value.trim(), streams,
   });
@@ -721,11 +776,13 @@ function wire() {
     if (!confirm("Forget every journal entry?")) return;
     await api("DELETE", "/journal");
     $("#journal-detail").hidden = true;
+    $("#journal-count-result").textContent = "";  // a count of the journal that was
     await loadJournal();
   }));
   $("#journal-auto").addEventListener("change", (event) => {
     clearInterval(state.journalTimer);
-    if (event.target.checked) state.journalTimer = setInterval(guarded(loadJournal), 2000);
+    const refresh = guarded(async () => { if ($("#tab-journal").classList.contains("active")) await loadJournal(); });
+    if (event.target.checked) state.journalTimer = setInterval(refresh, 2000);
   });
 
   $("#shadow-refresh").addEventListener("click", guarded(loadShadow));
