@@ -653,3 +653,21 @@ def test_clearing_the_journal_clears_its_count_and_the_entry_shown(browser, live
     wait(browser).until(lambda b: "No requests yet" in b.find_element(By.ID, "journal-table").text)
     assert count.text == ""
     assert not browser.find_element(By.ID, "journal-detail").is_displayed()
+
+
+def test_a_profile_choice_not_saved_yet_survives_another_action_of_the_tab(browser, live):
+    """(Adding an app rebuilt the table: the choice went back to 412 and Save profile then
+    said "Profile saved" and saved nothing.)"""
+    open_console(browser, live)
+    tab(browser, "settings")
+    wait(browser).until(lambda b: set_by(b, "validationStatus") == "default")
+    select = browser.find_element(By.CSS_SELECTOR, "select[data-reading=validationStatus]")
+    select.find_element(By.CSS_SELECTOR, "option[value='400']").click()
+    browser.find_element(By.ID, "app-client-id").send_keys("cs-another")
+    browser.find_element(By.ID, "app-account").send_keys(ACCOUNT)
+    browser.find_element(By.CSS_SELECTOR, "#app-form button[type=submit]").click()
+    wait(browser).until(lambda b: "cs-another" in b.find_element(By.ID, "apps-table").text)
+    assert shown_reading(browser, "validationStatus") == "400"
+    browser.find_element(By.ID, "profile-save").click()
+    wait(browser).until(lambda b: set_by(b, "validationStatus") == "runtime")
+    assert call(f"{live.url}/__mock__/profile")[2]["profile"]["validationStatus"] == 400

@@ -660,11 +660,21 @@ async function forgetScope(scope) {
 let shownProfile = null;
 
 function showProfile(profile) {
+  // a choice made in the table and not saved yet survives the table's rebuild (any other action
+  // of the tab reloads it: the choice vanished, and Save profile then saved nothing)
+  const pending = {};
+  for (const select of document.querySelectorAll("#profile-table select")) {
+    const was = shownProfile?.readings.find((r) => r.name === select.dataset.reading);
+    if (was && select.value !== String(was.value)) pending[select.dataset.reading] = select.value;
+  }
   shownProfile = profile;
   fillTable($("#profile-table"), profile.readings.map((reading) => el("tr", { "data-reading": reading.name },
     el("td", { class: "mono", text: reading.name }),
     el("td", {}, el("select", { "data-reading": reading.name, "aria-label": reading.name },
-      ...reading.values.map((value) => el("option", { value: String(value), selected: value === reading.value }, String(value))))),
+      ...reading.values.map((value) => el("option", {
+        value: String(value),
+        selected: reading.name in pending ? String(value) === pending[reading.name] : value === reading.value,
+      }, String(value))))),
     el("td", { class: "mono", text: String(reading.default) }),
     el("td", { text: reading.source }),
     el("td", { text: reading.setBy }),
@@ -746,7 +756,16 @@ function wire() {
   $("#ns-refresh").addEventListener("click", guarded(loadContactsTab));
   $("#ns-filter").addEventListener("input", showNamespaces);
   // another namespace starts at its first page
-  for (const box of ["#ns-account", "#ns-stream"]) $(box).addEventListener("input", () => { state.skip = 0; });
+  for (const box of ["#ns-account", "#ns-stream"]) {
+    // another namespace typed: its first page next, not the old one's next (the pager waits)
+    $(box).addEventListener("input", () => {
+      state.skip = 0;
+      $("#page-prev").disabled = $("#page-next").disabled = true;
+    });
+    $(box).addEventListener("keydown", (event) => {
+      if (event.key === "Enter") guarded(loadActiveTab)();
+    });
+  }
   $("#export-csv").addEventListener("click", guarded(() => download("csv")));
   $("#export-json").addEventListener("click", guarded(() => download("json")));
   $("#reset-ns").addEventListener("click", guarded(async () => {
