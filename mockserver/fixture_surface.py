@@ -23,6 +23,10 @@ from mockserver.spec import API_PREFIX, VENDOR
 SAVING_OPERATIONS = ("importContacts", "createContacts")
 
 
+# the ready token's lifetime: a session-scoped mock outlives an hour of tests (its token expired
+# mid-session, every later request 401); mint_token's own default stays an hour
+READY_TOKEN_TTL = 24 * 3600
+
 ENDED = (
     "this kore_mock has ended with its test or with-block: use the kore_mock of the test that "
     "is running (a module-level or cached one outlives its test)"

@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.control.client import ControlClient, ControlError
-from mockserver.fixture_surface import ENDED, FixtureSurface, seed_refused, seed_source
+from mockserver.fixture_surface import (
+    ENDED,
+    READY_TOKEN_TTL,
+    FixtureSurface,
+    seed_refused,
+    seed_source,
+)
 from mockserver.scopes import SCENARIO_HEADER
 from mockserver.settings import App, check_policy, is_stream_id
 
@@ -54,7 +60,7 @@ class SharedKoreMock(FixtureSurface):
         self.account_id = self.app.account_id
         self.stream_id = f"st-kore-mock-{uuid.uuid4()}"
         self.scenario = f"kore-mock-{uuid.uuid4().hex[:16]}"
-        self.token = self.mint_token()
+        self.token = self.mint_token(ttl=READY_TOKEN_TTL)
         self._seeded_streams: set[str] = set()  # the other streams seed() wrote to
         self._journal_after = 0  # journal() shows only entries with a higher id (reset())
         # what the share started with (the marker's profile and import policy): what reset()
@@ -90,7 +96,7 @@ class SharedKoreMock(FixtureSurface):
     def headers(self, token: str | None = None) -> dict[str, str]:
         """``auth``, ``accountId`` and this share's ``X-Mock-Scenario``."""
         return {
-            "auth": token or self.token,
+            "auth": self.token if token is None else token,
             "accountId": self.account_id,
             SCENARIO_HEADER: self.scenario,
         }

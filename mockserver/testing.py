@@ -35,6 +35,7 @@ from mockserver.contacts.model import Caller, Namespace
 from mockserver.faults import Fault
 from mockserver.fixture_surface import (
     ENDED,
+    READY_TOKEN_TTL,
     FixtureSurface,
     checked_options,
     seed_refused,
@@ -78,13 +79,13 @@ class KoreMock(FixtureSurface):
     ended: bool = field(default=False, init=False, repr=False)  # its block or test is over
 
     def __post_init__(self) -> None:
-        self.token = self.mint_token()
+        self.token = self.mint_token(ttl=READY_TOKEN_TTL)
 
     # -- calling it ------------------------------------------------------------------------
 
     def headers(self, token: str | None = None) -> dict[str, str]:
         """The ``auth`` and ``accountId`` headers every vendor API call needs."""
-        return {"auth": token or self.token, "accountId": self.account_id}
+        return {"auth": self.token if token is None else token, "accountId": self.account_id}
 
     # -- its data --------------------------------------------------------------------------
 

@@ -379,3 +379,18 @@ def test_a_request_that_outlives_its_mock_logs_no_error(caplog):
         waiting.join(timeout=10)
     assert not waiting.is_alive()
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_headers_send_the_token_given_even_an_empty_one_and_the_ready_token_lasts_a_day():
+    """(headers(token="") sent the valid token: a test of an empty auth header tested nothing;
+    the ready token expired after an hour, mid-session for kore_mock_session.)"""
+    import jwt
+
+    with kore_mock() as kore:
+        assert kore.headers(token="")["auth"] == ""
+        assert (
+            requests.get(kore.contacts_url, headers=kore.headers(token=""), timeout=10).status_code
+            == 401
+        )
+        claims = jwt.decode(kore.token, options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] == 24 * 3600
