@@ -79,8 +79,9 @@ def kore_mock(request: pytest.FixtureRequest, kore_mock_options: dict[str, Any])
             pytrace=False,
         )
     options = {**_shared(request.config), **kore_mock_options}
-    marker = request.node.get_closest_marker(MARKER)
-    if marker is not None:
+    # every marker in scope (module, class, the test; two stacked on one test), the closest
+    # last: its options win, the others' stay (only the closest one was read)
+    for marker in reversed(list(request.node.iter_markers(MARKER))):
         if marker.args:
             pytest.fail(
                 f"@pytest.mark.{MARKER} takes keyword arguments only (import_policy=..., "

@@ -394,3 +394,25 @@ def test_headers_send_the_token_given_even_an_empty_one_and_the_ready_token_last
         )
         claims = jwt.decode(kore.token, options={"verify_signature": False})
         assert claims["exp"] - claims["iat"] == 24 * 3600
+
+
+def test_markers_of_the_module_and_the_test_combine_the_tests_winning(pytester):
+    """(A module's pytestmark was dropped when the test had a marker of its own.)"""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.kore_mock(
+            import_policy="reject", profile={"validationStatus": 400}
+        )
+
+        @pytest.mark.kore_mock(profile={"notFoundStatus": 400})
+        def test_both(kore_mock):
+            profile = kore_mock.profile()
+            assert profile["importPolicy"] == "reject"  # the module's
+            assert profile["notFoundStatus"] == 400  # the test's
+            assert profile["validationStatus"] == 412  # the test's profile= replaces the module's
+        """
+    )
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
