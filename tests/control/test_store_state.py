@@ -19,7 +19,10 @@ def _hit(path: str, times: int) -> None:
 def test_counter_hits_from_several_processes_all_count(tmp_path):
     path = str(tmp_path / "shared.db")
     SqliteStore(path).close()
-    context = multiprocessing.get_context("fork")
+    # spawned, not forked: a fork of this test process (its threads running SQLite for other
+    # tests' stores) may copy a mutex SQLite holds there, and the child waits on it for ever
+    # (one CI run: a worker did not end in 60 s)
+    context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_hit, args=(path, 50)) for _ in range(4)]
     for worker in workers:
         worker.start()
