@@ -585,8 +585,8 @@ class SqliteStore(Store):
         store's write lock is held throughout, so no save commits between the two (a save
         committed between a reset's contacts and its journal kept its contact and lost its
         entry). A ``kill -9`` between the two commits leaves the stash, and the next open of
-        the store finishes the replace (``_finish_replace``): the two files were left one old,
-        one new. Refused contents change neither.
+        the store finishes the replace (``_finish_cut_off_replace``): the two files were left
+        one old, one new. Refused contents change neither.
 
         A save that committed before the lock and appends its entry after the journal was
         replaced (the moment between its commit and its answer) still leaves that entry."""
@@ -609,8 +609,7 @@ class SqliteStore(Store):
     def _finish_replace(self, entries: list[tuple[int, dict[str, Any]]]) -> None:
         """The journal's file takes the journal a replace stashed, then the stash goes (the
         caller holds the store's write lock)."""
-        with self._journal.replacing(entries):
-            pass
+        self._journal.replace_all(entries)
         with self._transaction("BEGIN IMMEDIATE", locked=True) as conn:
             conn.execute("DELETE FROM meta WHERE key = ?", (PENDING_JOURNAL,))
 

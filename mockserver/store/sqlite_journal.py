@@ -289,18 +289,15 @@ class SqliteJournal:
             ).fetchall()
         return [(i, orjson.loads(e)) for i, e in rows]
 
-    @contextmanager
-    def replacing(self, entries: list[tuple[int, dict[str, Any]]]) -> Iterator[None]:
-        """``with journal.replacing(entries):`` every entry replaced by ``entries`` (ids
-        kept), committed only when the block inside returns (a snapshot restored: the store's
-        own transaction is the block)."""
+    def replace_all(self, entries: list[tuple[int, dict[str, Any]]]) -> None:
+        """Every entry replaced by ``entries`` (ids kept), in one transaction of its own (the
+        store's replace has committed its file's part already)."""
         with self._connection() as conn, self._writer_lock():
             self._drain(conn)  # the entries waiting in the log are replaced too
             if self._log is not None and entries:
                 self._log.raise_given(max(i for i, _ in entries))  # before any new id
             with _immediate(conn):
                 self.write_all(conn, entries)
-                yield
 
     @staticmethod
     def write_all(conn: sqlite3.Connection, entries: Iterable[tuple[int, dict[str, Any]]]) -> None:
