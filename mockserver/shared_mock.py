@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mockserver.control.client import ControlClient, ControlError
+from mockserver.control.client import TIMEOUT_SECONDS, ControlClient, ControlError
 from mockserver.fixture_surface import (
     ENDED,
     READY_TOKEN_TTL,
@@ -35,6 +35,7 @@ from mockserver.settings import App, check_policy, is_stream_id
 # where a shared fixture's URL comes from, for "cannot reach" (the CLI's is --url / KORE_MOCK_URL)
 URL_HINT = "pytest's --kore-mock-url or KORE_MOCK_SHARED_URL, or kore_mock(url=...)"
 CALL_SECONDS = 30  # an answer of the control plane, but a seed's
+SEED_SECONDS = TIMEOUT_SECONDS  # the CLI's: a seed of many rows takes a while
 
 
 class SharedKoreMock(FixtureSurface):
@@ -51,11 +52,10 @@ class SharedKoreMock(FixtureSurface):
         self.base_url = url.rstrip("/")
         # a server that takes the connection and never answers fails a test in seconds (the
         # CLI's five minutes, made for 200,000-row seeds, held every test that long); a seed
-        # may take as long as the CLI's
+        # may take as long as the CLI's (``SEED_SECONDS``)
         self._control: Any = ControlClient(
             self.base_url, admin_token, url_hint=URL_HINT, timeout=CALL_SECONDS
         )
-        self._seed_control: Any = ControlClient(self.base_url, admin_token, url_hint=URL_HINT)
         self.app = self._usable_app()
         self.account_id = self.app.account_id
         self.stream_id = f"st-kore-mock-{uuid.uuid4()}"
@@ -79,9 +79,9 @@ class SharedKoreMock(FixtureSurface):
             "a shared fixture needs one to take a stream of its own"
         )
 
-    def _call(self, method: str, path: str, *, client: Any = None, **kw: Any) -> Any:
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
         try:
-            return (client or self._control).call(method, path, **kw)
+            return self._control.call(method, path, **kw)
         except ControlError as exc:
             raise RuntimeError(f"kore-mock at {self.base_url}: {exc}") from None
 
@@ -89,7 +89,6 @@ class SharedKoreMock(FixtureSurface):
         """No call reaches the server any more: what a share sets after its cleanup would stay
         there, in no one's namespace, until someone reset the server."""
         self._control = _Ended()
-        self._seed_control = self._control
 
     # -- calling it ------------------------------------------------------------------------
 
@@ -129,15 +128,11 @@ class SharedKoreMock(FixtureSurface):
         if isinstance(contacts, bytes):
             query = "?legacyDuplicates=true" if legacy_duplicates else ""
             result = self._call(
-                "POST",
-                path + query,
-                client=self._seed_control,
-                data=contacts,
-                content_type="text/csv",
+                "POST", path + query, data=contacts, content_type="text/csv", timeout=SEED_SECONDS
             )
         else:
             body = {"contacts": contacts, "legacyDuplicates": legacy_duplicates}
-            result = self._call("POST", path, client=self._seed_control, json_body=body)
+            result = self._call("POST", path, json_body=body, timeout=SEED_SECONDS)
         if stream_id is not None and stream_id != self.stream_id:  # cleaned up with this share
             self._seeded_streams.add(stream_id)
         created = result["created"]

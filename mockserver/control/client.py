@@ -75,12 +75,14 @@ class ControlClient:
         content_type: str | None = None,
         progress: Progress | None = None,
         raw: bool = False,
+        timeout: float | None = None,
     ) -> Any:
         """The parsed JSON (or text) answer of a 2xx; ``ControlError`` otherwise.
 
         With ``progress``: the bytes sent and then the wait for the answer (a call with a body),
         or the wait and then the bytes received (a call without). ``raw``: a ``RawAnswer``,
-        the body's bytes as they came and the headers.
+        the body's bytes as they came and the headers. ``timeout``: this call's, over the
+        client's.
         """
         problem = url_problem(self.url)
         if problem:
@@ -114,7 +116,7 @@ class ControlClient:
                 f"{self.url} is not a URL kore-mock can be reached at ({error})"
             ) from None
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=timeout or self.timeout) as response:
                 received = _download(response, progress if data is None else None)
                 if SERVER_HEADER not in response.headers:
                     raise ControlError(
@@ -144,7 +146,7 @@ class ControlClient:
         text = " ".join(received[:200].decode("utf-8", "replace").split())
         return (
             f"{self.url} answered, but not as a kore-mock (HTTP {status}, {kind}, no "
-            f"{SERVER_HEADER} header): {text or 'an empty body'}; is --url (or KORE_MOCK_URL) "
+            f"{SERVER_HEADER} header): {text or 'an empty body'}; is the URL ({self.url_hint}) "
             "the address of `kore-mock serve`?"
         )
 
