@@ -22,8 +22,8 @@ from mockserver.settings import (
     DEV_APP,
     DEV_STREAM_ID,
     SettingsError,
-    admin_token_problem,
     read_yaml,
+    unsendable,
 )
 from mockserver.urls import url_problem
 
@@ -118,10 +118,9 @@ class SuiteSettings:
                 get("KORE_CLIENT_ID"),
                 get("KORE_CLIENT_SECRET"),
             )
-            for name, value in (("KORE_JWT", jwt), ("KORE_CLIENT_ID", client_id)):
-                problem = None if value is None else admin_token_problem(value)
-                if problem:  # sent in a header (the JWT) or signed into one (the app's id)
-                    raise SuiteConfigError(f"{name} cannot be sent in a header: {problem}")
+            problem = unsendable((("KORE_JWT", jwt), ("KORE_CLIENT_ID", client_id)))
+            if problem:
+                raise SuiteConfigError(problem)
             if jwt is None and not (client_id and client_secret):
                 raise SuiteConfigError(
                     "KORE_BASE_URL is set: give KORE_JWT, or KORE_CLIENT_ID and KORE_CLIENT_SECRET "

@@ -16,7 +16,7 @@ import jwt
 
 from mockserver.auth import mint_token
 from mockserver.faults import EVERY_OPERATION
-from mockserver.settings import App
+from mockserver.settings import App, is_stream_id
 from mockserver.spec import API_PREFIX, VENDOR
 
 # operations whose journal entry carries the per-row report ``rejected_rows`` returns
@@ -74,6 +74,14 @@ class FixtureSurface:
         if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
             known = ", ".join(sorted(VENDOR.operation_ids()))
             raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
+
+
+def check_stream_id(stream_id: Any) -> None:
+    """``ValueError`` for a ``stream_id`` option that is not a stream id (both kinds)."""
+    if not isinstance(stream_id, str) or not is_stream_id(stream_id):
+        raise ValueError(
+            f"stream_id {stream_id!r} is not a stream id: st- and 1-100 letters, digits or -"
+        )
 
 
 def seed_refused(reasons: list[str], *, stored: int, refused: int | None = None) -> ValueError:

@@ -103,7 +103,7 @@ def note_unused_host_options(host: Mapping[str, Any], url_flag: str = "--base-ur
         if name != "base_url"
         and ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
     ]
-    flags = [f"--{name.replace('_', '-')}" for name in typed]
+    flags = [_flag(name) for name in typed]
     if not host.get("base_url") and flags:
         said = " and ".join([", ".join(flags[:-1]), flags[-1]] if len(flags) > 1 else flags)
         verb = "are" if len(flags) > 1 else "is"
@@ -149,11 +149,16 @@ def with_flags(
     """A message of the suite's settings, naming the command's flags beside its variables
     (``variables``: option name -> variable, the host's by default)."""
     for name, variable in variables.items():
-        flag = url_flag if name == "base_url" else "--" + name.replace("_", "-")
+        flag = url_flag if name == "base_url" else _flag(name)
         # another URL flag (replay's --upstream) is not read from KORE_BASE_URL: no variable
         named = flag if flag != "--base-url" and name == "base_url" else f"{flag} ({variable})"
         message = re.sub(rf"\b{variable}\b", named, message)
     return message
+
+
+def _flag(name: str) -> str:
+    """An option's flag, from its parameter name (``stream_id`` -> ``--stream-id``)."""
+    return "--" + name.replace("_", "-")
 
 
 def needs_test_extras(

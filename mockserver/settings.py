@@ -303,6 +303,16 @@ def admin_token_problem(token: str) -> str | None:
     return None
 
 
+def unsendable(named: Iterable[tuple[str, str | None]]) -> str | None:
+    """Why a credential of ``named`` (name, value) cannot be sent in a header, naming it (a JWT,
+    a client id signed into one); None if each can."""
+    for name, value in named:
+        problem = admin_token_problem(value) if value else None
+        if problem:
+            return f"{name} cannot be sent in a header: {problem}"
+    return None
+
+
 def check_admin_token(token: str, name: str) -> str:
     """``token`` if a client can send it; ``SettingsError`` naming ``name`` otherwise (a server
     with a token no client can send would answer every control call 403)."""

@@ -26,11 +26,12 @@ from mockserver.fixture_surface import (
     ENDED,
     READY_TOKEN_TTL,
     FixtureSurface,
+    check_stream_id,
     seed_refused,
     seed_source,
 )
 from mockserver.scopes import SCENARIO_HEADER
-from mockserver.settings import App, check_policy, is_stream_id
+from mockserver.settings import App, check_policy
 
 # where a shared fixture's URL comes from, for "cannot reach" (the CLI's is --url / KORE_MOCK_URL)
 URL_HINT = "pytest's --kore-mock-url or KORE_MOCK_SHARED_URL, or kore_mock(url=...)"
@@ -119,10 +120,8 @@ class SharedKoreMock(FixtureSurface):
         Another ``stream_id`` is this share's too from then on: its contacts are removed on
         ``reset()`` and at the end, like those of its own stream."""
         stream_id = stream_id or None  # "" is this share's own stream, as in-process
-        if stream_id is not None and not is_stream_id(stream_id):
-            raise ValueError(
-                f"stream_id {stream_id!r} is not a stream id: st- and 1-100 letters, digits or -"
-            )
+        if stream_id is not None:
+            check_stream_id(stream_id)
         path = self._ns(stream_id) + "/seed"
         contacts = seed_source(contacts)
         if isinstance(contacts, bytes):

@@ -37,6 +37,7 @@ from mockserver.fixture_surface import (
     ENDED,
     READY_TOKEN_TTL,
     FixtureSurface,
+    check_stream_id,
     checked_options,
     seed_refused,
     seed_source,
@@ -50,7 +51,6 @@ from mockserver.settings import (
     Settings,
     check_app_accounts,
     check_policy,
-    is_stream_id,
 )
 from mockserver.spec import CONTROL, with_integers
 from mockserver.store.base import JournalFilter
@@ -265,10 +265,7 @@ def kore_mock(
     check_app_accounts(settings.apps, settings.profile)  # as serve: an app its profile refuses
     app = settings.apps[0]
     if stream_id != DEV_STREAM_ID:  # one asked for: used as it is, or refused
-        if not is_stream_id(stream_id):
-            raise ValueError(
-                f"stream_id {stream_id!r} is not a stream id: st- and 1-100 letters, digits or -"
-            )
+        check_stream_id(stream_id)
         if not app.allows_stream(stream_id):
             raise ValueError(
                 f"stream_id {stream_id!r}: the app {app.client_id} may use "

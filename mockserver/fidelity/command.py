@@ -21,7 +21,7 @@ from mockserver.host_options import (
     note_unused_host_options,
     suite_settings,
 )
-from mockserver.settings import App, Settings, SettingsError, admin_token_problem, load_profile
+from mockserver.settings import App, Settings, SettingsError, load_profile, unsendable
 
 DEFAULT_OUT = "fidelity-report"
 TOKEN_TTL = 3600  # seconds; a run takes a few minutes at most
@@ -166,10 +166,9 @@ def _unscoped_token(
     """The token of the app without the Configuration scope, if one is given."""
     if token and (client_id or client_secret):
         raise UsageFailure("give --unscoped-jwt or --unscoped-client-id/-secret, not both")
-    for flag, value in (("--unscoped-jwt", token), ("--unscoped-client-id", client_id)):
-        problem = admin_token_problem(value) if value else None
-        if problem:  # a line end in it was a ValueError traceback from the HTTP client
-            raise UsageFailure(f"{flag} cannot be sent in a header: {problem}")
+    problem = unsendable((("--unscoped-jwt", token), ("--unscoped-client-id", client_id)))
+    if problem:  # a line end in it was a ValueError traceback from the HTTP client
+        raise UsageFailure(problem)
     if token:
         return token
     if bool(client_id) != bool(client_secret):

@@ -275,26 +275,25 @@ def scope_error_code(ctx: Context) -> dict[str, Outcome]:
     return {"scopeErrorCode": Outcome(Unexpected(_answered(reply)))}
 
 
+def _errors(body: Any) -> list[dict[str, Any]]:
+    """The entries of an answer's error envelope."""
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return [e for e in errors or [] if isinstance(e, dict)]
+
+
 def _scope_codes(body: Any) -> list[Any]:
     """The codes of the errors that speak of the scope (Kore: "Permission denied. Scope is
     incorrect!"); a 401 for credentials ("Invalid SDK credentials", "Invalid JWT token") is no
     answer about the scope, whatever its code."""
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [
-        e.get("code")
-        for e in errors or []
-        if isinstance(e, dict) and "scope" in str(e.get("msg", "")).lower()
-    ]
+    return [e.get("code") for e in _errors(body) if "scope" in str(e.get("msg", "")).lower()]
 
 
 def _messages(body: Any) -> list[Any]:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [e.get("msg") for e in errors or [] if isinstance(e, dict)]
+    return [e.get("msg") for e in _errors(body)]
 
 
 def _codes(body: Any) -> list[Any]:
-    errors = body.get("errors") if isinstance(body, dict) else None
-    return [e.get("code") for e in errors or [] if isinstance(e, dict)]
+    return [e.get("code") for e in _errors(body)]
 
 
 def _limit(reply: Reply) -> Any:
