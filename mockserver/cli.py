@@ -37,6 +37,7 @@ from mockserver.host_options import (
     needs_test_extras,
     note_unused_host_options,
     with_flags,
+    writable_directory,
 )
 from mockserver.json_body import MAX_DEPTH as MAX_JSON_DEPTH
 from mockserver.json_body import nests_too_deep
@@ -393,20 +394,14 @@ def _given_report(variables: dict[str, str]) -> str | None:
 
 
 def _check_report_path(flag: str, report: str) -> None:
-    """A report file can be written where ``report`` says: its directory made (as the suite
-    would), a file created in it and removed; ``UsageFailure`` naming ``flag`` if not."""
+    """A report file can be written where ``report`` says (its directory made, as the suite
+    would: ``writable_directory``); ``UsageFailure`` naming ``flag`` if not."""
     path = Path(report)
-    missing = [p for p in path.parents if not p.exists()]
     try:
         if path.is_dir():
             raise IsADirectoryError(21, "it is a directory")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path.parent):
-            pass
+        writable_directory(path.parent)
     except OSError as exc:
-        for directory in missing:  # deepest first: what this check made, undone
-            with contextlib.suppress(OSError):
-                directory.rmdir()
         why = "a file is in the way" if isinstance(exc, FileExistsError) else exc.strerror or exc
         raise UsageFailure(f"cannot write {flag} {report}: {why}") from None
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import click
@@ -42,6 +44,30 @@ def interruptible() -> Iterator[None]:
 
     with signals_stop():
         yield
+
+
+def writable_directory(directory: Path) -> list[Path]:
+    """``directory`` made (with its missing parents) and checked to take a file, before a run
+    whose reports go there (a real host's run takes minutes); the directories it made, deepest
+    first. ``OSError`` if it cannot be (``/dev/null``, a file in the way), what it made undone."""
+    missing = [path for path in (directory, *directory.parents) if not path.exists()]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError:
+        remove_directories(missing)
+        raise
+    return missing
+
+
+def remove_directories(directories: list[Path]) -> None:
+    """``directories`` removed, deepest first, as far as they are empty."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
 
 
 def interrupted(what: str, detail: str) -> UsageFailure:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,9 @@ from mockserver.host_options import (
     interruptible,
     needs_test_extras,
     note_unused_host_options,
+    remove_directories,
     suite_settings,
+    writable_directory,
 )
 from mockserver.settings import App, Settings, SettingsError, load_profile, unsendable
 
@@ -94,7 +95,7 @@ def fidelity(
         with interruptible():
             report = run_fidelity(settings, expected, unscoped_token=unscoped, progress=click.echo)
     except BaseException as exc:
-        _remove(created)  # no report: no directory made for it
+        remove_directories(created)  # no report: no directory made for it
         if isinstance(exc, FidelityError):
             raise UsageFailure(str(exc)) from None
         if isinstance(exc, Interrupted):
@@ -124,26 +125,12 @@ def fidelity(
 
 
 def _make_out_dir(out_dir: str) -> list[Path]:
-    """``--out`` made (with its missing parents) and checked to take a file; the directories
-    it made, deepest first. ``UsageFailure`` if it cannot be (``/dev/null``, ``/proc/x``...)."""
-    out = Path(out_dir)
-    missing = [path for path in (out, *out.parents) if not path.exists()]
+    """``--out`` made and checked to take a file (``writable_directory``); the directories it
+    made. ``UsageFailure`` if it cannot be."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
+        return writable_directory(Path(out_dir))
     except OSError as exc:
-        _remove(missing)
         raise UsageFailure(_cannot_write(out_dir, exc)) from None
-    return missing
-
-
-def _remove(directories: list[Path]) -> None:
-    for directory in directories:
-        try:
-            directory.rmdir()
-        except OSError:
-            return
 
 
 def _cannot_write(out_dir: str, exc: OSError) -> str:
