@@ -121,18 +121,21 @@ def call(
 def answering(
     body: bytes, content_type: str, *, delay: float = 0.0, status: int = 200
 ) -> Iterator[str]:
-    """A host on a loopback port answering every GET with ``status`` and ``body`` (after
-    ``delay`` seconds): a login page, or JSON that is not what kore-mock answers. Yields its
-    URL."""
+    """A host on a loopback port answering every request (GET, POST, PUT, DELETE; a body it
+    is sent is read and dropped) with ``status`` and ``body`` (after ``delay`` seconds): a login
+    page, or JSON that is not what kore-mock answers. Yields its URL."""
 
     class Constant(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
             time.sleep(delay)
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _answer
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 from dataclasses import replace
 
@@ -13,7 +12,7 @@ from mockserver.app import create_app
 from mockserver.cli import main
 from mockserver.mock import mock_of
 from tests.conftest import ACCOUNT, STREAM, csv_file, person
-from tests.live import call, free_port, serving, threaded_server
+from tests.live import answering, call, free_port, threaded_server
 
 NS = ["--account", ACCOUNT, "--stream", STREAM]
 
@@ -267,42 +266,20 @@ def test_verbs_send_the_admin_token(settings):
         mock_of(app).close()
 
 
-class _AnotherServer(http.server.BaseHTTPRequestHandler):
-    """Some other development server on the port kore-mock was expected at: 200 to all."""
-
-    body = b"<html><body>hello</body></html>"
-    content_type = "text/html"
-
-    def _answer(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(200)
-        self.send_header("Content-Type", self.content_type)
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _answer
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-class _AnotherJsonServer(_AnotherServer):
-    body = b'{"ok": true}'
-    content_type = "application/json"
-
-
-@pytest.mark.parametrize("handler", [_AnotherServer, _AnotherJsonServer], ids=["html", "json"])
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [(b"<html><body>hello</body></html>", "text/html"), (b'{"ok": true}', "application/json")],
+    ids=["html", "json"],
+)
 def test_a_server_that_answers_but_is_no_kore_mock_is_one_error_line_and_nothing_is_written(
-    tmp_path, handler
+    tmp_path, body, content_type
 ):
     """(reset, journal, seed and snapshot load were tracebacks; snapshot save wrote the HTML
     page to the file, journal --clear said "Journal cleared.")"""
     people = tmp_path / "p.json"
     people.write_text("[]")
     saved = tmp_path / "saved.json"
-    with serving(handler) as host:
-        url = f"http://127.0.0.1:{host.server_port}"
+    with answering(body, content_type) as url:  # another development server on the port
         for verb in (
             ["reset"],
             ["journal"],
