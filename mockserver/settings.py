@@ -396,14 +396,17 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return where + (f"{problem} ({context})" if context else problem)
 
 
-def load(path: str | None = None) -> Settings:
-    """Settings from a YAML file, or the defaults (with the development app) when None."""
+def load(path: str | None = None, base: Settings | None = None) -> Settings:
+    """Settings from a YAML file, or the defaults (with the development app) when None;
+    ``base``: the defaults of what the file leaves out (a command's own, such as the proxy's
+    store in memory), ``Settings()`` when None."""
+    base = base or Settings()
     if path is None:
-        return Settings()
+        return base
     raw = read_yaml(path, "settings file")
     if raw is None:  # an empty file: no settings (a list, false, 0 or "" is refused)
         raw = {}
-    return from_dict(raw, where=str(path)).with_overrides(config_file=str(Path(path)))
+    return from_dict(raw, where=str(path), base=base).with_overrides(config_file=str(Path(path)))
 
 
 _TOP_KEYS = {
@@ -423,7 +426,7 @@ _TOP_KEYS = {
 }
 
 
-def from_dict(raw: Any, where: str = "settings") -> Settings:
+def from_dict(raw: Any, where: str = "settings", base: Settings | None = None) -> Settings:
     if not isinstance(raw, dict):
         raise SettingsError(f"{where}: the top level must be a mapping")
     unknown = set(raw) - _TOP_KEYS
@@ -486,7 +489,7 @@ def from_dict(raw: Any, where: str = "settings") -> Settings:
         )
     if "http" in raw:
         values["http"] = _http(raw["http"], f"{where}: http")
-    return Settings(**values)
+    return replace(base, **values) if base is not None else Settings(**values)
 
 
 _HTTP_SECONDS = {

@@ -29,7 +29,6 @@ from mockserver.settings import (
     SettingsError,
     load,
     load_profile,
-    read_yaml,
 )
 from mockserver.shadow.recording import RecordingError, RecordingWriter, read_recording
 from mockserver.shadow.upstream import Upstream
@@ -60,9 +59,11 @@ MOCK_PROFILE_OPTION = option(
 )
 
 
-def _mock_settings(config: str | None, profile_file: str | None, **overrides: Any) -> Settings:
+def _mock_settings(
+    config: str | None, profile_file: str | None, base: Settings | None = None, **overrides: Any
+) -> Settings:
     try:
-        settings = load(config).with_overrides(**overrides)
+        settings = load(config, base).with_overrides(**overrides)
         return load_profile(profile_file, settings) if profile_file else settings
     except SettingsError as exc:
         raise UsageFailure(str(exc)) from None
@@ -154,9 +155,14 @@ def proxy(
     differences; the QA console (/__mock__/ui) shows them.
     """
     settings = _mock_settings(
-        config, profile_file, db=db, host=host, port=port, admin_token=admin_token
+        config,
+        profile_file,
+        base=Settings(db=":memory:"),  # the mirror starts empty (serve's store is ./kore-mock.db)
+        db=db,
+        host=host,
+        port=port,
+        admin_token=admin_token,
     )
-    settings = settings.with_overrides(**_proxy_defaults(config, db=db, host=host, port=port))
     host, port = settings.host, settings.port
     target = _upstream(upstream, timeout)
     target.close()
@@ -174,20 +180,6 @@ def proxy(
     run_proxy(
         make, host, port, banner=lambda url: click.echo(_banner(url, target, settings, record))
     )
-
-
-PROXY_DEFAULTS = {"host": "127.0.0.1", "port": 8080, "db": ":memory:"}
-
-
-def _proxy_defaults(config: str | None, **given: Any) -> dict[str, Any]:
-    """The proxy's own defaults for what neither a flag (``given``) nor the settings file
-    names: its mirror starts empty (serve's default store is ./kore-mock.db)."""
-    in_file = set(read_yaml(config, "settings file") or {}) if config else set()
-    return {
-        key: default
-        for key, default in PROXY_DEFAULTS.items()
-        if given[key] is None and key not in in_file
-    }
 
 
 def _check_can_serve(host: str, port: int, record: str | None, db: str) -> None:
