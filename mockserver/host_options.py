@@ -131,9 +131,8 @@ def note_unused_host_options(host: Mapping[str, Any], url_flag: str = "--base-ur
     ]
     flags = [_flag(name) for name in typed]
     if not host.get("base_url") and flags:
-        said = " and ".join([", ".join(flags[:-1]), flags[-1]] if len(flags) > 1 else flags)
-        verb = "are" if len(flags) > 1 else "is"
-        click.echo(f"note: {said} {verb} for a host ({url_flag}): not used without one", err=True)
+        said = f"{', '.join(flags[:-1])} and {flags[-1]} are" if flags[1:] else f"{flags[0]} is"
+        click.echo(f"note: {said} for a host ({url_flag}): not used without one", err=True)
     elif host.get("jwt") and (host.get("client_id") or host.get("client_secret")):
         click.echo(
             "note: --jwt is the token sent; --client-id and --client-secret are not used", err=True
