@@ -489,7 +489,10 @@ def from_dict(raw: Any, where: str = "settings", base: Settings | None = None) -
         )
     if "http" in raw:
         values["http"] = _http(raw["http"], f"{where}: http")
-    return replace(base, **values) if base is not None else Settings(**values)
+    if base is None:
+        return Settings(**values)
+    # the base's import_policy (kept to match its profile) would win over the file's profile
+    return replace(base, **{"import_policy": None, **values})
 
 
 _HTTP_SECONDS = {

@@ -101,3 +101,19 @@ def test_the_document_as_a_profile_reads_it_changes_only_what_the_readings_say()
     body = by_id["paths"]["/agentassist/api/v1/public/{streamId}/contacts/bulk-delete"]
     schema = body["delete"]["requestBody"]["content"]["application/json"]["schema"]
     assert (list(schema["properties"]), schema["required"]) == (["id"], ["id"])
+
+
+def test_a_settings_files_import_policy_is_in_force_over_any_base(tmp_path):
+    """A base's defaults (the proxy's store in memory) do not hide what the file says (its
+    import policy was lost once: the base's own kept it at skip)."""
+    from mockserver.settings import Settings, load
+
+    path = tmp_path / "k.yaml"
+    path.write_text("importPolicy: reject\nprofile: {notFoundStatus: 400}\n")
+    for base in (None, Settings(db=":memory:")):
+        settings = load(str(path), base)
+        assert settings.import_policy == "reject"
+        assert settings.profile.get("importPolicy") == "reject"
+        assert settings.profile.get("notFoundStatus") == 400
+    assert load(str(path), Settings(db=":memory:")).db == ":memory:"
+    assert load(str(path)).db == "kore-mock.db"
