@@ -21,6 +21,7 @@ from mockserver.spec import API_PREFIX, VENDOR
 
 # operations whose journal entry carries the per-row report ``rejected_rows`` returns
 SAVING_OPERATIONS = ("importContacts", "createContacts")
+JOURNAL_MOST = 1000  # entries per journal() call: the control plane's most per list
 
 
 # the ready token's lifetime: a session-scoped mock outlives an hour of tests (its token expired
@@ -59,21 +60,40 @@ class FixtureSurface:
     def journal(
         self, operation: str | None = None, status: int | None = None, limit: int = 100
     ) -> list[dict[str, Any]]:
+        """Requests the mock answered, newest first, as ``GET /__mock__/journal/{id}`` shows
+        one: method, path, status, operation, per-row report, the request and the response.
+        ``operation``: an operationId; ``status``: 0 (dropped on purpose) to 599; ``limit``:
+        1 to 1,000 (the control plane's most). ``ValueError`` for anything else, in both kinds."""
+        if operation is not None:
+            self._check_operation(operation, every=False)
+        if status is not None and not _is_int_within(status, 0, 599):
+            raise ValueError(f"status {status!r} is not an HTTP status (0-599; 0: dropped)")
+        if not _is_int_within(limit, 1, JOURNAL_MOST):
+            raise ValueError(f"limit {limit!r} is not a number of entries from 1 to {JOURNAL_MOST}")
+        return self._journal(operation, status, limit)
+
+    def _journal(self, operation: str | None, status: int | None, limit: int) -> list[dict]:
         raise NotImplementedError
 
     def rejected_rows(self) -> list[dict[str, Any]]:
         """The per-row report of the most recent import or create: row, reason, number..."""
-        for entry in self.journal(limit=1000):
+        for entry in self.journal(limit=JOURNAL_MOST):
             if entry.get("operation") in SAVING_OPERATIONS:
                 return entry.get("report", [])
         return []
 
     @staticmethod
-    def _check_operation(operation: str) -> None:
-        """``ValueError`` unless ``operation`` is an operationId of the vendor API or ``*``."""
-        if operation != EVERY_OPERATION and operation not in VENDOR.operation_ids():
-            known = ", ".join(sorted(VENDOR.operation_ids()))
-            raise ValueError(f"no operation {operation!r}; use one of {known} or '*'")
+    def _check_operation(operation: str, *, every: bool = True) -> None:
+        """``ValueError`` unless ``operation`` is an operationId of the vendor API (or ``*``,
+        with ``every``)."""
+        if (every and operation == EVERY_OPERATION) or operation in VENDOR.operation_ids():
+            return
+        known = ", ".join(sorted(VENDOR.operation_ids()))
+        raise ValueError(f"no operation {operation!r}; use one of {known}" + (" or '*'" * every))
+
+
+def _is_int_within(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def check_stream_id(stream_id: Any) -> None:

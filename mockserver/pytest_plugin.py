@@ -52,6 +52,16 @@ def _shared(config: pytest.Config) -> dict[str, Any]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    token = config.getoption("kore_mock_admin_token", None)
+    from_flag = token and token != os.environ.get("KORE_MOCK_ADMIN_TOKEN")  # the env is serve's too
+    if from_flag and not config.getoption("kore_mock_url", None):
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                "--kore-mock-admin-token is unused without --kore-mock-url (or "
+                "KORE_MOCK_SHARED_URL): each kore_mock starts a mock of its own, without one"
+            ),
+            stacklevel=2,
+        )
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**options): options for the kore_mock fixture "

@@ -80,11 +80,18 @@ class SharedKoreMock(FixtureSurface):
             "a shared fixture needs one to take a stream of its own"
         )
 
-    def _call(self, method: str, path: str, **kw: Any) -> Any:
+    def _call(self, method: str, path: str, *, refused: str | None = None, **kw: Any) -> Any:
+        """The control plane's answer; ``RuntimeError`` when the call failed, ``ValueError``
+        (naming ``refused``, what was given) when the server refused what was given (400), as
+        the in-process mock refuses it."""
         try:
             return self._control.call(method, path, **kw)
         except ControlError as exc:
-            raise RuntimeError(f"kore-mock at {self.base_url}: {exc}") from None
+            if refused is not None and exc.status == 400:
+                raise ValueError(f"{refused}: {exc}") from None
+            said = str(exc)  # most messages name the server already: not twice
+            where = "" if self.base_url in said else f"kore-mock at {self.base_url}: "
+            raise RuntimeError(where + said) from None
 
     def _end(self) -> None:
         """No call reaches the server any more: what a share sets after its cleanup would stay
@@ -124,14 +131,17 @@ class SharedKoreMock(FixtureSurface):
             check_stream_id(stream_id)
         path = self._ns(stream_id) + "/seed"
         contacts = seed_source(contacts)
+        if not contacts and isinstance(contacts, list):  # nothing to store, as in-process
+            return []
+        call: dict[str, Any] = {"timeout": SEED_SECONDS, "refused": "seed"}
         if isinstance(contacts, bytes):
             query = "?legacyDuplicates=true" if legacy_duplicates else ""
             result = self._call(
-                "POST", path + query, data=contacts, content_type="text/csv", timeout=SEED_SECONDS
+                "POST", path + query, data=contacts, content_type="text/csv", **call
             )
         else:
             body = {"contacts": contacts, "legacyDuplicates": legacy_duplicates}
-            result = self._call("POST", path, json_body=body, timeout=SEED_SECONDS)
+            result = self._call("POST", path, json_body=body, **call)
         if stream_id is not None and stream_id != self.stream_id:  # cleaned up with this share
             self._seeded_streams.add(stream_id)
         created = result["created"]
@@ -149,12 +159,14 @@ class SharedKoreMock(FixtureSurface):
     def contacts(self, stream_id: str | None = None) -> list[dict[str, Any]]:
         return self._call("GET", self._ns(stream_id) + "/export?format=json")
 
-    def journal(
-        self, operation: str | None = None, status: int | None = None, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """The requests to this share's namespace since its start or its last ``reset()``,
-        newest first."""
-        query = {"accountId": self.account_id.lower(), "streamId": self.stream_id, "limit": limit}
+    def _journal(self, operation: str | None, status: int | None, limit: int) -> list[dict]:
+        """The requests to this share's namespace since its start or its last ``reset()``."""
+        query = {
+            "accountId": self.account_id.lower(),
+            "streamId": self.stream_id,
+            "limit": limit,
+            "bodies": "true",  # the request and response, as the in-process journal has them
+        }
         query |= {k: v for k, v in (("operation", operation), ("status", status)) if v is not None}
         path = "/__mock__/journal?" + urllib.parse.urlencode(query)
         # newest first: the entries after the mark are the first ones, up to ``limit``
@@ -171,12 +183,8 @@ class SharedKoreMock(FixtureSurface):
         self._check_operation(operation)
         target = urllib.parse.quote(operation, safe="")
         for scope in self._scopes():
-            try:
-                self._control.call("PUT", f"/__mock__/faults/{target}?{scope}", json_body=fault)
-            except ControlError as exc:
-                if exc.status == 400:
-                    raise ValueError(f"fault {fault!r}: {exc}") from None
-                raise RuntimeError(f"kore-mock at {self.base_url}: {exc}") from None
+            path = f"/__mock__/faults/{target}?{scope}"
+            self._call("PUT", path, json_body=fault, refused=f"fault {fault!r}")
 
     def clear_faults(self) -> None:
         for scope in self._scopes():
@@ -193,14 +201,10 @@ class SharedKoreMock(FixtureSurface):
         the profile its requests now meet; ``ValueError`` names a bad reading or value."""
         answer: dict[str, Any] = {}
         for scope in self._scopes():
-            try:
-                answer = self._control.call(
-                    "PUT", f"/__mock__/profile?{scope}", json_body=dict(readings)
-                )
-            except ControlError as exc:
-                if exc.status == 400:
-                    raise ValueError(f"profile {readings!r}: {exc}") from None
-                raise RuntimeError(f"kore-mock at {self.base_url}: {exc}") from None
+            path = f"/__mock__/profile?{scope}"
+            answer = self._call(
+                "PUT", path, json_body=dict(readings), refused=f"profile {readings!r}"
+            )
         return answer["profile"]
 
     def profile(self) -> dict[str, Any]:

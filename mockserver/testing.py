@@ -77,6 +77,9 @@ class KoreMock(FixtureSurface):
     flask_app: Any = field(repr=False)
     token: str = field(init=False, repr=False)
     ended: bool = field(default=False, init=False, repr=False)  # its block or test is over
+    # a shared server's share has a scenario of its own (X-Mock-Scenario); a mock of one's own
+    # needs none
+    scenario: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.token = self.mint_token(ttl=READY_TOKEN_TTL)
@@ -111,6 +114,8 @@ class KoreMock(FixtureSurface):
         the rule existed: those numbers stay duplicated and still block new saves.
         Returns the stored contacts as the API shows them.
         """
+        if stream_id:  # "" is the mock's own stream, as on a shared server
+            check_stream_id(stream_id)  # else stored where no request can name it
         items = _items(contacts, self._mock.settings.limits)
         outcome = self._mock.service.seed(
             self._ns(stream_id), SEED_CALLER, items, legacy_duplicates=legacy_duplicates
@@ -124,10 +129,7 @@ class KoreMock(FixtureSurface):
         with self._mock.store.read() as tx:
             return [c.to_wire() for c in tx.active(self._ns(stream_id))]
 
-    def journal(
-        self, operation: str | None = None, status: int | None = None, limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """Requests the mock answered, newest first (method, path, status, per-row report)."""
+    def _journal(self, operation: str | None, status: int | None, limit: int) -> list[dict]:
         return self._mock.store.journal_query(
             JournalFilter(operation=operation, status=status), limit=limit
         )
@@ -200,6 +202,8 @@ def _checked_server_options(apps: Any, settings: Any) -> None:
             "apps must be a list of mockserver.settings.App (App.from_dict builds one from a "
             f"settings file's mapping), not {_kind(apps)}"
         )
+    elif not apps:  # as a settings file's empty list: the development app would stand in
+        raise ValueError("apps is empty: give it one App at least, or leave apps out")
     for index, app in enumerate(apps):  # as a settings file's app is checked: one line each
         if isinstance(app.streams, str):  # ("st-a") without its comma: the stream "s", "t"...
             raise ValueError(
@@ -237,21 +241,31 @@ def kore_mock(
     (``mockserver.shared_mock``); ``apps``, ``settings`` and ``stream_id`` are the server's.
     """
     checked_options(profile, faults)
-    _checked_server_options(apps, settings)
+    if import_policy is not None:  # "" too: one message for every bad value
+        check_policy(import_policy, name="import_policy")
     if url is not None:
         from mockserver.shared_mock import shared_kore_mock
 
-        if apps or settings is not None or stream_id != DEV_STREAM_ID:
-            raise ValueError("apps, settings and stream_id are the shared server's own")
+        given = [
+            name for name, value in (("apps", apps), ("settings", settings)) if value is not None
+        ] + ["stream_id"] * (stream_id != DEV_STREAM_ID)
+        if given:
+            raise ValueError(
+                f"{' and '.join(given)} given, but apps, settings and stream_id are the shared "
+                "server's own: leave them out with url"
+            )
         with shared_kore_mock(
             url,
             admin_token=admin_token,
-            import_policy=import_policy and check_policy(import_policy, name="import_policy"),
+            import_policy=import_policy,
             profile=profile,
             faults=faults,
         ) as shared:
             yield shared
         return
+    if admin_token is not None:
+        raise ValueError("admin_token is a shared server's: give its url too, or leave it out")
+    _checked_server_options(apps, settings)
     base = settings or Settings()
     if profile:
         base = base.with_profile(base.profile.with_readings(profile), "settings", list(profile))
@@ -259,8 +273,8 @@ def kore_mock(
         db=":memory:",
         host="127.0.0.1",
         port=0,
-        apps=tuple(apps) if apps else None,
-        import_policy=import_policy and check_policy(import_policy, name="import_policy"),
+        apps=tuple(apps) if apps is not None else None,
+        import_policy=import_policy,
     )
     check_app_accounts(settings.apps, settings.profile)  # as serve: an app its profile refuses
     app = settings.apps[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -223,3 +224,80 @@ def test_a_share_refuses_a_stream_id_that_is_not_one_and_still_cleans_up(server)
         assert len(kore.contacts()) == 2  # "" is the share's own stream
     assert call(server + "/__mock__/namespaces")[2] == {"namespaces": []}
     assert call(server + "/__mock__/scopes")[2]["scopes"] == []
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own mock", "share"])
+def test_both_kinds_refuse_and_answer_the_same_calls_the_same_way(server, own):
+    """(The same call returned [] on one kind and raised a RuntimeError on the other: seed([]),
+    an empty CSV, a stream that is not one, a journal filter the control plane refuses.)"""
+    with kore_mock(url=None if own else server) as kore:
+        assert kore.seed([]) == []
+        with pytest.raises(ValueError, match="empty"):
+            kore.seed(b"")
+        with pytest.raises(ValueError, match="'nope' is not a stream id"):
+            kore.seed([person("a", "b", "2025550143", "+1")], stream_id="nope")
+        for bad, said in (
+            ({"operation": "nope"}, "no operation 'nope'"),
+            ({"status": 600}, "not an HTTP status"),
+            ({"limit": 0}, "not a number of entries from 1 to 1000"),
+            ({"limit": 5000}, "not a number of entries from 1 to 1000"),
+        ):
+            with pytest.raises(ValueError, match=said):
+                kore.journal(**bad)
+        assert (kore.scenario is None) == own
+        assert kore.contacts() == []
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own mock", "share"])
+def test_a_journal_entry_has_the_same_keys_on_both_kinds(server, own):
+    """(A share's entries had no request or response; an own mock's had them.)"""
+    with kore_mock(url=None if own else server) as kore:
+        sent = [person("ann", "a", "2025550143", "+1")]
+        requests.post(kore.contacts_url, headers=kore.headers(), json=sent, timeout=10)
+        [entry] = kore.journal(operation="createContacts", status=200, limit=1)
+        assert json.loads(entry["request"]["bodyText"]) == sent
+        assert entry["response"]["headers"] and entry["operation"] == "createContacts"
+        assert {"id", "at", "method", "path", "status", "report"} <= set(entry)
+
+
+def test_the_journal_list_gives_bodies_when_asked(server):
+    with kore_mock(url=server) as kore:
+        requests.get(kore.contacts_url, headers=kore.headers(), timeout=10)
+    [plain] = call(server + "/__mock__/journal")[2]["entries"]
+    [full] = call(server + "/__mock__/journal?bodies=true")[2]["entries"]
+    assert "request" not in plain and "response" not in plain
+    assert full == call(server + f"/__mock__/journal/{full['id']}")[2]
+
+
+def test_a_share_names_what_it_was_given_that_is_the_servers_own(server):
+    with (
+        pytest.raises(ValueError, match=r"^apps given, but") as raised,
+        kore_mock(url=server, apps=[]),
+    ):
+        pass
+    assert "leave them out" in str(raised.value)
+
+
+def test_an_own_mock_refuses_an_empty_app_list_and_an_unused_admin_token():
+    with pytest.raises(ValueError, match="apps is empty"), kore_mock(apps=[]):
+        pass
+    with (
+        pytest.raises(ValueError, match="admin_token is a shared server's"),
+        kore_mock(admin_token="x" * 32),
+    ):
+        pass
+    with pytest.raises(ValueError, match="import_policy must be"), kore_mock(import_policy=""):
+        pass
+
+
+def test_a_proxy_in_the_way_is_named_when_the_shared_server_cannot_be_reached(monkeypatch):
+    """(With http_proxy set, urllib went through the proxy to 127.0.0.1 too, and the message
+    said only that the server could not be reached.)"""
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    with pytest.raises(RuntimeError) as raised, kore_mock(url=f"http://127.0.0.1:{free_port()}"):
+        pass
+    message = str(raised.value)
+    assert "through the proxy http://127.0.0.1:" in message and "no_proxy" in message
+    assert message.count("127.0.0.1:") == 2  # the server's URL once, the proxy's once

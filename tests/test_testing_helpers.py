@@ -416,3 +416,12 @@ def test_markers_of_the_module_and_the_test_combine_the_tests_winning(pytester):
     )
     result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_an_admin_token_without_a_shared_url_is_warned_about_not_dropped_silently(pytester):
+    pytester.makepyfile("def test_it(kore_mock): ...")
+    result = pytester.runpytest_subprocess(
+        "-q", "-p", "no:cacheprovider", "--kore-mock-admin-token", "t" * 32
+    )
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*--kore-mock-admin-token is unused without --kore-mock-url*"])

@@ -130,11 +130,13 @@ class ControlClient:
             raise ControlError(_explain(error.code, body), error.code, body) from None
         except urllib.error.URLError as error:
             raise ControlError(
-                f"cannot reach kore-mock at {self.url} ({error.reason}); is `kore-mock serve` "
-                f"running there? ({self.url_hint})"
+                f"cannot reach kore-mock at {self.url}{proxy_note(self.url)} ({error.reason}); "
+                f"is `kore-mock serve` running there? ({self.url_hint})"
             ) from None
         except (TimeoutError, ConnectionError) as error:
-            raise ControlError(f"kore-mock at {self.url} did not answer: {error}") from None
+            raise ControlError(
+                f"kore-mock at {self.url}{proxy_note(self.url)} did not answer: {error}"
+            ) from None
         except http.client.HTTPException as error:  # a URL with a space; an answer not HTTP
             said = " ".join(str(error).split())  # a status line read whole keeps its CRLF
             raise ControlError(
@@ -145,10 +147,29 @@ class ControlClient:
         kind = response.headers.get_content_type()
         text = " ".join(received[:200].decode("utf-8", "replace").split())
         return (
-            f"{self.url} answered, but not as a kore-mock (HTTP {status}, {kind}, no "
+            f"{self.url}{proxy_note(self.url)} answered, but not as a kore-mock (HTTP {status}, "
+            f"{kind}, no "
             f"{SERVER_HEADER} header): {text or 'an empty body'}; is the URL ({self.url_hint}) "
             "the address of `kore-mock serve`?"
         )
+
+
+def proxy_note(url: str) -> str:
+    """`` through the proxy ... (http_proxy; ...)`` when urllib sends requests to ``url``
+    through a proxy from the environment (loopback addresses too, unless ``no_proxy`` names
+    them), else ``""``: a proxy that cannot reach the server looks like a server that is down."""
+    parts = urllib.parse.urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    host = parts.hostname or ""
+    if not proxy or urllib.request.proxy_bypass(host):
+        return ""
+    shown = urllib.parse.urlsplit(proxy)
+    if shown.password is not None:  # not its credentials
+        proxy = shown._replace(netloc="***@" + shown.netloc.rpartition("@")[2]).geturl()
+    return (
+        f" through the proxy {proxy} ({parts.scheme}_proxy; add {host} to no_proxy to reach "
+        "it directly)"
+    )
 
 
 def default_url() -> str:

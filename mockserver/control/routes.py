@@ -538,8 +538,10 @@ def journal() -> Response:
     entries = current_mock().store.journal_query(
         _journal_filter(g.valid.query), limit=_query("limit")
     )
-    # the bodies are in one entry (/journal/{id}) and the export, not in every list
-    return _reply({"entries": [_without_bodies(e) for e in entries]})
+    # the bodies are in one entry (/journal/{id}) and the export; in the list when asked for
+    if not _query("bodies", False):
+        entries = [_without_bodies(e) for e in entries]
+    return _reply({"entries": entries})
 
 
 def _without_bodies(entry: dict[str, Any]) -> dict[str, Any]:
