@@ -476,6 +476,14 @@ ADMIN_TOKEN_OPTION = option(
 )
 
 
+def _not_blank(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An id given empty or blank is refused (it was taken as not given: the development
+    account's namespace was seeded or reset instead)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("is empty: give an id, or leave the option out")
+    return value
+
+
 def _namespace_options(reset: bool) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
     """--account and --stream; ``reset``: without both, reset resets everything."""
     note = "; reset without --account and --stream resets everything" if reset else ""
@@ -484,6 +492,7 @@ def _namespace_options(reset: bool) -> tuple[Callable[[Any], Any], Callable[[Any
             "--account",
             "account_id",
             envvar="KORE_MOCK_ACCOUNT_ID",
+            callback=_not_blank,
             help=f"accountId of the namespace (default {DEV_ACCOUNT_ID}{note}). "
             "Env: KORE_MOCK_ACCOUNT_ID.",
         ),
@@ -491,6 +500,7 @@ def _namespace_options(reset: bool) -> tuple[Callable[[Any], Any], Callable[[Any
             "--stream",
             "stream_id",
             envvar="KORE_MOCK_STREAM_ID",
+            callback=_not_blank,
             help=f"streamId of the namespace (default {DEV_STREAM_ID}{note}). "
             "Env: KORE_MOCK_STREAM_ID.",
         ),
@@ -783,8 +793,18 @@ def _write_whole(path: Path, data: bytes) -> None:
 @option("--since", help="Only entries at or after this ISO-8601 instant.")
 @option("--until", help="Only entries at or before this ISO-8601 instant.")
 @option("--scenario", help="Only requests that named this scenario (X-Mock-Scenario).")
-@option("--account", "account_id", help="With --stream: only requests to that namespace.")
-@option("--stream", "stream_id", help="With --account: only requests to that namespace.")
+@option(
+    "--account",
+    "account_id",
+    callback=_not_blank,
+    help="With --stream: only requests to that namespace.",
+)
+@option(
+    "--stream",
+    "stream_id",
+    callback=_not_blank,
+    help="With --account: only requests to that namespace.",
+)
 @option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Newest N.")
 @option("--id", "entry_id", type=click.IntRange(1), help="Show one entry in full.")
 @option("--count", type=click.IntRange(0), help="Verify: exactly N entries match.")

@@ -253,6 +253,25 @@ def test_odd_namespace_ids_and_unwritable_files_are_one_line_errors(server, tmp_
     assert call(f"{server}/__mock__/namespaces")[2]["namespaces"] == []
 
 
+@pytest.mark.parametrize(
+    "verb",
+    [["seed", "people.json"], ["reset"], ["journal"]],
+    ids=["seed", "reset", "journal"],
+)
+@pytest.mark.parametrize("option", ["--account", "--stream"])
+def test_an_empty_namespace_id_is_refused_not_taken_for_the_development_one(
+    server, tmp_path, monkeypatch, verb, option
+):
+    """(`seed --account ''` seeded, and `reset --account '' --stream st-x` reset, the
+    development account's namespace.)"""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "people.json").write_text(json.dumps([person("a", "b", "9876543210")]))
+    for empty in ("", "  "):
+        result = run(*verb, "--url", server, *NS, option, empty)
+        assert result.exit_code == 2 and f"'{option}': is empty" in result.output, result.output
+    assert contacts(server) == []
+
+
 def test_verbs_send_the_admin_token(settings):
     app = create_app(replace(settings, admin_token="t0ken"))
     try:
