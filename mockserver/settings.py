@@ -426,6 +426,13 @@ _TOP_KEYS = {
 }
 
 
+def _given(raw: Any) -> Any:
+    """A mapping's keys that have a value: ``key: null`` (or ``key:`` with nothing, or ``~``)
+    is the key left out, its default, in every section alike (some keys took it so, others
+    refused it)."""
+    return {k: v for k, v in raw.items() if v is not None} if isinstance(raw, dict) else raw
+
+
 def from_dict(raw: Any, where: str = "settings", base: Settings | None = None) -> Settings:
     if not isinstance(raw, dict):
         raise SettingsError(f"{where}: the top level must be a mapping")
@@ -435,6 +442,7 @@ def from_dict(raw: Any, where: str = "settings", base: Settings | None = None) -
             f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: "
             + ", ".join(sorted(_TOP_KEYS))
         )
+    raw = _given(raw)
     values: dict[str, Any] = {}
     if "apps" in raw:
         if not isinstance(raw["apps"], list) or not raw["apps"]:
@@ -453,7 +461,7 @@ def from_dict(raw: Any, where: str = "settings", base: Settings | None = None) -
         ("adminToken", "admin_token"),
         ("adminTokenFile", "admin_token_file"),
     ):
-        if raw.get(key) is not None:
+        if key in raw:
             values[attr] = _string(raw[key], f"{where}: {key}")
     if "admin_token" in values:
         check_admin_token(values["admin_token"], f"{where}: adminToken")
@@ -478,7 +486,7 @@ def from_dict(raw: Any, where: str = "settings", base: Settings | None = None) -
             f"{where}: limits",
         )
     if "rateLimit" in raw:
-        section = raw["rateLimit"]
+        section = _given(raw["rateLimit"])
         if isinstance(section, dict) and not isinstance(section.get("enabled", False), bool):
             raise SettingsError(f"{where}: rateLimit.enabled must be true or false")
         values["rate_limit"] = _section(
@@ -517,6 +525,7 @@ def _http(raw: Any, where: str) -> Http:
             f"{where}: unknown key(s) {', '.join(sorted(unknown))}; known: "
             + ", ".join(sorted({*_HTTP_SECONDS, *_HTTP_COUNTS}))
         )
+    raw = _given(raw)
     values: dict[str, Any] = {}
     for key, attr in _HTTP_SECONDS.items():
         if key in raw:
@@ -581,6 +590,7 @@ def _section(raw: Any, cls: type, names: dict[str, str], where: str) -> Any:
     unknown = set(raw) - set(names)
     if unknown:
         raise SettingsError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    raw = _given(raw)
     values = {}
     for key, attr in names.items():
         if key in raw:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -17,6 +18,7 @@ import jwt
 import pytest
 from click.testing import CliRunner
 
+from mockserver import settings
 from mockserver.cli import main
 from mockserver.cli_option import Seconds
 from mockserver.settings import DEV_APP, read_yaml
@@ -206,6 +208,24 @@ def test_a_settings_file_whose_top_level_is_not_a_mapping_is_refused(tmp_path, t
     result = CliRunner().invoke(main, ["token", "--config", str(path)])
     assert result.exit_code == 1
     assert result.output == f"Error: {path}: the top level must be a mapping\n"
+
+
+def test_a_setting_given_as_null_is_its_default_in_every_section(tmp_path):
+    """(`db: ~` and `host: null` meant the default; `port: null`, `workers:`, `limits: null`
+    and `importPolicy: ~` were refused.)"""
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "port: ~\nworkers:\njournalSize: null\nimportPolicy: ~\ndb: ~\nhost: null\n"
+        "limits: {maxImportRows: null}\nrateLimit: {enabled: true, perMinute: ~}\n"
+        "http: {retryAfter: null}\n"
+    )
+    default = settings.Settings(config_file=str(path))
+    assert settings.load(str(path)) == replace(default, rate_limit=settings.RateLimit(enabled=True))
+    path.write_text("limits: null\napps: ~\nprofile: ~\n")
+    assert settings.load(str(path)) == default
+    path.write_text("colour: ~\n")  # an unknown key is still one
+    with pytest.raises(settings.SettingsError, match="unknown key"):
+        settings.load(str(path))
 
 
 @pytest.mark.parametrize("empty", ["", "~\n", "# nothing yet\n"])
