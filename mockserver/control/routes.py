@@ -617,6 +617,7 @@ def _journal_filter(values: dict[str, Any]) -> JournalFilter:
         scenario=None if scenario is None else scopes.check_scenario(scenario),
         account_id=account.lower() if account else None,
         stream_id=stream,
+        before_id=values.get("beforeId"),
     )
 
 

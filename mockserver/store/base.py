@@ -85,6 +85,7 @@ class JournalFilter:
     scenario: str | None = None  # the X-Mock-Scenario the requests named
     account_id: str | None = None  # the namespace the requests addressed (both halves, or none)
     stream_id: str | None = None
+    before_id: int | None = None  # entries older than this one (a page after the newest)
 
     def conditions(self) -> list[tuple[str, str, Any]]:
         """(column, operator, value) of every filter that is set."""
@@ -98,6 +99,7 @@ class JournalFilter:
                 ("scenario", "=", self.scenario),
                 ("account_id", "=", self.account_id),
                 ("stream_id", "=", self.stream_id),
+                ("id", "<", self.before_id),
             )
             if value is not None
         ]

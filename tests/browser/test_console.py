@@ -681,3 +681,20 @@ def test_a_profile_choice_not_saved_yet_survives_another_action_of_the_tab(brows
     browser.find_element(By.ID, "profile-save").click()
     wait(browser).until(lambda b: set_by(b, "validationStatus") == "runtime")
     assert call(f"{live.url}/__mock__/profile")[2]["profile"]["validationStatus"] == 400
+
+
+def test_the_journal_pages_back_past_its_newest_two_hundred(browser, live):
+    """(The journal tab listed the newest 200 only: older entries could not be reached.)"""
+    for _ in range(205):
+        assert call(live.url + base(), headers=HEADERS)[0] == 200
+    open_console(browser, live)
+    tab(browser, "journal")
+    shown = browser.find_element(By.ID, "journal-shown")
+    wait(browser).until(lambda b: shown.text == "The newest: #205 to #6, 200 a page.")
+    assert not browser.find_element(By.ID, "journal-newest").is_displayed()
+    browser.find_element(By.ID, "journal-older").click()
+    wait(browser).until(lambda b: shown.text == "Older entries: #5 to #1.")
+    assert [row[0] for row in journal_rows(browser)] == ["5", "4", "3", "2", "1"]
+    assert not browser.find_element(By.ID, "journal-older").is_displayed()
+    browser.find_element(By.ID, "journal-newest").click()
+    wait(browser).until(lambda b: shown.text == "The newest: #205 to #6, 200 a page.")

@@ -56,6 +56,19 @@ def test_journal_filters_by_operation_status_and_time(control, api):
     assert [e["operation"] for e in until] == ["deleteContact", "createContacts"]
 
 
+def test_journal_pages_back_with_before_id_whatever_was_answered_since(control, api):
+    for _ in range(5):
+        api.list()
+    first = control.get("/__mock__/journal?limit=2").get_json()["entries"]
+    api.create([person("a", "b", "9876543210")])  # a new entry does not shift the next page
+    after = first[-1]["id"]
+    second = control.get(f"/__mock__/journal?limit=2&beforeId={after}").get_json()["entries"]
+    assert [e["id"] for e in second] == [after - 1, after - 2]
+    rest = control.get(f"/__mock__/journal?beforeId={second[-1]['id']}&operation=listContacts")
+    assert [e["id"] for e in rest.get_json()["entries"]] == [after - 3]
+    assert control.get("/__mock__/journal?beforeId=0").status_code == 400
+
+
 def test_journal_time_filters_accept_offsets(control, api):
     api.list()
     assert control.get("/__mock__/journal?since=2000-01-01T02:00:00%2B02:00").get_json()["entries"]

@@ -13,7 +13,8 @@ const NAMESPACES_SHOWN = 100; // the namespace list shows this many; the filter 
 const TOKEN_KEY = "kore-mock-admin-token";
 
 const $ = (selector) => document.querySelector(selector);
-const state = { skip: 0, total: 0, journalTimer: null, faults: {}, namespaces: [] };
+// journalBefore: the page of the journal on show (entries older than that id; null: the newest)
+const state = { skip: 0, total: 0, journalTimer: null, journalBefore: null, faults: {}, namespaces: [] };
 
 // -- small helpers ----------------------------------------------------------------------------
 
@@ -321,10 +322,13 @@ function clearJournal(why) {
   fillTable($("#journal-table"), [], `Nothing shown: ${why}`);
   $("#journal-count-result").textContent = "";
   $("#journal-detail").hidden = true;
+  $("#journal-shown").textContent = "";
+  $("#journal-older").hidden = true;
 }
 
 async function loadJournal() {
-  const query = new URLSearchParams({ ...journalFilter(), limit: JOURNAL_SHOWN });
+  const page = state.journalBefore === null ? {} : { beforeId: state.journalBefore };
+  const query = new URLSearchParams({ ...journalFilter(), ...page, limit: JOURNAL_SHOWN });
   let entries;
   try {
     ({ entries } = await api("GET", `/journal?${query}`));
@@ -351,8 +355,20 @@ async function loadJournal() {
     el("td", {}, faultTag(e)),
     el("td", { class: "muted", text: e.caller || "" }))),
   Object.keys(journalFilter()).length ? "No request matches the filter." : "No requests yet. Call the vendor API and refresh.");
-  $("#journal-shown").textContent = entries.length === JOURNAL_SHOWN
-    ? `The newest ${JOURNAL_SHOWN} are shown: narrow the filter (operation, status, since) to reach older ones.` : "";
+  const more = entries.length === JOURNAL_SHOWN;
+  const older = state.journalBefore !== null;
+  $("#journal-older").hidden = !more;
+  $("#journal-older").dataset.before = more ? String(entries[entries.length - 1].id) : "";
+  $("#journal-newest").hidden = !older;
+  $("#journal-shown").textContent = !entries.length ? ""
+    : `${older ? "Older entries" : "The newest"}: #${entries[0].id} to #${entries[entries.length - 1].id}`
+      + (more ? `, ${JOURNAL_SHOWN} a page.` : ".");
+}
+
+// A page of older entries, or back to the newest; a new filter starts from the newest.
+function journalPage(before) {
+  state.journalBefore = before;
+  return loadJournal();
 }
 
 function faultTag(entry) {
@@ -786,7 +802,9 @@ function wire() {
   for (const type of ["dragenter", "dragover"]) drop.addEventListener(type, () => drop.classList.add("over"));
   for (const type of ["dragleave", "drop"]) drop.addEventListener(type, () => drop.classList.remove("over"));
 
-  $("#journal-form").addEventListener("submit", guarded(loadJournal));
+  $("#journal-form").addEventListener("submit", guarded(() => journalPage(null)));
+  $("#journal-older").addEventListener("click", guarded(() => journalPage(Number($("#journal-older").dataset.before))));
+  $("#journal-newest").addEventListener("click", guarded(() => journalPage(null)));
   $("#journal-count").addEventListener("click", guarded(countJournal));
   for (const box of ["#journal-operation", "#journal-status", "#journal-since"]) {
     $(box).addEventListener("input", () => { $("#journal-count-result").textContent = ""; }); // a count of another filter
@@ -796,7 +814,7 @@ function wire() {
     await api("DELETE", "/journal");
     $("#journal-detail").hidden = true;
     $("#journal-count-result").textContent = "";  // a count of the journal that was
-    await loadJournal();
+    await journalPage(null);
   }));
   $("#journal-auto").addEventListener("change", (event) => {
     clearInterval(state.journalTimer);
