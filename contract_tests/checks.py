@@ -294,13 +294,56 @@ def bulk_counts_add_up(ctx: Any, response: Any, case: Any) -> bool | None:
 def _clamped(value: Any, default: int, low: int, high: int | None = None) -> int:
     """The reading ``listQuery: lenient``, restated: a non-integer (ASCII digits with an
     optional ``-``, spaces around) or a name given twice is the default, an integer out of range
-    its bound."""
+    its bound. A one-item list is the value sent once (the coverage phase generates them)."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    number = _query_integer(value)
+    if number is None:
+        return default
+    number = max(low, number)
+    return number if high is None else min(high, number)
+
+
+def _query_integer(value: Any) -> int | None:
+    """A query value as the integer it spells (ASCII digits, an optional ``-``, spaces
+    around), else None."""
     text = str(value).strip() if value is not None and not isinstance(value, list) else ""
     digits = text.removeprefix("-")
-    if not (digits.isascii() and digits.isdigit()):
-        return default
-    number = max(low, int(text))
-    return number if high is None else min(high, number)
+    return int(text) if digits.isascii() and digits.isdigit() else None
+
+
+def beyond_64_bits(value: Any) -> bool:
+    """Whether a query value spells an integer no 64-bit offset holds: a list value the
+    reading ``listQuery: lenient`` refuses too."""
+    number = _query_integer(value)
+    return number is not None and not -(2**63) <= number < 2**63
+
+
+@schemathesis.check
+def lenient_list_refuses_only_what_it_must(ctx: Any, response: Any, case: Any) -> bool | None:
+    """listContacts under a stated ``listQuery: lenient``: a case made invalid in its query
+    alone is invalid only for the bounds the suite generates within (``LENIENT_BOUNDS``: a
+    request line a server takes), not for the reading, which takes any skip and limit — unless
+    a value is an integer beyond 64 bits, which it must refuse. schemathesis' own
+    ``negative_data_rejection`` accepts any answer there (``schema.configuration``)."""
+    meta = case.meta
+    if (
+        case.operation.definition.raw.get("operationId") != "listContacts"
+        or stated().list_query != "lenient"
+        or meta is None
+        or not meta.generation.mode.is_negative
+    ):
+        return None
+    values = [case.query.get(name) for name in ("skip", "limit")] if case.query else []
+    sent = [v for value in values for v in (value if isinstance(value, list) else [value])]
+    beyond = [v for v in sent if beyond_64_bits(v)]
+    if not beyond:
+        return None
+    assert 400 <= response.status_code < 500, (
+        f"a list value beyond 64 bits ({beyond[0]!r}) must be refused under listQuery: lenient "
+        f"too, not answered {response.status_code}"
+    )
+    return True
 
 
 def _int(value: Any, default: int) -> int:

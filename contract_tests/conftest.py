@@ -173,6 +173,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             "legacy dups   numbers shared before the run (left out of the invariant): "
             + ", ".join(sorted(run.baseline.legacy_duplicates))
         )
+    skipped = run.target.numbers.skipped
+    if skipped:
+        lines.append(
+            f"taken numbers {len(skipped)} fresh number(s) the host refused to the run's number "
+            "holder (kept by deleted contacts of earlier runs?) were skipped: "
+            + ", ".join(skipped[:10])
+            + (" ..." if len(skipped) > 10 else "")
+        )
     if run.cleanup is not None:
         lines.append(
             f"cleanup       {run.cleanup.deleted} contact(s) the scenarios left were deleted at "

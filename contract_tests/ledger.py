@@ -24,7 +24,14 @@ class Ledger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ids: dict[str, None] = {}
+        self._kept_out: set[str] = set()
         self.requests = 0
+
+    def keep_out(self, contact_id: str) -> None:
+        """A contact of the run that generated requests must not pick (``ids()`` leaves it
+        out): the number holder, whose number must not change behind its back."""
+        with self._lock:
+            self._kept_out.add(contact_id.lower())
 
     def add(self, ids: Iterable[str]) -> None:
         with self._lock:
@@ -36,8 +43,9 @@ class Ledger:
             self.requests += 1
 
     def ids(self) -> list[str]:
+        """The ids generated requests may pick, in creation order."""
         with self._lock:
-            return list(self._ids)
+            return [i for i in self._ids if i not in self._kept_out]
 
     def __contains__(self, contact_id: object) -> bool:
         with self._lock:

@@ -10,17 +10,26 @@ Numbers come from two disjoint pools: a small *hot* pool for generated requests 
 saves collide often and exercise the duplicate-number rule) and a *fresh* pool that hands out each
 number once, for scenario tests that need a number nobody holds. Numbers already held in the
 namespace when the run starts are never handed out.
+
+Each run starts at a random place in the ranges (about 80,900 numbers), so runs seldom meet the
+numbers of earlier ones. That matters on a host whose deleted contacts keep their numbers
+(``deletedNumbers: kept``): every number a run saved stays taken there, by a contact the listing
+does not show. On such a host (or one whose reading is not stated) the pool can *vet* each fresh
+number before handing it out (``vet_with``): a contact of the run takes it first, and a number the
+host refuses to it is skipped instead of failing the test that would have used it.
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-FICTITIOUS = re.compile(r"\+1(2[0-9]{2})55501[0-9]{2}|\+447700900[0-9]{3}")
+FICTITIOUS = re.compile(r"\+1([2-9][0-9]{2})55501[0-9]{2}|\+447700900[0-9]{3}")
+AREA_CODES = range(201, 1000)  # 555-0100 to 555-0199 is fiction in every one (NANPA)
 
 HOT_SIZE = 24
 
@@ -70,24 +79,47 @@ def e164_key(number: str, country_code: str) -> str | None:
 
 def _all_numbers() -> Iterator[Number]:
     """Every fictitious number the suite may use, hot pool first."""
-    nanp = (
-        Number("1", f"{area}5550{line}") for area in range(201, 300) for line in range(100, 200)
-    )
+    nanp = (Number("1", f"{area}5550{line}") for area in AREA_CODES for line in range(100, 200))
     uk = (Number("44", f"7700900{line:03d}") for line in range(1000))
     # interleave so that both country codes appear early (in the hot pool too)
     for pair in itertools.zip_longest(nanp, uk):
         yield from (n for n in pair if n is not None)
 
 
-class NumberPool:
-    """Hands out fictitious numbers; never one that the namespace held before the run."""
+# ``vet(number)``: whether a contact of the run could take ``number`` (then it holds it, and the
+# number it held before is free again)
+Vet = Callable[[Number], bool]
 
-    def __init__(self) -> None:
+
+class NumberPool:
+    """Hands out fictitious numbers; never one that the namespace held before the run.
+
+    ``start``: where in the ranges the pool starts (default: at random)."""
+
+    def __init__(self, start: int | None = None) -> None:
         self._lock = threading.Lock()
         self._taken: set[str] = set()
         self._issued: set[str] = set()
         self._hot: list[Number] | None = None
         self._fresh: Iterator[Number] | None = None
+        self._start_at = start
+        self._vet: Vet | None = None
+        self._held: Number | None = None  # the number the vetting contact holds
+        self.skipped: list[str] = []  # fresh numbers the vetting found taken
+
+    def start_from(self, seed: int | None) -> None:
+        """Start at the place ``seed`` names (a run's seed: the same seed, the same numbers;
+        None: at random)."""
+        with self._lock:
+            if self._hot is not None:
+                raise RuntimeError("start_from() must come before the first number is handed out")
+            self._start_at = seed
+
+    def vet_with(self, vet: Vet) -> None:
+        """Hand out only fresh numbers ``vet`` proved free: ``vet`` moves a contact of the
+        run onto the next number; the number it leaves is free, and is the one handed out."""
+        with self._lock:
+            self._vet = vet
 
     def exclude(self, keys: set[str]) -> None:
         """Numbers held before the run started (by contacts the suite must not touch)."""
@@ -106,16 +138,33 @@ class NumberPool:
             return number
 
     def fresh(self) -> Number:
-        """A number never handed out before in this run and not held when the run started."""
+        """A number never handed out before in this run and not held when the run started
+        (with ``vet_with``: one a contact of the run has just held)."""
         with self._lock:
             self._start()
-            assert self._fresh is not None
-            try:
-                number = next(self._fresh)
-            except StopIteration:
-                raise RuntimeError("the fictitious number ranges are used up") from None
-            self._issued.add(number.key)
+            if self._vet is None:
+                return self._next()
+            if self._held is None:
+                self._held = self._vetted()
+            number, self._held = self._held, self._vetted()
             return number
+
+    def _next(self) -> Number:
+        assert self._fresh is not None
+        try:
+            number = next(self._fresh)
+        except StopIteration:
+            raise RuntimeError("the fictitious number ranges are used up") from None
+        self._issued.add(number.key)
+        return number
+
+    def _vetted(self) -> Number:
+        assert self._vet is not None
+        while True:
+            number = self._next()
+            if self._vet(number):
+                return number
+            self.skipped.append(number.key)
 
     def issued(self, key: str) -> bool:
         """Whether this run handed out the number (so a contact holding it may be ours)."""
@@ -125,6 +174,11 @@ class NumberPool:
     def _start(self) -> None:
         if self._hot is not None:
             return
-        usable = (n for n in _all_numbers() if n.key not in self._taken)
-        self._hot = list(itertools.islice(usable, HOT_SIZE))
-        self._fresh = usable
+        usable = [n for n in _all_numbers() if n.key not in self._taken]
+        if self._start_at is None:
+            start = random.randrange(len(usable))
+        else:
+            start = self._start_at % len(usable)
+        ring = itertools.chain(usable[start:], usable[:start])
+        self._hot = list(itertools.islice(ring, HOT_SIZE))
+        self._fresh = ring

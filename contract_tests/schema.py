@@ -92,6 +92,20 @@ def configuration(target: Target) -> dict[str, Any]:
                 }
                 for operation, names in ANSWER_READINGS.items()
             ),
+            *(
+                # under listQuery: lenient a list's query breaks only the generation bounds
+                # (LENIENT_BOUNDS): checks.lenient_list_refuses_only_what_it_must judges it
+                [
+                    {
+                        "include-operation-id": ["listContacts"],
+                        "checks": {
+                            "negative_data_rejection": {"expected-statuses": [*REFUSALS, "2xx"]}
+                        },
+                    }
+                ]
+                if settings.profile is not None and settings.profile.list_query == "lenient"
+                else []
+            ),
         ],
     }
     if settings.seed is not None:

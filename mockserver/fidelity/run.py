@@ -8,7 +8,6 @@ used) and the namespace is listed again: it must hold exactly what it held befor
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from mockserver.fidelity.probes import PROBES, Context, Outcome, Probe, Unexpect
 from mockserver.profile import Profile, Reading, readings
 
 CONFIRMED, CONTRADICTED, UNTESTABLE = "confirmed", "contradicted", "untestable"
-SKIP_AHEAD = 2000  # numbers skipped at random, so runs seldom reuse a number of an earlier one
 
 
 class Interrupted(RuntimeError):
@@ -119,9 +117,7 @@ def _run(
     probes_run = 0
     when = "before its first probe"
     try:  # a stop (Ctrl-C, SIGTERM) anywhere from here cleans up first
-        target.numbers.exclude(baseline.numbers)
-        for _ in range(random.randrange(SKIP_AHEAD)):
-            target.numbers.fresh()
+        target.numbers.exclude(baseline.numbers)  # (the pool starts at random: runs seldom meet)
         ctx = Context(kore, target.numbers, unscoped_token=unscoped_token)
         by_name = {r.name: r for r in readings()}
         for probe in PROBES:

@@ -139,3 +139,34 @@ def test_rewriter_makes_an_example_import_file_fictitious(policy, ledger):
     number = rewritten.splitlines()[1].split(",")
     assert is_fictitious(number[4] + number[3])
     assert number[:3] == ["john", "doe", "Mr"]
+
+
+def test_a_vetted_pool_hands_out_only_numbers_its_holder_could_take():
+    """On a host whose deleted contacts keep their numbers, the holder finds them first."""
+    pool = NumberPool(start=0)
+    taken = {n.key for n in _first_fresh(8)[2::3]}  # every third one: kept by a deleted contact
+    tried: list[str] = []
+
+    def holder_takes(number):
+        tried.append(number.key)
+        return number.key not in taken
+
+    pool.vet_with(holder_takes)
+    handed = [pool.fresh().key for _ in range(5)]
+    assert not set(handed) & taken and len(set(handed)) == 5
+    assert pool.skipped == [k for k in tried if k in taken]
+    assert tried[-1] not in handed  # the holder holds the next one, not handed out yet
+
+
+def test_the_same_seed_starts_the_pool_at_the_same_number():
+    one, two, other = NumberPool(), NumberPool(), NumberPool()
+    one.start_from(123456789)
+    two.start_from(123456789)
+    other.start_from(987654321)
+    assert [one.fresh() for _ in range(3)] == [two.fresh() for _ in range(3)]
+    assert one.hot(0) == two.hot(0) != other.hot(0)
+
+
+def _first_fresh(count):
+    pool = NumberPool(start=0)
+    return [pool.fresh() for _ in range(count)]
