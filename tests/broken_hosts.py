@@ -75,6 +75,17 @@ class FailsImports(_Rewrite):
         return status, headers, body
 
 
+class WrongPaging(_Rewrite):
+    """A list page counts one page too many (``totalPages``)."""
+
+    def change(self, environ, status, headers, body):
+        if environ["REQUEST_METHOD"] == "GET" and status.startswith("200"):
+            page = json.loads(body)
+            if isinstance(page, dict) and "totalPages" in page:
+                body = json.dumps({**page, "totalPages": page["totalPages"] + 1}).encode()
+        return status, headers, body
+
+
 class ErrorsOutsideEnvelope(_Rewrite):
     """Errors answer ``{"message": ...}`` instead of ``{"errors": [{"msg", "code"}]}``."""
 

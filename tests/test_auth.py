@@ -89,7 +89,24 @@ def test_other_hmac_algorithms_are_refused(api, make_token, algorithm):
 
 def test_expired_token_is_refused(api, make_token):
     token = make_token({"exp": int(time.time()) - 10})
-    assert_refused(api, import_with(api, token), "Invalid JWT token")
+    response = import_with(api, token)
+    assert_refused(api, response, "Invalid JWT token")
+    assert response.get_json()["errors"][1]["msg"] == "the token has expired"
+
+
+def test_a_token_that_expires_after_its_first_use_is_then_refused(api, make_token, monkeypatch):
+    """(A token checked once is remembered: its exp must still be checked every time.)"""
+    token = make_token({"exp": int(time.time()) + 60})
+    headers = {"auth": token, "accountId": api.account}
+    assert api.call("GET", base(STREAM), headers=headers).status_code == 200
+    later = time.time() + 120
+    monkeypatch.setattr("mockserver.auth.time.time", lambda: later)
+    response = api.call("GET", base(STREAM), headers=headers)
+    assert response.status_code == 401
+    assert [e["msg"] for e in response.get_json()["errors"]] == [
+        "Invalid JWT token",
+        "the token has expired",
+    ]
 
 
 def test_an_issued_at_time_a_little_ahead_of_the_servers_clock_is_accepted(api, make_token):
@@ -145,7 +162,9 @@ def test_a_time_claim_past_a_floats_range_is_a_time_not_a_500(api, make_token, c
 
 def test_token_not_valid_yet_is_refused(api, make_token):
     token = make_token({"nbf": int(time.time()) + 3600})
-    assert_refused(api, import_with(api, token), "Invalid JWT token")
+    response = import_with(api, token)
+    assert_refused(api, response, "Invalid JWT token")
+    assert len(response.get_json()["errors"]) == 2  # and kore-mock's explanation
 
 
 def test_unknown_app_is_refused(api, make_token):

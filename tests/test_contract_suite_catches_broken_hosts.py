@@ -27,6 +27,7 @@ from tests.broken_hosts import (
     ErrorsOutsideEnvelope,
     FailsImports,
     IgnoresAuth,
+    WrongPaging,
     WsgiApp,
     accepts_duplicates,
     healthy_mock,
@@ -81,6 +82,7 @@ VARIANTS: dict[str, tuple[Callable[[Flask], WsgiApp], tuple[str, ...]]] = {
         ('"errors" is a required property',),
     ),
     "ignores auth": (IgnoresAuth, ("API accepts requests without authentication",)),
+    "counts a page too many": (WrongPaging, ("totalPages",)),
 }
 
 

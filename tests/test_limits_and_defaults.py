@@ -109,7 +109,18 @@ def test_settings_file_limits_apply_over_http(server, token):
         url, headers=auth, json=[{**item(9700000009), "firstName": "a" * 5000}], timeout=30
     )
     assert big.status_code == 413 and "4096" in error(big)
-    assert len(requests.get(url + "?limit=100", headers=auth, timeout=30).json()["results"]) == 5
+    stored = requests.get(url + "?limit=100", headers=auth, timeout=30).json()["results"]
+    assert len(stored) == 5
+
+    # bulk update and bulk delete take at most maxJsonItems items too, and change nothing over it
+    ids = [c["id"] for c in stored[:3]]
+    renamed = [{"id": i, "firstName": "Renamed"} for i in ids]
+    over = requests.put(url + "/bulk-update", headers=auth, json=renamed, timeout=30)
+    assert over.status_code == 413 and "at most 2" in error(over)
+    gone = requests.delete(url + "/bulk-delete", headers=auth, json={"ids": ids}, timeout=30)
+    assert gone.status_code == 413 and "at most 2" in error(gone)
+    after = requests.get(url + "?limit=100", headers=auth, timeout=30).json()["results"]
+    assert after == stored
 
 
 def listening_addresses(port: int) -> set[str]:

@@ -105,6 +105,30 @@ def test_rotated_secret_is_returned_and_old_tokens_stop_working(control, api):
     assert mint_token(new_app) != mint_token(DEV_APP)
 
 
+def test_a_token_used_before_its_apps_secret_rotates_stops_working_after_it(control, api):
+    """(A token checked once is remembered: the rotation must still end it, and so must the
+    app's removal.)"""
+    added = control.post(
+        "/__mock__/apps", json={"clientId": "cs-used", "accountId": ACCOUNT, "streams": ["*"]}
+    ).get_json()
+    used = api.as_app(App.from_dict({k: v for k, v in added.items() if k != "name"}))
+    assert used.list().status_code == 200 and api.list().status_code == 200
+    control.post(f"/__mock__/apps/{DEV_APP.client_id}/rotate-secret")
+    assert api.list().status_code == 401
+    assert control.delete("/__mock__/apps/cs-used").status_code == 200
+    assert used.list().status_code == 401
+
+
+def test_an_app_with_an_upper_case_account_id_is_served_in_either_spelling(control, api):
+    upper = ACCOUNT.upper()
+    added = control.post(
+        "/__mock__/apps", json={"clientId": "cs-upper", "accountId": upper, "streams": ["*"]}
+    ).get_json()
+    app = App.from_dict({k: v for k, v in added.items() if k != "name"})
+    for spelling in (upper, ACCOUNT):
+        assert api.as_app(app, spelling).list().status_code == 200, spelling
+
+
 def test_rotate_to_a_given_secret_and_of_an_unknown_app(control):
     secret = "y" * 32
     body = control.post(

@@ -92,6 +92,25 @@ def test_a_rate_limit_for_a_scenario_counts_its_requests_apart(control, api):
     assert all(api.client.get(base(), headers=api.headers()).status_code == 200 for _ in range(4))
 
 
+def test_two_scenarios_rate_limits_count_each_its_own_requests(control, api):
+    """(The scopes' counts apart were only seen with one scoped limit: a shared counter passed.)"""
+    for scenario in ("job-a", "job-b"):
+        limit = {"rateLimit": {"enabled": True, "perMinute": 2}}
+        assert (
+            control.patch(f"/__mock__/settings?scenario={scenario}", json=limit).status_code == 200
+        )
+    control.settings(rateLimit={"enabled": True, "perMinute": 2})  # everyone's, counted apart too
+
+    def statuses(extra: dict[str, str], count: int) -> list[int]:
+        headers = {**api.headers(), **extra}
+        return [api.client.get(base(), headers=headers).status_code for _ in range(count)]
+
+    assert statuses(A, 2) == [200, 200]
+    assert statuses(B, 3) == [200, 200, 429]
+    assert statuses({}, 3) == [200, 200, 429]
+    assert statuses(A, 1) == [429]
+
+
 def test_an_import_policy_for_a_scenario(control, api):
     control.patch("/__mock__/settings?scenario=job-a", json={"importPolicy": "reject"})
     assert create(api, "9876543210").status_code == 200

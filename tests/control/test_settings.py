@@ -30,9 +30,16 @@ def test_switching_the_import_policy_to_reject_changes_the_next_import(control, 
 
 
 def test_rate_limit_changes_keep_what_is_not_given(control):
-    control.settings(rateLimit={"perMinute": 5})
+    body = control.settings(rateLimit={"perMinute": 5}).get_json()
+    assert body["rateLimit"] == {"enabled": False, "perMinute": 5}  # still off
     body = control.settings(rateLimit={"enabled": True}).get_json()
     assert body["rateLimit"] == {"enabled": True, "perMinute": 5}
+    body = control.settings(rateLimit={"perMinute": 7}).get_json()
+    assert body["rateLimit"] == {"enabled": True, "perMinute": 7}  # still on
+    scoped = control.patch(
+        "/__mock__/settings?scenario=job-1", json={"rateLimit": {"perMinute": 3}}
+    )
+    assert scoped.get_json()["rateLimit"] == {"enabled": True, "perMinute": 3}
 
 
 def test_bad_settings_are_refused_and_change_nothing(control):

@@ -85,6 +85,23 @@ def test_per_row_refusals_are_compared_but_not_the_wording_of_messages():
     assert paths(other) == ["body.errors[0].reason"]
 
 
+def test_a_different_number_of_refused_rows_or_failed_records_is_a_difference():
+    """(A refused import whose tenant named two rows and the mock one read as alike.)"""
+
+    def row(number: int) -> dict:
+        return {"msg": "x", "code": 400, "row": number, "reason": "DUPLICATE_IN_FILE"}
+
+    two, one = {"errors": [row(2), row(5)]}, {"errors": [row(2)]}
+    (difference,) = compare("importContacts", answer(400, two), answer(400, one))
+    assert (difference.path, difference.upstream, difference.mock) == ("body.errors.length", 2, 1)
+    failed = {"totalRequested": 2, "successful": 0, "failed": 2, "successfulRecords": []}
+    upstream = {**failed, "failedRecords": [{"id": "a" * 24}, {"id": "c" * 24}]}
+    mock = {**failed, "failed": 1, "failedRecords": [{"id": "a" * 24}]}
+    assert "body.failedRecords.length" in paths(
+        compare("bulkUpdateContacts", answer(200, upstream), answer(200, mock))
+    )
+
+
 def test_rejected_row_counts_are_compared_when_both_hosts_send_them():
     upstream = answer(200, [], rejected_rows=2)
     assert paths(compare("importContacts", upstream, answer(200, [], rejected_rows=1))) == [
