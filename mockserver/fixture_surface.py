@@ -77,10 +77,10 @@ class FixtureSurface:
 
     def rejected_rows(self) -> list[dict[str, Any]]:
         """The per-row report of the most recent import or create: row, reason, number..."""
-        for entry in self.journal(limit=JOURNAL_MOST):
-            if entry.get("operation") in SAVING_OPERATIONS:
-                return entry.get("report", [])
-        return []
+        newest = [e for op in SAVING_OPERATIONS for e in self.journal(operation=op, limit=1)]
+        if not newest:  # (one entry of each: not the newest thousand entries, bodies and all)
+            return []
+        return max(newest, key=lambda entry: entry["id"]).get("report", [])
 
     @staticmethod
     def _check_operation(operation: str, *, every: bool = True) -> None:
