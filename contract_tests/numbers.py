@@ -78,7 +78,7 @@ def e164_key(number: str, country_code: str) -> str | None:
 
 
 def _all_numbers() -> Iterator[Number]:
-    """Every fictitious number the suite may use, hot pool first."""
+    """Every fictitious number the suite may use (a pool starts somewhere in this ring)."""
     nanp = (Number("1", f"{area}5550{line}") for area in AREA_CODES for line in range(100, 200))
     uk = (Number("44", f"7700900{line:03d}") for line in range(1000))
     # interleave so that both country codes appear early (in the hot pool too)
