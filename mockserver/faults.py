@@ -136,9 +136,3 @@ def _log_normal(raw: dict[str, Any] | None) -> LogNormal | None:
 
 def _trickle(raw: dict[str, Any] | None) -> Trickle | None:
     return None if raw is None else Trickle(integral(raw["totalMs"]), integral(raw["chunks"]))
-
-
-def fault_for(faults: dict[str, dict[str, Any]], operation: str) -> Fault | None:
-    """The operation's own fault, else the one for every operation, else None."""
-    raw = faults.get(operation) or faults.get(EVERY_OPERATION)
-    return None if raw is None else Fault.from_wire(raw)

@@ -65,6 +65,13 @@ def test_token_for_an_app_of_the_settings_file(config):
     assert claims["appId"] == "cs-second" and "exp" not in claims
 
 
+@pytest.mark.parametrize("ttl", [60, 86400])
+def test_a_token_lives_as_long_as_ttl_says(ttl):
+    result = CliRunner().invoke(main, ["token", "--ttl", str(ttl)])
+    claims = jwt.decode(result.output.strip(), DEV_APP.client_secret, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == ttl
+
+
 def test_token_for_an_unknown_app_is_a_clear_error(config):
     result = CliRunner().invoke(main, ["token", "--config", str(config), "--client-id", "nobody"])
     assert result.exit_code != 0

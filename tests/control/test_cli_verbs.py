@@ -98,6 +98,35 @@ def test_reset_everything_or_one_namespace(server, tmp_path):
     assert contacts(server) == []
 
 
+@pytest.mark.parametrize(
+    ("given", "env"),
+    [
+        (["--stream", "st-second"], None),
+        (["--account", ACCOUNT.upper(), "--stream", "st-second"], None),
+        ([], {"KORE_MOCK_STREAM_ID": "st-second"}),
+    ],
+    ids=["--stream alone", "both", "KORE_MOCK_STREAM_ID"],
+)
+def test_reset_with_one_namespace_option_resets_that_namespace_only(server, tmp_path, given, env):
+    """(A reset given --stream alone must not reset everything: every namespace, the journal,
+    the faults.)"""
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_file("a,b,Mr,9876543210,+91,"))
+    run("seed", str(path), "--url", server, *NS)
+    run("seed", str(path), "--url", server, "--account", ACCOUNT, "--stream", "st-second")
+    result = run("reset", "--url", server, *given, env=env)
+    assert result.output == f"Reset {ACCOUNT} / st-second: 1 contact(s) removed.\n", result.output
+    assert len(contacts(server)) == 1  # the other namespace keeps its contact
+
+
+def test_seed_of_a_csv_with_legacy_duplicates_stores_both_holders(server, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(csv_file("a,b,Mr,9876543210,+91,", "c,d,Mr,9876543210,+91,"))
+    result = run("seed", str(path), "--url", server, *NS, "--legacy-duplicates")
+    assert result.exit_code == 0, result.output
+    assert [c["firstName"] for c in contacts(server)] == ["a", "c"]
+
+
 def test_journal_lists_filters_and_shows_one_entry(server, api):
     base_url = f"{server}/agentassist/api/v1/public/{STREAM}/contacts"
     call(base_url, headers=api.headers())

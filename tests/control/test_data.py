@@ -166,6 +166,22 @@ def test_namespaces_are_listed_with_their_counts(control, api):
     ]
 
 
+def test_a_search_keeps_to_the_status_asked(control, api):
+    """(The status filter was tested without a search only: a search took another path.)"""
+    one, _two = api.create(
+        [person("Ann", "One", "9876543210"), person("Ann", "Two", "9876543211")]
+    ).get_json()
+    assert api.delete(one["id"]).status_code == 200
+    for status, names in (
+        ("", ["Two"]),
+        ("&status=INACTIVE", ["One"]),
+        ("&status=ALL", ["One", "Two"]),
+    ):
+        page = control.get(NS_PATH + "/contacts?q=ann" + status).get_json()
+        found = sorted(c["lastName"] for c in page["results"])
+        assert found == names and page["total"] == len(names), status
+
+
 def test_browse_searches_by_name_or_number_and_pages(control):
     control.seed(
         [person("Asha", "Rao", "9876543210")]

@@ -107,6 +107,15 @@ def test_dropped_connection_sends_no_response(control, api):
     assert control.verify(status=0, count=1).status_code == 200
 
 
+def test_a_drop_rate_of_zero_drops_nothing_and_one_drops_every_call(control, api):
+    control.set_fault("listContacts", dropConnection=True, dropRate=0)
+    assert all(api.list().status_code == 200 for _ in range(5))
+    control.set_fault("listContacts", dropConnection=True, dropRate=1)
+    for _ in range(3):
+        with pytest.raises(ConnectionError):
+            api.client.get(base(), headers=api.headers())
+
+
 def test_faults_are_switched_off_one_by_one_or_all(control, api):
     control.set_fault("listContacts", errorStatus=500)
     control.set_fault("createContacts", errorStatus=500)

@@ -106,6 +106,33 @@ def test_verify_counts_matching_requests(control, api):
     assert control.verify(atLeast=3, atMost=3).status_code == 200
 
 
+def test_verify_count_fails_when_more_requests_match_than_expected(control, api):
+    api.list()
+    api.list()
+    more = control.verify(operation="listContacts", count=1)
+    assert more.status_code == 406
+    assert "Expected exactly 1 matching request(s), found 2" in more.get_json()["errors"][0]["msg"]
+
+
+def test_since_and_until_include_an_entry_at_the_instant_itself(control, api):
+    api.list()
+    [entry] = control.get("/__mock__/journal").get_json()["entries"]
+    for bound in ("since", "until"):
+        listed = control.get(f"/__mock__/journal?{bound}={entry['at']}").get_json()["entries"]
+        assert [e["id"] for e in listed] == [entry["id"]], bound
+        assert control.verify(**{bound: entry["at"], "count": 1}).status_code == 200, bound
+
+
+def test_the_status_filter_matches_that_status_only(control, api):
+    api.list()  # 200
+    api.client.get(base(), headers={"accountId": api.account})  # 401: no token
+    api.delete("0" * 24)  # 404
+    for status in (200, 401, 404):
+        listed = control.get(f"/__mock__/journal?status={status}").get_json()["entries"]
+        assert [e["status"] for e in listed] == [status]
+        assert control.verify(status=status, count=1).status_code == 200
+
+
 WRONG_CALLS = [
     ("GET", "/bulk-delete", 405),  # a wrong method on an operation's path
     ("GET", "/6b16bd3d0210ae75bc950cfb", 405),

@@ -92,6 +92,16 @@ def test_a_rate_limit_for_a_scenario_counts_its_requests_apart(control, api):
     assert all(api.client.get(base(), headers=api.headers()).status_code == 200 for _ in range(4))
 
 
+def test_in_a_scope_an_operations_own_fault_wins_over_every_operations(control, api):
+    control.put("/__mock__/faults/%2A?scenario=job-a", json={"errorStatus": 503})
+    own = {"errorStatus": 502, "errorMessage": "own"}
+    control.put("/__mock__/faults/listContacts?scenario=job-a", json=own)
+    answer = api.client.get(base(), headers={**api.headers(), **A})
+    assert answer.status_code == 502 and answer.get_json()["errors"][0]["msg"] == "own"
+    created = api.client.post(base(), headers={**api.headers(), **A}, json=[])
+    assert created.status_code == 503  # the other operations meet the scope's *
+
+
 def test_two_scenarios_rate_limits_count_each_its_own_requests(control, api):
     """(The scopes' counts apart were only seen with one scoped limit: a shared counter passed.)"""
     for scenario in ("job-a", "job-b"):
