@@ -121,6 +121,22 @@ def test_load_without_the_journal_starts_with_an_empty_one(control, api):
     )
 
 
+def test_a_snapshot_journal_longer_than_journal_size_loads_its_newest_entries(
+    control, api, tmp_path
+):
+    for _ in range(6):
+        api.list()
+    body = save(control)
+    small = create_app(Settings(db=str(tmp_path / "small.db"), apps=TEST_APPS, journal_size=3))
+    try:
+        target = Control(small.test_client())
+        assert load(target, body).get_json()["journal"] == 3
+        ids = [e["id"] for e in target.get("/__mock__/journal").get_json()["entries"]]
+        assert ids == [6, 5, 4]  # the newest three
+    finally:
+        mock_of(small).close()
+
+
 def test_a_snapshot_loads_into_a_server_with_other_start_up_apps(control, api, db_url, tmp_path):
     build_state(control, api)
     body = save(control)
