@@ -157,6 +157,30 @@ def test_no_probe_sends_a_number_outside_the_fictitious_ranges(default_host, tmp
     assert outside == []
 
 
+def test_an_answer_no_value_of_a_reading_fits_leaves_a_loadable_profile(default_host, tmp_path):
+    """(A contradicted reading whose answer fits none of its values must keep the expected
+    value in profile.yaml: `serve --profile` refuses anything else.)"""
+    stream = f"st-fidelity-{uuid.uuid4()}"
+    scope = f"accountId={DEV_APP.account_id}&streamId={stream}"
+    fault = requests.put(
+        f"{default_host}/__mock__/faults/deleteContact?{scope}",
+        json={"errorStatus": 500},
+        timeout=10,
+    )
+    assert fault.status_code == 200, fault.text
+    try:
+        run = fidelity(default_host, tmp_path / "report", stream=stream)
+    finally:
+        requests.delete(f"{default_host}/__mock__/scopes?{scope}", timeout=10)
+    assert run.returncode == 1, run.stderr
+    [behaviour] = [
+        b for b in report_of(tmp_path / "report")["behaviours"] if b["reading"] == "notFoundStatus"
+    ]
+    assert behaviour["verdict"] == "contradicted"
+    profile = load_profile(str(tmp_path / "report" / "profile.yaml"), Settings(db=":memory:"))
+    assert profile.profile.not_found_status == DEFAULT.not_found_status
+
+
 def test_usage_and_connection_errors_exit_with_2(tmp_path):
     no_stream = kore_mock("fidelity", "--base-url", "http://127.0.0.1:9", cwd=tmp_path)
     assert no_stream.returncode == 2 and "--stream-id" in no_stream.stderr
