@@ -49,8 +49,9 @@ def test_quoted_newline_keeps_row_numbers_by_record():
     assert rows[1].line == 4
 
 
-def test_blank_lines_are_skipped():
-    rows = read(csv_file("a,b,Mr,9876543210,+91,", "", "c,d,Mr,9876543211,+91,"))
+@pytest.mark.parametrize("blank", ["", "   ", "\t"])
+def test_blank_lines_are_skipped(blank):
+    rows = read(csv_file("a,b,Mr,9876543210,+91,", blank, "c,d,Mr,9876543211,+91,"))
     assert [r.row for r in rows] == [1, 2]
 
 

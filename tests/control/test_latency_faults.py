@@ -74,6 +74,7 @@ def test_log_normal_draws_are_capped(control, api):
     ("fault", "message"),
     [
         ({"latencyLogNormal": LOG_NORMAL, "latencyMs": 10}, "give one kind of delay"),
+        ({"latencyLogNormal": LOG_NORMAL, "latencyMaxMs": 50}, "give one kind of delay"),
         ({"latencyLogNormal": {"medianMs": 0, "sigma": 0.5}}, "medianMs"),
         ({"latencyLogNormal": {"medianMs": 10}}, "sigma"),
         ({"latencyLogNormal": {"medianMs": 50, "sigma": 1, "maxMs": 10}}, "maxMs"),
