@@ -392,3 +392,17 @@ def test_a_too_long_value_is_quoted_cut_and_the_reason_kept(control):
     assert "... (300 characters) is too long" in msg, msg
     long_stream = control.get(f"/__mock__/namespaces/{ACCOUNT}/st-{'y' * 3000}/contacts")
     assert "does not match '^st-" in long_stream.get_json()["errors"][0]["msg"]
+
+
+def test_a_number_two_deleted_contacts_held_names_the_oldest_as_its_holder(control, api):
+    """Both stores name the same one (which one went unchecked: one deleted holder each)."""
+    ids = []
+    for name in ("ann", "bea"):
+        [created] = api.create([person(name, "a", "9876543210")]).get_json()
+        assert api.delete(created["id"]).status_code == 200
+        ids.append(created["id"])
+    assert control.put("/__mock__/profile", json={"deletedNumbers": "kept"}).status_code == 200
+    response = api.create([person("cid", "a", "9876543210")])
+    assert response.get_json() == []
+    [row] = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
+    assert (row["reason"], row["holderId"]) == ("DUPLICATE_EXISTING", ids[0])
