@@ -355,3 +355,12 @@ def test_an_invisible_character_in_a_refused_path_or_query_value_shows_as_its_es
     assert '"\\u200b6b16c3665a3c4f70bf03ec07"' in updated.get_json()["errors"][1]["msg"]
     listed = api.call("GET", base() + "?limit=5%E2%80%8B")
     assert 'query.limit: "5\\u200b"' in listed.get_json()["errors"][1]["msg"]
+
+
+def test_a_report_past_the_journals_cap_keeps_the_whole_count(api, monkeypatch):
+    monkeypatch.setattr("mockserver.journal.JOURNAL_REPORT_CAP", 3)
+    rows = [f"n{i},x,Mr,9876543210,+91," for i in range(6)]  # 1 created, 5 refused
+    response = api.import_csv(csv_file(*rows))
+    entry = api.journal(response.headers["X-Mock-Journal-Id"])
+    assert response.headers["X-Mock-Rejected-Rows"] == "5"
+    assert (entry["rejectedCount"], len(entry["report"]), entry["reportTruncated"]) == (5, 3, True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 
 import pytest
@@ -340,3 +341,13 @@ def test_a_server_that_answers_but_is_no_kore_mock_is_one_error_line_and_nothing
             assert result.exit_code == 1, (verb, result.output, result.exception)
             assert "answered, but not as a kore-mock" in result.output, (verb, result.output)
     assert not saved.exists() and not (tmp_path / "export.jsonl").exists()
+
+
+def test_health_wait_retries_a_server_not_up_yet_but_not_an_answer():
+    """--wait is for a server still starting: one that answers (a 404, a 500) is the answer."""
+    for status in (404, 500):
+        with answering(b"nope", "text/plain", status=status) as url:
+            started = time.monotonic()
+            result = run("health", "--url", url, "--wait", "30")
+            assert result.exit_code == 1 and f"HTTP {status}" in result.output, result.output
+            assert time.monotonic() - started < 10
