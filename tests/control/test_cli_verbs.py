@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from mockserver.app import create_app
 from mockserver.cli import main
 from mockserver.mock import mock_of
+from mockserver.settings import Settings
 from tests.conftest import ACCOUNT, STREAM, csv_file, person
 from tests.live import answering, call, free_port, threaded_server
 
@@ -351,3 +352,17 @@ def test_health_wait_retries_a_server_not_up_yet_but_not_an_answer():
             result = run("health", "--url", url, "--wait", "30")
             assert result.exit_code == 1 and f"HTTP {status}" in result.output, result.output
             assert time.monotonic() - started < 10
+
+
+def test_seed_says_when_the_refused_rows_it_lists_are_cut(tmp_path):
+    path = tmp_path / "many.csv"
+    path.write_bytes(csv_file(*[f"n{i},x,Mr,9876543210,+91," for i in range(1002)]))
+    app = create_app(Settings(db=":memory:"))
+    try:
+        with threaded_server(app) as url:
+            result = run("seed", str(path), "--url", url)
+    finally:
+        mock_of(app).close()
+    assert result.exit_code == 0, result.output[-500:]
+    assert "1001" in result.output.splitlines()[0] or "1,001" in result.output.splitlines()[0]
+    assert result.output.rstrip().endswith("(the server listed the first 1,000 refused rows only)")
