@@ -285,7 +285,19 @@ BAD = {
         lambda b: edited(b, lambda d: d["state"]["faults"].update(listContacts={"errorRate": 1})),
         "snapshot.state.faults.listContacts",
     ),
+    # one would silently replace the other (a namespace's account id is folded)
+    "one namespace scope in two spellings": (
+        lambda b: edited(b, _one_scope_twice),
+        "another scope names the same",
+    ),
 }
+
+
+def _one_scope_twice(doc: dict[str, Any]) -> None:
+    scope = {"faults": {"listContacts": {"errorStatus": 503}}}
+    doc["state"].setdefault("scopes", {}).update(
+        {f"namespace:{ACCOUNT}/{STREAM}": scope, f"namespace:{ACCOUNT.upper()}/{STREAM}": scope}
+    )
 
 
 @pytest.mark.parametrize("case", BAD)

@@ -8,7 +8,9 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
+from mockserver.auth import mint_token
 from mockserver.cli import main
+from mockserver.settings import DEV_APP
 from tests.conftest import ACCOUNT, STREAM, person
 from tests.live import call, threaded_server
 
@@ -195,3 +197,17 @@ def test_save_warns_of_contacts_an_older_version_stored_with_a_nul(tmp_path):
         "older kore-mock stored and a snapshot load refuses: update or delete them, then save "
         "again"
     ) in saved.output
+
+
+def test_save_counts_the_active_contacts_apart(server, tmp_path):
+    seed(server)
+    [ann, _bob] = call(server + NS + "/export?format=json")[2]
+    headers = {"auth": mint_token(DEV_APP), "accountId": ACCOUNT}
+    gone = call(
+        f"{server}/agentassist/api/v1/public/{STREAM}/contacts/{ann['id']}",
+        "DELETE",
+        headers=headers,
+    )
+    assert gone[0] == 200, gone
+    saved = run("snapshot", "save", str(tmp_path / "s.json"), "--url", server)
+    assert "Saved 2 contacts (1 ACTIVE)" in saved.output, saved.output
