@@ -486,11 +486,8 @@ def from_dict(raw: Any, where: str = "settings", base: Settings | None = None) -
             f"{where}: limits",
         )
     if "rateLimit" in raw:
-        section = _given(raw["rateLimit"])
-        if isinstance(section, dict) and not isinstance(section.get("enabled", False), bool):
-            raise SettingsError(f"{where}: rateLimit.enabled must be true or false")
         values["rate_limit"] = _section(
-            section,
+            raw["rateLimit"],
             RateLimit,
             {"enabled": "enabled", "perMinute": "per_minute"},
             f"{where}: rateLimit",
@@ -594,8 +591,10 @@ def _section(raw: Any, cls: type, names: dict[str, str], where: str) -> Any:
     values = {}
     for key, attr in names.items():
         if key in raw:
-            value = raw[key]  # a switch (rateLimit.enabled, checked by its caller) or a count
+            value = raw[key]  # a switch (rateLimit.enabled) or a count
             if key == "enabled":
+                if not isinstance(value, bool):
+                    raise SettingsError(f"{where}.enabled must be true or false")
                 values[attr] = value
             else:
                 most = MAX_PER_MINUTE if key == "perMinute" else MAX_COUNT
