@@ -104,6 +104,15 @@ def check_stream_id(stream_id: Any) -> None:
         )
 
 
+def seed_stream(stream_id: str | None) -> str | None:
+    """A ``seed(..., stream_id=...)``: None (or "") is the mock's own stream; another must be a
+    stream id (``ValueError``), else its contacts are stored where no request can name them."""
+    if not stream_id:
+        return None
+    check_stream_id(stream_id)
+    return stream_id
+
+
 def seed_refused(reasons: list[str], *, stored: int, refused: int | None = None) -> ValueError:
     """What ``seed()`` raises when it refused items: the items it accepted are stored all the
     same (as the vendor's import stores a file's good rows), and the message says so.

@@ -26,9 +26,9 @@ from mockserver.fixture_surface import (
     ENDED,
     READY_TOKEN_TTL,
     FixtureSurface,
-    check_stream_id,
     seed_refused,
     seed_source,
+    seed_stream,
 )
 from mockserver.scopes import SCENARIO_HEADER
 from mockserver.settings import App, check_policy
@@ -126,9 +126,7 @@ class SharedKoreMock(FixtureSurface):
 
         Another ``stream_id`` is this share's too from then on: its contacts are removed on
         ``reset()`` and at the end, like those of its own stream."""
-        stream_id = stream_id or None  # "" is this share's own stream, as in-process
-        if stream_id is not None:
-            check_stream_id(stream_id)
+        stream_id = seed_stream(stream_id)
         path = self._ns(stream_id) + "/seed"
         contacts = seed_source(contacts)
         if not contacts and isinstance(contacts, list):  # nothing to store, as in-process

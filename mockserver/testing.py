@@ -41,6 +41,7 @@ from mockserver.fixture_surface import (
     checked_options,
     seed_refused,
     seed_source,
+    seed_stream,
 )
 from mockserver.mock import Mock, mock_of
 from mockserver.settings import (
@@ -114,11 +115,10 @@ class KoreMock(FixtureSurface):
         the rule existed: those numbers stay duplicated and still block new saves.
         Returns the stored contacts as the API shows them.
         """
-        if stream_id:  # "" is the mock's own stream, as on a shared server
-            check_stream_id(stream_id)  # else stored where no request can name it
+        ns = self._ns(seed_stream(stream_id))
         items = _items(contacts, self._mock.settings.limits)
         outcome = self._mock.service.seed(
-            self._ns(stream_id), SEED_CALLER, items, legacy_duplicates=legacy_duplicates
+            ns, SEED_CALLER, items, legacy_duplicates=legacy_duplicates
         )
         if outcome.rejected and not legacy_duplicates:
             raise seed_refused([r.msg for r in outcome.rejected], stored=len(outcome.created))
