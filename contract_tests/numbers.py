@@ -92,17 +92,16 @@ Vet = Callable[[Number], bool]
 
 
 class NumberPool:
-    """Hands out fictitious numbers; never one that the namespace held before the run.
+    """Hands out fictitious numbers; never one that the namespace held before the run. It
+    starts at random in the ranges, or where ``start_from`` says."""
 
-    ``start``: where in the ranges the pool starts (default: at random)."""
-
-    def __init__(self, start: int | None = None) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._taken: set[str] = set()
         self._issued: set[str] = set()
         self._hot: list[Number] | None = None
         self._fresh: Iterator[Number] | None = None
-        self._start_at = start
+        self._start_at: int | None = None
         self._vet: Vet | None = None
         self._held: Number | None = None  # the number the vetting contact holds
         self.skipped: list[str] = []  # fresh numbers the vetting found taken

@@ -143,7 +143,8 @@ def test_rewriter_makes_an_example_import_file_fictitious(policy, ledger):
 
 def test_a_vetted_pool_hands_out_only_numbers_its_holder_could_take():
     """On a host whose deleted contacts keep their numbers, the holder finds them first."""
-    pool = NumberPool(start=0)
+    pool = NumberPool()
+    pool.start_from(0)
     taken = {n.key for n in _first_fresh(8)[2::3]}  # every third one: kept by a deleted contact
     tried: list[str] = []
 
@@ -168,5 +169,6 @@ def test_the_same_seed_starts_the_pool_at_the_same_number():
 
 
 def _first_fresh(count):
-    pool = NumberPool(start=0)
+    pool = NumberPool()
+    pool.start_from(0)
     return [pool.fresh() for _ in range(count)]
