@@ -15,6 +15,7 @@ from typing import Any
 import jwt
 
 from mockserver.errors import InvalidToken, ScopeDenied, Unauthorized
+from mockserver.json_body import is_number
 from mockserver.memory import remember
 from mockserver.settings import CONFIGURATION_SCOPE, App
 
@@ -137,7 +138,7 @@ def _number(value: Any) -> float | None:
     """A NumericDate claim as a float (an integer past a float's range as ±inf), else None:
     not a number, or ``NaN`` / ``Infinity`` (no JSON number) or one whose exponent passes a
     float's range (``1e400``), which Python's JSON reader takes for those."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    if not is_number(value):
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None  # an iat of NaN was accepted; exp and nbf only failed PyJWT's own check

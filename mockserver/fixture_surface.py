@@ -16,6 +16,7 @@ import jwt
 
 from mockserver.auth import mint_token
 from mockserver.faults import EVERY_OPERATION
+from mockserver.json_body import is_integer
 from mockserver.settings import App, is_stream_id
 from mockserver.spec import API_PREFIX, VENDOR
 
@@ -93,7 +94,7 @@ class FixtureSurface:
 
 
 def _is_int_within(value: Any, low: int, high: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    return is_integer(value) and low <= value <= high
 
 
 def check_stream_id(stream_id: Any) -> None:

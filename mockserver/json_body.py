@@ -25,6 +25,16 @@ class JsonBodyError(ValidationError):
     """The body is not a JSON document this server reads."""
 
 
+def is_integer(value: Any) -> bool:
+    """A JSON integer as Python reads it: an ``int``, but not ``True`` or ``False``."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """A JSON number as Python reads it: an ``int`` or a ``float``, but not a ``bool``."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def check_charset(charset: str | None) -> None:
     """Only UTF-8 JSON is read (RFC 8259); any other declared charset is 415."""
     if charset is not None and charset.strip().strip('"').lower() not in UTF8_CHARSETS:

@@ -36,6 +36,7 @@ import yaml
 
 from mockserver.contacts.rules import POLICIES
 from mockserver.errors import MAX_DETAIL_CHARS, clip
+from mockserver.json_body import is_integer, is_number
 from mockserver.profile import ACCOUNT_ID_FORMATS, DEFAULT, Profile, ProfileError
 from mockserver.spec import CONTROL, describe
 
@@ -527,7 +528,7 @@ def _http(raw: Any, where: str) -> Http:
     for key, attr in _HTTP_SECONDS.items():
         if key in raw:
             value = raw[key]
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
+            if not is_number(value) or not 0 < value < 1e9:
                 raise SettingsError(
                     f"{where}.{key} must be a positive number of seconds under 1000000000, "
                     f"not {value!r}"
@@ -603,7 +604,7 @@ def _section(raw: Any, cls: type, names: dict[str, str], where: str) -> Any:
 
 
 def _positive(value: Any, where: str, most: int = MAX_COUNT, *, least: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+    if not is_integer(value) or value < least:
         kind = "a positive integer" if least == 1 else f"an integer from {least}"
         raise SettingsError(f"{where} must be {kind}, not {value!r}")
     if value > most:

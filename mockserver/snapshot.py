@@ -174,7 +174,7 @@ def read(
         raise ValidationError(f"This is not a kore-mock snapshot: 'kind' must be {KIND!r}")
     with_integers(document, "Snapshot")  # 1.0 is an integer to the schema: make it one to us
     version = document.get("version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+    if json_body.is_integer(version) and version > VERSION:
         raise ValidationError(
             f"The snapshot is format {version if version < 10**20 else f'{version:.0e}'}, newer "
             f"than this kore-mock reads ({VERSION}); upgrade kore-mock"

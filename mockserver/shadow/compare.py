@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.json_body import is_integer, is_number
 from mockserver.shadow.ids import created_contacts
 from mockserver.shadow.wire import NotJson
 
@@ -103,7 +104,7 @@ def is_envelope(body: Any) -> bool:
     if not isinstance(body, dict) or not isinstance(body.get("errors"), list):
         return False
     return all(
-        isinstance(e, dict) and isinstance(e.get("msg"), str) and _is_int(e.get("code"))
+        isinstance(e, dict) and isinstance(e.get("msg"), str) and is_integer(e.get("code"))
         for e in body["errors"]
     ) and bool(body["errors"])
 
@@ -156,7 +157,7 @@ def _diff(
         for index, (x, y) in enumerate(zip(a, b, strict=False)):
             _diff(f"{path}[{index}]", x, y, found)
         return
-    if type(a) is not type(b) and not (_is_number(a) and _is_number(b)):
+    if type(a) is not type(b) and not (is_number(a) and is_number(b)):
         found.append(Difference(path, _shown(a), _shown(b)))
     elif a != b:
         found.append(Difference(path, a, b))
@@ -182,11 +183,3 @@ def _envelope_word(is_env: bool) -> str:
 
 def _same_text(value: Any, expected: str) -> bool:
     return isinstance(value, str) and bool(expected) and value.lower() == expected.lower()
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -37,7 +37,7 @@ from typing import IO, Any
 
 from mockserver.contacts.model import now_iso
 from mockserver.json_body import MAX_DEPTH as MAX_BODY_DEPTH
-from mockserver.json_body import depth_exceeds
+from mockserver.json_body import depth_exceeds, is_integer
 from mockserver.redact import redacted as without_jwts
 from mockserver.redact import redacted_query, redacted_text
 from mockserver.shadow.wire import (
@@ -308,4 +308,4 @@ def _recorded(record: Any, number: int, where: str) -> Recorded:
 
 def _count(response: Any, key: str) -> int | None:
     value = response.get(key) if isinstance(response, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if is_integer(value) else None
