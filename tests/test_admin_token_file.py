@@ -250,3 +250,10 @@ def test_a_token_file_holding_a_token_no_client_can_send_is_refused(tmp_path):
     assert "it holds a newline" in served.output
     health = CliRunner().invoke(main, ["health", "--url", "http://127.0.0.1:9"], env=env)
     assert health.exit_code == 2 and f"the admin token in {path}" in health.output
+
+
+def test_a_given_token_written_to_a_new_file_is_private(tmp_path):
+    path = tmp_path / "data" / "admin-token"
+    resolved = admin_token.resolve(Settings(admin_token="chosen-token", admin_token_file=str(path)))
+    assert resolved.origin == "given" and path.read_text().strip() == "chosen-token"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # as a generated one

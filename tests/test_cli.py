@@ -169,6 +169,18 @@ def _app(**fields: str) -> str:
         (_app(clientSecret="s" * 501), "clientSecret must have at most 500 characters"),
         (_app(name="[1, 2]"), "apps[0]: name must be a string"),  # was listed as "[1, 2]"
         (_app(name="null"), "apps[0]: name must be a string"),  # was listed as "None"
+        # a copy-pasted app: the second one's account could never be used (its token: 401)
+        (
+            "apps: [{clientId: cs-a, clientSecret: a-secret-of-32-or-more-characters,"
+            " accountId: 63c7ebae6a2aef36de8f0001}, {clientId: cs-a,"
+            " clientSecret: a-secret-of-32-or-more-characters-2,"
+            " accountId: 63c7ebae6a2aef36de8f0002}]",
+            "apps: clientId values must be unique",
+        ),
+        # "every count here: 1 to 2^63-1": a journal of 0 kept nothing, silently
+        ("journalSize: 0", "journalSize must be a positive integer, not 0"),
+        ("limits: {maxJsonItems: 0}", "maxJsonItems must be a positive integer, not 0"),
+        ("workers: 0", "workers must be a positive integer, not 0"),
     ],
 )
 def test_bad_settings_file_is_a_clear_error(tmp_path, text, message):

@@ -376,6 +376,20 @@ def test_deleted_numbers_kept_refuses_a_new_save_naming_the_deleted_holder(under
     assert api.all_numbers() == ["+919876543211"]
 
 
+def test_deleted_numbers_kept_holds_for_saves_of_several_rows_on_every_store(api, client):
+    """A namespace holding deleted contacts only (PostgreSQL probes such a namespace apart)."""
+    assert client.put("/__mock__/profile", json={"deletedNumbers": "kept"}).status_code == 200
+    [old] = api.create([person("ada", "lovelace", "9876543210")]).get_json()
+    assert api.delete(old["id"]).status_code == 200
+    rows = csv_file("grace,hopper,Ms,9876543210,+91,", "alan,turing,Mr,9876543211,+91,")
+    response = api.import_csv(rows)
+    assert response.status_code == 200
+    assert response.headers["X-Mock-Rejected-Rows"] == "1"
+    assert api.all_numbers() == ["+919876543211"]
+    both = api.create([person("ann", "one", "9876543210"), person("ann", "two", "9876543212")])
+    assert [c["cellPhone"]["phoneNumber"] for c in both.get_json()] == ["+919876543212"]
+
+
 # -- bulkDeleteField ---------------------------------------------------------------------------
 
 

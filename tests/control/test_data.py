@@ -54,6 +54,18 @@ def test_seeded_legacy_duplicates_are_stored_side_by_side(control, api):
     assert api.all_numbers() == ["+919876543210", "+919876543210"]
 
 
+def test_a_second_legacy_seed_of_a_held_number_is_stored_beside_its_holders(control, api):
+    """A tenant's legacy duplicates seeded in two calls (two CSV files, or a seed after a
+    create): each seed adds holders beside the ones the namespace holds already."""
+    first = control.seed([person("old", "one", "9876543210")], legacy=True).get_json()
+    assert first["createdCount"] == 1
+    again = control.seed(
+        [person("old", "two", "9876543210"), person("old", "three", "9876543210")], legacy=True
+    ).get_json()
+    assert again["createdCount"] == 2, again
+    assert api.all_numbers() == ["+919876543210"] * 3
+
+
 def test_seeded_legacy_duplicate_blocks_a_new_import_of_that_number(control, api):
     control.seed(
         [person("old", "one", "9876543210"), person("old", "two", "9876543210")], legacy=True

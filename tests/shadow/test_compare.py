@@ -149,3 +149,21 @@ def test_a_recording_without_the_body_compares_status_and_counts_only():
     )
     same = Answer(200, None, body_known=False)
     assert compare("listContacts", same, answer(200, {"results": []})) == []
+
+
+def test_the_holder_a_refusal_names_is_compared_as_the_reference_hosts_id():
+    def refused(holder: str) -> dict:
+        row = {
+            "msg": "taken",
+            "code": 400,
+            "row": 1,
+            "reason": "DUPLICATE_EXISTING",
+            "number": "+12015550100",
+            "holderId": holder,
+        }
+        return {"errors": [row]}
+
+    ids = IdMap([("a" * 24, "b" * 24)])
+    upstream = answer(400, refused("a" * 24))
+    mock = answer(400, refused("b" * 24))
+    assert compare("createContacts", upstream, mock, ids.to_reference) == []

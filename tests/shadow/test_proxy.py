@@ -7,9 +7,12 @@ import json
 import requests
 
 from mockserver.auth import mint_token
-from mockserver.settings import App
+from mockserver.settings import App, Settings
+from mockserver.shadow.mirror import Mirror
+from mockserver.shadow.wire import HttpRequest, HttpResponse
 from tests.live import kore_mock_serve
 from tests.shadow.conftest import (
+    API,
     Tenant,
     all_seven,
     divergent_settings,
@@ -18,6 +21,8 @@ from tests.shadow.conftest import (
     shadow,
     shadowing,
 )
+
+ACCOUNT = "63c7ebae6a2aef36de8f0001"
 
 
 def test_an_import_with_a_duplicate_row_differs_in_status_in_front_of_a_divergent_host(
@@ -80,6 +85,34 @@ def test_a_request_the_upstream_refuses_with_401_is_not_applied_to_the_mock(defa
     assert item["upstream"] == {"status": 401}
     assert item["mock"] == {"status": 401, "applied": False} and item["differences"] == []
     assert journal == []  # the mock never saw it
+
+
+def test_a_request_the_upstream_rate_limited_with_429_is_not_applied_to_the_mock():
+    mirror = Mirror(Settings(db=":memory:"))
+    try:
+        body = json.dumps([person("Ada", "Lovelace", fictitious())]).encode()
+        headers = (("accountId", ACCOUNT), ("auth", "x.y.z"), ("Content-Type", "application/json"))
+        sent = HttpRequest("POST", f"{API}/st-1/contacts", headers=headers, body=body)
+        limited = {"errors": [{"msg": "You've exceeded the per-minute rate limit.", "code": 429}]}
+        json_type = (("Content-Type", "application/json"),)
+        shadowed = mirror.apply(sent, HttpResponse(429, json_type, json.dumps(limited).encode()))
+        assert not shadowed.applied and shadowed.differences == []
+        assert shadowed.note == "the host rate-limited it (429)"
+        assert mirror.app.test_client().get("/__mock__/journal").get_json()["entries"] == []
+    finally:
+        mirror.close()
+
+
+def test_a_head_request_gets_the_upstreams_content_length(default_host):
+    direct = Tenant(default_host)
+    straight = direct.http.head(direct.base, headers=direct.headers(), timeout=10)
+    with shadowing(default_host) as (url, _):
+        through = Tenant(url, stream=direct.stream)
+        proxied = through.http.head(through.base, headers=through.headers(), timeout=10)
+    assert proxied.status_code == straight.status_code == 200
+    assert int(straight.headers["Content-Length"]) > 0
+    assert proxied.headers["Content-Length"] == straight.headers["Content-Length"]
+    assert proxied.content == b""
 
 
 def test_the_mirror_follows_the_host_after_they_part(divergent_host):

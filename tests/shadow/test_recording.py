@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -143,3 +144,39 @@ def test_a_line_nested_too_deep_is_a_clear_error(tmp_path, line):
 def test_a_missing_recording_is_a_clear_error(tmp_path):
     with pytest.raises(RecordingError, match="cannot read"):
         read_recording(tmp_path / "nope.jsonl")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("Cookie", "session=abc123"),
+        ("X-Api-Key", "k-123456"),
+        ("X-Mock-Admin-Token", "admin-123456"),
+        ("Proxy-Authorization", "Basic dXNlcjpwYXNz"),
+    ],
+)
+def test_a_credential_header_of_any_kind_is_recorded_redacted(name, value):
+    sent = HttpRequest(
+        "GET", "/x", headers=(("accountId", "63c7ebae6a2aef36de8f0001"), (name, value))
+    )
+    answer = HttpResponse(200, (("Set-Cookie", "sid=s3cr3t; HttpOnly"),), b"")
+    record = exchange(1, None, sent, answer, source="upstream")
+    written = json.dumps(record)
+    assert value not in written and "s3cr3t" not in written
+    kept = record["request"]["headers"]
+    assert kept.get(name, REDACTED) == REDACTED  # redacted, or (hop-by-hop) not kept at all
+    assert record["response"]["headers"]["Set-Cookie"] == REDACTED
+
+
+def test_a_gzip_answer_is_recorded_as_the_json_it_holds():
+    """A tenant behind a CDN gzips its JSON (requests asks for it): the recording keeps the
+    answer without its content encoding, so that a replay compares it field by field."""
+    page = {"results": [], "total": 0}
+    answer = HttpResponse(
+        200,
+        (("Content-Type", "application/json"), ("Content-Encoding", "gzip")),
+        gzip.compress(json.dumps(page).encode()),
+    )
+    record = exchange(1, "listContacts", HttpRequest("GET", "/x"), answer, source="upstream")
+    assert record["response"]["body"] == page
+    assert "Content-Encoding" not in record["response"]["headers"]

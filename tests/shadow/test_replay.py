@@ -100,3 +100,21 @@ def test_exchanges_that_cannot_be_replayed_are_counted_apart_from_those_replayed
     assert report.to_text().splitlines()[-1] == (
         f"3 exchange(s): 1 replayed, 2 not replayed, {len(report.differing)} differing"
     )
+
+
+def test_an_exchange_recorded_without_an_answer_is_counted_as_not_replayed():
+    line = {
+        "recording": "kore-mock/1",
+        "seq": 1,
+        "source": "upstream",
+        "operation": "listContacts",
+        "request": {
+            "method": "GET",
+            "path": "/agentassist/api/v1/public/st-1/contacts",
+            "query": "",
+            "headers": HEADERS,
+        },
+    }
+    report = replay_on_mock(parse_lines([json.dumps(line)], "r"), Settings(db=":memory:"), "a mock")
+    assert [i.note for i in report.not_replayed] == ["not replayed: the recording kept no answer"]
+    assert not report.passed
