@@ -86,6 +86,29 @@ class WrongPaging(_Rewrite):
         return status, headers, body
 
 
+class AnswersNewContactsInactive(_Rewrite):
+    """A create or an import answers its new contacts with status INACTIVE (stored ACTIVE)."""
+
+    def change(self, environ, status, headers, body):
+        if environ["REQUEST_METHOD"] == "POST" and status.startswith("200"):
+            saved = json.loads(body) if body.startswith(b"[") else None
+            if isinstance(saved, list):
+                body = json.dumps([{**c, "status": "INACTIVE"} for c in saved]).encode()
+        return status, headers, body
+
+
+class SwapsFullNameOnUpdate(_Rewrite):
+    """An update answers fullName as "<lastName>, <firstName>" (stored right)."""
+
+    def change(self, environ, status, headers, body):
+        if environ["REQUEST_METHOD"] == "PUT" and status.startswith("200"):
+            contact = json.loads(body)
+            if isinstance(contact, dict) and "fullName" in contact:
+                swapped = f"{contact['lastName']}, {contact['firstName']}"
+                body = json.dumps({**contact, "fullName": swapped}).encode()
+        return status, headers, body
+
+
 class ErrorsOutsideEnvelope(_Rewrite):
     """Errors answer ``{"message": ...}`` instead of ``{"errors": [{"msg", "code"}]}``."""
 

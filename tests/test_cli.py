@@ -454,6 +454,23 @@ def test_a_kubernetes_service_link_in_kore_mock_port_is_left_out(monkeypatch):
     assert "'abc' is not a port number (0 to 65535)" in result.output
 
 
+def test_a_service_link_typed_as_port_is_a_usage_error_not_left_out(monkeypatch):
+    """Only KORE_MOCK_PORT (set by Kubernetes) is left out when it is a service link; a
+    --port typed so is the user's mistake: exit 2, nothing served on another port."""
+    from mockserver import server
+
+    served: list[int | None] = []
+    monkeypatch.setattr(server, "run", lambda settings, banner: served.append(settings.port))
+    result = CliRunner().invoke(
+        main,
+        ["serve", "--db", ":memory:", "--port", "tcp://10.96.0.12:8080"],
+        env={"KORE_MOCK_PORT": None, "KORE_MOCK_CONFIG": None},
+    )
+    assert result.exit_code == 2, result.output
+    assert "is not a port number (0 to 65535)" in result.output
+    assert served == []
+
+
 def test_the_store_is_shown_as_the_file_it_is_and_a_name_in_any_bytes_is_printable(tmp_path):
     """A relative path is the working directory's (the banner and health show where), ``~`` is
     the home directory (a directory named ~ was made), and a name not in UTF-8 made health a

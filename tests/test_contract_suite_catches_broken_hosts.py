@@ -23,10 +23,12 @@ from mockserver.profile import Profile
 from mockserver.settings import DEV_APP, DEV_STREAM_ID, Settings
 from mockserver.testing import serve_wsgi
 from tests.broken_hosts import (
+    AnswersNewContactsInactive,
     DropsRequiredField,
     ErrorsOutsideEnvelope,
     FailsImports,
     IgnoresAuth,
+    SwapsFullNameOnUpdate,
     WrongPaging,
     WsgiApp,
     accepts_duplicates,
@@ -83,6 +85,8 @@ VARIANTS: dict[str, tuple[Callable[[Flask], WsgiApp], tuple[str, ...]]] = {
     ),
     "ignores auth": (IgnoresAuth, ("API accepts requests without authentication",)),
     "counts a page too many": (WrongPaging, ("totalPages",)),
+    "answers new contacts INACTIVE": (AnswersNewContactsInactive, ("a new contact is INACTIVE",)),
+    "swaps fullName on update": (SwapsFullNameOnUpdate, ("is not '<firstName> <lastName>'",)),
 }
 
 

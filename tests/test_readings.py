@@ -426,6 +426,14 @@ def test_account_id_format_object_id_takes_24_hex_only(under):
     assert api.list().status_code == 200
 
 
+@pytest.mark.parametrize("account", [ACCOUNT + "0", ACCOUNT + "zz", "x" + ACCOUNT, f" {ACCOUNT}x"])
+def test_account_id_format_object_id_refuses_24_hex_with_more_around_them(under, account):
+    """The whole header is the 24 hex characters (a pattern alone is a search, not a match)."""
+    response = under(accountIdFormat="objectId").as_app(TEST_APPS[0], account).list()
+    assert response.status_code == 412, response.get_json()
+    assert response.get_json()["errors"][0]["msg"] == KORE_VALIDATION_MSG
+
+
 # -- notFoundStatus ----------------------------------------------------------------------------
 
 

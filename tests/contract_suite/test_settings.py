@@ -63,6 +63,13 @@ def test_an_unusable_environment_is_a_clear_error(change, message):
         SuiteSettings.from_env(HOST | change)
 
 
+@pytest.mark.parametrize("host", [True, False], ids=["a host", "in-process"])
+def test_an_unknown_import_policy_is_a_clear_error(host):
+    env = (HOST if host else {}) | {"KORE_MOCK_IMPORT_POLICY": "sometimes"}
+    with pytest.raises(SuiteConfigError, match="KORE_MOCK_IMPORT_POLICY must be skip or reject"):
+        SuiteSettings.from_env(env)
+
+
 def test_a_stated_profile_file_is_what_the_host_is_expected_to_show(tmp_path):
     file = tmp_path / "tenant.yaml"
     file.write_text("validationStatus: 400\nimportPolicy: reject\n")
