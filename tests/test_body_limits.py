@@ -100,3 +100,25 @@ def test_a_chunked_json_body_over_its_limit_names_the_limit(server, extra):
     assert answer.status == 413, answer.body
     msg = answer.json()["errors"][0]["msg"]
     assert str(JSON) in msg and str(JSON + 1) not in msg, msg
+
+
+@pytest.mark.parametrize("chunk", [False, True], ids=["content-length", "chunked"])
+def test_a_json_body_of_exactly_the_limit_is_taken_and_one_byte_more_is_413(server, chunk):
+    def body_of(size: int, number: int) -> bytes:
+        item = {
+            "firstName": "a",
+            "lastName": "b",
+            "salutation": "",
+            "cellPhone": {"phoneNumber": str(number), "countryCode": "+91", "extension": ""},
+        }
+        body = json.dumps([item]).encode()
+        return body[:-1] + b" " * (size - len(body)) + b"]"
+
+    path = f"{API_PREFIX}/st-body-limits-json/contacts"
+    number = 9200000000 + chunk
+    taken = send(server, path, body_of(JSON, number), "application/json", chunk=chunk)
+    assert taken.status == 200, taken.body
+    assert str(number) in taken.body.decode()
+    refused = send(server, path, body_of(JSON + 1, number + 5), "application/json", chunk=chunk)
+    assert refused.status == 413, refused.body
+    assert str(JSON) in refused.json()["errors"][0]["msg"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from mockserver.settings import DEV_APP
 from tests.conftest import (
     ONE_STREAM_APP,
     OTHER_ACCOUNT_APP,
@@ -170,3 +171,18 @@ def test_a_caller_of_another_namespace_is_refused_before_its_request_is_checked(
     response = WRONG_REQUESTS[kind](api, headers)
     assert response.status_code == 401, response.get_json()
     assert response.get_json()["errors"][0]["msg"] == "Invalid SDK credentials"
+
+
+def test_an_account_id_in_upper_case_names_the_same_namespace(api):
+    """Kore's account ids are hex and the header's case is the client's: 63C7... and 63c7...
+    are one account, so one namespace: the same contacts, one phone-number rule."""
+    upper = api.as_app(DEV_APP, api.account.upper())
+    created = upper.create([person("ann", "x", B_NUMBER)])
+    assert created.status_code == 200, created.get_json()
+    [contact] = created.get_json()
+    assert contact["accountId"] == api.account  # stored lower-cased, as every answer names it
+    assert api.list().get_json()["results"] == [contact]
+    assert upper.list().get_json()["results"] == [contact]
+    again = api.create([person("bob", "x", B_NUMBER)])  # the number is held in the namespace
+    assert again.status_code == 200 and again.get_json() == []
+    assert api.list().get_json()["totalResults"] == 1

@@ -193,3 +193,39 @@ def test_a_refused_name_quotes_its_accents_as_written_and_its_invisible_characte
     item = {**ITEM, "firstName": "=Zoë\u200b"}
     message = api.call("POST", base(), json=[item]).get_json()["errors"][1]["msg"]
     assert '"=Zoë\\u200b"' in message, message
+
+
+@pytest.mark.parametrize(
+    ("charset", "number"),
+    [
+        ("utf-8", "9876500001"),
+        ("UTF-8", "9876500002"),
+        ("utf8", "9876500003"),
+        ("UTF8", "9876500004"),
+        ('"utf-8"', "9876500005"),
+    ],
+)
+def test_a_json_body_declared_utf_8_in_any_spelling_is_read(api, charset, number):
+    """RFC 8259's only charset, however the client spells it (Java and PHP clients send utf8)."""
+    response = api.call(
+        "POST",
+        base(),
+        data=f'[{{"firstName":"Zoë","lastName":"b","salutation":"","cellPhone":'
+        f'{{"phoneNumber":"{number}","countryCode":"+91","extension":""}}}}]'.encode(),
+        headers=api.headers(**{"Content-Type": f"application/json; charset={charset}"}),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert [c["firstName"] for c in response.get_json()] == ["Zoë"]
+
+
+def test_a_content_coding_label_on_a_request_without_a_body_refuses_nothing(client, api):
+    """A client that labels every request gzip sends bodiless calls too: there is nothing to
+    decode, so a bodiless control call is served, and a vendor call without its body is told
+    that the body is missing, not that it is compressed."""
+    gzip = {"Content-Encoding": "gzip"}
+    headers = api.headers(**gzip, **{"Content-Type": "application/json"})
+    response = api.call("POST", base(), headers=headers)
+    assert response.status_code == 412
+    assert "the request body is required" in str(response.get_json()["errors"])
+    reset = client.post("/__mock__/reset", headers=gzip)
+    assert reset.status_code == 200, reset.get_json()
