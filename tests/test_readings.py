@@ -19,6 +19,7 @@ from mockserver.profile import Profile
 from mockserver.settings import App, Limits, RateLimit, Settings
 from tests.conftest import (
     ACCOUNT,
+    BACKENDS,
     NO_SCOPE_APP,
     SECRET,
     TEST_APPS,
@@ -36,14 +37,20 @@ APPS = (*TEST_APPS, SHORT_ACCOUNT_APP, SECOND_APP)
 Factory = Callable[..., Api]
 
 
-@pytest.fixture
-def under(tmp_path) -> Iterator[Factory]:
-    """``under(reading=value, ...)``: an Api of a fresh mock with those readings (SQLite)."""
+@pytest.fixture(params=BACKENDS)
+def under(request: pytest.FixtureRequest, tmp_path) -> Iterator[Factory]:
+    """``under(reading=value, ...)``: an Api of a fresh mock with those readings, on each
+    backend (a new SQLite file, or a new PostgreSQL database, per call)."""
     apps = []
+
+    def new_store() -> str:
+        if request.param == "sqlite":
+            return str(tmp_path / f"mock-{len(apps)}.db")
+        return request.getfixturevalue("postgres").new_database()
 
     def make(rate_limit: RateLimit | None = None, **readings: Any) -> Api:
         settings = Settings(
-            db=str(tmp_path / f"mock-{len(apps)}.db"),
+            db=new_store(),
             apps=APPS,
             limits=Limits(max_import_rows=500),
             rate_limit=rate_limit or RateLimit(),
@@ -56,6 +63,8 @@ def under(tmp_path) -> Iterator[Factory]:
     yield make
     for app in apps:
         mock_of(app).close()
+        if request.param == "postgresql":
+            request.getfixturevalue("postgres").drop_database(mock_of(app).settings.db)
 
 
 def created_id(api: Api, number: str, **extra: Any) -> str:
