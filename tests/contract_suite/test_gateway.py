@@ -9,6 +9,7 @@ import threading
 from werkzeug.test import Client
 from werkzeug.wrappers import Request, Response
 
+from contract_tests import gateway as gateway_module
 from contract_tests.gateway import HttpGateway
 from mockserver.testing import serve_wsgi
 
@@ -62,6 +63,25 @@ def test_gateway_waits_for_retry_after_and_sends_again_after_a_429():
         response = Client(HttpGateway(url, rate_per_minute=0)).get("/x")
     assert response.status_code == 200
     assert calls == ["/x", "/x"]
+
+
+def test_a_retry_after_of_an_hour_is_waited_at_most_a_minute(monkeypatch):
+    """README: a 429 is waited out (Retry-After, at most 60 s) and sent again."""
+    calls, slept = [], []
+
+    @Request.application
+    def limited(request: Request) -> Response:
+        calls.append(request.path)
+        if len(calls) == 1:
+            return Response("{}", status=429, headers={"Retry-After": "3600"})
+        return Response("[]", content_type="application/json")
+
+    monkeypatch.setattr(gateway_module.time, "sleep", slept.append)
+    with host(limited) as url:
+        gateway = HttpGateway(url, rate_per_minute=0)
+        response = Client(gateway).get("/x")
+    assert response.status_code == 200 and calls == ["/x", "/x"]
+    assert slept == [60.0] and gateway.waited_on_429 == 60.0
 
 
 def test_gateway_holds_requests_beyond_the_budget_per_minute():

@@ -70,6 +70,13 @@ def test_an_unknown_import_policy_is_a_clear_error(host):
         SuiteSettings.from_env(env)
 
 
+def test_the_in_process_mock_runs_with_the_import_policy_asked():
+    """`kore-mock contract --import-policy reject` (it sets KORE_MOCK_IMPORT_POLICY)."""
+    settings = SuiteSettings.from_env({"KORE_MOCK_IMPORT_POLICY": "reject"})
+    assert settings.import_policy == "reject" and settings.profile.import_policy == "reject"
+    assert settings.describe() == "kore-mock in-process (import policy reject)"
+
+
 def test_a_stated_profile_file_is_what_the_host_is_expected_to_show(tmp_path):
     file = tmp_path / "tenant.yaml"
     file.write_text("validationStatus: 400\nimportPolicy: reject\n")
