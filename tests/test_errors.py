@@ -63,3 +63,12 @@ def test_half_a_surrogate_pair_in_a_json_body_is_a_400_envelope_and_stores_nothi
     )
     assert seeded.status_code == 400 and "errors" in seeded.get_json()
     assert api.list().get_json()["results"] == [contact]
+
+
+def test_another_http_error_keeps_its_own_status_in_the_envelope(client):
+    """A console file asked for a range past its end: werkzeug's 416, in Kore's envelope,
+    with its status in both places (it was a 400 only if the status were dropped)."""
+    response = client.get("/__mock__/ui/static/console.css", headers={"Range": "bytes=99999999-"})
+    assert response.status_code == 416
+    [error] = response.get_json()["errors"]
+    assert error["code"] == 416 and "range" in error["msg"]

@@ -364,3 +364,14 @@ def test_a_report_past_the_journals_cap_keeps_the_whole_count(api, monkeypatch):
     entry = api.journal(response.headers["X-Mock-Journal-Id"])
     assert response.headers["X-Mock-Rejected-Rows"] == "5"
     assert (entry["rejectedCount"], len(entry["report"]), entry["reportTruncated"]) == (5, 3, True)
+
+
+def test_a_row_with_several_problems_is_reported_for_its_first_in_column_order(api):
+    """A row with an empty first name and a 2-digit number: one report entry, naming the first
+    column at fault as a person reads the row left to right (and the same every time)."""
+    response = api.import_csv(csv_file("Ann,One,Ms,9876543210,+91,", ",Two,Ms,12,+91,"))
+    assert response.status_code == 200
+    assert response.headers["X-Mock-Rejected-Rows"] == "1"
+    [entry] = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
+    assert (entry["row"], entry["reason"], entry["field"]) == (2, "INVALID_FIELD", "firstName")
+    assert '"" must not be empty' in entry["msg"]

@@ -1,6 +1,10 @@
 """Credentials a client puts in the wrong place never reach the request journal."""
 
+import pytest
+
 from mockserver.redact import redacted, redacted_query
+from mockserver.shadow.wire import redacted_headers
+from tests.conftest import base
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJhcHBJZCI6ImNzIn0.c2lnbmF0dXJl"
 
@@ -43,3 +47,50 @@ def test_a_jwt_beside_values_json_cannot_hold_is_redacted_too():
     shown = redacted(entry)
     assert shown[7] == "token REDACTED" and shown["note"] == "REDACTED"
     assert shown["ids"] == {1, 2} and shown["skip"] == 2**70
+
+
+QUERY_CREDENTIALS = [
+    "auth",
+    "authorization",
+    "token",
+    "access_token",
+    "jwt",
+    "secret",
+    "clientSecret",
+    "client_secret",
+    "password",
+    "client%5Fsecret",
+    "Access_Token",
+]
+CREDENTIAL_HEADERS = [
+    "auth",
+    "Authorization",
+    "Cookie",
+    "Set-Cookie",
+    "X-Mock-Admin-Token",
+    "X-Api-Key",
+]
+
+
+@pytest.mark.parametrize("name", QUERY_CREDENTIALS)
+def test_every_credential_named_query_parameter_is_redacted(name):
+    assert redacted_query(f"limit=5&{name}=opaque-1&skip=0".encode()) == (
+        f"limit=5&{name}=REDACTED&skip=0"
+    )
+
+
+@pytest.mark.parametrize("name", CREDENTIAL_HEADERS)
+def test_every_credential_header_is_redacted(name):
+    shown = redacted_headers(((name, "opaque-1"), ("accountId", "63c7ebae6a2aef36de8f0001")))
+    assert "opaque-1" not in str(shown)
+    assert shown["accountId"] == "63c7ebae6a2aef36de8f0001"
+
+
+def test_opaque_credentials_sent_in_the_wrong_place_never_reach_the_journal(api):
+    """Not JWTs (no eyJ to spot): only their names say they are credentials."""
+    query = "?access_token=opaque-1&secret=opaque-2&limit=5"
+    headers = api.headers(Cookie="session=opaque-3", **{"X-Api-Key": "opaque-4"})
+    response = api.call("GET", base() + query, headers=headers)
+    entry = api.journal(response.headers["X-Mock-Journal-Id"])
+    assert entry["query"] == "access_token=REDACTED&secret=REDACTED&limit=5"
+    assert not [s for s in ("opaque-1", "opaque-2", "opaque-3", "opaque-4") if s in str(entry)]

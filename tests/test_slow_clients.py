@@ -644,3 +644,13 @@ def test_a_stop_after_a_request_that_waited_is_prompt(tmp_path):
             server.kill()
     assert took < 4, f"the stop took {took:.1f} s"
     assert server.process.returncode == 0, server.output()
+
+
+def test_a_snapshot_larger_than_the_buffer_budget_loads_on_an_idle_server(small_budget):
+    """A body alone always fits (README: the budget is never below the largest body a route
+    accepts): a snapshot past maxBufferedBytes is loaded, not told to retry a 503 forever."""
+    url = f"http://127.0.0.1:{small_budget.port}/__mock__/snapshot"
+    saved = requests.get(url, timeout=30).content.rstrip()
+    body = saved[:-1] + b" " * (BUDGET + 100_000) + b"}"
+    loaded = requests.put(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
+    assert loaded.status_code == 200, loaded.text[:300]

@@ -153,3 +153,16 @@ def test_bulk_delete_needs_ids(api):
         ).status_code
         == 412
     )
+
+
+def test_a_bulk_call_where_every_item_fails_counts_each_failure(api):
+    """All items unknown: nothing succeeds, and the counts still add up to the request."""
+    ids = ["0" * 24, "1" * 24]
+    for response in (
+        api.bulk_delete(ids),
+        api.bulk_update([{"id": i, "firstName": "x"} for i in ids]),
+    ):
+        assert response.status_code == 200
+        body = response.get_json()
+        assert (body["totalRequested"], body["successful"], body["failed"]) == (2, 0, 2)
+        assert [r["id"] for r in body["failedRecords"]] == ids

@@ -7,7 +7,7 @@ import pytest
 from mockserver.api import hooks
 from mockserver.errors import RATE_LIMIT_MSG
 from mockserver.mock import mock_of
-from mockserver.settings import RateLimit
+from mockserver.settings import DEV_APP, RateLimit
 from tests.conftest import OTHER_ACCOUNT_APP, base, person
 
 MINUTE_START = 1_700_000_040.0  # a whole minute (divisible by 60)
@@ -91,3 +91,15 @@ def test_calls_without_a_valid_account_are_not_counted(control, api, clock):
     response = api.client.get(base(), headers={"auth": api.token, "accountId": "no pe!"})
     assert response.status_code == 412
     assert api.list().status_code == 200
+
+
+def test_an_account_spelled_in_upper_case_uses_up_the_same_limit(control, api, clock):
+    """63C7... and 63c7... are one account (its ids are hex; the header is the client's): a
+    client cannot double its quota by changing the case, and the journal names one namespace."""
+    control.settings(rateLimit={"enabled": True, "perMinute": 2})
+    upper = api.as_app(DEV_APP, api.account.upper())
+    assert [api.list().status_code, upper.list().status_code] == [200, 200]
+    assert upper.list().status_code == 429
+    assert api.list().status_code == 429
+    entries = control.get("/__mock__/journal").get_json()["entries"]
+    assert {e["namespace"]["accountId"] for e in entries} == {api.account}
