@@ -109,6 +109,43 @@ class SwapsFullNameOnUpdate(_Rewrite):
         return status, headers, body
 
 
+class MiscountsRejectedRows(_Rewrite):
+    """A save that left rows out says ``X-Mock-Rejected-Rows`` one too many."""
+
+    def change(self, environ, status, headers, body):
+        fixed = []
+        for name, value in headers:
+            if name.lower() == "x-mock-rejected-rows" and value.isdigit():
+                value = str(int(value) + 1)
+            fixed.append((name, value))
+        return status, fixed, body
+
+
+class RefusesDeletes:
+    """Every delete (one or bulk) answers 500 and deletes nothing."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def refuses(self, environ: dict[str, Any]) -> bool:
+        return environ["REQUEST_METHOD"] == "DELETE"
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if not self.refuses(environ):
+            return self.app(environ, start_response)
+        body = json.dumps({"errors": [{"msg": "Internal server error", "code": 500}]}).encode()
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        start_response("500 INTERNAL SERVER ERROR", headers)
+        return [body]
+
+
+class FailsBulkDeletes(RefusesDeletes):
+    """Every bulk delete answers 500 and deletes nothing (a delete of one contact works)."""
+
+    def refuses(self, environ: dict[str, Any]) -> bool:
+        return environ["PATH_INFO"].endswith("/bulk-delete")
+
+
 class ErrorsOutsideEnvelope(_Rewrite):
     """Errors answer ``{"message": ...}`` instead of ``{"errors": [{"msg", "code"}]}``."""
 

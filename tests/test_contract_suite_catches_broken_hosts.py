@@ -26,8 +26,10 @@ from tests.broken_hosts import (
     AnswersNewContactsInactive,
     DropsRequiredField,
     ErrorsOutsideEnvelope,
+    FailsBulkDeletes,
     FailsImports,
     IgnoresAuth,
+    MiscountsRejectedRows,
     SwapsFullNameOnUpdate,
     WrongPaging,
     WsgiApp,
@@ -87,6 +89,9 @@ VARIANTS: dict[str, tuple[Callable[[Flask], WsgiApp], tuple[str, ...]]] = {
     "counts a page too many": (WrongPaging, ("totalPages",)),
     "answers new contacts INACTIVE": (AnswersNewContactsInactive, ("a new contact is INACTIVE",)),
     "swaps fullName on update": (SwapsFullNameOnUpdate, ("is not '<firstName> <lastName>'",)),
+    "miscounts rejected rows": (MiscountsRejectedRows, ("X-Mock-Rejected-Rows",)),
+    # the suite's cleanup deletes one by one what a failed bulk delete left
+    "fails bulk deletes": (FailsBulkDeletes, ("Server error", "-> 500")),
 }
 
 

@@ -66,6 +66,17 @@ def test_a_second_legacy_seed_of_a_held_number_is_stored_beside_its_holders(cont
     assert api.all_numbers() == ["+919876543210"] * 3
 
 
+def test_a_save_refused_for_a_legacy_number_names_its_first_holder_on_every_store(control, api):
+    seeded = control.seed(
+        [person("old", "one", "9876543210"), person("old", "two", "9876543210")], legacy=True
+    ).get_json()
+    first = seeded["created"][0]["id"]
+    response = api.create([person("new", "one", "9876543210")])
+    assert response.status_code == 200 and response.get_json() == []
+    [row] = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
+    assert (row["reason"], row["holderId"]) == ("DUPLICATE_EXISTING", first)
+
+
 def test_seeded_legacy_duplicate_blocks_a_new_import_of_that_number(control, api):
     control.seed(
         [person("old", "one", "9876543210"), person("old", "two", "9876543210")], legacy=True

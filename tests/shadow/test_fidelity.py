@@ -19,6 +19,8 @@ from contract_tests.numbers import e164_key, is_fictitious
 from mockserver.fidelity.probes import PROBES
 from mockserver.profile import DEFAULT, readings
 from mockserver.settings import DEV_APP, Settings, load_profile
+from mockserver.testing import serve_wsgi
+from tests.broken_hosts import RefusesDeletes, healthy_mock
 from tests.live import answering, kore_mock_serve, serving
 from tests.shadow.conftest import DEV_APP_FLAGS, DIVERGENT, Tenant, fictitious, kore_mock, person
 
@@ -416,3 +418,49 @@ def test_an_interrupted_run_cleans_up_and_says_so_with_exit_2(tmp_path, stop):
         time.sleep(4)  # the update the server was holding is answered; nothing is created
         assert Tenant(url, stream).list().json()["totalResults"] == 0
     assert not (tmp_path / "out").exists()
+
+
+# every testable reading the other way round from kore-mock's defaults (importPolicy and
+# validationStatus are DIVERGENT's, tested above)
+OTHER_WAY = {
+    "listQuery": "lenient",
+    "accountIdFormat": "objectId",
+    "notFoundStatus": 400,
+    "requiredFields": "lenient",
+    "updateBodies": "full",
+    "duplicateUpdateStatus": 400,
+    "deletedNumbers": "kept",
+    "bulkDeleteField": "id",
+}
+
+
+def test_a_host_reading_every_other_reading_the_other_way_is_read_back(tmp_path):
+    """Each probe tells the other value apart, and profile.yaml holds it: a mock served with
+    that file reads like the host."""
+    profile = tmp_path / "other.yaml"
+    profile.write_text(yaml.safe_dump(OTHER_WAY))
+    with kore_mock_serve("--db", ":memory:", "--profile", str(profile), cwd=tmp_path) as host:
+        run = fidelity(host, tmp_path / "report")
+    assert run.returncode == 1, run.stdout + run.stderr
+    report = report_of(tmp_path / "report")
+    assert verdicts(report, "contradicted") == set(OTHER_WAY), run.stdout
+    by_reading = {b["reading"]: b for b in report["behaviours"]}
+    for name, value in OTHER_WAY.items():
+        assert by_reading[name]["expected"] == DEFAULT.get(name)
+        assert by_reading[name]["observed"] == value, (name, by_reading[name])
+    shown = yaml.safe_load((tmp_path / "report" / "profile.yaml").read_text())
+    assert {name: shown[name] for name in OTHER_WAY} == OTHER_WAY
+    assert report["namespace"]["asFound"] is True
+
+
+def test_a_host_that_keeps_what_the_probes_created_is_reported_not_as_found(tmp_path):
+    out = tmp_path / "report"
+    with serve_wsgi(RefusesDeletes(healthy_mock())) as url:
+        run = fidelity(url, out)
+    assert run.returncode in (1, 2), run.stdout + run.stderr
+    report = report_of(out)
+    assert report["namespace"]["asFound"] is False
+    assert report["namespace"]["after"] > report["namespace"]["before"]
+    kept = [b["cleanup"] for b in report["behaviours"] if b.get("cleanup", {}).get("left")]
+    assert kept and all(c["asFound"] is False and c["deleted"] == 0 for c in kept)  # none went
+    assert "(NOT as found)." in (out / "fidelity.md").read_text()
