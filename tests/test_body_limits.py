@@ -122,3 +122,24 @@ def test_a_json_body_of_exactly_the_limit_is_taken_and_one_byte_more_is_413(serv
     refused = send(server, path, body_of(JSON + 1, number + 5), "application/json", chunk=chunk)
     assert refused.status == 413, refused.body
     assert str(JSON) in refused.json()["errors"][0]["msg"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_large_body_to_the_snapshot_path_with_another_method_is_refused_on_its_head(
+    server, method
+):
+    """Only PUT /__mock__/snapshot takes a body up to maxSnapshotBytes: another method there,
+    with a body over every other limit, is answered on its head (405), not asked for its body."""
+    head = request_head(
+        method,
+        "/__mock__/snapshot",
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(JSON * 10)),
+            ("Expect", "100-continue"),
+        ],
+        host=server.host,
+    )
+    answer = raw_exchange(server.port, head, timeout=8)  # no body sent
+    assert answer.status == 405
+    assert answer.json()["errors"][0]["code"] == 405

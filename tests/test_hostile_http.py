@@ -18,7 +18,14 @@ from mockserver.spec import API_PREFIX
 from mockserver.store import open_store
 from tests.conftest import TEST_APPS
 from tests.hostile.corpus import CASES, LIMITS, MB, MULTIPART, Case, good_csv, upload
-from tests.hostile.live import LiveServer, RawResponse, chunked, raw_exchange, request_head
+from tests.hostile.live import (
+    LiveServer,
+    RawResponse,
+    chunked,
+    raw_exchange,
+    read_response,
+    request_head,
+)
 from tests.spec_check import assert_envelope, check_response
 
 GUNICORN_STATUSES = {414, 417, 431}  # answered before the app: not per operation in the spec
@@ -313,3 +320,19 @@ def test_a_header_field_is_at_most_8190_bytes_with_its_line_end(server, length, 
     assert response.status == status, response.body
     if status == 431:
         assert "8190 bytes each with its line end" in response.json()["errors"][0]["msg"]
+
+
+def test_a_request_the_front_refuses_itself_is_answered_connection_close(server):
+    """A head refused before the app (a malformed header: 400 from the worker) ends the
+    connection: the answer says so, so a keep-alive client does not send its next request on it."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(
+            b"GET /__mock__/health HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n"
+            b"GET /__mock__/health HTTP/1.1\r\nHost: x\r\n\r\n"  # pipelined: never served
+        )
+        answer = read_response(sock)
+        rest = sock.recv(65536)
+    assert answer.status == 400
+    assert answer.headers["connection"] == "close"
+    assert answer.json()["errors"][0]["code"] == 400
+    assert rest == b""

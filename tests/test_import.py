@@ -375,3 +375,19 @@ def test_a_row_with_several_problems_is_reported_for_its_first_in_column_order(a
     [entry] = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
     assert (entry["row"], entry["reason"], entry["field"]) == (2, "INVALID_FIELD", "firstName")
     assert '"" must not be empty' in entry["msg"]
+
+
+def test_an_import_of_more_than_a_thousand_rows_answers_one_json_array_of_every_contact(tmp_path):
+    """A large import's answer is streamed a thousand contacts at a time: it is still one
+    valid JSON array, each contact once, in the file's order."""
+    app = create_app(Settings(db=str(tmp_path / "k.db"), apps=TEST_APPS, limits=Limits()))
+    try:
+        api = Api(app.test_client())
+        rows = [f"big,r{i},Mr,{7000000000 + i},+91," for i in range(2500)]
+        response = api.import_csv(csv_file(*rows))
+        assert response.status_code == 200
+        body = response.get_data()
+        assert body.startswith(b'[{"') and body.endswith(b"}]")
+        assert [c["lastName"] for c in response.get_json()] == [f"r{i}" for i in range(2500)]
+    finally:
+        mock_of(app).close()

@@ -654,3 +654,87 @@ def test_a_snapshot_larger_than_the_buffer_budget_loads_on_an_idle_server(small_
     body = saved[:-1] + b" " * (BUDGET + 100_000) + b"}"
     loaded = requests.put(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
     assert loaded.status_code == 200, loaded.text[:300]
+
+
+def test_the_next_request_on_a_kept_alive_connection_must_send_its_head_in_time_too(server):
+    """A kept-alive connection's next request, begun and never finished, gets the same 408 after
+    headersTimeout as a new connection's first one: it is not held open for ever."""
+    host = f"127.0.0.1:{server.port}"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=HEADERS_TIMEOUT * 5) as sock:
+        sock.sendall(request_head("GET", "/__mock__/health", [], host=host))
+        assert read_response(sock).status == 200  # the connection is kept alive
+        began = time.monotonic()
+        sock.sendall(b"GET /__mock__/health HTTP/1.1\r\nHo")  # the next head, never finished
+        answer = read_response(sock)
+    took = time.monotonic() - began
+    assert answer.status == 408
+    assert "headers must arrive" in answer.json()["errors"][0]["msg"]
+    assert took >= HEADERS_TIMEOUT - 0.5  # not before its deadline
+
+
+def test_a_kept_alive_connection_left_idle_is_closed_by_the_server(server):
+    """An answered keep-alive connection that sends nothing more is closed after the server's
+    keep-alive time (5 s), without an answer: idle clients do not hold its connections for ever."""
+    host = f"127.0.0.1:{server.port}"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(request_head("GET", "/__mock__/health", [], host=host))
+        answer = read_response(sock)
+        assert answer.status == 200 and answer.headers["connection"] == "keep-alive"
+        began = time.monotonic()
+        assert _recv_or_reset(sock) == b""  # closed, nothing sent
+    assert time.monotonic() - began < 20
+
+
+def test_a_client_that_reads_nothing_is_cut_off_once_its_send_timeout_is_over(impatient):
+    """sendTimeout (1 s here) is how long a write waits for a client that reads nothing: the
+    connection is closed then, not some multiple of it later."""
+    cut = f"it read none of its answer for {SEND_TIMEOUT:g} s"
+    before = impatient.output.count(cut)
+    one = f"GET /{'n' * 4000} HTTP/1.1\r\nHost: x\r\n\r\n".encode()  # a 404 echoing it
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", impatient.port))
+    sock.setblocking(False)
+    try:
+        began = time.monotonic()
+        with contextlib.suppress(BlockingIOError):
+            sock.send(one * 1500)  # ~6 MB of requests; their answers fill every buffer
+        while impatient.output.count(cut) == before and time.monotonic() - began < 30:
+            time.sleep(0.1)
+        took = time.monotonic() - began
+    finally:
+        sock.close()
+    assert impatient.output.count(cut) > before, impatient.output[-2000:]
+    assert took < SEND_TIMEOUT + 6, took
+
+
+def test_a_body_gets_its_whole_grace_period_from_the_end_of_its_head(server):
+    """The body's grace is counted from when the head ended, not from the connection: a client
+    that took 2 s to send its head (within headersTimeout) still has GRACE seconds for its body."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=GIVE_UP) as sock:
+        time.sleep(HEADERS_TIMEOUT - 1)  # slow to begin, but the head is in time
+        sock.sendall(_import_head(server.port, "st-late-head", 10_000) + b"--kore")
+        began = time.monotonic()
+        answer = read_response(sock)
+    took = time.monotonic() - began
+    assert answer.status == 408
+    assert "too slowly" in answer.json()["errors"][0]["msg"]
+    assert took >= GRACE - 0.5, took
+
+
+def test_a_stalled_body_gets_its_408_after_the_body_grace_period_not_the_headers_timeout(tmp_path):
+    """bodyGracePeriod is its own setting: a body that stops after its head gets 408 once the
+    grace (2 s) is over, though the head's deadline (headersTimeout, 30 s) is far away."""
+    settings = {"http": {"headersTimeout": 30, "bodyGracePeriod": 2, "bodyMinRate": 1024}}
+    live = LiveServer(tmp_path, settings, workers=1)
+    try:
+        with socket.create_connection(("127.0.0.1", live.port), timeout=60) as sock:
+            sock.sendall(_import_head(live.port, "st-grace", 10_000) + b"--kore")
+            began = time.monotonic()
+            answer = read_response(sock)
+        took = time.monotonic() - began
+    finally:
+        live.stop()
+    assert answer.status == 408
+    assert "after 2 s it must average at least 1024 bytes" in answer.json()["errors"][0]["msg"]
+    assert 1.5 <= took < 15, took

@@ -229,3 +229,19 @@ def test_a_content_coding_label_on_a_request_without_a_body_refuses_nothing(clie
     assert "the request body is required" in str(response.get_json()["errors"])
     reset = client.post("/__mock__/reset", headers=gzip)
     assert reset.status_code == 200, reset.get_json()
+
+
+def test_a_long_refused_content_coding_is_quoted_cut_short_with_an_ellipsis(api):
+    """A refused value too long to quote whole is shown cut, ending in '...': the client can
+    tell the message does not quote all it sent."""
+    coding = "br-" + "x" * 100
+    response = api.call(
+        "POST",
+        base(),
+        data=b"[]",
+        headers=api.headers(**{"Content-Type": "application/json", "Content-Encoding": coding}),
+    )
+    assert response.status_code == 415
+    msg = response.get_json()["errors"][0]["msg"]
+    assert f"'{coding[:37]}...'" in msg
+    assert coding not in msg
