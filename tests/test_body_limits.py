@@ -143,3 +143,19 @@ def test_a_large_body_to_the_snapshot_path_with_another_method_is_refused_on_its
     answer = raw_exchange(server.port, head, timeout=8)  # no body sent
     assert answer.status == 405
     assert answer.json()["errors"][0]["code"] == 405
+
+
+@pytest.mark.parametrize("over", ["import", "json"])
+def test_a_body_over_its_limit_says_413_in_the_envelope_too(server, over):
+    """The envelope's code follows the HTTP status (README, errors): a body over its limit is
+    413 on the status line and in every entry."""
+    if over == "import":  # refused on its length, the body not sent
+        body = b""
+        head = head_of(server, IMPORT, MULTIPART, ("Content-Length", str(UPLOAD + 1)))
+    else:
+        body = b"[" + b" " * (JSON - 1) + b"]"
+        path = f"{API_PREFIX}/st-body-limits-code/contacts"
+        head = head_of(server, path, "application/json", ("Content-Length", str(len(body))))
+    answer = raw_exchange(server.port, head, body)
+    assert answer.status == 413
+    assert [e["code"] for e in answer.json()["errors"]] == [413]

@@ -5,6 +5,7 @@ the size limit are refused before their body has been sent, let alone read."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -336,3 +337,35 @@ def test_a_request_the_front_refuses_itself_is_answered_connection_close(server)
     assert answer.headers["connection"] == "close"
     assert answer.json()["errors"][0]["code"] == 400
     assert rest == b""
+
+
+@pytest.mark.parametrize(
+    ("coding", "number"), [("Chunked", "9811100301"), ("CHUNKED", "9811100302")]
+)
+def test_chunked_in_any_case_is_the_chunked_transfer_coding(server, coding, number):
+    """Transfer-coding names are case-insensitive (RFC 9112 7): 'Chunked' is read as chunked
+    and the contact is created, not refused as an unknown coding."""
+    body = json.dumps(
+        [
+            {
+                "firstName": "te",
+                "lastName": coding,
+                "salutation": "",
+                "cellPhone": {"phoneNumber": number, "countryCode": "+91", "extension": ""},
+            }
+        ]
+    ).encode()
+    head = request_head(
+        "POST",
+        f"{API_PREFIX}/st-http-te/contacts",
+        [
+            ("auth", TOKEN),
+            ("accountId", ACCOUNT),
+            ("Content-Type", "application/json"),
+            ("Transfer-Encoding", coding),
+        ],
+        host=f"127.0.0.1:{server.port}",
+    )
+    answer = raw_exchange(server.port, head, chunked(body))
+    assert answer.status == 200, answer.body[:300]
+    assert [c["lastName"] for c in answer.json()] == [coding]

@@ -738,3 +738,74 @@ def test_a_stalled_body_gets_its_408_after_the_body_grace_period_not_the_headers
     assert answer.status == 408
     assert "after 2 s it must average at least 1024 bytes" in answer.json()["errors"][0]["msg"]
     assert 1.5 <= took < 15, took
+
+
+def test_at_most_max_queued_requests_wait_for_a_thread_and_the_next_one_gets_503(small_queue):
+    """Requests sent one after another while every thread is held (a 5 s latency fault): the
+    worker's 4 threads take 4, QUEUE more wait, and each one past them is answered 503 at once
+    (README: a request that finds maxQueuedRequests others waiting -> 503)."""
+    contacts = f"{small_queue.url}{API_PREFIX}/{DEV_STREAM_ID}/contacts"
+    faults = f"{small_queue.url}/__mock__/faults/listContacts"
+    requests.put(faults, json={"latencyMs": 5000}, timeout=10).raise_for_status()
+    sent = 4 + QUEUE + 3
+    answers: list = [None] * sent
+
+    def one(i: int) -> None:
+        answers[i] = requests.get(contacts, headers=HEADERS, timeout=60)
+
+    try:
+        threads = []
+        for i in range(sent):  # in order, each read by the worker before the next is sent
+            threads.append(threading.Thread(target=one, args=(i,)))
+            threads[-1].start()
+            time.sleep(0.2)
+        for thread in threads:
+            thread.join(60)
+    finally:
+        requests.delete(faults, timeout=10).raise_for_status()
+    statuses = [a.status_code for a in answers]
+    assert Counter(statuses) == {200: 4 + QUEUE, 503: 3}, statuses  # in whatever order they came
+    assert all(a.headers["Retry-After"] == "2" for a in answers if a.status_code == 503)
+
+
+def test_expect_100_continue_is_answered_once_and_then_the_answer_follows(server):
+    """The event loop answers 'Expect: 100-continue' before the body; once the body is read
+    the next thing on the wire is the final answer, not a second 100 Continue."""
+    body = upload_body("2175550199")
+    head = _import_head(
+        server.port,
+        "st-continue-once",
+        len(body),
+        ("Expect", "100-continue"),
+        ("Connection", "close"),
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(head)
+        assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(body)
+        rest = b""
+        while chunk := sock.recv(65536):
+            rest += chunk
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n"), rest[:200]
+
+
+def test_a_body_refused_past_the_buffer_budget_as_it_arrives_gets_its_503_and_a_clean_close(
+    small_budget,
+):
+    """Most clients send the body right behind the head: the 503 is written while its bytes are
+    still arriving, and the connection drains them before it closes (RFC 9112 9.6), so the client
+    reads its answer and then an orderly end, not a connection reset."""
+    port = small_budget.port
+    holding = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        holding.sendall(_import_head(port, "st-budget-e", 200_000) + b"--kore")
+        time.sleep(0.5)  # 200,000 of the 300,000 held
+        body = upload_body("2185550199").ljust(150_000, b"\n")
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as second:
+            second.sendall(_import_head(port, "st-budget-f", len(body)) + body)
+            refused = read_response(second)
+            after = second.recv(65536)  # a reset raises ConnectionResetError here
+    finally:
+        holding.close()
+    assert refused.status == 503 and refused.headers["retry-after"] == "1"
+    assert after == b""
