@@ -27,6 +27,10 @@ def healthy_mock() -> Flask:
     return create_app(Settings(db=":memory:"))
 
 
+# a 500 in Kore's envelope (only the status is wrong)
+SERVER_ERROR = json.dumps({"errors": [{"msg": "Internal server error", "code": 500}]}).encode()
+
+
 class _Rewrite:
     """Runs the mock, then lets ``change`` rewrite its status line, headers and body."""
 
@@ -70,8 +74,7 @@ class FailsImports(_Rewrite):
 
     def change(self, environ, status, headers, body):
         if environ["PATH_INFO"].endswith("/import-contacts") and status.startswith("200"):
-            body = json.dumps({"errors": [{"msg": "Internal server error", "code": 500}]})
-            return "500 INTERNAL SERVER ERROR", headers, body.encode()
+            return "500 INTERNAL SERVER ERROR", headers, SERVER_ERROR
         return status, headers, body
 
 
@@ -133,10 +136,9 @@ class RefusesDeletes:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         if not self.refuses(environ):
             return self.app(environ, start_response)
-        body = json.dumps({"errors": [{"msg": "Internal server error", "code": 500}]}).encode()
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(SERVER_ERROR)))]
         start_response("500 INTERNAL SERVER ERROR", headers)
-        return [body]
+        return [SERVER_ERROR]
 
 
 class FailsBulkDeletes(RefusesDeletes):
