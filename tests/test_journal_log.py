@@ -23,7 +23,7 @@ from mockserver.auth import mint_token
 from mockserver.settings import DEV_APP
 from mockserver.store import open_store, sqlite
 from mockserver.store.base import JournalFilter, StoreContents, StoreUnavailable
-from mockserver.store.journal_log import GIVEN, parse
+from mockserver.store.journal_log import GENERATION, GIVEN, parse
 from mockserver.store.shared_words import SharedWords
 from tests.conftest import STREAM
 from tests.server_process import ServerProcess
@@ -240,3 +240,18 @@ def test_a_clean_stop_of_serve_leaves_every_entry_in_the_journals_table(path, tm
         server.stop()
     assert not _holds(path + ".journal.log") and not _holds(path + ".journal.log.draining")
     assert _table_rows(path) == 5
+
+
+def test_the_records_of_a_drain_that_died_before_its_commit_are_taken_at_the_next_drain(
+    store, path
+):
+    for n in range(3):
+        store.journal_add(_entry(n), keep=100)  # in the log, not read yet
+    assert _table_rows(path) == 0
+    # a drain killed after it renamed the log, before its commit
+    os.rename(path + ".journal.log", path + ".journal.log.draining")
+    words = SharedWords(path + ".journal.ids", 2)
+    words.set(GENERATION, words.get(GENERATION) + 1)
+    store.journal_add(_entry(3), keep=100)
+    assert _ns(store.journal_query()) == [3, 2, 1, 0]
+    assert not os.path.exists(path + ".journal.log.draining")

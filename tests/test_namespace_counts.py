@@ -199,3 +199,12 @@ def test_namespaces_are_listed_in_byte_order_whatever_the_databases_collation(po
     finally:
         store.close()
         postgres.drop_database(url)
+
+
+def test_namespaces_are_listed_by_account_then_stream(store):
+    for account, stream in (("acct-b", "st-a"), ("acct-a", "st-b"), ("acct-a", "st-c")):
+        ns = Namespace(account, stream)
+        with store.write(ns) as tx:
+            tx.insert(fresh(1, ns))
+    listed = [(n["accountId"], n["streamId"]) for n in store.namespaces()]
+    assert listed == [("acct-a", "st-b"), ("acct-a", "st-c"), ("acct-b", "st-a")]

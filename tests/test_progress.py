@@ -10,6 +10,7 @@ import pty
 import select
 import subprocess
 import sys
+import textwrap
 import time
 
 import pytest
@@ -185,3 +186,84 @@ def test_snapshot_save_and_load_in_a_log_report_their_progress(server, tmp_path)
         loaded.stderr
     )
     assert f"Loaded {path}: {len(ROWS)} contacts" in loaded.stdout
+
+
+@pytest.mark.parametrize("value", ["bogus", "0", "off"])
+def test_an_unknown_progress_mode_is_auto_quick_work_shows_nothing(monkeypatch, value):
+    monkeypatch.setenv("KORE_MOCK_PROGRESS", value)
+    stream = io.StringIO()
+    with Progress("seed", 1000, stream=stream) as bar:
+        bar.advance(1000)
+        with bar.waiting("the server works"):
+            pass
+    assert stream.getvalue() == ""
+
+
+def test_a_byte_count_under_a_kib_is_shown_whole():
+    assert progress.human_bytes(0) == "0 B"
+    assert progress.human_bytes(1000) == "1000 B"
+    assert progress.human_bytes(1536) == "1.5 KiB"
+
+
+CONTRACT_PROGRESS_RUN = """
+import io, sys, pytest
+from mockserver.contract_progress import ContractProgress
+stream = io.StringIO()
+pytest.main([sys.argv[1], "-q", "-p", "no:cacheprovider"], plugins=[ContractProgress(stream)])
+sys.stderr.write(stream.getvalue())
+"""
+
+
+def test_contract_progress_counts_skipped_and_setup_failures_as_done_and_failed(tmp_path):
+    """A test skipped or failed before its call is done all the same (the last line is 100 %),
+    and a fixture that failed counts as a failure."""
+    suite = tmp_path / "test_three.py"
+    suite.write_text(
+        textwrap.dedent(
+            """
+            import pytest
+
+            @pytest.fixture
+            def broken():
+                raise RuntimeError("no host")
+
+            def test_passes():
+                pass
+
+            @pytest.mark.skip(reason="not for this host")
+            def test_skipped():
+                pass
+
+            def test_needs_a_host(broken):
+                pass
+            """
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KORE_")}
+    result = subprocess.run(
+        [sys.executable, "-c", CONTRACT_PROGRESS_RUN, str(suite)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT), "KORE_MOCK_PROGRESS": "always"},
+    )
+    lines = [line for line in result.stderr.splitlines() if line.startswith("contract: ")]
+    assert lines, (result.stdout[-2000:], result.stderr[-2000:])
+    assert lines[-1] == "contract: 3 of 3 tests (100 %), 1 failed", lines
+
+
+def test_never_means_never_for_work_that_lasts(monkeypatch):
+    """Work past the 2 s delay writes no line either (the first test's work is quick)."""
+    monkeypatch.setenv("KORE_MOCK_PROGRESS", "never")
+    monkeypatch.setattr(progress, "DELAY_SECONDS", 0.1)
+    monkeypatch.setattr(progress, "LINE_EVERY_SECONDS", 0.1)
+    monkeypatch.setattr(progress, "TICK_SECONDS", 0.05)
+    stream = io.StringIO()
+    with Progress("seed", 10, unit="rows", stream=stream) as bar:
+        time.sleep(0.3)
+        bar.advance(5)
+        with bar.waiting("storing"):
+            time.sleep(0.3)
+        bar.advance(5)
+    assert stream.getvalue() == ""

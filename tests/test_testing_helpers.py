@@ -425,3 +425,19 @@ def test_an_admin_token_without_a_shared_url_is_warned_about_not_dropped_silentl
     )
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(["*--kore-mock-admin-token is unused without --kore-mock-url*"])
+
+
+def test_seeded_contacts_are_the_apps_whatever_the_case_of_its_account_id():
+    """An app whose accountId has upper-case letters: its requests reach the namespace of the
+    id in lower case, and what kore_mock.seed stores must be there too."""
+    app = App("cs-upper", "s" * 32, "ACCT-UPPER")
+    with kore_mock(apps=[app]) as mock:
+        mock.seed([person("Asha", "Rao", "9876543210")])
+        listed = requests.get(
+            f"{mock.base_url}/agentassist/api/v1/public/{mock.stream_id}/contacts",
+            headers=mock.headers(),
+            timeout=10,
+        )
+        assert listed.status_code == 200, listed.text
+        assert [c["fullName"] for c in listed.json()["results"]] == ["Asha Rao"]
+        assert [c["fullName"] for c in mock.contacts()] == ["Asha Rao"]

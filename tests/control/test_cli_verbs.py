@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import time
 from dataclasses import replace
@@ -14,7 +15,7 @@ from mockserver.cli import main
 from mockserver.mock import mock_of
 from mockserver.settings import Settings
 from tests.conftest import ACCOUNT, STREAM, csv_file, person
-from tests.live import answering, call, free_port, threaded_server
+from tests.live import answering, call, free_port, serving, threaded_server
 
 NS = ["--account", ACCOUNT, "--stream", STREAM]
 
@@ -366,3 +367,116 @@ def test_seed_says_when_the_refused_rows_it_lists_are_cut(tmp_path):
     assert result.exit_code == 0, result.output[-500:]
     assert "1001" in result.output.splitlines()[0] or "1,001" in result.output.splitlines()[0]
     assert result.output.rstrip().endswith("(the server listed the first 1,000 refused rows only)")
+
+
+def test_seed_says_nothing_of_cut_refused_rows_when_only_the_created_list_is_cut(tmp_path):
+    """More than 1,000 created makes the answer `truncated`, but every refused row is listed:
+    no "(the server listed the first N refused rows only)" note."""
+    path = tmp_path / "many.csv"
+    rows = [f"n{i},x,Mr,98765{i:05d},+91," for i in range(1001)]
+    path.write_bytes(csv_file(*rows, "dup,x,Mr,9876500000,+91,"))
+    app = create_app(Settings(db=":memory:"))
+    try:
+        with threaded_server(app) as url:
+            result = run("seed", str(path), "--url", url)
+    finally:
+        mock_of(app).close()
+    assert result.exit_code == 0, result.output[-500:]
+    assert "1001 created, 1 refused." in result.output
+    assert "refused row 1002" in result.output
+    assert "refused rows only" not in result.output, result.output[-300:]
+
+
+def test_journal_export_says_how_many_entries_it_wrote_in_words_that_fit_the_count(
+    server, api, tmp_path
+):
+    call(f"{server}/agentassist/api/v1/public/{STREAM}/contacts", headers=api.headers())
+    one = run("journal", "--url", server, "--export", str(tmp_path / "one.jsonl"))
+    assert one.output == f"Exported 1 journal entry to {tmp_path / 'one.jsonl'}.\n"
+    call(f"{server}/agentassist/api/v1/public/{STREAM}/contacts", headers=api.headers())
+    two = run("journal", "--url", server, "--export", str(tmp_path / "two.jsonl"))
+    assert two.output == f"Exported 2 journal entries to {tmp_path / 'two.jsonl'}.\n"
+
+
+def test_journal_table_shows_a_dropped_connection_as_dropped_not_as_its_status(server, api):
+    assert call(f"{server}/__mock__/faults/listContacts", "PUT", {"dropConnection": True})[0] == 200
+    with pytest.raises(OSError):  # the server closes the connection without an answer
+        call(f"{server}/agentassist/api/v1/public/{STREAM}/contacts", headers=api.headers())
+    table = run("journal", "--url", server).output.splitlines()
+    assert table[0].split()[3] == "STATUS"
+    assert table[1].split()[3] == "dropped", table
+
+
+def test_journal_table_shows_how_many_rows_an_import_refused(server, api):
+    api.import_csv(csv_file("a,b,Mr,9876543210,+91,", "c,d,Mr,9876543210,+91,"))
+    table = run("journal", "--url", server).output.splitlines()
+    header = table[0].split()
+    import_row = table[1].split()
+    assert import_row[header.index("OPERATION")] == "importContacts", table
+    assert import_row[header.index("REFUSED")] == "1", table
+
+
+def test_journal_table_shows_the_query_a_request_sent(server, api):
+    url = f"{server}/agentassist/api/v1/public/{STREAM}/contacts?limit=5&skip=1"
+    call(url, headers=api.headers())
+    table = run("journal", "--url", server).output.splitlines()
+    assert table[1].endswith(f"/agentassist/api/v1/public/{STREAM}/contacts?limit=5&skip=1"), table
+
+
+@pytest.mark.parametrize("given", [["--account", ACCOUNT], ["--stream", STREAM]])
+def test_journal_with_one_namespace_option_is_a_usage_error_naming_both(server, api, given):
+    call(f"{server}/agentassist/api/v1/public/{STREAM}/contacts", headers=api.headers())
+    result = run("journal", "--url", server, *given)
+    assert result.exit_code == 2, result.output
+    assert "--account and --stream filter on a namespace together" in result.output
+
+
+def test_journal_verify_with_json_prints_the_servers_answer_as_json(server, api):
+    call(f"{server}/agentassist/api/v1/public/{STREAM}/contacts", headers=api.headers())
+    verify = ["journal", "--url", server, "--operation", "listContacts", "--json"]
+    ok = run(*verify, "--count", "1")
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["count"] == 1
+    failed = run(*verify, "--count", "2")
+    assert failed.exit_code == 1
+    assert json.loads(failed.output)["errors"][0]["code"] == 406
+
+
+def test_health_of_a_server_with_kore_mocks_header_but_not_its_health_fields_is_one_error_line():
+    """(an older or another X-Mock-Server answering {"status": "ok"} only)"""
+
+    class HalfHealth(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b'{"status": "ok"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("X-Mock-Server", "kore-mock")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    with serving(HalfHealth) as host:
+        url = f"http://127.0.0.1:{host.server_port}"
+        result = CliRunner().invoke(main, ["health", "--url", url])
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert f"{url} answered, but not as a kore-mock's health" in result.output
+
+
+def test_seed_takes_a_json_file_holding_an_object_with_contacts(server, tmp_path):
+    path = tmp_path / "people.json"
+    path.write_text(json.dumps({"contacts": [person("a", "b", "9876543210")]}))
+    result = run("seed", str(path), "--url", server, *NS)
+    assert result.exit_code == 0, result.output
+    assert f"Seeded {ACCOUNT} / {STREAM}: 1 created, 0 refused." in result.output
+    assert len(contacts(server)) == 1
+
+
+def test_a_long_foreign_error_page_is_cut_and_says_so():
+    page = b"<html>" + b"x" * 300 + b"</html>"
+    with answering(page, "text/html", status=502) as url:
+        result = run("reset", "--url", url)
+    assert result.exit_code == 1
+    assert "HTTP 502: not a kore-mock answer: <html>" + "x" * 114 + "..." in result.output

@@ -13,7 +13,16 @@ from mockserver.control.export import csv_attachment
 from mockserver.mock import mock_of
 from mockserver.settings import Settings
 from mockserver.store.base import display_url
-from tests.conftest import ACCOUNT, HEADER, OTHER_STREAM, STREAM, csv_file, person
+from tests.conftest import (
+    ACCOUNT,
+    HEADER,
+    OTHER_STREAM,
+    STREAM,
+    TEST_APPS,
+    Api,
+    csv_file,
+    person,
+)
 from tests.control.conftest import NS_PATH, Control
 
 OTHER_NS_PATH = f"/__mock__/namespaces/{ACCOUNT}/{OTHER_STREAM}"
@@ -429,3 +438,48 @@ def test_a_number_two_deleted_contacts_held_names_the_oldest_as_its_holder(contr
     assert response.get_json() == []
     [row] = api.journal(response.headers["X-Mock-Journal-Id"])["report"]
     assert (row["reason"], row["holderId"]) == ("DUPLICATE_EXISTING", ids[0])
+
+
+def test_browse_search_ignores_blanks_around_the_search_text(control):
+    """(the console's search box: a name typed or pasted with a space around it)"""
+    control.seed([person("Asha", "Rao", "9876543210"), person("Ravi", "Kumar", "9123400000")])
+    found = control.get(NS_PATH + "/contacts?q=%20asha%20").get_json()
+    assert [c["fullName"] for c in found["results"]] == ["Asha Rao"]
+    by_number = control.get(NS_PATH + "/contacts?q=9876543210%20").get_json()
+    assert [c["fullName"] for c in by_number["results"]] == ["Asha Rao"]
+    assert control.get(NS_PATH + "/contacts?q=%20%20").get_json()["total"] == 2
+
+
+def test_browse_and_export_find_the_namespace_whatever_the_case_of_its_account_id(control):
+    """The vendor API folds the accountId header's case into one namespace; the browser and the
+    export, given the id as Kore shows it in upper case, read that namespace too."""
+    control.seed([person("Asha", "Rao", "9876543210")])
+    upper = f"/__mock__/namespaces/{ACCOUNT.upper()}/{STREAM}"
+    assert ACCOUNT.upper() != ACCOUNT
+    browsed = control.get(upper + "/contacts").get_json()
+    assert [c["fullName"] for c in browsed["results"]] == ["Asha Rao"]
+    exported = control.get(upper + "/export").get_json()
+    assert [c["fullName"] for c in exported] == ["Asha Rao"]
+
+
+def test_a_seed_upload_without_a_file_part_is_a_400_naming_the_part(control):
+    response = control.post(
+        NS_PATH + "/seed", data={"other": "x"}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert "no file part 'file' (or 'result_file')" in response.get_json()["errors"][0]["msg"]
+    assert control.get("/__mock__/namespaces").get_json()["namespaces"] == []
+
+
+def test_export_holds_every_active_contact_past_a_thousand(tmp_path):
+    """A save-and-reimport of a namespace: its export is every contact, not a first page."""
+    app = create_app(Settings(db=str(tmp_path / "k.db"), apps=TEST_APPS))
+    try:
+        rows = [f"p{i},q,Mr,{9800000000 + i},+91," for i in range(1001)]
+        assert Api(app.test_client()).import_csv(csv_file(*rows)).status_code == 200
+        client = app.test_client()
+        assert len(client.get(NS_PATH + "/export").get_json()) == 1001
+        lines = client.get(NS_PATH + "/export?format=csv").get_data(as_text=True).splitlines()
+        assert len(lines) == 1 + 1001
+    finally:
+        mock_of(app).close()

@@ -363,3 +363,15 @@ def test_two_scopes_or_a_malformed_one_is_a_400_the_contract_lists(control, meth
     every answer against it)."""
     response = control.call(method, f"{path}?{query}")
     assert response.status_code == 400, response.get_json()
+
+
+def test_a_scoped_profiles_readings_list_shows_the_scopes_values(control):
+    state = control.put(
+        "/__mock__/profile?scenario=job-a", json={"validationStatus": 400}
+    ).get_json()
+    value = {reading["name"]: reading["value"] for reading in state["readings"]}
+    assert value["validationStatus"] == 400 == state["profile"]["validationStatus"]
+    again = control.get("/__mock__/profile?scenario=job-a").get_json()
+    assert {r["name"]: r["value"] for r in again["readings"]}["validationStatus"] == 400
+    everyone = control.get("/__mock__/profile").get_json()
+    assert {r["name"]: r["value"] for r in everyone["readings"]}["validationStatus"] == 412

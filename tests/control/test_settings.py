@@ -85,3 +85,12 @@ def test_a_rate_limit_of_5_0_per_minute_is_taken_as_5(control):
             "/__mock__/settings" + scope, json={"rateLimit": {"perMinute": 5.0}}
         ).get_json()
         assert repr(body["rateLimit"]["perMinute"]) == "5"
+
+
+def test_settings_show_the_journal_size_the_server_was_started_with():
+    app = create_app(Settings(db=":memory:", apps=TEST_APPS, journal_size=50))
+    try:
+        shown = Control(app.test_client()).get("/__mock__/settings").get_json()
+        assert shown["journalSize"] == 50
+    finally:
+        mock_of(app).close()
