@@ -49,17 +49,22 @@ def test_gateway_forwards_the_request_and_the_answer_unchanged():
     }
 
 
-def test_gateway_waits_for_retry_after_and_sends_again_after_a_429():
-    calls = []
+def limited_once(calls: list[str], retry_after: str):
+    """A host that answers its first request 429 with ``retry_after``, and the next ones 200."""
 
     @Request.application
     def limited(request: Request) -> Response:
         calls.append(request.path)
         if len(calls) == 1:
-            return Response("{}", status=429, headers={"Retry-After": "0"})
+            return Response("{}", status=429, headers={"Retry-After": retry_after})
         return Response("[]", content_type="application/json")
 
-    with host(limited) as url:
+    return limited
+
+
+def test_gateway_waits_for_retry_after_and_sends_again_after_a_429():
+    calls: list[str] = []
+    with host(limited_once(calls, "0")) as url:
         response = Client(HttpGateway(url, rate_per_minute=0)).get("/x")
     assert response.status_code == 200
     assert calls == ["/x", "/x"]
@@ -67,17 +72,10 @@ def test_gateway_waits_for_retry_after_and_sends_again_after_a_429():
 
 def test_a_retry_after_of_an_hour_is_waited_at_most_a_minute(monkeypatch):
     """README: a 429 is waited out (Retry-After, at most 60 s) and sent again."""
-    calls, slept = [], []
-
-    @Request.application
-    def limited(request: Request) -> Response:
-        calls.append(request.path)
-        if len(calls) == 1:
-            return Response("{}", status=429, headers={"Retry-After": "3600"})
-        return Response("[]", content_type="application/json")
-
+    calls: list[str] = []
+    slept: list[float] = []
     monkeypatch.setattr(gateway_module.time, "sleep", slept.append)
-    with host(limited) as url:
+    with host(limited_once(calls, "3600")) as url:
         gateway = HttpGateway(url, rate_per_minute=0)
         response = Client(gateway).get("/x")
     assert response.status_code == 200 and calls == ["/x", "/x"]

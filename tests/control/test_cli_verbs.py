@@ -355,15 +355,20 @@ def test_health_wait_retries_a_server_not_up_yet_but_not_an_answer():
             assert time.monotonic() - started < 10
 
 
-def test_seed_says_when_the_refused_rows_it_lists_are_cut(tmp_path):
-    path = tmp_path / "many.csv"
-    path.write_bytes(csv_file(*[f"n{i},x,Mr,9876543210,+91," for i in range(1002)]))
+def seed_on_a_server_of_its_own(path):
+    """``kore-mock seed PATH`` against a fresh in-memory server."""
     app = create_app(Settings(db=":memory:"))
     try:
         with threaded_server(app) as url:
-            result = run("seed", str(path), "--url", url)
+            return run("seed", str(path), "--url", url)
     finally:
         mock_of(app).close()
+
+
+def test_seed_says_when_the_refused_rows_it_lists_are_cut(tmp_path):
+    path = tmp_path / "many.csv"
+    path.write_bytes(csv_file(*[f"n{i},x,Mr,9876543210,+91," for i in range(1002)]))
+    result = seed_on_a_server_of_its_own(path)
     assert result.exit_code == 0, result.output[-500:]
     assert "1001" in result.output.splitlines()[0] or "1,001" in result.output.splitlines()[0]
     assert result.output.rstrip().endswith("(the server listed the first 1,000 refused rows only)")
@@ -375,12 +380,7 @@ def test_seed_says_nothing_of_cut_refused_rows_when_only_the_created_list_is_cut
     path = tmp_path / "many.csv"
     rows = [f"n{i},x,Mr,98765{i:05d},+91," for i in range(1001)]
     path.write_bytes(csv_file(*rows, "dup,x,Mr,9876500000,+91,"))
-    app = create_app(Settings(db=":memory:"))
-    try:
-        with threaded_server(app) as url:
-            result = run("seed", str(path), "--url", url)
-    finally:
-        mock_of(app).close()
+    result = seed_on_a_server_of_its_own(path)
     assert result.exit_code == 0, result.output[-500:]
     assert "1001 created, 1 refused." in result.output
     assert "refused row 1002" in result.output

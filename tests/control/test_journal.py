@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -225,45 +228,43 @@ def test_verify_counts_sent_as_1_0_are_counts(control, api):
     assert missed == "Expected exactly 2 matching request(s), found 1"
 
 
+@contextmanager
+def memory_mock(**settings: Any) -> Iterator[tuple[Control, Api]]:
+    """A control client and an API client of a fresh in-memory mock with ``settings``."""
+    app = create_app(Settings(db=":memory:", apps=TEST_APPS, **settings))
+    try:
+        yield Control(app.test_client()), Api(app.test_client())
+    finally:
+        mock_of(app).close()
+
+
 def test_an_entry_the_journal_no_longer_keeps_is_404_by_its_id_too():
     """The listing shows the newest journalSize entries; `journal --id` of an older one is gone
     as well, not found in rows the store has not trimmed yet."""
-    app = create_app(Settings(db=":memory:", apps=TEST_APPS, journal_size=3))
-    try:
-        control, api = Control(app.test_client()), Api(app.test_client())
+    with memory_mock(journal_size=3) as (control, api):
         for _ in range(6):
             api.list()
         entries = control.get("/__mock__/journal").get_json()["entries"]
         assert [e["id"] for e in entries] == [6, 5, 4]
         assert control.get("/__mock__/journal/4").status_code == 200
         assert control.get("/__mock__/journal/1").status_code == 404
-    finally:
-        mock_of(app).close()
 
 
 def test_ids_go_on_after_a_journal_clear_on_a_memory_store():
     """A cleared journal never gives an id again (a client that remembered entry 2, or a shared
     fixture's mark, would read another request under it)."""
-    app = create_app(Settings(db=":memory:", apps=TEST_APPS))
-    try:
-        control, api = Control(app.test_client()), Api(app.test_client())
+    with memory_mock() as (control, api):
         api.list()
         api.list()
         assert control.delete("/__mock__/journal").status_code == 200
         api.list()
         assert [e["id"] for e in control.get("/__mock__/journal").get_json()["entries"]] == [3]
-    finally:
-        mock_of(app).close()
 
 
 def test_a_snapshot_with_the_journal_holds_only_the_entries_the_journal_keeps():
-    app = create_app(Settings(db=":memory:", apps=TEST_APPS, journal_size=3))
-    try:
-        control, api = Control(app.test_client()), Api(app.test_client())
+    with memory_mock(journal_size=3) as (control, api):
         for _ in range(6):
             api.list()
         saved = control.get("/__mock__/snapshot?journal=true").get_json()
         assert saved["counts"]["journal"] == 3
         assert [e["id"] for e in saved["journal"]] == [4, 5, 6]
-    finally:
-        mock_of(app).close()
